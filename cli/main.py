@@ -1,0 +1,32 @@
+"""The `visualdistance` command: one sub-command per user task.
+
+Each command lives in its own module of this package as a plain function with
+type hints; this file only names them, so `--help` lists them in pipeline order.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from visualdistance import __version__
+
+app = typer.Typer(
+    name="visualdistance",
+    help="Find reused art (recolors, redraws, mirrored redraws) in large collections of drawn images.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"visualdistance {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+) -> None:
+    """Find reused art in a folder of panels: describe, link, cluster, report."""

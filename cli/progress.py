@@ -1,0 +1,61 @@
+"""One progress bar look for every long command: count, rate and time left.
+
+Loader functions never draw; they take an ``on_progress(n)`` callback. Commands
+wrap that callback around one of these bars.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+# Progress goes to stderr so stdout stays clean for summaries and pipes.
+console = Console(stderr=True)
+
+
+class RateColumn(ProgressColumn):
+    """Items per second, in the unit the bar counts (panels, pages, rows)."""
+
+    def __init__(self, unit: str) -> None:
+        super().__init__()
+        self.unit = unit
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        if speed is None:
+            return Text(f"- {self.unit}/s", style="progress.data.speed")
+        return Text(f"{speed:,.0f} {self.unit}/s", style="progress.data.speed")
+
+
+@contextmanager
+def progress_bar(total: int | None, description: str, unit: str = "items") -> Iterator[Callable[[int], None]]:
+    """Show a bar for `total` units; yields ``advance(n)`` to call as work is done."""
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        RateColumn(unit),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
+    with progress:
+        task = progress.add_task(description, total=total)
+        yield lambda n=1: progress.advance(task, n)
