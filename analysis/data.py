@@ -1,0 +1,134 @@
+"""The three data shapes that carry the whole pipeline: panels, links, clusterings.
+
+Each is a small dataclass of numpy arrays with one row per panel (or per link),
+so every stage takes and returns plain arrays and can be tested with arrays made
+in the test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class Panels:
+    """One row per panel.
+
+    ids: unique panel id, the file's path relative to the folder plus ``#n`` for
+    frame n > 0 of an animated image. ``source`` numbers the file a panel came
+    from, so frames of one file can be kept apart. ``page`` and ``position`` are
+    -1 where the file name does not carry them. ``signatures`` maps a signature
+    name to an array with one row per panel (packed bits as uint64 words,
+    counts as integers).
+    """
+
+    ids: np.ndarray  # str (object)
+    paths: np.ndarray  # str (object), relative to the folder
+    source: np.ndarray  # int32
+    frame: np.ndarray  # int32
+    page: np.ndarray  # int32
+    position: np.ndarray  # int32
+    width: np.ndarray  # int32
+    height: np.ndarray  # int32
+    sha256: np.ndarray  # str (object), of the file's bytes
+    signatures: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def take(self, rows: np.ndarray) -> "Panels":
+        """The panels at `rows`, in that order."""
+        rows = np.asarray(rows)
+        return Panels(
+            ids=self.ids[rows],
+            paths=self.paths[rows],
+            source=self.source[rows],
+            frame=self.frame[rows],
+            page=self.page[rows],
+            position=self.position[rows],
+            width=self.width[rows],
+            height=self.height[rows],
+            sha256=self.sha256[rows],
+            signatures={k: v[rows] for k, v in self.signatures.items()},
+        )
+
+    @staticmethod
+    def empty() -> "Panels":
+        s = np.empty(0, dtype=object)
+        i = np.empty(0, dtype=np.int32)
+        return Panels(s, s.copy(), i, i.copy(), i.copy(), i.copy(), i.copy(), i.copy(), s.copy())
+
+
+@dataclass
+class Links:
+    """One row per linked pair of panels (a < b, row indices into `Panels`).
+
+    distances: metric name -> float32 distance per link (NaN where a metric was
+    not computed). thresholds: metric name -> the threshold that applied to the
+    pair. rules: bitmask of the preset's rules that matched (bit k = rule k).
+    mirrored: the link matched only through the mirrored signatures.
+    weight: similarity in [0, 1], 1 = identical, 0 = at the threshold; comparable
+    across metrics because each is measured against its own threshold.
+    """
+
+    a: np.ndarray  # int32
+    b: np.ndarray  # int32
+    distances: dict[str, np.ndarray]
+    thresholds: dict[str, np.ndarray]
+    rules: np.ndarray  # uint32 bitmask
+    mirrored: np.ndarray  # bool
+    weight: np.ndarray  # float32
+    rule_names: tuple[str, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.a)
+
+    def rule_labels(self) -> list[str]:
+        """Per link, the names of the rules that matched, joined by '+'."""
+        labels = []
+        for mask in self.rules.tolist():
+            labels.append("+".join(n for k, n in enumerate(self.rule_names) if mask >> k & 1))
+        return labels
+
+    def take(self, rows: np.ndarray) -> "Links":
+        rows = np.asarray(rows)
+        return Links(
+            a=self.a[rows],
+            b=self.b[rows],
+            distances={k: v[rows] for k, v in self.distances.items()},
+            thresholds={k: v[rows] for k, v in self.thresholds.items()},
+            rules=self.rules[rows],
+            mirrored=self.mirrored[rows],
+            weight=self.weight[rows],
+            rule_names=self.rule_names,
+        )
+
+    @staticmethod
+    def empty(rule_names: tuple[str, ...] = ()) -> "Links":
+        i = np.empty(0, dtype=np.int32)
+        return Links(i, i.copy(), {}, {}, np.empty(0, np.uint32), np.empty(0, bool), np.empty(0, np.float32), rule_names)
+
+
+@dataclass
+class Clustering:
+    """A cluster id per panel (-1 = in no cluster; singletons are not clusters).
+
+    Cluster ids count from 0, largest cluster first.
+    """
+
+    run_id: str
+    algorithm: str
+    params: dict
+    membership: np.ndarray  # int32, one per panel
+    modularity: float = float("nan")
+
+    @property
+    def n_clusters(self) -> int:
+        return int(self.membership.max()) + 1 if len(self.membership) and self.membership.max() >= 0 else 0
+
+    def sizes(self) -> np.ndarray:
+        """Size of each cluster, indexed by cluster id."""
+        m = self.membership[self.membership >= 0]
+        return np.bincount(m, minlength=self.n_clusters)

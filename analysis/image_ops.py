@@ -1,0 +1,55 @@
+"""Small pure image operations shared by the signatures (numpy in, numpy out)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def to_grey(rgb: np.ndarray) -> np.ndarray:
+    """HxWx3 uint8 RGB -> HxW uint8 luminance (ITU-R 601, as Pillow's "L")."""
+    return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
+
+
+def resize(image: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
+    """Resize to size x size (or (width, height)) with area averaging.
+
+    Area averaging is what a person's eye does when shrinking line art: thin
+    lines fade rather than vanish or alias, so edge maps stay stable.
+    """
+    wh = (size, size) if isinstance(size, int) else size
+    image = np.ascontiguousarray(image)
+    if image.shape[1] == wh[0] and image.shape[0] == wh[1]:
+        return image
+    shrinking = image.shape[0] >= wh[1] and image.shape[1] >= wh[0]
+    return cv2.resize(image, wh, interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+
+
+def canny(grey: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Canny edge map as a bool array (OpenCV, 3x3 Sobel, L1 gradient)."""
+    return cv2.Canny(np.ascontiguousarray(grey), low, high) > 0
+
+
+def pack_bits(mask: np.ndarray) -> np.ndarray:
+    """Bool array (any shape) -> 1-D uint64 words, little-endian bit order, zero padded.
+
+    Packing to 64-bit words lets the all-pairs kernels XOR and popcount 64
+    pixels per instruction.
+    """
+    flat = np.packbits(np.asarray(mask, dtype=bool).ravel(), bitorder="little")
+    pad = (-len(flat)) % 8
+    if pad:
+        flat = np.concatenate([flat, np.zeros(pad, np.uint8)])
+    return flat.view(np.uint64)
+
+
+def unpack_bits(words: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Inverse of `pack_bits`: uint64 words -> bool array of `shape`."""
+    n = int(np.prod(shape))
+    bits = np.unpackbits(np.ascontiguousarray(words).view(np.uint8), bitorder="little", count=n)
+    return bits.reshape(shape).astype(bool)
+
+
+def popcount(words: np.ndarray) -> np.ndarray:
+    """Number of set bits per row of a uint64 array (last axis summed)."""
+    return np.bitwise_count(words).sum(axis=-1, dtype=np.int64)

@@ -1,0 +1,85 @@
+"""The signature plug-in interface.
+
+A signature turns one decoded panel into one fixed-size array row. Signatures
+that can see a mirrored redraw (edge maps, hashes) also describe the panel's
+left-right mirror image, stored under ``<name>_mirror``.
+
+Signatures share work through `PanelView`: the grey image, a resize or an edge
+map computed by one signature is reused by the next.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass
+from typing import Any, Callable, Hashable
+
+import numpy as np
+
+from visualdistance.analysis import image_ops
+
+
+class PanelView:
+    """A decoded panel (HxWx3 uint8 RGB, composited on white) and what is derived from it."""
+
+    def __init__(self, rgb: np.ndarray) -> None:
+        self.rgb = rgb
+        self._cache: dict[Hashable, Any] = {}
+        self._mirror: PanelView | None = None
+
+    def cached(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """compute() once per key for this panel."""
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    @property
+    def grey(self) -> np.ndarray:
+        return self.cached("grey", lambda: image_ops.to_grey(self.rgb))
+
+    def grey_resized(self, size: int | tuple[int, int]) -> np.ndarray:
+        return self.cached(("grey", size), lambda: image_ops.resize(self.grey, size))
+
+    def mirrored(self) -> "PanelView":
+        """The left-right mirror image of this panel (its own cache)."""
+        if self._mirror is None:
+            self._mirror = PanelView(self.rgb[:, ::-1])
+            self._mirror._mirror = self
+        return self._mirror
+
+
+@dataclass(frozen=True)
+class Signature(ABC):
+    """One visual signature: `describe(view)` -> a 1-D array row of fixed size and dtype.
+
+    Subclasses are frozen dataclasses whose fields are their parameters, so a
+    signature's `fingerprint` (what the feature store keys cached rows by)
+    changes whenever a parameter does.
+    """
+
+    name: str
+
+    #: also store the description of the mirrored panel under `<name>_mirror`
+    mirrorable = False
+
+    @abstractmethod
+    def describe(self, view: PanelView) -> np.ndarray:
+        """One row for this panel."""
+
+    def describe_all(self, view: PanelView) -> dict[str, np.ndarray]:
+        """This signature's rows for a panel: its own and, if mirrorable, the mirrored one."""
+        rows = {self.name: self.describe(view)}
+        if self.mirrorable:
+            rows[self.name + "_mirror"] = self.describe(view.mirrored())
+        return rows
+
+    @property
+    def fingerprint(self) -> str:
+        params = {k: v for k, v in asdict(self).items() if k != "name"}
+        text = json.dumps([type(self).__name__, params, self.version], sort_keys=True, default=str)
+        return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+    #: bump when describe() changes in a way that invalidates stored rows
+    version = 1

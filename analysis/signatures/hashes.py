@@ -1,0 +1,74 @@
+"""64-bit perceptual hashes: average, DCT (pHash), difference, and average hash of the edge map."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from visualdistance.analysis import image_ops
+from visualdistance.analysis.signatures.base import PanelView, Signature
+from visualdistance.analysis.signatures.edges import edge_map
+
+
+@dataclass(frozen=True)
+class AverageHash(Signature):
+    """8x8 average hash: 1 where the area-averaged cell is brighter than the mean."""
+
+    name: str = "ahash"
+    size: int = 8
+    mirrorable = True
+
+    def describe(self, view: PanelView) -> np.ndarray:
+        small = view.grey_resized(self.size).astype(np.float32)
+        return image_ops.pack_bits(small > small.mean())
+
+
+@dataclass(frozen=True)
+class DctHash(Signature):
+    """64-bit DCT perceptual hash: low 8x8 frequencies of a 32x32 image against their median."""
+
+    name: str = "phash"
+    size: int = 32
+    keep: int = 8
+    mirrorable = True
+
+    def describe(self, view: PanelView) -> np.ndarray:
+        small = view.grey_resized(self.size).astype(np.float32)
+        low = cv2.dct(small)[: self.keep, : self.keep]
+        return image_ops.pack_bits(low > np.median(low))
+
+
+@dataclass(frozen=True)
+class DifferenceHash(Signature):
+    """64-bit difference hash: 1 where a pixel is brighter than its right neighbour (9x8 image)."""
+
+    name: str = "dhash"
+    size: int = 8
+    mirrorable = True
+
+    def describe(self, view: PanelView) -> np.ndarray:
+        small = view.grey_resized((self.size + 1, self.size)).astype(np.int16)
+        return image_ops.pack_bits(small[:, :-1] > small[:, 1:])
+
+
+@dataclass(frozen=True)
+class EdgeHash(Signature):
+    """Average hash of the Canny edge map: where the edges are dense, coarsely.
+
+    Tolerates small moves and line-weight changes that break an exact edge
+    comparison, at the price of detail.
+    """
+
+    name: str = "edge_ahash"
+    size: int = 8
+    edge_size: int = 100
+    low: float = 100.0
+    high: float = 200.0
+    mirrorable = True
+
+    def describe(self, view: PanelView) -> np.ndarray:
+        edges = edge_map(view, self.edge_size, self.low, self.high).astype(np.float32)
+        small = image_ops.resize(edges, self.size)
+        return image_ops.pack_bits(small > small.mean())
