@@ -30,3 +30,12 @@ def main(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
 ) -> None:
     """Find reused art in a folder of panels: describe, link, cluster, report."""
+
+
+from visualdistance.cli import pipeline  # noqa: E402
+
+app.command("run")(pipeline.run)
+app.command("extract")(pipeline.extract)
+app.command("link")(pipeline.link)
+app.command("communities")(pipeline.communities_command)
+app.command("presets")(pipeline.presets)

@@ -68,6 +68,10 @@ class Signature(ABC):
     def describe(self, view: PanelView) -> np.ndarray:
         """One row for this panel."""
 
+    def describe_all_names(self) -> list[str]:
+        """The names of the rows `describe_all` returns."""
+        return [self.name, self.name + "_mirror"] if self.mirrorable else [self.name]
+
     def describe_all(self, view: PanelView) -> dict[str, np.ndarray]:
         """This signature's rows for a panel: its own and, if mirrorable, the mirrored one."""
         rows = {self.name: self.describe(view)}

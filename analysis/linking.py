@@ -1,0 +1,123 @@
+"""From signature arrays to links: run every rule of a preset, merge, measure, weigh."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from visualdistance.analysis.data import Links
+from visualdistance.analysis.rules import Metric, Rule, Sigs
+from visualdistance.analysis.signatures.base import Signature
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named linking method: which signatures to compute and which rules link panels.
+
+    combine: "any" links a pair when any rule matches, "all" only when every
+    rule does. report: extra metrics whose distances are recorded on each link
+    without deciding anything. min_edges: quality gate, panels with fewer
+    `edge_pixels` are never linked (near-blank panels carry no drawing).
+    """
+
+    name: str
+    description: str
+    signatures: tuple[Signature, ...]
+    rules: tuple[Rule, ...]
+    combine: str = "any"
+    report: tuple[Metric, ...] = ()
+    min_edges: int = 0
+    gate_signature: str = "edge_pixels"
+    notes: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        names = [r.metric.name for r in self.rules] + [m.name for m in self.report]
+        if len(set(names)) != len(names):
+            raise ValueError(f"preset {self.name}: metric names must be unique, got {names}")
+        if self.combine not in ("any", "all"):
+            raise ValueError(f"preset {self.name}: combine must be 'any' or 'all'")
+
+    @property
+    def metrics(self) -> tuple[Metric, ...]:
+        return tuple(r.metric for r in self.rules) + self.report
+
+    def params(self) -> dict:
+        """What a run records about the method: rules, thresholds, gate."""
+        return {
+            "preset": self.name,
+            "combine": self.combine,
+            "rules": {r.name: {"metric": r.metric.name, "threshold": r.threshold.describe()} for r in self.rules},
+            "min_edges": self.min_edges,
+        }
+
+
+def find_links(sigs: Sigs, source: np.ndarray, preset: Preset) -> Links:
+    """All links of a preset between panels.
+
+    sigs: signature arrays with one row per panel; source: (n,) file number per
+    panel (frames of one file never link). Returns `Links` with a < b row
+    indices, sorted; every link carries the distance of every metric of the
+    preset (in the orientation that matched), the threshold of every rule,
+    which rules matched, whether it matched only mirrored, and a weight.
+    """
+    n = len(source)
+    source = np.asarray(source)
+    active = _passes_gate(sigs, preset, n)
+    idx = np.flatnonzero(active)
+    sub = {k: v[idx] for k, v in sigs.items()}
+
+    thresholds = {r.name: r.threshold.per_panel(sigs) for r in preset.rules}
+    keys = []
+    for rule in preset.rules:
+        a, b = rule.metric.all_pairs(sub, thresholds[rule.name][idx], source[idx])
+        keys.append(idx[a].astype(np.int64) * n + idx[b])
+    if preset.combine == "all":
+        pairs = keys[0]
+        for k in keys[1:]:
+            pairs = np.intersect1d(pairs, k)
+    else:
+        pairs = np.unique(np.concatenate(keys)) if keys else np.empty(0, np.int64)
+    a = (pairs // max(n, 1)).astype(np.int32)
+    b = (pairs % max(n, 1)).astype(np.int32)
+    return measure_links(sigs, a, b, preset, thresholds)
+
+
+def measure_links(sigs: Sigs, a: np.ndarray, b: np.ndarray, preset: Preset, thresholds: dict | None = None) -> Links:
+    """Distances, matched rules, mirrored flag and weight for given pairs under a preset."""
+    if thresholds is None:
+        thresholds = {r.name: r.threshold.per_panel(sigs) for r in preset.rules}
+    names = tuple(r.name for r in preset.rules)
+    m = len(a)
+    rules_mask = np.zeros(m, np.uint32)
+    any_direct = np.zeros(m, bool)
+    per_rule = []
+    for k, rule in enumerate(preset.rules):
+        direct, mirrored = rule.metric.distances(sigs, a, b)
+        thr = np.maximum(thresholds[rule.name][a], thresholds[rule.name][b])
+        d_ok, m_ok = direct < thr, mirrored < thr
+        rules_mask |= ((d_ok | m_ok).astype(np.uint32) << k)
+        any_direct |= d_ok
+        per_rule.append((rule, direct, mirrored, thr, d_ok | m_ok))
+    # A link is mirrored when no rule matched it directly; its distances are
+    # then all reported in the mirrored orientation, so they describe one match.
+    is_mirrored = ~any_direct & (rules_mask > 0)
+    distances, thr_out = {}, {}
+    weight = np.zeros(m, np.float32)
+    for rule, direct, mirrored, thr, ok in per_rule:
+        d = np.where(is_mirrored, mirrored, direct)
+        distances[rule.metric.name] = d.astype(np.float32)
+        thr_out[rule.metric.name] = thr.astype(np.float32)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sim = np.clip(1.0 - d / np.where(thr > 0, thr, np.inf), 0.0, 1.0)
+        weight = np.maximum(weight, np.where(ok, sim, 0.0).astype(np.float32))
+    for metric in preset.report:
+        direct, mirrored = metric.distances(sigs, a, b)
+        distances[metric.name] = np.where(is_mirrored & np.isfinite(mirrored), mirrored, direct).astype(np.float32)
+    return Links(a.astype(np.int32), b.astype(np.int32), distances, thr_out, rules_mask, is_mirrored, weight, names)
+
+
+def _passes_gate(sigs: Sigs, preset: Preset, n: int) -> np.ndarray:
+    if preset.min_edges <= 0 or preset.gate_signature not in sigs:
+        return np.ones(n, bool)
+    return np.asarray(sigs[preset.gate_signature]).reshape(-1) >= preset.min_edges

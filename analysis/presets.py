@@ -1,0 +1,135 @@
+"""Named linking methods.
+
+The original write-up's methods are kept as presets (`original-*`) so its
+results can be reproduced and compared; `combined` is the core pipeline's rule
+(edges OR hash, mirrored matching on, near-blank panels gated out).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from visualdistance.analysis.linking import Preset
+from visualdistance.analysis.rules import Fixed, Hamming, Mixed, Rule, Scaled
+from visualdistance.analysis.signatures import (
+    AverageHash,
+    BinaryImage,
+    DctHash,
+    DifferenceHash,
+    EdgeCount,
+    EdgeHash,
+    EdgeMap,
+)
+
+EDGE_SHAPE = (100, 100)
+
+#: every classic signature of the core pipeline
+CLASSIC_SIGNATURES = (
+    BinaryImage(),
+    EdgeMap(),
+    EdgeCount(),
+    AverageHash(),
+    DctHash(),
+    DifferenceHash(),
+    EdgeHash(),
+)
+
+
+def _edges_rule(alpha: float = 0.95, cap: float = 1100, mirror: bool = False) -> Rule:
+    return Rule("edges", Hamming("edges", "edges", mirror, EDGE_SHAPE), Scaled(alpha, cap))
+
+
+def _hash_metric(name: str, mirror: bool = True) -> Hamming:
+    return Hamming(name, name, mirror)
+
+
+ORIGINAL_BINARY = Preset(
+    name="original-binary",
+    description="The write-up's first try: Hamming distance of 100x100 black-and-white images (fixed threshold, 10% of pixels).",
+    signatures=(BinaryImage(), EdgeCount()),
+    rules=(Rule("binary", Hamming("binary", "binary", False, EDGE_SHAPE), Fixed(1000)),),
+)
+
+ORIGINAL_EDGES = Preset(
+    name="original-edges",
+    description="The write-up's resize-then-Canny edge maps, per-panel threshold min(0.95 x edge pixels, 1100).",
+    signatures=(EdgeMap(), EdgeCount()),
+    rules=(_edges_rule(0.95, 1100),),
+)
+
+ORIGINAL_EDGES_350 = replace(
+    ORIGINAL_EDGES,
+    name="original-edges-350",
+    description="As original-edges with the threshold capped at 350 (the write-up's stricter setting).",
+    rules=(_edges_rule(0.95, 350),),
+)
+
+ORIGINAL_AHASH = Preset(
+    name="original-ahash",
+    description="The write-up's 8x8 average hash, Hamming distance under 16 of 64 bits.",
+    signatures=(AverageHash(), EdgeCount()),
+    rules=(Rule("ahash", _hash_metric("ahash", mirror=False), Fixed(16)),),
+)
+
+ORIGINAL_PHASH = Preset(
+    name="original-phash",
+    description="The write-up's 64-bit DCT perceptual hash, Hamming distance under 12 of 64 bits.",
+    signatures=(DctHash(), EdgeCount()),
+    rules=(Rule("phash", _hash_metric("phash", mirror=False), Fixed(12)),),
+)
+
+ORIGINAL_MIXED = Preset(
+    name="original-mixed",
+    description="The write-up's mixed metric: average hash and edge distances, each over its corpus mean, averaged; threshold 16.",
+    signatures=(EdgeMap(), EdgeCount(), AverageHash()),
+    rules=(Rule("mixed", Mixed("mixed", "ahash", "edges", False, EDGE_SHAPE), Fixed(16)),),
+)
+
+COMBINED = Preset(
+    name="combined",
+    description=(
+        "Edge maps (per-panel scaled threshold) OR DCT hash (fixed threshold), each also against the "
+        "mirrored panel; panels with under 40 edge pixels never link."
+    ),
+    signatures=CLASSIC_SIGNATURES,
+    rules=(
+        _edges_rule(0.95, 1100, mirror=True),
+        Rule("phash", _hash_metric("phash"), Fixed(8)),
+    ),
+    report=(_hash_metric("ahash"), _hash_metric("dhash"), _hash_metric("edge_ahash")),
+    min_edges=40,
+)
+
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in (
+        COMBINED,
+        ORIGINAL_EDGES,
+        ORIGINAL_EDGES_350,
+        ORIGINAL_AHASH,
+        ORIGINAL_PHASH,
+        ORIGINAL_MIXED,
+        ORIGINAL_BINARY,
+    )
+}
+
+DEFAULT_PRESET = "combined"
+
+
+def all_signatures() -> tuple:
+    """Every signature any preset reads, once each: extraction computes them all,
+    so switching presets (or scoring them all) never decodes the images again."""
+    by_name = {}
+    for p in PRESETS.values():
+        for s in p.signatures:
+            if by_name.setdefault(s.name, s) != s:
+                raise ValueError(f"two presets define signature {s.name!r} differently")
+    return tuple(by_name.values())
+
+
+def get_preset(name: str) -> Preset:
+    """The preset called `name`; a ValueError listing the choices otherwise."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ValueError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}") from None

@@ -1,0 +1,188 @@
+"""Link rules: a metric (a distance between two panels' signatures) plus a threshold.
+
+A metric finds every pair under per-panel thresholds in one all-pairs pass
+(`all_pairs`) and gives exact distances for listed pairs (`distances`).
+A threshold turns the signature arrays into one threshold per panel; a pair is
+under the rule when its distance is below the larger of its two panels'
+thresholds, as in the original write-up's per-panel scaled threshold.
+
+Signature arrays come in as a dict ``name -> (n, ...) array`` (see `Panels`).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+
+from visualdistance.analysis import kernels
+
+Sigs = dict[str, np.ndarray]
+
+
+# --------------------------------------------------------------------- metrics
+
+
+@dataclass(frozen=True)
+class Metric(ABC):
+    """A distance between panels computed from their signature rows."""
+
+    name: str
+
+    @abstractmethod
+    def needs(self) -> tuple[str, ...]:
+        """Names of the signature arrays this metric reads."""
+
+    @abstractmethod
+    def all_pairs(self, sigs: Sigs, thresholds: np.ndarray, source: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs (a, b), a < b, whose direct or mirrored distance is under max(t_a, t_b)."""
+
+    @abstractmethod
+    def distances(self, sigs: Sigs, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Exact (direct, mirrored) distances for the pairs; mirrored is +inf when not supported."""
+
+
+@dataclass(frozen=True)
+class Hamming(Metric):
+    """Hamming distance between packed bit signatures (edge maps, binary images, hashes).
+
+    mirror: also compare each panel with the other's mirrored signature
+    (``<signature>_mirror``). shape: (h, w) when the bits are an image, which
+    enables the kernel's tile bounds.
+    """
+
+    signature: str = ""
+    mirror: bool = True
+    shape: tuple[int, int] | None = None
+
+    def needs(self) -> tuple[str, ...]:
+        return (self.signature, self.signature + "_mirror") if self.mirror else (self.signature,)
+
+    def all_pairs(self, sigs, thresholds, source):
+        mirror_bits = sigs[self.signature + "_mirror"] if self.mirror else None
+        a, b, _ = kernels.hamming_links(sigs[self.signature], thresholds, mirror_bits, source, shape=self.shape)
+        return a, b
+
+    def distances(self, sigs, a, b):
+        bits = sigs[self.signature]
+        direct = kernels.pair_distances(bits, a, b)
+        if not self.mirror:
+            return direct, np.full(len(a), np.inf)
+        return direct, kernels.pair_distances(bits, a, b, sigs[self.signature + "_mirror"])
+
+
+def mean_pair_hamming(bits: np.ndarray) -> float:
+    """Mean Hamming distance over all pairs of rows, from per-bit frequencies (no pairs built).
+
+    For one bit set in a fraction p of rows, p(1-p) n^2 / (n(n-1)/2) / 2 of the
+    pairs differ there; summed over bits that is the mean distance.
+    """
+    n = len(bits)
+    if n < 2:
+        return 0.0
+    ones = np.zeros(bits.shape[1] * 64, np.int64)
+    for s in range(0, n, 1024):
+        ones += np.unpackbits(np.ascontiguousarray(bits[s : s + 1024]).view(np.uint8), axis=1, bitorder="little").sum(
+            axis=0, dtype=np.int64
+        )
+    return float((ones * (n - ones)).sum() / (n * (n - 1) / 2))
+
+
+@dataclass(frozen=True)
+class Mixed(Metric):
+    """The original write-up's mixed metric: hash and edge distances, each over its corpus mean, averaged.
+
+    Expressed in hash-distance units, (d_hash + d_edges * mean_hash / mean_edges) / 2,
+    so its threshold reads like a hash threshold (16 in the write-up).
+    """
+
+    hash_signature: str = "ahash"
+    edge_signature: str = "edges"
+    mirror: bool = False
+    shape: tuple[int, int] | None = None
+
+    def needs(self) -> tuple[str, ...]:
+        names = (self.edge_signature, self.hash_signature)
+        return names + tuple(n + "_mirror" for n in names) if self.mirror else names
+
+    def _layout(self, sigs: Sigs, suffix: str = "") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        edges, hashes = sigs[self.edge_signature + suffix], sigs[self.hash_signature + suffix]
+        # Means come from the direct signatures so both orientations share one scale.
+        mean_e = mean_pair_hamming(sigs[self.edge_signature]) or 1.0
+        mean_h = mean_pair_hamming(sigs[self.hash_signature]) or 1.0
+        bits = np.hstack([edges, hashes])
+        seg = np.array([0, edges.shape[1], bits.shape[1]])
+        return bits, seg, np.array([0.5 * mean_h / mean_e, 0.5])
+
+    def all_pairs(self, sigs, thresholds, source):
+        bits, seg, w = self._layout(sigs)
+        mirror_bits = self._layout(sigs, "_mirror")[0] if self.mirror else None
+        a, b, _ = kernels.hamming_links(bits, thresholds, mirror_bits, source, seg, w, shape=self.shape)
+        return a, b
+
+    def distances(self, sigs, a, b):
+        bits, seg, w = self._layout(sigs)
+        direct = kernels.pair_distances(bits, a, b, None, seg, w)
+        if not self.mirror:
+            return direct, np.full(len(a), np.inf)
+        return direct, kernels.pair_distances(bits, a, b, self._layout(sigs, "_mirror")[0], seg, w)
+
+
+# ------------------------------------------------------------------ thresholds
+
+
+@dataclass(frozen=True)
+class Threshold(ABC):
+    @abstractmethod
+    def per_panel(self, sigs: Sigs) -> np.ndarray:
+        """One threshold per panel (float64)."""
+
+    @abstractmethod
+    def describe(self) -> str:
+        """Short human-readable form, e.g. 'min(0.95 x edge_pixels, 1100)'."""
+
+
+@dataclass(frozen=True)
+class Fixed(Threshold):
+    """The same threshold for every panel."""
+
+    value: float
+
+    def per_panel(self, sigs):
+        n = len(next(iter(sigs.values())))
+        return np.full(n, float(self.value))
+
+    def describe(self):
+        return f"{self.value:g}"
+
+
+@dataclass(frozen=True)
+class Scaled(Threshold):
+    """t_i = min(alpha * count_i, cap): the original per-panel threshold scaled by edge pixels.
+
+    A near-blank panel gets a threshold near 0, so it cannot match everything.
+    """
+
+    alpha: float = 0.95
+    cap: float = 1100.0
+    count: str = "edge_pixels"
+
+    def per_panel(self, sigs):
+        counts = np.asarray(sigs[self.count], dtype=np.float64).reshape(-1)
+        return np.minimum(self.alpha * counts, self.cap)
+
+    def describe(self):
+        return f"min({self.alpha:g} x {self.count}, {self.cap:g})"
+
+
+# ----------------------------------------------------------------------- rules
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Panels a and b match under this rule when metric(a, b) < max(t_a, t_b)."""
+
+    name: str
+    metric: Metric
+    threshold: Threshold

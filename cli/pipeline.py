@@ -1,0 +1,268 @@
+"""The local pipeline's commands: extract, link, communities, and run (all three).
+
+Each stage reads and writes the run folder (see `visualdistance.loader.outputs`),
+so stages can be rerun alone: relink with another preset without decoding, or
+recluster with another algorithm without relinking.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from visualdistance import __version__
+from visualdistance.analysis import communities
+from visualdistance.analysis.data import Clustering, Links, Panels
+from visualdistance.analysis.linking import Preset, find_links
+from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatures, get_preset
+from visualdistance.cli.progress import console, progress_bar
+from visualdistance.loader import outputs
+from visualdistance.loader.extract import ExtractResult, extract_folder
+
+out_console = Console()  # stdout: summaries are the output, progress goes to stderr
+
+
+def default_store() -> Path:
+    """The feature store: $VISUALDISTANCE_STORE, else the user's cache folder."""
+    env = os.environ.get("VISUALDISTANCE_STORE")
+    if env:
+        return Path(env)
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "visualdistance" / "features"
+
+
+# ------------------------------------------------------------------ options
+
+OutOption = typer.Option(..., "--out", "-o", help="Run folder: outputs are written (and later stages read) here.")
+StoreOption = typer.Option(
+    None, "--store", help="Feature store folder (default: $VISUALDISTANCE_STORE or ~/.cache/visualdistance/features)."
+)
+WorkersOption = typer.Option(None, "--workers", "-j", min=1, help="Processes for decoding (default: all cores).")
+FirstFrameOption = typer.Option(False, "--first-frame-only", help="Animated images: describe only the first frame.")
+PresetOption = typer.Option(DEFAULT_PRESET, "--preset", "-p", help=f"Linking method: {', '.join(PRESETS)}.")
+AlgorithmOption = typer.Option("leiden", "--algorithm", "-a", help="Community detection: leiden or greedy.")
+ObjectiveOption = typer.Option("modularity", "--objective", help="Leiden objective: modularity or cpm.")
+ResolutionOption = typer.Option(0.05, "--resolution", help="Leiden CPM resolution (the link density a cluster needs).")
+SeedOption = typer.Option(42, "--seed", help="Random seed: the same seed gives the same clusters.")
+
+
+# -------------------------------------------------------------------- steps
+
+
+def step_extract(folder: Path, out: Path, store: Path | None, workers: int | None, first_frame_only: bool) -> ExtractResult:
+    """Describe the folder's panels (reusing the store), write panels and bad files, show progress."""
+    if not folder.is_dir():
+        raise typer.BadParameter(f"not a folder: {folder}", param_hint="DIR")
+    out.mkdir(parents=True, exist_ok=True)
+    state: dict = {}
+
+    def on_start(n: int) -> None:
+        state["bar"] = progress_bar(n, "describing", "files")
+        state["advance"] = state["bar"].__enter__()
+
+    try:
+        result = extract_folder(
+            folder,
+            all_signatures(),
+            store or default_store(),
+            all_frames=not first_frame_only,
+            workers=workers,
+            exclude=(out,),
+            on_start=on_start,
+            on_progress=lambda k: state["advance"](k),
+        )
+    finally:
+        if "bar" in state:
+            state["bar"].__exit__(None, None, None)
+    outputs.write_panels(out, result.panels)
+    outputs.write_bad_files(out, result.bad_files)
+    return result
+
+
+def step_link(panels: Panels, preset: Preset) -> Links:
+    with console.status(f"linking {len(panels):,} panels ({preset.name})"):
+        return find_links(panels.signatures, panels.source, preset)
+
+
+def step_communities(
+    panels: Panels, links: Links, algorithm: str, objective: str, resolution: float, seed: int
+) -> Clustering:
+    with console.status(f"finding communities ({algorithm})"):
+        return communities.detect(len(panels), links.a, links.b, links.weight, algorithm, objective, resolution, seed)
+
+
+def _check_choice(value: str, choices, name: str) -> None:
+    if value not in choices:
+        raise typer.BadParameter(f"{value!r}; choose one of: {', '.join(choices)}", param_hint=name)
+
+
+def _preset(name: str) -> Preset:
+    try:
+        return get_preset(name)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--preset") from None
+
+
+# ----------------------------------------------------------------- summary
+
+
+def print_summary(panels: Panels, links: Links | None, clustering: Clustering | None, bad: list | None, seconds: dict) -> None:
+    t = Table(title="visualdistance run", show_header=False, title_justify="left")
+    t.add_row("panels", f"{len(panels):,}")
+    if bad is not None:
+        t.add_row("bad files", f"{len(bad):,}" + (" (see bad_files.csv)" if bad else ""))
+    if links is not None:
+        t.add_row("links", f"{len(links):,}" + (f" ({int(links.mirrored.sum()):,} mirrored)" if len(links) else ""))
+    if clustering is not None:
+        sizes = clustering.sizes()
+        t.add_row("clusters", f"{clustering.n_clusters:,} ({int(sizes.sum()):,} panels in clusters)")
+        if len(sizes):
+            t.add_row("largest", ", ".join(f"#{c}: {s}" for c, s in enumerate(sizes[:5])))
+    t.add_row("time", "  ".join(f"{k} {v:.1f}s" for k, v in seconds.items()))
+    out_console.print(t)
+    if bad:
+        for b in bad[:5]:
+            out_console.print(f"  skipped {b.path}: {b.reason}")
+        if len(bad) > 5:
+            out_console.print(f"  ... and {len(bad) - 5} more in bad_files.csv")
+    if clustering is not None and clustering.n_clusters:
+        m = clustering.membership
+        for c in range(min(3, clustering.n_clusters)):
+            members = panels.ids[m == c]
+            more = f" ... (+{len(members) - 4})" if len(members) > 4 else ""
+            out_console.print(f"  cluster {c}: {', '.join(members[:4])}{more}")
+
+
+def _run_info(out: Path, **extra) -> dict:
+    info = outputs.read_run_info(out) if (out / "run.json").exists() else {}
+    info.update(extra, version=__version__, updated=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    return info
+
+
+# ---------------------------------------------------------------- commands
+
+
+def run(
+    folder: Path = typer.Argument(..., metavar="DIR", help="Folder of panels (searched recursively)."),
+    out: Path = OutOption,
+    preset: str = PresetOption,
+    algorithm: str = AlgorithmOption,
+    objective: str = ObjectiveOption,
+    resolution: float = ResolutionOption,
+    seed: int = SeedOption,
+    store: Optional[Path] = StoreOption,
+    workers: Optional[int] = WorkersOption,
+    first_frame_only: bool = FirstFrameOption,
+) -> None:
+    """Find reused art in DIR: describe every panel, link similar ones, group them into clusters.
+
+    Writes to OUT: links.csv and links.json (a, b, the distances, rule,
+    mirrored, weight), clusters.csv and clusters.json (cluster, panel, page,
+    path), panels.csv, bad_files.csv and run.json; prints a summary.
+    A second run on the same folder reuses the feature store and decodes nothing.
+    """
+    _check_choice(algorithm, communities.ALGORITHMS, "--algorithm")
+    _check_choice(objective, communities.OBJECTIVES, "--objective")
+    method = _preset(preset)
+    t0 = time.perf_counter()
+    ex = step_extract(folder, out, store, workers, first_frame_only)
+    t1 = time.perf_counter()
+    links = step_link(ex.panels, method)
+    outputs.write_links(out, links, ex.panels.ids)
+    t2 = time.perf_counter()
+    clustering = step_communities(ex.panels, links, algorithm, objective, resolution, seed)
+    outputs.write_clusters(out, clustering, ex.panels)
+    t3 = time.perf_counter()
+    seconds = {"describe": t1 - t0, "link": t2 - t1, "communities": t3 - t2}
+    outputs.write_run_info(
+        out,
+        _run_info(
+            out,
+            input=str(folder.resolve()),
+            method=method.params(),
+            clustering={"run_id": clustering.run_id, **clustering.params, "modularity": clustering.modularity},
+            counts={"files": ex.files, "panels": len(ex.panels), "bad_files": len(ex.bad_files), "decoded": ex.decoded,
+                    "links": len(links), "clusters": clustering.n_clusters},
+            seconds=seconds,
+        ),
+    )
+    print_summary(ex.panels, links, clustering, ex.bad_files, seconds)
+
+
+def extract(
+    folder: Path = typer.Argument(..., metavar="DIR", help="Folder of panels (searched recursively)."),
+    out: Path = OutOption,
+    store: Optional[Path] = StoreOption,
+    workers: Optional[int] = WorkersOption,
+    first_frame_only: bool = FirstFrameOption,
+) -> None:
+    """Describe every panel in DIR with every signature; write panels.csv, signatures.npz, bad_files.csv."""
+    t0 = time.perf_counter()
+    ex = step_extract(folder, out, store, workers, first_frame_only)
+    seconds = {"describe": time.perf_counter() - t0}
+    outputs.write_run_info(
+        out,
+        _run_info(out, input=str(folder.resolve()),
+                  counts={"files": ex.files, "panels": len(ex.panels), "bad_files": len(ex.bad_files), "decoded": ex.decoded}),
+    )
+    print_summary(ex.panels, None, None, ex.bad_files, seconds)
+
+
+def link(
+    out: Path = typer.Argument(..., metavar="OUT", help="Run folder written by `extract` or `run`."),
+    preset: str = PresetOption,
+) -> None:
+    """Link the panels of a run folder with a preset; write links.csv and links.json."""
+    method = _preset(preset)
+    panels = _read_panels(out)
+    t0 = time.perf_counter()
+    links = step_link(panels, method)
+    outputs.write_links(out, links, panels.ids)
+    seconds = {"link": time.perf_counter() - t0}
+    outputs.write_run_info(out, _run_info(out, method=method.params()))
+    print_summary(panels, links, None, None, seconds)
+
+
+def communities_command(
+    out: Path = typer.Argument(..., metavar="OUT", help="Run folder with links (from `link` or `run`)."),
+    algorithm: str = AlgorithmOption,
+    objective: str = ObjectiveOption,
+    resolution: float = ResolutionOption,
+    seed: int = SeedOption,
+) -> None:
+    """Group linked panels into clusters (Leiden or greedy modularity); write clusters.csv and clusters.json."""
+    _check_choice(algorithm, communities.ALGORITHMS, "--algorithm")
+    _check_choice(objective, communities.OBJECTIVES, "--objective")
+    panels = _read_panels(out)
+    if not (out / "links.csv").exists():
+        raise typer.BadParameter(f"{out} has no links.csv; run `visualdistance link {out}` first", param_hint="OUT")
+    links = outputs.read_links(out, {p: i for i, p in enumerate(panels.ids)})
+    t0 = time.perf_counter()
+    clustering = step_communities(panels, links, algorithm, objective, resolution, seed)
+    outputs.write_clusters(out, clustering, panels)
+    seconds = {"communities": time.perf_counter() - t0}
+    outputs.write_run_info(out, _run_info(out, clustering={"run_id": clustering.run_id, **clustering.params,
+                                                            "modularity": clustering.modularity}))
+    print_summary(panels, links, clustering, None, seconds)
+
+
+def presets() -> None:
+    """List the linking methods (presets) with what each one does."""
+    t = Table("preset", "rules", "description")
+    for p in PRESETS.values():
+        rules = "\n".join(f"{r.name} < {r.threshold.describe()}" for r in p.rules)
+        t.add_row(p.name + (" (default)" if p.name == DEFAULT_PRESET else ""), rules, p.description)
+    out_console.print(t)
+
+
+def _read_panels(out: Path) -> Panels:
+    if not (out / "panels.csv").exists():
+        raise typer.BadParameter(f"{out} has no panels.csv; run `visualdistance extract DIR --out {out}` first", param_hint="OUT")
+    return outputs.read_panels(out)

@@ -1,0 +1,182 @@
+"""Finding image files in a folder and decoding them into RGB panels.
+
+A panel is one frame of one image file, composited on white, as an HxWx3 uint8
+array. Every way a file can be bad (unreadable, empty, truncated, not an image,
+too large, an unsupported mode) raises `BadImage` with a reason a person can
+act on; callers report it and go on with the next file.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+
+IMAGE_EXTENSIONS = frozenset({".gif", ".png", ".jpg", ".jpeg", ".webp", ".bmp"})
+
+#: Frames larger than this many pixels are refused (decompression bombs).
+MAX_PIXELS = 60_000_000
+#: Animated files with more frames keep only this many (reported, not fatal).
+MAX_FRAMES = 1000
+#: Frames are shrunk to at most this many pixels on a side before describing:
+#: every signature works far below it, and it bounds memory per worker.
+WORK_SIDE = 1024
+
+_PAGE_NAME = re.compile(r"^(\d+)_(\d+)$")
+
+
+class BadImage(Exception):
+    """A file that cannot be used as a panel; str(error) is the reason."""
+
+
+@dataclass(frozen=True)
+class ImageFile:
+    """An image file found in the folder: absolute path, path relative to the folder, page and position."""
+
+    path: Path
+    rel: str
+    page: int
+    position: int
+
+
+def parse_page_name(rel: str) -> tuple[int, int]:
+    """(page, position) from a name like ``<page>_<n>.<ext>`` (what the scraper writes); (-1, -1) otherwise."""
+    m = _PAGE_NAME.match(Path(rel).stem)
+    return (int(m.group(1)), int(m.group(2))) if m else (-1, -1)
+
+
+def _natural_key(rel: str) -> list:
+    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", rel)]
+
+
+def discover(root: Path, exclude: tuple[Path, ...] = ()) -> list[ImageFile]:
+    """Image files under `root`, recursively, in natural order (page 2 before page 10).
+
+    Hidden files and folders and anything under `exclude` (the output folder,
+    when it lies inside the input) are skipped.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"not a folder: {root}")
+    excluded = {p.resolve() for p in exclude}
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and (here / d).resolve() not in excluded)
+        for name in filenames:
+            if name.startswith(".") or Path(name).suffix.lower() not in IMAGE_EXTENSIONS:
+                continue
+            path = here / name
+            rel = path.relative_to(root).as_posix()
+            found.append(ImageFile(path, rel, *parse_page_name(rel)))
+    found.sort(key=lambda f: _natural_key(f.rel))
+    return found
+
+
+def panel_id(rel: str, frame: int) -> str:
+    """The panel id: the relative path, plus ``#n`` for frame n > 0."""
+    return rel if frame == 0 else f"{rel}#{frame}"
+
+
+@dataclass(frozen=True)
+class DecodedFile:
+    """The frames of one file, as RGB arrays, with each frame's original size."""
+
+    frames: list[np.ndarray]
+    sizes: list[tuple[int, int]]  # (width, height) before any shrinking
+    total_frames: int
+
+
+def decode(data: bytes, first_frame_only: bool = False) -> DecodedFile:
+    """Decode image bytes into RGB frames on white; raises BadImage with the reason."""
+    if not data:
+        raise BadImage("empty file")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            im = Image.open(io.BytesIO(data))
+        except UnidentifiedImageError:
+            raise BadImage("not an image (format not recognised)") from None
+        except Image.DecompressionBombError as e:
+            raise BadImage(f"too large: {e}") from None
+        except Image.DecompressionBombWarning:
+            raise BadImage("too large (over Pillow's decompression-bomb limit)") from None
+        except Exception as e:  # Pillow raises many types for damaged headers
+            raise BadImage(f"unreadable header: {e}") from None
+        w, h = im.size
+        if w <= 0 or h <= 0:
+            raise BadImage(f"no pixels ({w}x{h})")
+        if w * h > MAX_PIXELS:
+            raise BadImage(f"too large: {w}x{h} pixels is over the {MAX_PIXELS:,} limit")
+        total = getattr(im, "n_frames", 1)
+        frames, sizes = [], []
+        try:
+            for k, frame in enumerate(ImageSequence.Iterator(im)):
+                if k >= MAX_FRAMES or (first_frame_only and k >= 1):
+                    break
+                sizes.append(frame.size)
+                frames.append(to_rgb_on_white(frame))
+        except BadImage:
+            raise
+        except Image.DecompressionBombError as e:
+            raise BadImage(f"too large: {e}") from None
+        except (OSError, SyntaxError, ValueError, EOFError) as e:
+            if frames and not first_frame_only:
+                # A damaged later frame keeps the good ones: they are still panels.
+                return DecodedFile(frames, sizes, total)
+            raise BadImage(f"damaged or truncated image data: {e}") from None
+    if not frames:
+        raise BadImage("no frames")
+    return DecodedFile(frames, sizes, total)
+
+
+def to_rgb_on_white(im: Image.Image) -> np.ndarray:
+    """Any Pillow mode -> HxWx3 uint8 RGB, transparency composited on white, shrunk to WORK_SIDE."""
+    if im.format == "JPEG":
+        # Camera-style orientation tags: show the panel the way a viewer would.
+        im = ImageOps.exif_transpose(im)
+    if max(im.size) > WORK_SIDE:
+        im = im.copy()
+        im.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BOX)
+    mode = im.mode
+    if mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        return _high_depth_to_rgb(im)
+    has_alpha = "A" in mode or mode == "PA" or "transparency" in im.info
+    try:
+        if has_alpha:
+            rgba = np.asarray(im.convert("RGBA"), dtype=np.float32)
+            alpha = rgba[..., 3:4] / 255.0
+            return (rgba[..., :3] * alpha + 255.0 * (1.0 - alpha) + 0.5).astype(np.uint8)
+        return np.asarray(im.convert("RGB"), dtype=np.uint8)
+    except ValueError as e:
+        raise BadImage(f"unsupported colour mode {mode}: {e}") from None
+
+
+def _high_depth_to_rgb(im: Image.Image) -> np.ndarray:
+    """16-bit and float greyscale -> 8-bit RGB, scaled by the range the mode can hold."""
+    a = np.asarray(im, dtype=np.float64)
+    if im.mode == "F":
+        top = 1.0 if a.size and np.nanmax(a) <= 1.0 else 255.0
+    elif im.mode == "I":
+        top = 65535.0 if a.size and a.max() > 255 else 255.0
+    else:
+        top = 65535.0
+    g = np.clip(np.nan_to_num(a) / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return np.repeat(g[..., None], 3, axis=2)
+
+
+def read_bytes(path: Path, max_bytes: int = 512 * 1024 * 1024) -> bytes:
+    """A file's bytes; BadImage for unreadable or absurdly large files."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise BadImage(f"too large: {size:,} bytes")
+        return path.read_bytes()
+    except OSError as e:
+        raise BadImage(f"cannot read file: {e.strerror or e}") from None

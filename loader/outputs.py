@@ -1,0 +1,254 @@
+"""Writing and reading a run's output folder.
+
+A run folder holds:
+- ``panels.csv``: one row per panel (id, path, frame, page, position, size, sha256,
+  edge_pixels, hashes as hex) and ``signatures.npz`` (the signature arrays, rows
+  aligned with panels.csv), so later stages need not touch the images again;
+- ``links.csv`` / ``links.json``: a, b (panel ids), one ``dist_<metric>`` column per
+  metric, rule, mirrored, weight, then ``threshold_<metric>``;
+- ``clusters.csv`` / ``clusters.json``: cluster, panel, page, path, frame;
+- ``bad_files.csv``: path, reason;
+- ``run.json``: what was run (method, parameters, counts, timings).
+
+Every file is written to a temporary name and renamed into place.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from visualdistance.analysis.data import Clustering, Links, Panels
+
+HASH_COLUMNS = ("ahash", "phash", "dhash", "edge_ahash")
+PANEL_COLUMNS = ("id", "path", "frame", "page", "position", "width", "height", "sha256", "edge_pixels") + HASH_COLUMNS
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write text to path via a temporary file and a rename (never half-written)."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8", newline="") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _csv_text(header: list[str], rows) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def hash_hex(words: np.ndarray) -> list[str]:
+    """(n, 1) uint64 hashes -> 16-digit hex strings."""
+    return [f"{int(v):016x}" for v in np.asarray(words).reshape(len(words), -1)[:, 0]]
+
+
+# ------------------------------------------------------------------- panels
+
+
+def panel_records(panels: Panels) -> list[dict]:
+    """One plain dict per panel with the columns of panels.csv."""
+    sigs = panels.signatures
+    edge = sigs["edge_pixels"].reshape(-1) if "edge_pixels" in sigs else np.full(len(panels), -1)
+    hashes = {h: hash_hex(sigs[h]) if h in sigs else [""] * len(panels) for h in HASH_COLUMNS}
+    out = []
+    for i in range(len(panels)):
+        rec = {
+            "id": panels.ids[i],
+            "path": panels.paths[i],
+            "frame": int(panels.frame[i]),
+            "page": int(panels.page[i]),
+            "position": int(panels.position[i]),
+            "width": int(panels.width[i]),
+            "height": int(panels.height[i]),
+            "sha256": panels.sha256[i],
+            "edge_pixels": int(edge[i]),
+        }
+        rec.update({h: hashes[h][i] for h in HASH_COLUMNS})
+        out.append(rec)
+    return out
+
+
+def write_panels(out: Path, panels: Panels) -> None:
+    recs = panel_records(panels)
+    atomic_write_text(out / "panels.csv", _csv_text(list(PANEL_COLUMNS), ([r[c] for c in PANEL_COLUMNS] for r in recs)))
+    tmp = out / "signatures.npz.tmp"
+    with open(tmp, "wb") as fh:
+        np.savez(fh, **{f"s_{k}": v for k, v in panels.signatures.items()}, source=panels.source)
+    os.replace(tmp, out / "signatures.npz")
+
+
+def read_panels(out: Path) -> Panels:
+    """Panels (with signatures) from a run folder."""
+    with open(out / "panels.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    with np.load(out / "signatures.npz") as z:
+        sigs = {k[2:]: z[k] for k in z.files if k.startswith("s_")}
+        source = z["source"]
+    col = lambda k, t=object: np.array([r[k] for r in rows], dtype=t)  # noqa: E731
+    return Panels(
+        ids=col("id"),
+        paths=col("path"),
+        source=source.astype(np.int32),
+        frame=col("frame", np.int32),
+        page=col("page", np.int32),
+        position=col("position", np.int32),
+        width=col("width", np.int32),
+        height=col("height", np.int32),
+        sha256=col("sha256"),
+        signatures=sigs,
+    )
+
+
+# -------------------------------------------------------------------- links
+
+
+def link_records(links: Links, ids: np.ndarray) -> list[dict]:
+    """One plain dict per link: a, b (panel ids), dist_*, rule, mirrored, weight, threshold_*."""
+    labels = links.rule_labels()
+    metrics = list(links.distances)
+    recs = []
+    for k in range(len(links)):
+        rec = {"a": ids[links.a[k]], "b": ids[links.b[k]]}
+        for m in metrics:
+            rec[f"dist_{m}"] = _num(links.distances[m][k])
+        rec["rule"] = labels[k]
+        rec["mirrored"] = bool(links.mirrored[k])
+        rec["weight"] = round(float(links.weight[k]), 4)
+        for m in links.thresholds:
+            rec[f"threshold_{m}"] = _num(links.thresholds[m][k])
+        recs.append(rec)
+    return recs
+
+
+def _num(x) -> float | int | None:
+    x = float(x)
+    if not np.isfinite(x):
+        return None
+    return int(x) if x.is_integer() else round(x, 4)
+
+
+def write_links(out: Path, links: Links, ids: np.ndarray) -> None:
+    recs = link_records(links, ids)
+    header = ["a", "b"] + [f"dist_{m}" for m in links.distances] + ["rule", "mirrored", "weight"]
+    header += [f"threshold_{m}" for m in links.thresholds]
+    rows = ([("" if r[c] is None else int(r[c]) if c == "mirrored" else r[c]) for c in header] for r in recs)
+    atomic_write_text(out / "links.csv", _csv_text(header, rows))
+    atomic_write_text(out / "links.json", json.dumps({"rules": list(links.rule_names), "links": recs}))
+
+
+def read_links(out: Path, panel_index: dict[str, int]) -> Links:
+    """Links from links.csv, with a and b as row indices via `panel_index` (id -> row)."""
+    with open(out / "links.csv", newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        rows = list(reader)
+        header = reader.fieldnames or []
+    with open(out / "links.json", encoding="utf-8") as fh:
+        rule_names = tuple(json.load(fh).get("rules", []))
+    f32 = lambda c: np.array([float(r[c]) if r[c] != "" else np.nan for r in rows], np.float32)  # noqa: E731
+    bit = {n: 1 << k for k, n in enumerate(rule_names)}
+    rules = np.array([sum(bit.get(p, 0) for p in r["rule"].split("+") if p) for r in rows], np.uint32)
+    return Links(
+        a=np.array([panel_index[r["a"]] for r in rows], np.int32),
+        b=np.array([panel_index[r["b"]] for r in rows], np.int32),
+        distances={c[5:]: f32(c) for c in header if c.startswith("dist_")},
+        thresholds={c[10:]: f32(c) for c in header if c.startswith("threshold_")},
+        rules=rules,
+        mirrored=np.array([r["mirrored"] in ("1", "True", "true") for r in rows], bool),
+        weight=f32("weight"),
+        rule_names=rule_names,
+    )
+
+
+# ----------------------------------------------------------------- clusters
+
+
+def cluster_records(clustering: Clustering, panels: Panels) -> list[dict]:
+    """One dict per clustered panel, by cluster then page order: cluster, panel, page, path, frame."""
+    m = clustering.membership
+    rows = np.flatnonzero(m >= 0)
+    rows = rows[np.lexsort((rows, m[rows]))]
+    return [
+        {
+            "cluster": int(m[i]),
+            "panel": panels.ids[i],
+            "page": int(panels.page[i]),
+            "path": panels.paths[i],
+            "frame": int(panels.frame[i]),
+        }
+        for i in rows
+    ]
+
+
+def write_clusters(out: Path, clustering: Clustering, panels: Panels) -> None:
+    recs = cluster_records(clustering, panels)
+    header = ["cluster", "panel", "page", "path", "frame"]
+    atomic_write_text(out / "clusters.csv", _csv_text(header, ([r[c] for c in header] for r in recs)))
+    sizes = clustering.sizes()
+    clusters = [{"id": int(c), "size": int(sizes[c]), "panels": []} for c in range(clustering.n_clusters)]
+    for r in recs:
+        clusters[r["cluster"]]["panels"].append(r["panel"])
+    doc = {
+        "run_id": clustering.run_id,
+        "algorithm": clustering.algorithm,
+        "params": clustering.params,
+        "modularity": None if not np.isfinite(clustering.modularity) else round(clustering.modularity, 6),
+        "clusters": clusters,
+    }
+    atomic_write_text(out / "clusters.json", json.dumps(doc, indent=1))
+
+
+def read_clusters(out: Path, panel_index: dict[str, int]) -> Clustering:
+    """The clustering in clusters.json, as a membership over the panels of `panel_index`."""
+    with open(out / "clusters.json", encoding="utf-8") as fh:
+        doc = json.load(fh)
+    membership = np.full(len(panel_index), -1, np.int32)
+    for c in doc["clusters"]:
+        membership[[panel_index[p] for p in c["panels"]]] = c["id"]
+    q = doc.get("modularity")
+    return Clustering(doc["run_id"], doc["algorithm"], doc["params"], membership, float("nan") if q is None else q)
+
+
+# ---------------------------------------------------------------- the rest
+
+
+def write_bad_files(out: Path, bad) -> None:
+    atomic_write_text(out / "bad_files.csv", _csv_text(["path", "reason"], ((b.path, b.reason) for b in bad)))
+
+
+def write_run_info(out: Path, info: dict) -> None:
+    atomic_write_text(out / "run.json", json.dumps(info, indent=1, default=str))
+
+
+def read_run_info(out: Path) -> dict:
+    with open(out / "run.json", encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+@dataclass
+class RunOutput:
+    """Everything a finished run folder holds, for later stages (report, Neo4j load)."""
+
+    panels: Panels
+    links: Links
+    clustering: Clustering | None
+    info: dict
+
+
+def read_run(out: Path) -> RunOutput:
+    panels = read_panels(out)
+    index = {pid: i for i, pid in enumerate(panels.ids)}
+    links = read_links(out, index)
+    clustering = read_clusters(out, index) if (out / "clusters.json").exists() else None
+    info = read_run_info(out) if (out / "run.json").exists() else {}
+    return RunOutput(panels, links, clustering, info)

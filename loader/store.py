@@ -1,0 +1,169 @@
+"""The on-disk feature store: signature rows keyed by the file's content hash.
+
+Layout: ``<root>/<fingerprint>/shard-*.npz``, one folder per signature set (so
+changing a signature's parameters never mixes old and new rows). Each shard is
+written to a temporary name and renamed into place, so an interrupted run
+leaves every finished shard usable and no half-written one; the next run
+resumes from them. Bad files are remembered too, with their reason, so they are
+not decoded again either.
+
+A shard holds, per file: its sha256, frame count, whether all frames were
+described, and an error reason ('' when fine); per row (one per frame): the
+file it belongs to, the frame number, the original width and height, and one
+array per signature.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from visualdistance.analysis.signatures.base import Signature
+
+log = logging.getLogger(__name__)
+
+_COMPACT_AT = 16  # shards; past this many, they are merged into one on open
+
+
+@dataclass
+class FileEntry:
+    """What the store knows about one file."""
+
+    sha256: str
+    error: str  # '' when the file decoded
+    total_frames: int
+    all_frames: bool
+    frame: np.ndarray  # (k,) int32, frame number of each stored row
+    width: np.ndarray  # (k,) int32
+    height: np.ndarray  # (k,) int32
+    rows: dict[str, np.ndarray]  # signature name -> (k, ...) rows
+
+
+def signature_set_fingerprint(signatures: tuple[Signature, ...]) -> str:
+    """One fingerprint for a list of signatures (names and parameters)."""
+    text = json.dumps([(s.name, s.fingerprint) for s in signatures])
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+class FeatureStore:
+    """Signature rows per file content hash, persisted as atomic shards."""
+
+    def __init__(self, root: Path, signatures: tuple[Signature, ...]) -> None:
+        self.dir = Path(root) / signature_set_fingerprint(signatures)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        (self.dir / "signatures.json").write_text(
+            json.dumps([{"name": s.name, "type": type(s).__name__, "fingerprint": s.fingerprint} for s in signatures], indent=1)
+        )
+        self.names = [n for s in signatures for n in s.describe_all_names()]
+        self._entries: dict[str, FileEntry] = {}
+        self._pending: list[FileEntry] = []
+        self._load()
+
+    # ------------------------------------------------------------------ reading
+
+    def get(self, sha256: str, all_frames: bool) -> FileEntry | None:
+        """The stored entry for a file, if it serves this frame mode (a first-frame entry can't serve 'all')."""
+        e = self._entries.get(sha256)
+        if e is None or (all_frames and not e.all_frames and not e.error and e.total_frames > 1):
+            return None
+        return e
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _shards(self) -> list[Path]:
+        return sorted(self.dir.glob("shard-*.npz"))
+
+    def _load(self) -> None:
+        for stale in self.dir.glob("*.tmp"):
+            stale.unlink(missing_ok=True)  # a shard whose write was interrupted
+        shards = self._shards()
+        for path in shards:
+            try:
+                with np.load(path, allow_pickle=False) as z:
+                    self._read_shard({k: z[k] for k in z.files})
+            except (OSError, ValueError, KeyError) as e:
+                # A damaged shard costs its files a re-decode, never the run.
+                log.warning("feature store: ignoring unreadable shard %s: %s", path.name, e)
+        if len(shards) > _COMPACT_AT:
+            self._compact(shards)
+
+    def _read_shard(self, z: dict[str, np.ndarray]) -> None:
+        if any(f"s_{n}" not in z for n in self.names):
+            return
+        row_file = z["r_file"]
+        starts = np.searchsorted(row_file, np.arange(len(z["f_sha"]) + 1))
+        for f, sha in enumerate(z["f_sha"].tolist()):
+            lo, hi = starts[f], starts[f + 1]
+            self._entries[sha] = FileEntry(
+                sha256=sha,
+                error=str(z["f_error"][f]),
+                total_frames=int(z["f_total"][f]),
+                all_frames=bool(z["f_all"][f]),
+                frame=z["r_frame"][lo:hi],
+                width=z["r_width"][lo:hi],
+                height=z["r_height"][lo:hi],
+                rows={n: z[f"s_{n}"][lo:hi] for n in self.names},
+            )
+
+    # ------------------------------------------------------------------ writing
+
+    def add(self, entry: FileEntry) -> None:
+        """Remember an entry; it reaches disk at the next `flush`."""
+        self._entries[entry.sha256] = entry
+        self._pending.append(entry)
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def flush(self) -> None:
+        """Write pending entries as one new shard, atomically."""
+        if not self._pending:
+            return
+        self._write_shard(self._pending, f"shard-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.npz")
+        self._pending = []
+
+    def _compact(self, shards: list[Path]) -> None:
+        self._write_shard(list(self._entries.values()), f"shard-{time.time_ns():020d}-compact.npz")
+        for path in shards:
+            path.unlink(missing_ok=True)
+
+    def _write_shard(self, entries: list[FileEntry], name: str) -> None:
+        arrays = _pack(entries, self.names)
+        tmp = self.dir / (name + ".tmp")
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.dir / name)
+
+
+def _pack(entries: list[FileEntry], names: list[str]) -> dict[str, np.ndarray]:
+    counts = np.array([len(e.frame) for e in entries], np.int64)
+    arrays = {
+        "f_sha": np.array([e.sha256 for e in entries], dtype="U64"),
+        "f_error": np.array([e.error for e in entries], dtype=str) if entries else np.array([], "U1"),
+        "f_total": np.array([e.total_frames for e in entries], np.int32),
+        "f_all": np.array([e.all_frames for e in entries], bool),
+        "r_file": np.repeat(np.arange(len(entries), dtype=np.int32), counts),
+        "r_frame": _cat([e.frame for e in entries], np.int32),
+        "r_width": _cat([e.width for e in entries], np.int32),
+        "r_height": _cat([e.height for e in entries], np.int32),
+    }
+    for n in names:
+        parts = [e.rows[n] for e in entries if len(e.frame)]
+        arrays[f"s_{n}"] = np.concatenate(parts) if parts else np.empty(0)
+    return arrays
+
+
+def _cat(parts: list[np.ndarray], dtype) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype) if parts else np.empty(0, dtype)
