@@ -24,6 +24,8 @@ def link_graph(n: int, a: np.ndarray, b: np.ndarray, weight: np.ndarray | None =
     """Undirected igraph graph on n vertices with one edge per link (attribute "weight")."""
     g = ig.Graph(n=n, edges=np.column_stack([a, b]).astype(np.int64).tolist(), directed=False)
     g.es["weight"] = (np.ones(len(a)) if weight is None else np.asarray(weight, dtype=float)).tolist()
+    # One edge per pair (fast greedy refuses multi-edges): a repeated pair keeps its strongest link.
+    g.simplify(multiple=True, loops=True, combine_edges="max")
     return g
 
 
@@ -64,7 +66,6 @@ def detect(
 
 
 def _greedy(g: ig.Graph) -> np.ndarray:
-    # fastgreedy needs a simple graph; the links already are one (a < b, unique).
     dendrogram = g.community_fastgreedy(weights="weight")
     return np.asarray(dendrogram.as_clustering().membership)
 

@@ -1,0 +1,87 @@
+import numpy as np
+import pytest
+
+from visualdistance.analysis.image_ops import pack_bits, unpack_bits
+from visualdistance.analysis.kernels import hamming_links, pair_distances, tile_counts
+
+
+def random_maps(rng, n, shape=(40, 40), copies=20):
+    """Random bit maps, with noisy copies and noisy mirrored copies planted."""
+    dens = rng.uniform(0.03, 0.3, n)
+    maps = rng.random((n,) + shape) < dens[:, None, None]
+    for k in range(0, 3 * copies, 3):
+        maps[k + 1] = maps[k] ^ (rng.random(shape) < 0.02)
+        maps[k + 2] = maps[k][:, ::-1] ^ (rng.random(shape) < 0.02)
+    bits = np.stack([pack_bits(m) for m in maps])
+    mirror = np.stack([pack_bits(m[:, ::-1]) for m in maps])
+    return maps, bits, mirror
+
+
+def brute_force(bits, mirror, thr, source, use_mirror):
+    d = np.bitwise_count(bits[:, None, :] ^ bits[None, :, :]).sum(-1)
+    dm = np.bitwise_count(bits[:, None, :] ^ mirror[None, :, :]).sum(-1)
+    t = np.maximum(thr[:, None], thr[None, :])
+    ok = (np.minimum(d, dm) if use_mirror else d) < t
+    ok &= source[:, None] != source[None, :]
+    a, b = np.nonzero(np.triu(ok, 1))
+    return a, b, d[a, b] >= t[a, b]
+
+
+@pytest.mark.parametrize("use_mirror", [False, True])
+@pytest.mark.parametrize("shape", [None, (40, 40)])
+def test_hamming_links_equals_brute_force(rng, use_mirror, shape):
+    maps, bits, mirror = random_maps(rng, 400)
+    counts = maps.sum(axis=(1, 2))
+    thr = np.minimum(0.95 * counts, 300.0)
+    source = np.arange(400)
+    source[1] = source[0]  # a planted copy from the same file must not link
+    a, b, m = hamming_links(bits, thr, mirror if use_mirror else None, source, shape=shape)
+    ea, eb, em = brute_force(bits, mirror, thr, source, use_mirror)
+    assert len(ea) > 10
+    assert list(zip(a, b)) == list(zip(ea, eb))
+    assert np.array_equal(m, em)
+    assert (0, 1) not in set(zip(a.tolist(), b.tolist()))
+
+
+def test_rows_with_many_partners_are_all_kept(rng):
+    # 150 near-identical maps: every row has over 64 partners (the kernel's first buffer).
+    base = rng.random((32, 32)) < 0.2
+    maps = np.stack([base ^ (rng.random((32, 32)) < 0.005) for _ in range(150)])
+    bits = np.stack([pack_bits(m) for m in maps])
+    a, b, _ = hamming_links(bits, np.full(150, 100.0), shape=(32, 32))
+    assert len(a) == 150 * 149 // 2
+
+
+def test_weighted_segments_match_definition(rng):
+    _, bits, _ = random_maps(rng, 120, shape=(16, 16))
+    seg, w = np.array([0, 2, 4]), np.array([1.0, 0.25])
+    thr = np.full(120, 60.0)
+    a, b, _ = hamming_links(bits, thr, segments=seg, weights=w)
+    full = np.bitwise_count(bits[:, None, :] ^ bits[None, :, :])
+    d = full[..., :2].sum(-1) + 0.25 * full[..., 2:].sum(-1)
+    ea, eb = np.nonzero(np.triu(d < 60.0, 1))
+    assert list(zip(a, b)) == list(zip(ea, eb))
+    assert np.allclose(pair_distances(bits, a, b, segments=seg, weights=w), d[a, b])
+
+
+def test_tile_counts_bound_the_distance(rng):
+    maps, bits, _ = random_maps(rng, 50, shape=(30, 30), copies=5)
+    tiles = tile_counts(bits, (30, 30), 7).astype(int)
+    expect = np.zeros((50, 5, 5), int)
+    for y in range(30):
+        for x in range(30):
+            expect[:, y // 7, x // 7] += maps[:, y, x]
+    assert np.array_equal(tiles[:, :25], expect.reshape(50, -1))
+    d = np.bitwise_count(bits[:, None, :] ^ bits[None, :, :]).sum(-1)
+    lower = np.abs(tiles[:, None, :] - tiles[None, :, :]).sum(-1)
+    assert (lower <= d).all()
+
+
+def test_pack_unpack_round_trip(rng):
+    m = rng.random((37, 23)) < 0.5
+    assert np.array_equal(unpack_bits(pack_bits(m), m.shape), m)
+
+
+def test_fewer_than_two_rows():
+    a, b, m = hamming_links(np.zeros((1, 2), np.uint64), np.ones(1))
+    assert len(a) == len(b) == len(m) == 0

@@ -1,0 +1,95 @@
+"""Folder -> panels: the feature store, bad files, animated GIFs, resuming."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from visualdistance.analysis import synthetic
+from visualdistance.analysis.presets import all_signatures
+from visualdistance.loader.extract import extract_folder
+from tests.conftest import save
+
+
+def corpus(tmp_path, rng, n=12):
+    folder = tmp_path / "panels"
+    for k in range(n):
+        save(synthetic.render(synthetic.random_drawing(rng), size=(160, 120)), folder / f"{k // 3 + 1}_{k % 3 + 1}.png")
+    return folder
+
+
+def test_second_run_decodes_nothing_and_new_files_are_all_that_is_decoded(tmp_path, rng, store_dir):
+    folder = corpus(tmp_path, rng)
+    first = extract_folder(folder, all_signatures(), store_dir, workers=2)
+    assert (first.decoded, first.reused, len(first.panels)) == (12, 0, 12)
+    again = extract_folder(folder, all_signatures(), store_dir, workers=2)
+    assert (again.decoded, again.reused) == (0, 12)
+    for name, rows in first.panels.signatures.items():
+        assert np.array_equal(rows, again.panels.signatures[name]), name
+    for k in range(3):
+        save(synthetic.render(synthetic.random_drawing(rng), size=(160, 120)), folder / f"new_{k}.png")
+    third = extract_folder(folder, all_signatures(), store_dir, workers=2)
+    assert (third.decoded, third.reused, len(third.panels)) == (3, 12, 15)
+
+
+def test_panels_carry_page_position_size_and_order(tmp_path, rng, store_dir):
+    folder = corpus(tmp_path, rng)
+    p = extract_folder(folder, all_signatures(), store_dir, workers=1).panels
+    assert p.ids[:4].tolist() == ["1_1.png", "1_2.png", "1_3.png", "2_1.png"]
+    assert p.page[:4].tolist() == [1, 1, 1, 2] and p.position[:4].tolist() == [1, 2, 3, 1]
+    assert (p.width == 160).all() and (p.height == 120).all()
+    assert len(set(p.sha256)) == 12
+
+
+def test_bad_files_are_reported_and_skipped(tmp_path, rng, store_dir):
+    folder = corpus(tmp_path, rng, n=3)
+    (folder / "empty.png").write_bytes(b"")
+    (folder / "notes.gif").write_text("GIF? no, a shopping list")
+    good = (folder / "1_1.png").read_bytes()
+    (folder / "cut.png").write_bytes(good[: len(good) // 3])
+    result = extract_folder(folder, all_signatures(), store_dir, workers=2)
+    reasons = {b.path: b.reason for b in result.bad_files}
+    assert set(reasons) == {"empty.png", "notes.gif", "cut.png"}
+    assert "empty" in reasons["empty.png"]
+    assert "not an image" in reasons["notes.gif"]
+    assert "truncated" in reasons["cut.png"] or "damaged" in reasons["cut.png"]
+    assert len(result.panels) == 3
+    # bad files are remembered too: nothing is decoded again
+    assert extract_folder(folder, all_signatures(), store_dir, workers=2).decoded == 0
+
+
+def test_animated_gif_frames_are_panels_from_one_source(tmp_path, rng, store_dir):
+    folder = tmp_path / "panels"
+    frames = [Image.fromarray(synthetic.render(synthetic.random_drawing(rng), size=(80, 60))) for _ in range(3)]
+    folder.mkdir()
+    frames[0].save(folder / "5_1.gif", save_all=True, append_images=frames[1:], duration=80)
+    p = extract_folder(folder, all_signatures(), store_dir, workers=1).panels
+    assert p.ids.tolist() == ["5_1.gif", "5_1.gif#1", "5_1.gif#2"]
+    assert p.frame.tolist() == [0, 1, 2] and len(set(p.source)) == 1
+    first = extract_folder(folder, all_signatures(), tmp_path / "other", all_frames=False, workers=1).panels
+    assert first.ids.tolist() == ["5_1.gif"]
+
+
+def test_interrupted_run_keeps_finished_work_and_resumes(tmp_path, rng, store_dir):
+    folder = corpus(tmp_path, rng, n=30)
+    seen = []
+
+    def stop_after_ten(k):
+        seen.append(k)
+        if len(seen) == 10:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        extract_folder(folder, all_signatures(), store_dir, workers=2, on_progress=stop_after_ten)
+    assert not list(store_dir.rglob("*.tmp"))
+    resumed = extract_folder(folder, all_signatures(), store_dir, workers=2)
+    assert resumed.reused >= 10 and resumed.decoded == 30 - resumed.reused
+    assert len(resumed.panels) == 30
+
+
+def test_changed_signature_parameters_do_not_reuse_old_rows(tmp_path, rng, store_dir):
+    from visualdistance.analysis.signatures import EdgeMap
+
+    folder = corpus(tmp_path, rng, n=3)
+    extract_folder(folder, (EdgeMap(),), store_dir, workers=1)
+    assert extract_folder(folder, (EdgeMap(low=50, high=150),), store_dir, workers=1).decoded == 3
+    assert extract_folder(folder, (EdgeMap(),), store_dir, workers=1).decoded == 0

@@ -1,0 +1,96 @@
+"""Decoding every kind of file a folder of panels holds, and refusing bad ones with a reason."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from visualdistance.loader import images
+from visualdistance.loader.images import BadImage, decode, discover, panel_id, parse_page_name
+
+
+def encode(im: Image.Image, fmt: str, **kw) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, fmt, **kw)
+    return buf.getvalue()
+
+
+def test_page_names():
+    assert parse_page_name("1901_2.gif") == (1901, 2)
+    assert parse_page_name("sub/12_1.png") == (12, 1)
+    assert parse_page_name("cover.png") == (-1, -1)
+    assert panel_id("a/b.gif", 0) == "a/b.gif" and panel_id("a/b.gif", 3) == "a/b.gif#3"
+
+
+def test_discover_is_recursive_natural_and_skips_hidden_and_excluded(tmp_path):
+    for rel in ["10_1.png", "2_1.png", "sub/3_1.GIF", ".hidden/1_1.png", "notes.txt", "out/9_1.png", ".x.png"]:
+        p = tmp_path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(b"x")
+    found = [f.rel for f in discover(tmp_path, exclude=(tmp_path / "out",))]
+    assert found == ["2_1.png", "10_1.png", "sub/3_1.GIF"]
+
+
+def test_transparency_is_composited_on_white():
+    im = Image.new("RGBA", (4, 4), (255, 0, 0, 0))
+    im.putpixel((0, 0), (0, 0, 255, 255))
+    rgb = decode(encode(im, "PNG")).frames[0]
+    assert rgb[1, 1].tolist() == [255, 255, 255]
+    assert rgb[0, 0].tolist() == [0, 0, 255]
+
+
+def test_palette_with_transparent_index():
+    im = Image.new("P", (4, 4), 1)
+    im.putpalette([0, 0, 0, 10, 200, 10] + [0] * 762)
+    im.putpixel((2, 2), 0)
+    rgb = decode(encode(im, "GIF", transparency=1)).frames[0]
+    assert rgb[0, 0].tolist() == [255, 255, 255] and rgb[2, 2].tolist() == [0, 0, 0]
+
+
+@pytest.mark.parametrize(
+    "mode,fmt",
+    [("L", "PNG"), ("LA", "PNG"), ("1", "BMP"), ("CMYK", "JPEG"), ("RGB", "WEBP"), ("RGB", "JPEG"), ("P", "PNG")],
+)
+def test_modes_and_formats_give_rgb(mode, fmt):
+    im = Image.new(mode, (20, 10))
+    rgb = decode(encode(im, fmt)).frames[0]
+    assert rgb.shape == (10, 20, 3) and rgb.dtype == np.uint8
+
+
+def test_sixteen_bit_greyscale_is_scaled_not_clipped():
+    a = np.array([[0, 32768, 65535]], dtype=np.uint16)
+    rgb = decode(encode(Image.fromarray(a), "PNG")).frames[0]
+    assert rgb[0, :, 0].tolist() == [0, 128, 255]
+
+
+def test_animated_gif_gives_every_frame_or_only_the_first():
+    frames = [Image.new("RGB", (8, 8), c) for c in [(255, 0, 0), (0, 255, 0), (0, 0, 255)]]
+    data = encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=50)
+    all_frames = decode(data)
+    assert len(all_frames.frames) == 3 and all_frames.total_frames == 3
+    assert all_frames.frames[2][0, 0].tolist() == [0, 0, 255]
+    assert len(decode(data, first_frame_only=True).frames) == 1
+
+
+def test_bad_files_raise_with_a_reason():
+    png = encode(Image.new("RGB", (64, 64), (1, 2, 3)), "PNG")
+    with pytest.raises(BadImage, match="empty"):
+        decode(b"")
+    with pytest.raises(BadImage, match="not an image"):
+        decode(b"<html>not a picture</html>")
+    with pytest.raises(BadImage, match="truncated|damaged"):
+        decode(png[: len(png) // 2])
+
+
+def test_decompression_bomb_is_refused(monkeypatch):
+    monkeypatch.setattr(images, "MAX_PIXELS", 100 * 100)
+    data = encode(Image.new("L", (200, 200)), "PNG")
+    with pytest.raises(BadImage, match="too large"):
+        decode(data)
+
+
+def test_huge_frames_are_shrunk_for_describing_but_keep_their_size(monkeypatch):
+    monkeypatch.setattr(images, "WORK_SIDE", 50)
+    out = decode(encode(Image.new("RGB", (200, 100)), "PNG"))
+    assert out.sizes == [(200, 100)] and out.frames[0].shape == (25, 50, 3)
