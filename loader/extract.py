@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import multiprocessing as mp
 import os
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,8 +112,15 @@ def _work(job: tuple[str, str]) -> FileEntry:
 
 
 def _pool(workers: int, signatures, all_frames):
-    method = "fork" if sys.platform.startswith("linux") else "spawn"
-    return mp.get_context(method).Pool(workers, initializer=_init_worker, initargs=(signatures, all_frames))
+    # Never plain fork: the parent may already run threads (numba, OpenCV,
+    # BLAS), and a forked copy of a held lock deadlocks the worker. A fork
+    # server is a clean single-threaded parent that has imported us once.
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload([__name__])
+    else:
+        ctx = mp.get_context("spawn")
+    return ctx.Pool(workers, initializer=_init_worker, initargs=(signatures, all_frames))
 
 
 # -------------------------------------------------------------- the folder

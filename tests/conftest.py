@@ -1,14 +1,46 @@
-"""Shared fixtures: generated drawings written as image files."""
+"""Shared fixtures: generated drawings as image files, and a real Neo4j server.
+
+## Neo4j
+
+Where the server comes from, first match wins:
+
+1. NEO4J_URI (with NEO4J_USER, default "neo4j", and NEO4J_PASSWORD) from the
+   environment; scripts/test sets these after ``scripts/neo4j start``.
+   NEO4J_HTTP_URL names its HTTP side when that is not http://<host>:7474.
+2. A Docker engine, through testcontainers (image neo4j:5.26-community).
+3. The local server of ``scripts/neo4j start`` (Java + Maven, no Docker);
+   stopped again at the end of the session if this fixture started it.
+
+If none works, the tests that need Neo4j are skipped with the reason, except
+when VISUALDISTANCE_REQUIRE_SERVICES=1 (CI): then they fail, so a broken
+setup can never pass as "all skipped".
+
+Note: ``neo4j_clean`` empties the database it is given. Point NEO4J_URI only
+at a database you are happy to lose.
+"""
 
 from __future__ import annotations
 
+import os
+import secrets
+import shlex
+import subprocess
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
+from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
+from neo4j import Driver, GraphDatabase
 from PIL import Image
 
 from visualdistance.analysis import synthetic
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+# ------------------------------------------------------------ images
 
 
 def save(img: np.ndarray, path: Path) -> Path:
@@ -32,3 +64,196 @@ def drawing(rng) -> synthetic.Drawing:
 @pytest.fixture
 def store_dir(tmp_path) -> Path:
     return tmp_path / "store"
+
+
+# ------------------------------------------------------------ Neo4j
+
+NEO4J_SCRIPT = REPO / "scripts" / "neo4j"
+NEO4J_IMAGE = "neo4j:5.26-community"
+# The first local start downloads the server jars (about 140 MB) from Maven Central.
+LOCAL_START_TIMEOUT_S = 900
+
+
+@dataclass(frozen=True)
+class Neo4jServer:
+    uri: str
+    user: str
+    password: str
+    http_url: str
+    source: str  # "env", "docker" or "scripts/neo4j", for messages
+
+    def driver(self, **kwargs) -> Driver:
+        return GraphDatabase.driver(self.uri, auth=(self.user, self.password), **kwargs)
+
+
+def _services_required() -> bool:
+    return os.environ.get("VISUALDISTANCE_REQUIRE_SERVICES") == "1"
+
+
+def _unavailable(reason: str) -> None:
+    if _services_required():
+        pytest.fail(f"Neo4j is required (VISUALDISTANCE_REQUIRE_SERVICES=1) but unavailable: {reason}", pytrace=False)
+    pytest.skip(f"no Neo4j server: {reason}")
+
+
+def _http_url_for(bolt_uri: str) -> str:
+    explicit = os.environ.get("NEO4J_HTTP_URL")
+    if explicit:
+        return explicit.rstrip("/")
+    host = urlsplit(bolt_uri).hostname or "127.0.0.1"
+    return f"http://{host}:{os.environ.get('NEO4J_HTTP_PORT', '7474')}"
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker
+
+        client = docker.from_env(timeout=5)
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+    except Exception:  # no client library, no socket, no daemon: all mean "no Docker"
+        return False
+
+
+def _start_container():
+    try:  # testcontainers >= 4.10 moved the module; older releases only have the first path
+        from testcontainers.community.neo4j import Neo4jContainer
+    except ImportError:
+        from testcontainers.neo4j import Neo4jContainer
+
+    password = secrets.token_hex(16)
+    container = Neo4jContainer(NEO4J_IMAGE, password=password)
+    container.with_exposed_ports(7474)  # the Browser test needs the HTTP side too
+    try:
+        container.start()
+    except Exception:
+        container.stop()  # a half-started container would outlive the session
+        raise
+    host = container.get_container_host_ip()
+    server = Neo4jServer(
+        uri=container.get_connection_url(),
+        user="neo4j",
+        password=password,
+        http_url=f"http://{host}:{container.get_exposed_port(7474)}",
+        source="docker",
+    )
+    return container, server
+
+
+def _run_script(*args: str, timeout: float) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(NEO4J_SCRIPT), *args], cwd=REPO, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def _local_server() -> Neo4jServer:
+    values = {}
+    for line in _run_script("env", timeout=30).stdout.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            # scripts/neo4j quotes values with bash's printf %q; shlex undoes that.
+            values[key] = shlex.split(value)[0] if value else ""
+    return Neo4jServer(
+        uri=values["NEO4J_URI"],
+        user=values["NEO4J_USER"],
+        password=values["NEO4J_PASSWORD"],
+        http_url=values["NEO4J_HTTP_URL"],
+        source="scripts/neo4j",
+    )
+
+
+def _check_connects(server: Neo4jServer) -> str | None:
+    try:
+        with server.driver() as driver:
+            driver.verify_connectivity()
+    except Exception as exc:
+        return f"{server.uri} ({server.source}) does not answer: {type(exc).__name__}: {exc}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def neo4j_server() -> Iterator[Neo4jServer]:
+    if os.environ.get("NEO4J_URI"):
+        server = Neo4jServer(
+            uri=os.environ["NEO4J_URI"],
+            user=os.environ.get("NEO4J_USER", "neo4j"),
+            password=os.environ.get("NEO4J_PASSWORD", ""),
+            http_url=_http_url_for(os.environ["NEO4J_URI"]),
+            source="env",
+        )
+        problem = _check_connects(server)
+        if problem:
+            # Someone asked for this server explicitly: a typo must not turn into skips.
+            pytest.fail(f"NEO4J_URI is set but {problem}", pytrace=False)
+        yield server
+        return
+
+    reasons = []
+    if _docker_answers():
+        try:
+            container, server = _start_container()
+        except Exception as exc:
+            reasons.append(f"Docker: {type(exc).__name__}: {exc}")
+        else:
+            try:
+                yield server
+            finally:
+                container.stop()
+            return
+    else:
+        reasons.append("Docker: no engine answers")
+
+    if NEO4J_SCRIPT.exists():
+        already_running = _run_script("status", timeout=30).returncode == 0
+        try:
+            started = _run_script("start", timeout=LOCAL_START_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            started = None
+            reasons.append(f"scripts/neo4j start: no answer within {LOCAL_START_TIMEOUT_S}s")
+        if started is not None and started.returncode != 0:
+            tail = " | ".join((started.stderr or started.stdout).strip().splitlines()[-5:])
+            reasons.append(f"scripts/neo4j start failed: {tail}")
+        elif started is not None:
+            try:
+                try:
+                    server = _local_server()
+                except Exception as exc:
+                    server = None
+                    reasons.append(f"scripts/neo4j env: {type(exc).__name__}: {exc}")
+                problem = server and _check_connects(server)
+                if problem:
+                    reasons.append(problem)
+                elif server:
+                    yield server
+                    return
+            finally:
+                if not already_running:
+                    _run_script("stop", timeout=180)
+
+    _unavailable("; ".join(reasons))
+
+
+@pytest.fixture(scope="session")
+def neo4j_driver(neo4j_server: Neo4jServer) -> Iterator[Driver]:
+    with neo4j_server.driver() as driver:
+        yield driver
+
+
+@pytest.fixture
+def neo4j_clean(neo4j_driver: Driver) -> Driver:
+    """The session's driver, on a database emptied of data, constraints and indexes.
+
+    Community edition has a single user database (``neo4j``), so tests share it
+    and each one starts by wiping what earlier tests left behind.
+    """
+    # Constraints first: dropping one also drops the index it owns.
+    for record in neo4j_driver.execute_query("SHOW CONSTRAINTS YIELD name").records:
+        neo4j_driver.execute_query("DROP CONSTRAINT $name IF EXISTS", name=record["name"])
+    # LOOKUP indexes are Neo4j's own label and type lookups; keep them.
+    indexes = neo4j_driver.execute_query("SHOW INDEXES YIELD name, type WHERE type <> 'LOOKUP' RETURN name")
+    for record in indexes.records:
+        neo4j_driver.execute_query("DROP INDEX $name IF EXISTS", name=record["name"])
+    neo4j_driver.execute_query("MATCH (n) DETACH DELETE n")
+    return neo4j_driver
