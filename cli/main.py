@@ -30,3 +30,8 @@ def main(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
 ) -> None:
     """Find reused art in a folder of panels: describe, link, cluster, report."""
+
+
+from visualdistance.cli.scrape import scrape  # noqa: E402
+
+app.command("scrape")(scrape)

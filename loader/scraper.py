@@ -660,7 +660,7 @@ def scrape_page(
             record["status"] = "missing"
             return record
         if got.status != 200:
-            record["error"] = f"page: HTTP {got.status}"
+            record["error"] = f"HTTP {got.status}"
             return record
         content = parse_page(got.body, config.base_url, config.selector, encoding=got.charset)
         record.update(title=content.title, text=content.text, chat=content.chat, image_urls=content.image_urls)
@@ -692,7 +692,7 @@ def scrape_page(
                 record["skipped_images"].append({"url": shown, "reason": reason})
         record["status"] = "ok"
     except (FetchError, Refused) as exc:
-        record["error"] = f"page: {exc}"
+        record["error"] = str(exc)
     except _Stopped:
         raise
     except Exception as exc:  # a bug or a disk error must not kill the other pages; it is recorded
@@ -765,7 +765,7 @@ def _run_pool(
                     on_progress(1)
                 in_a_row = in_a_row + 1 if rec["status"] == "failed" else 0
                 if config.max_consecutive_failures and in_a_row >= config.max_consecutive_failures:
-                    summary.aborted = f"stopped after {in_a_row} failed pages in a row; last: {rec['error']}"
+                    summary.aborted = f"{in_a_row} pages failed in a row; last: {rec['error']}"
                     break
         finally:
             stop.set()
