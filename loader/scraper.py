@@ -237,10 +237,14 @@ def parse_page(
     document order; ``img`` tags without a ``src`` are ignored.
     """
     if isinstance(html, bytes) and encoding:
-        html = html.decode(encoding, errors="replace")
+        try:
+            html = html.decode(encoding, errors="replace")
+        except LookupError:  # a charset Python does not know: let the parser sniff instead
+            pass
     # html.parser is forgiving with unclosed tags and needs no extra dependency.
     soup = BeautifulSoup(html, "html.parser")
     title = _joined_text(soup, TITLE_SELECTOR, sep=" ")
+    title = title.replace("\n", " ") if title else None  # a title is one line, even with <br> in it
     text = _joined_text(soup, TEXT_SELECTOR)
     chat = _joined_text(soup, CHAT_SELECTOR)
     base = base_url if base_url.endswith("/") else base_url + "/"

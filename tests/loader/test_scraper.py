@@ -113,6 +113,7 @@ def test_parse_page_custom_selector_and_encodings() -> None:
     # Bytes: the declared charset wins; without one the parser sniffs (here: UTF-8).
     assert parse_page(html.encode("utf-8"), "http://h.test").title == "Jóhn"
     assert parse_page(html.encode("latin-1"), "http://h.test", encoding="latin-1").title == "Jóhn"
+    assert parse_page(html.encode("utf-8"), "http://h.test", encoding="no-such-charset").title == "Jóhn"
 
 
 # ---------------------------------------------------------------------------
@@ -251,19 +252,21 @@ def test_scrape_saves_panels_and_records_pages(site: Site, tmp_path: Path) -> No
     site.add("/img/relative.jpg", jpg)
     # /story/2 is not served: a gap in the numbering
     site.page(3, Reply(body=story_html([], title="Words only")))
+    malformed = b"<h2 class=type-hs-header>Torn<p class=o-story_text>half \xff\xfe<img class='mar-x-auto disp-bl' src=/img/abs.gif><div"
+    site.page(4, Reply(body=malformed, content_type="text/html"))
     out = tmp_path / "out"
 
-    summary = scrape(config(site, out, 1, 3))
+    summary = scrape(config(site, out, 1, 4))
 
-    assert (summary.fetched, summary.missing, summary.failed) == (2, 1, 0)
-    assert (summary.images_saved, summary.images_rejected) == (3, 0)
-    assert files_in(out) - {"pages.jsonl", ".scrape.lock"} == {"1_1.gif", "1_2.png", "1_3.jpg"}
+    assert (summary.fetched, summary.missing, summary.failed) == (3, 1, 0)
+    assert (summary.images_saved, summary.images_rejected) == (4, 0)
+    assert files_in(out) - {"pages.jsonl", ".scrape.lock"} == {"1_1.gif", "1_2.png", "1_3.jpg", "4_1.gif"}
     assert (out / "1_1.gif").read_bytes() == gif.body
     assert (out / "1_2.png").read_bytes() == png.body
     assert (out / "1_3.jpg").read_bytes() == jpg.body
 
     pages = read_pages(out / "pages.jsonl")
-    assert sorted(pages) == [1, 2, 3]
+    assert sorted(pages) == [1, 2, 3, 4]
     one = pages[1]
     assert one["status"] == "ok" and one["url"] == f"{site.url}/story/1"
     assert (one["title"], one["text"], one["chat"]) == ("Page one", "Narration\ntwo lines", "EB: hello")
@@ -273,6 +276,8 @@ def test_scrape_saves_panels_and_records_pages(site: Site, tmp_path: Path) -> No
     assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$", one["fetched_at"])
     assert pages[2]["status"] == "missing" and pages[2]["images"] == []
     assert pages[3]["status"] == "ok" and pages[3]["images"] == [] and pages[3]["title"] == "Words only"
+    # Unclosed tags put the narration inside the title; what matters is that the page and its panel come through.
+    assert pages[4]["status"] == "ok" and pages[4]["title"].startswith("Torn half") and pages[4]["images"] == ["4_1.gif"]
     # The logo <img> is not a panel and was never requested.
     assert site.hits["/logo.png"] == 0
     assert {h.headers["User-Agent"] for h in site.log} == {scraper.DEFAULT_USER_AGENT}
