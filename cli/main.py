@@ -33,7 +33,10 @@ def main(
 
 
 from visualdistance.cli import pipeline  # noqa: E402
+from visualdistance.cli.scrape import scrape  # noqa: E402
 
+# In the order a user meets them: acquire, then the local pipeline and its stages.
+app.command("scrape")(scrape)
 app.command("run")(pipeline.run)
 app.command("extract")(pipeline.extract)
 app.command("link")(pipeline.link)

@@ -1,0 +1,140 @@
+"""`visualdistance scrape`: download story pages and their panels into a folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from visualdistance.cli.progress import console as err_console
+from visualdistance.cli.progress import progress_bar
+from visualdistance.loader import scraper
+
+MAX_FAILURES_SHOWN = 10
+
+
+def scrape(
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="Folder for the images and pages.jsonl; created if missing.", file_okay=False),
+    ],
+    first: Annotated[int, typer.Option(help="First page number.")] = 1,
+    last: Annotated[int, typer.Option(help="Last page number (inclusive).")] = 8130,
+    base_url: Annotated[str, typer.Option(help="Site root; page N is BASE_URL/story/N.")] = scraper.DEFAULT_BASE_URL,
+    selector: Annotated[
+        str, typer.Option(help="CSS selector of the panel <img> tags.")
+    ] = scraper.DEFAULT_SELECTOR,
+    delay: Annotated[
+        float, typer.Option(help="Seconds between the starts of any two requests, all workers together.")
+    ] = 1.0,
+    concurrency: Annotated[int, typer.Option(help="Pages in progress at once.")] = 2,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait to connect, and for each read.")] = 20.0,
+    retries: Annotated[
+        int, typer.Option(help="Extra attempts on timeouts, connection errors, HTTP 429 and 5xx.")
+    ] = 4,
+    backoff: Annotated[float, typer.Option(help="Seconds before the first retry; doubles on each next one.")] = 1.0,
+    user_agent: Annotated[str, typer.Option(help="User-Agent header sent with every request.")] = scraper.DEFAULT_USER_AGENT,
+    allow_other_hosts: Annotated[
+        bool, typer.Option("--allow-other-hosts", help="Also fetch images hosted outside BASE_URL's host.")
+    ] = False,
+    max_image_mb: Annotated[float, typer.Option(help="Reject images larger than this many MiB.")] = 32.0,
+    stop_after_failures: Annotated[
+        int, typer.Option(help="Stop the run after this many failed pages in a row (site down, blocked); 0: never.")
+    ] = 10,
+) -> None:
+    """Download story pages and their panel images into a folder, politely and resumably.
+
+    Page N is read from BASE_URL/story/N. Each panel (an <img> matching --selector) is
+    saved as OUT/<page>_<n>.<ext>, n counting the page's panels from 1 in page order.
+    The page's title, narration and chat log go to OUT/pages.jsonl, one JSON line per
+    page, with its status (ok, missing for a 404, failed) and its image file names.
+
+    Politeness: requests start at least --delay seconds apart across all workers, at
+    most --concurrency pages are in progress, every request names the project in its
+    User-Agent, and timeouts, connection errors, 429 and 5xx are retried with
+    exponential backoff.
+
+    Resume: run the same command again. Pages recorded as ok or missing whose image
+    files are all present are skipped; failed and partly saved pages are fetched again.
+    Files are written under a temporary name and renamed, so a file under its final
+    name is always complete.
+
+    Safety: images on other hosts are skipped unless --allow-other-hosts; local file
+    names are made from the page number and a whitelisted extension only; responses
+    that are not images (by Content-Type and by content) are rejected and listed in
+    the page's skipped_images.
+
+    Exit status: 0 when no page failed; 1 when pages failed or the run stopped after
+    too many failures in a row; 2 for bad options; 130 when interrupted.
+    """
+    try:
+        config = scraper.ScrapeConfig(
+            base_url=base_url,
+            first=first,
+            last=last,
+            out_dir=out,
+            selector=selector,
+            delay=delay,
+            concurrency=concurrency,
+            timeout=timeout,
+            retries=retries,
+            backoff=backoff,
+            user_agent=user_agent,
+            allow_other_hosts=allow_other_hosts,
+            max_image_bytes=max(1, int(max_image_mb * 1024 * 1024)),
+            max_consecutive_failures=stop_after_failures,
+        )
+    except ValueError as exc:
+        _fail(str(exc), 2)
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        total = len(scraper.pages_to_fetch(config))
+        with progress_bar(total, "scraping", unit="pages") as advance:
+            summary = scraper.scrape(config, on_progress=advance)
+    except scraper.ScrapeLocked as exc:
+        _fail(str(exc), 1)
+    except OSError as exc:
+        _fail(f"cannot use {exc.filename or out}: {exc.strerror or exc}", 1)
+    except KeyboardInterrupt:
+        _fail("interrupted; finished pages are recorded, run the same command again to resume", 130)
+
+    _print_summary(summary, config)
+    if summary.aborted:
+        err_console.print(f"[bold red]stopped:[/] {escape(summary.aborted)}", highlight=False)
+    if summary.failed or summary.aborted:
+        err_console.print("run the same command again to retry failed pages", highlight=False)
+        raise typer.Exit(1)
+
+
+def _fail(message: str, code: int) -> None:
+    # Messages hold URLs and paths; escape them so "[/path]" is not read as markup.
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _print_summary(summary: scraper.ScrapeSummary, config: scraper.ScrapeConfig) -> None:
+    table = Table(title=escape(f"pages {config.first}-{config.last} into {config.out_dir}"), show_header=False)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    for label, value in [
+        ("pages fetched", summary.fetched),
+        ("pages missing (404)", summary.missing),
+        ("pages failed", summary.failed),
+        ("pages already complete", summary.skipped),
+        ("images saved", summary.images_saved),
+        ("images rejected", summary.images_rejected),
+        ("time", f"{summary.elapsed_s:.1f} s"),
+    ]:
+        table.add_row(label, str(value))
+    out = Console(soft_wrap=True)
+    out.print(table)
+    failures = sorted(summary.failures.items())
+    for page, reason in failures[:MAX_FAILURES_SHOWN]:
+        out.print(f"failed: page {page}: {reason}", markup=False, highlight=False)
+    if len(failures) > MAX_FAILURES_SHOWN:
+        out.print(f"... and {len(failures) - MAX_FAILURES_SHOWN} more (status \"failed\" in {config.pages_path})", markup=False)

@@ -1,0 +1,783 @@
+"""A polite, resumable scraper for Homestuck-style story pages.
+
+Page N lives at ``<base_url>/story/N``. Each page yields one record in
+``<out_dir>/pages.jsonl`` (title, narration, chat log, image URLs, local file
+names) and its panel images saved as ``<out_dir>/<page>_<n>.<ext>``.
+
+The pieces are small and separately testable: :func:`parse_page` (pure, HTML in,
+record fields out), :func:`fetch` (one GET with retries and backoff),
+:func:`save_image` (validate, then write atomically), :func:`read_pages` (the
+pages file back as a dict) and :func:`scrape`, which runs them over a range of
+pages with a thread pool and one shared rate limiter.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import tempfile
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+from typing import Callable
+from urllib.parse import unquote, urljoin, urlsplit
+
+import requests
+from bs4 import BeautifulSoup, CData, NavigableString, Tag
+from PIL import Image
+
+try:  # advisory lock on the output folder; POSIX only, skipped elsewhere
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+DEFAULT_BASE_URL = "https://www.homestuck.com"
+DEFAULT_SELECTOR = "img.mar-x-auto.disp-bl"
+DEFAULT_USER_AGENT = "visualdistance-scraper/0.1 (+https://github.com/visualdistance; research on reused art)"
+TITLE_SELECTOR = "h2.type-hs-header"
+TEXT_SELECTOR = "p.o-story_text"
+CHAT_SELECTOR = "div.o_chat-container"
+
+PAGES_FILE = "pages.jsonl"
+LOCK_FILE = ".scrape.lock"
+TEMP_PREFIX = ".vd-"
+TEMP_SUFFIX = ".part"
+
+# Extensions a saved image may get, and the Pillow formats accepted as images.
+IMAGE_EXTENSIONS = frozenset({"gif", "png", "jpg", "jpeg", "webp", "bmp"})
+FORMAT_EXTENSIONS = {"GIF": "gif", "PNG": "png", "JPEG": "jpg", "WEBP": "webp", "BMP": "bmp"}
+
+MAX_PAGE_BYTES = 8 * 1024 * 1024
+MAX_REDIRECTS = 5
+MAX_RETRY_AFTER_S = 120.0
+MAX_BACKOFF_S = 60.0
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MISSING_STATUSES = frozenset({404, 410})
+
+
+# ---------------------------------------------------------------------------
+# configuration and results
+
+
+@dataclass
+class ScrapeConfig:
+    """Everything one scrape needs. Defaults are gentle on the server."""
+
+    base_url: str
+    first: int
+    last: int
+    out_dir: Path
+    selector: str = DEFAULT_SELECTOR
+    delay: float = 1.0  # seconds between the starts of any two requests, all threads together
+    concurrency: int = 2
+    timeout: float = 20.0  # per connect / per read, seconds
+    retries: int = 4  # extra attempts after the first, on timeouts, connection errors, 429 and 5xx
+    backoff: float = 1.0  # first retry waits this long, then doubles
+    user_agent: str = DEFAULT_USER_AGENT
+    allow_other_hosts: bool = False
+    max_image_bytes: int = 32 * 1024 * 1024
+    # Stop the run when this many pages in a row fail (site down, blocked, no
+    # network) instead of spending retries on thousands of pages; 0 never stops.
+    max_consecutive_failures: int = 10
+
+    def __post_init__(self) -> None:
+        self.out_dir = Path(self.out_dir)
+        self.base_url = self.base_url.strip()
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"base URL must be http(s)://host[/path], got {self.base_url!r}")
+        if self.first < 0 or self.last < self.first:
+            raise ValueError(f"need 0 <= first <= last, got first={self.first} last={self.last}")
+        for name, value, low in [
+            ("delay", self.delay, 0),
+            ("backoff", self.backoff, 0),
+            ("retries", self.retries, 0),
+            ("max_consecutive_failures", self.max_consecutive_failures, 0),
+            ("concurrency", self.concurrency, 1),
+            ("max_image_bytes", self.max_image_bytes, 1),
+        ]:
+            if value < low:
+                raise ValueError(f"{name} must be >= {low}, got {value}")
+        if self.timeout <= 0:
+            raise ValueError(f"timeout must be > 0, got {self.timeout}")
+        try:
+            BeautifulSoup("", "html.parser").select(self.selector)
+        except Exception as exc:  # soupsieve raises its own SelectorSyntaxError
+            raise ValueError(f"invalid CSS selector {self.selector!r}: {exc}") from None
+
+    @property
+    def host(self) -> str:
+        return (urlsplit(self.base_url).hostname or "").lower()
+
+    @property
+    def pages_path(self) -> Path:
+        return self.out_dir / PAGES_FILE
+
+
+@dataclass
+class ScrapeSummary:
+    """What one run did. ``skipped`` counts pages already complete before it started."""
+
+    fetched: int = 0
+    missing: int = 0
+    failed: int = 0
+    skipped: int = 0
+    images_saved: int = 0
+    images_rejected: int = 0
+    failures: dict[int, str] = field(default_factory=dict)  # page -> reason
+    aborted: str | None = None
+    elapsed_s: float = 0.0
+
+    def add(self, record: dict) -> None:
+        status = record["status"]
+        if status == "ok":
+            self.fetched += 1
+        elif status == "missing":
+            self.missing += 1
+        else:
+            self.failed += 1
+            self.failures[record["page"]] = record.get("error") or "failed"
+        self.images_saved += len(record.get("images", []))
+        self.images_rejected += len(record.get("skipped_images", []))
+
+
+class FetchError(Exception):
+    """A request failed for good: retries used up, or an error not worth retrying."""
+
+
+class Refused(Exception):
+    """We chose not to fetch or keep something (other host, too large, too many redirects)."""
+
+
+class ImageRejected(Exception):
+    """A response that should have been an image was not an acceptable one."""
+
+
+class ScrapeLocked(RuntimeError):
+    """Another scrape is writing to the same output folder."""
+
+
+class _Stopped(Exception):
+    """The run is stopping; abandon the page in flight without recording it."""
+
+
+# ---------------------------------------------------------------------------
+# parsing (pure)
+
+
+@dataclass
+class PageContent:
+    """What one story page says: title, narration, chat log and panel image URLs."""
+
+    title: str | None
+    text: str | None
+    chat: str | None
+    image_urls: list[str]
+
+
+_BREAK = "\ue000"  # private-use char marking a line break while HTML whitespace is collapsed
+_END = object()
+_BLOCK_TAGS = frozenset(
+    "address article aside blockquote dd div dl dt figcaption figure footer h1 h2 h3 h4 h5 h6 "
+    "header hr li main nav ol p pre section table td th tr ul".split()
+)
+# Buttons ("Show Pesterlog") are interface, not story text.
+_SKIP_TAGS = frozenset({"script", "style", "button", "noscript", "template"})
+
+
+def _text_of(tag: Tag) -> str:
+    """Visible text of `tag`: HTML whitespace collapsed, one line per <br> or block."""
+    parts: list[str] = []
+    # An explicit stack, not recursion: malformed pages can nest thousands deep.
+    stack: list[object] = list(reversed(tag.contents))
+    while stack:
+        node = stack.pop()
+        if node is _END:
+            parts.append(_BREAK)
+        elif isinstance(node, Tag):
+            if node.name in _SKIP_TAGS:
+                continue
+            if node.name == "br":
+                parts.append(_BREAK)
+                continue
+            if node.name in _BLOCK_TAGS:
+                parts.append(_BREAK)
+                stack.append(_END)
+            stack.extend(reversed(node.contents))
+        elif type(node) in (NavigableString, CData):  # not comments, doctypes, PIs
+            parts.append(str(node))
+    lines = (" ".join(chunk.split()) for chunk in "".join(parts).split(_BREAK))
+    return "\n".join(line for line in lines if line)
+
+
+def _joined_text(soup: BeautifulSoup, selector: str, sep: str = "\n") -> str | None:
+    tags = soup.select(selector)
+    # Unclosed tags can nest one match inside another (<p>one<p>two); the outer
+    # one's text already holds the inner one's, so count each piece of text once.
+    chosen = {id(t) for t in tags}
+    outer = [t for t in tags if not any(id(parent) in chosen for parent in t.parents)]
+    texts = [t for t in (_text_of(tag) for tag in outer) if t]
+    return sep.join(texts) if texts else None
+
+
+def parse_page(
+    html: str | bytes,
+    base_url: str,
+    selector: str = DEFAULT_SELECTOR,
+    encoding: str | None = None,
+) -> PageContent:
+    """Parse one story page. `html` as text, or bytes with an optional declared encoding.
+
+    Image ``src`` values are resolved against `base_url` (not the page URL), in
+    document order; ``img`` tags without a ``src`` are ignored.
+    """
+    if isinstance(html, bytes) and encoding:
+        try:
+            html = html.decode(encoding, errors="replace")
+        except LookupError:  # a charset Python does not know: let the parser sniff instead
+            pass
+    # html.parser is forgiving with unclosed tags and needs no extra dependency.
+    soup = BeautifulSoup(html, "html.parser")
+    title = _joined_text(soup, TITLE_SELECTOR, sep=" ")
+    title = title.replace("\n", " ") if title else None  # a title is one line, even with <br> in it
+    text = _joined_text(soup, TEXT_SELECTOR)
+    chat = _joined_text(soup, CHAT_SELECTOR)
+    base = base_url if base_url.endswith("/") else base_url + "/"
+    urls: list[str] = []
+    for img in soup.select(selector):
+        src = img.get("src")
+        if isinstance(src, list):  # bs4 hands back a list for multi-valued attributes
+            src = " ".join(src)
+        src = (src or "").strip()
+        if not src:
+            continue
+        try:
+            urls.append(urljoin(base, src))
+        except ValueError:  # e.g. a malformed IPv6 host; keep it so it is reported as skipped
+            urls.append(src)
+    return PageContent(title=title, text=text, chat=chat, image_urls=urls)
+
+
+def page_url(base_url: str, page: int) -> str:
+    """The URL of story page `page` under `base_url`."""
+    return f"{base_url.rstrip('/')}/story/{page}"
+
+
+def url_refusal(url: str, config: ScrapeConfig) -> str | None:
+    """Why `url` must not be fetched under `config`, or None when it may be."""
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return "invalid URL"
+    if parts.scheme not in ("http", "https"):
+        return f"unsupported scheme {parts.scheme or '(none)'!r}"
+    if not host:
+        return "no host in URL"
+    if host != config.host and not config.allow_other_hosts:
+        return f"other host {host!r} not allowed"
+    return None
+
+
+# ---------------------------------------------------------------------------
+# HTTP
+
+
+class RateLimiter:
+    """Spaces the starts of all requests, across threads, at least `delay` seconds apart."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self._lock = threading.Lock()
+        self._next = 0.0
+
+    def wait(self, stop: threading.Event | None = None) -> None:
+        # Reserve a slot under the lock, sleep outside it, so N threads make
+        # one request per `delay` in total rather than N.
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + self.delay
+        pause = start - now
+        if pause > 0:
+            if stop is None:
+                time.sleep(pause)
+            elif stop.wait(pause):
+                raise _Stopped()
+
+
+@dataclass
+class Fetched:
+    """A finished response: final URL (after redirects), status, media type, charset, body."""
+
+    url: str
+    status: int
+    content_type: str
+    charset: str | None
+    body: bytes
+    attempts: int
+
+
+class _Retryable(Exception):
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+def describe_error(exc: BaseException) -> str:
+    """A one-line, human reason for a requests exception (no object reprs)."""
+    text = str(exc)
+    if isinstance(exc, requests.Timeout) or "timed out" in text.lower():
+        return "timed out"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "TLS/SSL error"
+    if isinstance(exc, requests.ConnectionError):
+        if "Name or service not known" in text or "nodename nor servname" in text or "NameResolution" in text:
+            return "host name not found"
+        errno = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
+        if errno:
+            return f"connection failed: {errno.group(1).strip().lower()}"
+        return "connection failed"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "connection broken mid-response"
+    return f"{type(exc).__name__}: {text[:200]}"
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    if value and value.strip().isdigit():
+        return min(float(value.strip()), MAX_RETRY_AFTER_S)
+    return None  # HTTP-date form is rare enough to fall back to plain backoff
+
+
+def _read_capped(response: requests.Response, max_bytes: int) -> bytes:
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise Refused(f"too large ({int(declared)} bytes > {max_bytes})")
+    buf = bytearray()
+    # The cap applies after decompression, so a small gzip bomb cannot get past it.
+    for chunk in response.iter_content(64 * 1024):
+        buf += chunk
+        if len(buf) > max_bytes:
+            raise Refused(f"too large (over {max_bytes} bytes)")
+    return bytes(buf)
+
+
+def _get_once(
+    session: requests.Session,
+    url: str,
+    config: ScrapeConfig,
+    limiter: RateLimiter | None,
+    max_bytes: int,
+    stop: threading.Event | None,
+) -> tuple[str, requests.Response, bytes]:
+    """One attempt: GET `url`, following redirects by hand so each hop is host-checked."""
+    current = url
+    for _ in range(MAX_REDIRECTS + 1):
+        if limiter is not None:
+            limiter.wait(stop)
+        if stop is not None and stop.is_set():
+            raise _Stopped()
+        with session.get(current, timeout=config.timeout, stream=True, allow_redirects=False) as response:
+            if response.is_redirect:
+                target = urljoin(current, response.headers["Location"])
+                reason = url_refusal(target, config)
+                if reason:
+                    raise Refused(f"redirect refused: {reason}")
+                current = target
+                continue
+            if response.status_code in RETRY_STATUSES:
+                raise _Retryable(
+                    f"HTTP {response.status_code}", _parse_retry_after(response.headers.get("Retry-After"))
+                )
+            return current, response, _read_capped(response, max_bytes)
+    raise Refused(f"more than {MAX_REDIRECTS} redirects")
+
+
+def fetch(
+    session: requests.Session,
+    url: str,
+    config: ScrapeConfig,
+    *,
+    limiter: RateLimiter | None = None,
+    max_bytes: int = MAX_PAGE_BYTES,
+    stop: threading.Event | None = None,
+) -> Fetched:
+    """GET `url` with up to ``config.retries`` retries and exponential backoff.
+
+    Retries timeouts, connection errors, 429 and 5xx. Returns any other response
+    (2xx, 404, 403, ...) as :class:`Fetched`. Raises :class:`FetchError` once
+    retries are used up or on an error not worth retrying, :class:`Refused` for a
+    redirect off the allowed hosts or a body over `max_bytes`.
+    """
+    last_reason = "no attempt made"
+    for attempt in range(config.retries + 1):
+        retry_after: float | None = None
+        try:
+            final_url, response, body = _get_once(session, url, config, limiter, max_bytes, stop)
+        except _Retryable as exc:
+            last_reason, retry_after = str(exc), exc.retry_after
+        except (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+            last_reason = describe_error(exc)
+        except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema, requests.exceptions.MissingSchema):
+            raise Refused("invalid URL") from None
+        except requests.RequestException as exc:  # undecodable body and the like: retrying won't help
+            raise FetchError(describe_error(exc)) from None
+        else:
+            media, _, params = response.headers.get("Content-Type", "").partition(";")
+            charset = re.search(r"charset=\"?([\w.:-]+)", params, re.IGNORECASE)
+            return Fetched(
+                url=final_url,
+                status=response.status_code,
+                content_type=media.strip().lower(),
+                charset=charset.group(1) if charset else None,
+                body=body,
+                attempts=attempt + 1,
+            )
+        if attempt == config.retries:
+            break
+        pause = min(config.backoff * 2**attempt, MAX_BACKOFF_S)
+        if retry_after is not None:
+            pause = max(pause, retry_after)
+        if stop is None:
+            time.sleep(pause)
+        elif stop.wait(pause):
+            raise _Stopped()
+    attempts = config.retries + 1
+    raise FetchError(f"{last_reason} ({attempts} attempt{'s' if attempts > 1 else ''})")
+
+
+def make_session(user_agent: str) -> requests.Session:
+    """A session that names itself with `user_agent`."""
+    session = requests.Session()
+    session.headers["User-Agent"] = user_agent
+    return session
+
+
+# ---------------------------------------------------------------------------
+# files
+
+
+def check_image(body: bytes, content_type: str) -> str:
+    """Return the Pillow format of `body` ("GIF", "PNG", ...) or raise :class:`ImageRejected`.
+
+    Both must hold: the server says ``image/*`` and the bytes decode as one of
+    the accepted formats.
+    """
+    if not content_type.startswith("image/"):
+        raise ImageRejected(f"not an image (Content-Type {content_type or 'missing'!r})")
+    try:
+        # `formats` limits which decoders ever see remote bytes.
+        with Image.open(io.BytesIO(body), formats=list(FORMAT_EXTENSIONS)) as im:
+            fmt = im.format or ""
+            im.verify()
+    except Exception as exc:  # UnidentifiedImageError, truncated data, decompression bombs, ...
+        raise ImageRejected(f"not a valid image ({type(exc).__name__})") from None
+    if fmt not in FORMAT_EXTENSIONS:
+        raise ImageRejected(f"unsupported image format {fmt!r}")
+    return fmt
+
+
+def image_name(page: int, n: int, url: str, fmt: str) -> str:
+    """Local file name ``<page>_<n>.<ext>``; ext from the URL path when whitelisted, else from `fmt`.
+
+    Nothing of the remote name but a whitelisted extension is used, so the
+    name cannot point outside the output folder.
+    """
+    try:
+        suffix = PurePosixPath(unquote(urlsplit(url).path)).suffix.lower().lstrip(".")
+    except ValueError:
+        suffix = ""
+    ext = suffix if suffix in IMAGE_EXTENSIONS else FORMAT_EXTENSIONS[fmt]
+    return f"{int(page)}_{int(n)}.{ext}"
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to `path` via a temp file in the same folder and os.replace.
+
+    Readers see the old file or the complete new one, never a partial one.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def save_image(body: bytes, content_type: str, url: str, out_dir: Path, page: int, n: int) -> str:
+    """Validate `body` as an image and write it as ``out_dir/<page>_<n>.<ext>``; returns the name.
+
+    Raises :class:`ImageRejected` (and writes nothing) when it is not an image.
+    """
+    fmt = check_image(body, content_type)
+    name = image_name(page, n, url, fmt)
+    write_atomic(Path(out_dir) / name, body)
+    return name
+
+
+def read_pages(path: str | Path) -> dict[int, dict]:
+    """Read a pages file into ``{page: latest record}``.
+
+    Later lines win over earlier ones for the same page. Lines that are not a
+    JSON object with an integer ``page`` are ignored: that is what is left of
+    a line torn by an interrupted run.
+    """
+    pages: dict[int, dict] = {}
+    with open(path, "rb") as f:
+        for raw in f:
+            try:
+                record = json.loads(raw)
+            except (ValueError, UnicodeDecodeError):
+                continue
+            if isinstance(record, dict) and type(record.get("page")) is int:
+                pages[record["page"]] = record
+    return pages
+
+
+def is_complete(record: dict, out_dir: Path) -> bool:
+    """True when `record` needs no more work: ok or missing, and every image file is on disk."""
+    if record.get("status") not in ("ok", "missing"):
+        return False
+    return all((Path(out_dir) / name).is_file() for name in record.get("images", []))
+
+
+class PagesWriter:
+    """Appends records to the pages file, one fsynced JSON line each."""
+
+    def __init__(self, path: Path) -> None:
+        self._f = open(path, "ab")
+        # A run killed mid-write leaves a line without its newline; end it, so
+        # the next record does not get glued onto the torn one.
+        if self._f.tell() > 0:
+            with open(path, "rb") as r:
+                r.seek(-1, os.SEEK_END)
+                if r.read(1) != b"\n":
+                    self._f.write(b"\n")
+
+    def write(self, record: dict) -> None:
+        self._f.write(json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n")
+        self._f.flush()
+        os.fsync(self._f.fileno())
+
+    def close(self) -> None:
+        self._f.close()
+
+    def __enter__(self) -> "PagesWriter":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _FolderLock:
+    """Holds an exclusive advisory lock on ``out_dir/.scrape.lock`` while a scrape runs."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self._path = out_dir / LOCK_FILE
+        self._f = None
+
+    def __enter__(self) -> "_FolderLock":
+        self._f = open(self._path, "a")
+        if fcntl is not None:
+            try:
+                fcntl.flock(self._f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                self._f.close()
+                raise ScrapeLocked(f"another scrape is already writing to {self._path.parent}") from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._f is not None:
+            self._f.close()  # closing releases the lock
+
+
+def _remove_temp_files(out_dir: Path) -> None:
+    # Leftovers of a killed run; safe to delete because we hold the folder lock.
+    for tmp in out_dir.glob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}"):
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+
+
+# ---------------------------------------------------------------------------
+# orchestration
+
+
+def pages_to_fetch(config: ScrapeConfig) -> list[int]:
+    """Page numbers in ``config.first..config.last`` that are not complete yet."""
+    done: dict[int, dict] = read_pages(config.pages_path) if config.pages_path.is_file() else {}
+    return [
+        n
+        for n in range(config.first, config.last + 1)
+        if n not in done or not is_complete(done[n], config.out_dir)
+    ]
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def scrape_page(
+    page: int,
+    session: requests.Session,
+    config: ScrapeConfig,
+    limiter: RateLimiter | None = None,
+    stop: threading.Event | None = None,
+) -> dict:
+    """Fetch one page and its images; returns its pages-file record (never raises for HTTP trouble).
+
+    Status "ok": the page was read; images that were refused or are not images
+    are listed in ``skipped_images``. "missing": the page answered 404/410.
+    "failed": the page, or one of its images, could not be fetched; retried next run.
+    """
+    record: dict = {
+        "page": page,
+        "url": page_url(config.base_url, page),
+        "status": "failed",
+        "http_status": None,
+        "title": None,
+        "text": None,
+        "chat": None,
+        "images": [],
+        "image_urls": [],
+        "skipped_images": [],
+        "fetched_at": _now(),
+        "error": None,
+    }
+    try:
+        got = fetch(session, record["url"], config, limiter=limiter, stop=stop)
+        record["http_status"] = got.status
+        if got.status in MISSING_STATUSES:
+            record["status"] = "missing"
+            return record
+        if got.status != 200:
+            record["error"] = f"HTTP {got.status}"
+            return record
+        content = parse_page(got.body, config.base_url, config.selector, encoding=got.charset)
+        record.update(title=content.title, text=content.text, chat=content.chat, image_urls=content.image_urls)
+        for n, url in enumerate(content.image_urls, start=1):
+            reason = url_refusal(url, config)
+            if reason is None:
+                try:
+                    image = fetch(
+                        session, url, config, limiter=limiter, max_bytes=config.max_image_bytes, stop=stop
+                    )
+                except Refused as exc:
+                    reason = str(exc)
+                except FetchError as exc:
+                    record["error"] = f"image {n} ({url}): {exc}"
+                    return record
+                else:
+                    if image.status != 200:
+                        reason = f"HTTP {image.status}"
+                    else:
+                        try:
+                            record["images"].append(
+                                save_image(image.body, image.content_type, url, config.out_dir, page, n)
+                            )
+                        except ImageRejected as exc:
+                            reason = str(exc)
+            if reason is not None:
+                # Data URLs can be huge; the reason is what matters.
+                shown = url if len(url) <= 300 else url[:300] + "..."
+                record["skipped_images"].append({"url": shown, "reason": reason})
+        record["status"] = "ok"
+    except (FetchError, Refused) as exc:
+        record["error"] = str(exc)
+    except _Stopped:
+        raise
+    except Exception as exc:  # a bug or a disk error must not kill the other pages; it is recorded
+        record["error"] = f"unexpected {type(exc).__name__}: {exc}"
+    return record
+
+
+def scrape(
+    config: ScrapeConfig,
+    on_progress: Callable[[int], None] | None = None,
+) -> ScrapeSummary:
+    """Scrape pages ``config.first..config.last`` into ``config.out_dir``; returns a summary.
+
+    Pages already complete in the pages file are skipped. ``on_progress(1)`` is
+    called after each page is recorded; an exception it raises (or Ctrl-C)
+    stops the run cleanly and propagates: finished pages stay recorded, the
+    pages in flight are abandoned and redone next time.
+    """
+    started = time.monotonic()
+    config.out_dir.mkdir(parents=True, exist_ok=True)
+    summary = ScrapeSummary()
+    with _FolderLock(config.out_dir):
+        _remove_temp_files(config.out_dir)
+        todo = pages_to_fetch(config)
+        summary.skipped = (config.last - config.first + 1) - len(todo)
+        if todo:
+            _run_pool(config, todo, summary, on_progress)
+    summary.elapsed_s = time.monotonic() - started
+    return summary
+
+
+def _run_pool(
+    config: ScrapeConfig,
+    todo: list[int],
+    summary: ScrapeSummary,
+    on_progress: Callable[[int], None] | None,
+) -> None:
+    limiter = RateLimiter(config.delay)
+    stop = threading.Event()
+    # requests.Session is not documented as thread-safe: one per worker thread.
+    local = threading.local()
+    sessions: list[requests.Session] = []
+    sessions_lock = threading.Lock()
+
+    def work(page: int) -> dict:
+        session = getattr(local, "session", None)
+        if session is None:
+            session = local.session = make_session(config.user_agent)
+            with sessions_lock:
+                sessions.append(session)
+        return scrape_page(page, session, config, limiter, stop)
+
+    recorded: set[Future] = set()
+    in_a_row = 0
+    with PagesWriter(config.pages_path) as writer:
+
+        def record(fut: Future) -> dict:
+            rec = fut.result()
+            writer.write(rec)
+            recorded.add(fut)
+            summary.add(rec)
+            return rec
+
+        pool = ThreadPoolExecutor(max_workers=config.concurrency, thread_name_prefix="scrape")
+        futures = [pool.submit(work, n) for n in todo]
+        try:
+            for fut in as_completed(futures):
+                rec = record(fut)
+                if on_progress is not None:
+                    on_progress(1)
+                in_a_row = in_a_row + 1 if rec["status"] == "failed" else 0
+                if config.max_consecutive_failures and in_a_row >= config.max_consecutive_failures:
+                    summary.aborted = f"{in_a_row} pages failed in a row; last: {rec['error']}"
+                    break
+        finally:
+            stop.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            # Pages that finished while we were stopping are complete: keep them.
+            for fut in futures:
+                if fut not in recorded and fut.done() and not fut.cancelled() and fut.exception() is None:
+                    record(fut)
+            for session in sessions:
+                session.close()
+
