@@ -64,6 +64,8 @@ def step_extract(folder: Path, out: Path, store: Path | None, workers: int | Non
     state: dict = {}
 
     def on_start(n: int) -> None:
+        if n == 0:
+            return  # everything came from the store: nothing to show
         state["bar"] = progress_bar(n, "describing", "files")
         state["advance"] = state["bar"].__enter__()
 
@@ -175,12 +177,13 @@ def run(
     ex = step_extract(folder, out, store, workers, first_frame_only)
     t1 = time.perf_counter()
     links = step_link(ex.panels, method)
-    outputs.write_links(out, links, ex.panels.ids)
     t2 = time.perf_counter()
     clustering = step_communities(ex.panels, links, algorithm, objective, resolution, seed)
-    outputs.write_clusters(out, clustering, ex.panels)
     t3 = time.perf_counter()
-    seconds = {"describe": t1 - t0, "link": t2 - t1, "communities": t3 - t2}
+    outputs.write_links(out, links, ex.panels.ids)
+    outputs.write_clusters(out, clustering, ex.panels)
+    t4 = time.perf_counter()
+    seconds = {"describe": t1 - t0, "link": t2 - t1, "communities": t3 - t2, "write": t4 - t3}
     outputs.write_run_info(
         out,
         _run_info(
@@ -191,6 +194,7 @@ def run(
             counts={"files": ex.files, "panels": len(ex.panels), "bad_files": len(ex.bad_files), "decoded": ex.decoded,
                     "links": len(links), "clusters": clustering.n_clusters},
             seconds=seconds,
+            describe_breakdown={**ex.seconds, **{f"workers_{k}": v for k, v in ex.worker_seconds.items()}},
         ),
     )
     print_summary(ex.panels, links, clustering, ex.bad_files, seconds)

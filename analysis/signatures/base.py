@@ -22,12 +22,27 @@ from visualdistance.analysis import image_ops
 
 
 class PanelView:
-    """A decoded panel (HxWx3 uint8 RGB, composited on white) and what is derived from it."""
+    """A decoded panel (HxWx3 uint8 RGB, composited on white) and what is derived from it.
 
-    def __init__(self, rgb: np.ndarray) -> None:
-        self.rgb = rgb
+    Small greyscale versions (sides up to `BASE`) are all made from one
+    BASE x BASE area-averaged image: one pass over the full-size pixels serves
+    every signature. The mirrored view flips those small images rather than
+    the full-size panel, which is what keeps mirrored signatures nearly free.
+    """
+
+    BASE = 100
+
+    def __init__(self, rgb: np.ndarray, mirror_of: "PanelView | None" = None) -> None:
+        self._rgb = rgb
         self._cache: dict[Hashable, Any] = {}
+        self._mirror_of = mirror_of
         self._mirror: PanelView | None = None
+
+    @property
+    def rgb(self) -> np.ndarray:
+        if self._rgb is None:
+            self._rgb = self._mirror_of.rgb[:, ::-1]
+        return self._rgb
 
     def cached(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         """compute() once per key for this panel."""
@@ -37,15 +52,25 @@ class PanelView:
 
     @property
     def grey(self) -> np.ndarray:
+        """Full-size greyscale (uint8)."""
         return self.cached("grey", lambda: image_ops.to_grey(self.rgb))
 
     def grey_resized(self, size: int | tuple[int, int]) -> np.ndarray:
-        return self.cached(("grey", size), lambda: image_ops.resize(self.grey, size))
+        """Greyscale at size x size (or (width, height)), area-averaged."""
+        return self.cached(("grey", size), lambda: self._resize_grey(size))
+
+    def _resize_grey(self, size: int | tuple[int, int]) -> np.ndarray:
+        if self._mirror_of is not None:
+            return np.ascontiguousarray(self._mirror_of.grey_resized(size)[:, ::-1])
+        w, h = (size, size) if isinstance(size, int) else size
+        if (w, h) != (self.BASE, self.BASE) and max(w, h) <= self.BASE:
+            return image_ops.resize(self.grey_resized(self.BASE), size)
+        return image_ops.resize(self.grey, size)
 
     def mirrored(self) -> "PanelView":
         """The left-right mirror image of this panel (its own cache)."""
         if self._mirror is None:
-            self._mirror = PanelView(self.rgb[:, ::-1])
+            self._mirror = PanelView(None, mirror_of=self)
             self._mirror._mirror = self
         return self._mirror
 
