@@ -104,15 +104,25 @@ def _replace_bytes(path: Path, data: bytes) -> None:
 def _encode(img: Image.Image, fmt: str) -> bytes:
     buf = io.BytesIO()
     if fmt == "WEBP":
-        img.save(buf, "WEBP", quality=82, method=4)
+        img.save(buf, "WEBP", quality=82, method=2)
     else:
-        img.save(buf, "PNG", optimize=True)
+        img.save(buf, "PNG")
     return buf.getvalue()
 
 
 def write_png(rgb: np.ndarray, path: Path) -> None:
-    """An RGB array as a PNG, via a temporary file."""
-    _replace_bytes(path, _encode(Image.fromarray(rgb), "PNG"))
+    """An RGB array as a PNG, via a temporary file; few-colour images (maps) as exact palette PNGs."""
+    flat = rgb.reshape(-1, 3)
+    colours, index = np.unique(flat, axis=0, return_inverse=True)
+    if len(colours) <= 256:
+        # Palette PNGs of 2-4 colour maps are several times smaller and faster to write than RGB.
+        img = Image.fromarray(index.reshape(rgb.shape[:2]).astype(np.uint8), "L").convert("P")
+        img.putpalette(colours.astype(np.uint8).ravel().tolist())
+    else:
+        img = Image.fromarray(rgb)
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    _replace_bytes(path, buf.getvalue())
 
 
 def make_thumbnails(src: Path, frames: dict[int, Path], side: int = THUMB_SIDE) -> str:
