@@ -395,7 +395,7 @@ def _why_page(ctx: _Context, plan: ClusterPlan, maps_used: set[str]) -> str:
     p, L = ctx.panels, ctx.links
     back = f"../{page_file(ctx.cluster_page[plan.cluster])}#cluster-{plan.cluster}"
     parts = [
-        f'<p class="crumbs"><a href="{url(back)}">← cluster #{plan.cluster}</a> · '
+        f'<p class="crumbs"><a href="{back}">← cluster #{plan.cluster}</a> · '
         f"{plan.size} panels · {len(plan.shown)} of {plan.internal_links} links explained "
         "(every member's strongest tie, then the strongest others)</p>",
         _legend(ctx),
@@ -546,6 +546,7 @@ def _cluster_page(ctx: _Context, pages: list[list[ClusterPlan]], n: int, summary
 
 
 def _cluster_href(ctx: _Context, c: int) -> str:
+    """href of a cluster's section (made of our own page names and numbers: nothing to escape)."""
     return f"{page_file(ctx.cluster_page[c])}#cluster-{c}"
 
 
@@ -561,7 +562,7 @@ def _cluster_section(ctx: _Context, plan: ClusterPlan) -> str:
     if plan.neighbours:
         top = sorted(plan.neighbours.items(), key=lambda kv: (-kv[1], kv[0]))[:8]
         near = '<p class="near">also linked to ' + ", ".join(
-            f'<a href="{url(_cluster_href(ctx, c))}">#{c}</a> <span class="muted">({n})</span>' for c, n in top
+            f'<a href="{_cluster_href(ctx, c)}">#{c}</a> <span class="muted">({n})</span>' for c, n in top
         ) + (" …" if len(plan.neighbours) > len(top) else "") + "</p>"
     items = []
     for k, row in enumerate(plan.rows.tolist()):
@@ -629,7 +630,7 @@ def _summary_html(ctx: _Context, plans: list[ClusterPlan], pages: list[list[Clus
         for name in ("clusters.csv", "clusters.json", "links.csv", "links.json", "graph.graphml")
     )
     toc = "".join(
-        f'<a href="{url(_cluster_href(ctx, p.cluster))}" title="{p.size} panels">#{p.cluster}<small>{p.size}</small></a>' for p in plans
+        f'<a href="{_cluster_href(ctx, p.cluster)}" title="{p.size} panels">#{p.cluster}<small>{p.size}</small></a>' for p in plans
     )
     return (
         f'<section class="summary" id="summary"><h1>Reused art: {len(plans):,} clusters</h1><div class="stats">{tiles}</div>'

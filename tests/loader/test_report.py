@@ -302,3 +302,22 @@ def test_a_rebuild_with_fewer_pages_removes_the_extra_pages(run, tmp_path):
     assert (dest / "page-8.html").exists()
     build(run, dest, per_page=4)
     assert sorted(p.name for p in dest.glob("page-*.html")) == ["page-2.html"]
+
+
+def test_every_link_and_image_in_the_report_resolves(run, tmp_path):
+    dest = tmp_path / "report"
+    build(run, dest, per_page=3)
+    pages = all_html(dest)
+    checked = 0
+    for page, text in pages.items():
+        for ref in re.findall(r'(?:href|src)="([^"]*)"', text):
+            ref = html.unescape(ref)
+            if ref.startswith("data:"):
+                continue
+            path, _, fragment = ref.partition("#")
+            target = (page.parent / unquote(path)).resolve() if path else page
+            assert target.is_file(), f"{page.name}: {ref!r} points at nothing"
+            if fragment:
+                assert f'id="{fragment}"' in target.read_text(encoding="utf-8"), f"{page.name}: no #{fragment} in {target.name}"
+            checked += 1
+    assert checked > 100
