@@ -91,7 +91,6 @@ def report(
             state["bar"].__exit__(None, None, None)
 
     t = Table(title="visualdistance report", show_header=False, title_justify="left")
-    t.add_row("report", escape(result.index.resolve().as_uri()))
     t.add_row("clusters", f"{result.clusters:,} on {result.pages:,} page(s)")
     t.add_row("panels shown", f"{result.panels_shown:,} ({result.thumbs_made:,} thumbnails made, {result.thumbs_reused:,} reused)")
     t.add_row("links explained", f"{result.links_explained:,}")
@@ -99,8 +98,11 @@ def report(
         t.add_row("missing images", f"{len(result.missing_images):,} (placeholder shown), e.g. {escape(result.missing_images[0])}")
     if result.changed_images:
         t.add_row("changed images", f"{len(result.changed_images):,} differ from the run, e.g. {escape(result.changed_images[0])}")
-    t.add_row("time", "  ".join(f"{k} {v:.1f}s" for k, v in result.seconds.items()))
+    sec = result.seconds
+    t.add_row("time", f"{sum(sec.values()):.1f}s (thumbnails {sec['thumbnails']:.1f}s, why matched {sec['why']:.1f}s)")
     out_console.print(t)
+    # On a line of its own and never wrapped, so it can be copied or clicked in any terminal.
+    out_console.print(f"open {escape(result.index.resolve().as_uri())}", soft_wrap=True, highlight=False)
 
 
 def _fail(message: str, code: int = 1) -> None:
