@@ -60,6 +60,9 @@ def report(
     if not images.is_dir():
         _fail(f"images folder not found: {images} (pass --images DIR where the panels now live)")
     dest = to if to is not None else out / "report"
+    if _inside(dest, images) and not _inside(dest, out):
+        # The next `run` on the images folder would describe the thumbnails as panels.
+        _fail(f"the report folder {dest} is inside the images folder {images}; choose another --to")
     preset = (run.info.get("method") or {}).get("preset")
 
     state: dict = {}
@@ -86,6 +89,8 @@ def report(
         )
     except OSError as exc:
         _fail(f"cannot write the report to {exc.filename or dest}: {exc.strerror or exc}")
+    except KeyboardInterrupt:
+        _fail("interrupted; run the same command again (thumbnails made so far are kept)", 130)
     finally:
         if "bar" in state:
             state["bar"].__exit__(None, None, None)
@@ -103,6 +108,10 @@ def report(
     out_console.print(t)
     # On a line of its own and never wrapped, so it can be copied or clicked in any terminal.
     out_console.print(f"open {escape(result.index.resolve().as_uri())}", soft_wrap=True, highlight=False)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path.resolve().is_relative_to(folder.resolve())
 
 
 def _fail(message: str, code: int = 1) -> None:

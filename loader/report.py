@@ -112,12 +112,12 @@ def _encode(img: Image.Image, fmt: str) -> bytes:
 
 def write_png(rgb: np.ndarray, path: Path) -> None:
     """An RGB array as a PNG, via a temporary file; few-colour images (maps) as exact palette PNGs."""
-    flat = rgb.reshape(-1, 3)
-    colours, index = np.unique(flat, axis=0, return_inverse=True)
-    if len(colours) <= 256:
+    flat = rgb.reshape(-1, 3).astype(np.uint32)
+    codes, index = np.unique(flat[:, 0] << 16 | flat[:, 1] << 8 | flat[:, 2], return_inverse=True)
+    if len(codes) <= 256:
         # Palette PNGs of 2-4 colour maps are several times smaller and faster to write than RGB.
         img = Image.fromarray(index.reshape(rgb.shape[:2]).astype(np.uint8), "L").convert("P")
-        img.putpalette(colours.astype(np.uint8).ravel().tolist())
+        img.putpalette(np.stack([codes >> 16, codes >> 8 & 255, codes & 255], axis=1).astype(np.uint8).ravel().tolist())
     else:
         img = Image.fromarray(rgb)
     buf = io.BytesIO()
@@ -313,17 +313,19 @@ def build_report(
 
 
 def _relative_href(images: Path, dest: Path) -> str:
+    """The images folder as seen from the report folder: a relative POSIX path, or a file: URI
+    ending in "/" where no relative path exists (another drive on Windows)."""
     try:
         rel = os.path.relpath(Path(images).resolve(), Path(dest).resolve())
-    except ValueError:  # another drive on Windows: no relative path exists
-        return Path(images).resolve().as_uri()
+    except ValueError:
+        return Path(images).resolve().as_uri() + "/"
     return Path(rel).as_posix()
 
 
 def _full_href(ctx: _Context, row: int, up: str = "") -> str:
     """href of a panel's original file, from a page `up` levels below the report folder."""
-    if ":" in ctx.images_href.split("/")[0]:
-        return esc(ctx.images_href + "/" + quote(str(ctx.panels.paths[row]), safe="/"))
+    if ctx.images_href.endswith("/"):
+        return esc(ctx.images_href + quote(str(ctx.panels.paths[row]), safe="/"))
     return url(f"{up}{ctx.images_href}/{ctx.panels.paths[row]}")
 
 
@@ -482,7 +484,7 @@ def _distance_table(ctx: _Context, k: int, matched_label: str) -> str:
         elif rule in matched or (not rule and np.isfinite(d) and d < thr):
             verdict, cls = "matched", "yes"
         else:
-            verdict, cls = "not under", "no"
+            verdict, cls = "over threshold", "no"
         rows.append(
             f"<tr><td>{esc(metric)}</td><td class=num>{_fmt(d)}</td><td class=num>{_fmt(thr)}</td>"
             f"<td>{esc(rule)}{' <span class=muted>' + esc(how) + '</span>' if how else ''}</td>"

@@ -66,3 +66,9 @@ def test_missing_images_folder_is_one_line_and_exit_1(run, tmp_path):
     assert len(result.output.strip().splitlines()) == 1
     assert "images folder not found" in result.output and "--images" in result.output
     assert not (out / "report").exists()
+
+
+def test_a_report_folder_inside_the_images_folder_is_refused(run, tmp_path):
+    result = report(str(run.out), "--to", str(run.images / "report"))
+    assert result.exit_code == 1 and "inside the images folder" in result.output
+    assert not (run.images / "report").exists()
