@@ -56,14 +56,15 @@ def bit_images_for(preset: str | None, signatures: dict[str, np.ndarray]) -> lis
     """What "why matched" draws for a run made with the preset called `preset`.
 
     The preset's image-shaped metrics; when it has none (a hash-only preset)
-    or is unknown, the image-shaped signatures other presets use, marked as
-    context (a person judging a hash match still wants to see the drawings' edges).
+    or is unknown, the first image-shaped signature other presets use, marked
+    as context (a person judging a hash match still wants to see the drawings' edges).
     """
     own = bit_images(PRESETS[preset].metrics, signatures) if preset in PRESETS else []
     if own:
         return own
     others = [m for p in PRESETS.values() for m in p.metrics]
-    return [replace(b, used=False) for b in bit_images(others, signatures)]
+    # One map is context enough (the first preset's, the edge map of the default method).
+    return [replace(b, used=False) for b in bit_images(others, signatures)[:1]]
 
 
 def bit_map(signatures: dict[str, np.ndarray], image: BitImage, row: int, mirrored: bool = False) -> np.ndarray:

@@ -321,3 +321,14 @@ def test_every_link_and_image_in_the_report_resolves(run, tmp_path):
                 assert f'id="{fragment}"' in target.read_text(encoding="utf-8"), f"{page.name}: no #{fragment} in {target.name}"
             checked += 1
     assert checked > 100
+
+
+def test_why_matched_draws_the_presets_image_metrics_or_edges_for_context(run):
+    sigs = outputs.read_panels(run.out).signatures
+    (edges,) = bit_images_for("combined", sigs)
+    assert (edges.signature, edges.shape, edges.used) == ("edges", (100, 100), True)
+    (binary,) = bit_images_for("original-binary", sigs)
+    assert binary.signature == "binary" and binary.used
+    (context,) = bit_images_for("original-phash", sigs)
+    assert context.signature == "edges" and not context.used
+    assert bit_images_for("combined", {}) == [] and bit_images_for(None, {}) == []
