@@ -40,7 +40,8 @@ def report(
     Panels link to their image files by relative path, so moving the report
     elsewhere needs the images folder alongside.
 
-    Exit status: 0 on success, 1 when the run folder or images cannot be used.
+    Exit status: 0 on success; 1 when the run folder or images cannot be used;
+    2 for bad options; 130 when interrupted.
     """
     if not out.is_dir():
         _fail(f"no run folder at {out}")
