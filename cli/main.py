@@ -42,3 +42,8 @@ app.command("extract")(pipeline.extract)
 app.command("link")(pipeline.link)
 app.command("communities")(pipeline.communities_command)
 app.command("presets")(pipeline.presets)
+
+from visualdistance.cli.report import report  # noqa: E402
+
+# After the pipeline: look at what a run found.
+app.command("report")(report)

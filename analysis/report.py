@@ -1,0 +1,216 @@
+"""What a cluster report shows, computed from plain arrays: member order, the
+original, which members face the other way, which links explain the cluster,
+and the edge-map images of the "why matched" view.
+
+Nothing here reads or writes files; `visualdistance.loader.report` turns these
+plans and arrays into HTML and images.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from visualdistance.analysis.data import Clustering, Links, Panels
+from visualdistance.analysis.image_ops import unpack_bits
+from visualdistance.analysis.presets import PRESETS
+from visualdistance.analysis.rules import Metric
+
+#: colours of the difference image: pixels in both maps, only in a, only in b, in neither
+BOTH = (20, 20, 20)
+ONLY_A = (220, 40, 40)
+ONLY_B = (40, 90, 230)
+NEITHER = (255, 255, 255)
+
+
+# ------------------------------------------------------------ bit-map images
+
+
+@dataclass(frozen=True)
+class BitImage:
+    """A signature whose packed bits are an image (e.g. the 100x100 edge map)."""
+
+    metric: str  # the metric's name, as in Links.distances
+    signature: str  # the signature array in Panels.signatures
+    shape: tuple[int, int]
+    used: bool = True  # False: shown for context, the method did not decide with it
+
+
+def bit_images(metrics: tuple[Metric, ...] | list[Metric], signatures: dict[str, np.ndarray]) -> list[BitImage]:
+    """The image-shaped signatures among `metrics` (those with a `shape`), present in `signatures`."""
+    found: dict[str, BitImage] = {}
+    for m in metrics:
+        shape = getattr(m, "shape", None)
+        # Hamming reads `signature`; Mixed keeps its image half in `edge_signature`.
+        sig = getattr(m, "signature", None) or getattr(m, "edge_signature", None)
+        if shape is None or not sig or sig in found or sig not in signatures:
+            continue
+        if signatures[sig].ndim != 2 or signatures[sig].shape[1] * 64 < shape[0] * shape[1]:
+            continue  # not packed bits of that size: not something we can draw
+        found[sig] = BitImage(m.name, sig, tuple(shape))
+    return list(found.values())
+
+
+def bit_images_for(preset: str | None, signatures: dict[str, np.ndarray]) -> list[BitImage]:
+    """What "why matched" draws for a run made with the preset called `preset`.
+
+    The preset's image-shaped metrics; when it has none (a hash-only preset)
+    or is unknown, the first image-shaped signature other presets use, marked
+    as context (a person judging a hash match still wants to see the drawings' edges).
+    """
+    own = bit_images(PRESETS[preset].metrics, signatures) if preset in PRESETS else []
+    if own:
+        return own
+    others = [m for p in PRESETS.values() for m in p.metrics]
+    # One map is context enough (the first preset's, the edge map of the default method).
+    return [replace(b, used=False) for b in bit_images(others, signatures)[:1]]
+
+
+def bit_map(signatures: dict[str, np.ndarray], image: BitImage, row: int, mirrored: bool = False) -> np.ndarray:
+    """The panel's bit map as a bool (h, w) array; the mirrored panel's when asked and stored."""
+    name = image.signature + "_mirror" if mirrored and image.signature + "_mirror" in signatures else image.signature
+    return unpack_bits(signatures[name][row], image.shape)
+
+
+def map_rgb(bits: np.ndarray) -> np.ndarray:
+    """A bit map as an RGB image: set bits black on white (how edge maps read best)."""
+    out = np.full(bits.shape + (3,), 255, np.uint8)
+    out[bits] = BOTH
+    return out
+
+
+def xor_rgb(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The difference of two bit maps as RGB: only in a red, only in b blue, in both black, else white.
+
+    The red and blue pixels together are exactly the bits the Hamming distance counts.
+    """
+    a, b = np.asarray(a, bool), np.asarray(b, bool)
+    if a.shape != b.shape:
+        raise ValueError(f"bit maps differ in shape: {a.shape} vs {b.shape}")
+    out = np.empty(a.shape + (3,), np.uint8)
+    out[:] = NEITHER
+    out[a & b] = BOTH
+    out[a & ~b] = ONLY_A
+    out[~a & b] = ONLY_B
+    return out
+
+
+# -------------------------------------------------------------- cluster plans
+
+
+@dataclass
+class ClusterPlan:
+    """One cluster as the report shows it.
+
+    rows: member panel rows in page order; rows[0] is the original (earliest
+    page, then position). mirrored[k]: member k faces the other way from the
+    original (an odd number of mirrored links on its strongest path to it).
+    via[k]: the link (row in Links) that ties member k into the cluster along
+    that path, -1 for the original and for members no link inside the cluster
+    reaches. shown: links to explain in the "why matched" view, strongest
+    first. neighbours: other cluster id -> number of links to it.
+    """
+
+    cluster: int
+    rows: np.ndarray
+    mirrored: np.ndarray
+    via: np.ndarray
+    shown: np.ndarray
+    internal_links: int
+    mirrored_links: int
+    neighbours: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return len(self.rows)
+
+    @property
+    def original(self) -> int:
+        return int(self.rows[0])
+
+
+def page_order(panels: Panels, rows: np.ndarray) -> np.ndarray:
+    """`rows` sorted as a reader meets them: page, position, frame; panels without a page last, by folder order."""
+    rows = np.asarray(rows, np.int64)
+    page = panels.page[rows]
+    return rows[np.lexsort((rows, panels.frame[rows], panels.position[rows], page, page < 0))]
+
+
+def plan_clusters(panels: Panels, links: Links, clustering: Clustering, max_links: int = 20) -> list[ClusterPlan]:
+    """A plan per cluster, largest first (ties by cluster id).
+
+    The links shown per cluster are a maximum spanning forest of its links
+    (so every member is explained by its strongest ties) plus up to
+    `max_links` further strongest links.
+    """
+    m = np.asarray(clustering.membership)
+    if len(m) != len(panels):
+        raise ValueError(f"clustering has {len(m)} memberships for {len(panels)} panels")
+    ca, cb = m[links.a], m[links.b]
+    internal = (ca == cb) & (ca >= 0)
+    by_cluster: dict[int, list[int]] = {}
+    # Strongest first (ties by link row), so Kruskal below builds a maximum spanning forest.
+    for k in np.lexsort((np.arange(len(links)), -links.weight.astype(np.float64))).tolist():
+        if internal[k]:
+            by_cluster.setdefault(int(ca[k]), []).append(k)
+    neighbours: dict[int, dict[int, int]] = {}
+    for x, y in zip(ca[~internal].tolist(), cb[~internal].tolist()):
+        if x >= 0 and y >= 0:
+            for here, there in ((x, y), (y, x)):
+                near = neighbours.setdefault(here, {})
+                near[there] = near.get(there, 0) + 1
+
+    ids, counts = np.unique(m[m >= 0], return_counts=True)
+    plans = []
+    for c in ids[np.lexsort((ids, -counts))].tolist():
+        rows = page_order(panels, np.flatnonzero(m == c))
+        plans.append(_plan(c, rows, links, by_cluster.get(c, []), max_links, neighbours.get(c, {})))
+    return plans
+
+
+def _plan(c: int, rows: np.ndarray, links: Links, strongest: list[int], max_links: int, near: dict[int, int]) -> ClusterPlan:
+    pos = {int(r): k for k, r in enumerate(rows.tolist())}
+    parent = list(range(len(rows)))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    tree: list[int] = []
+    adjacency: list[list[tuple[int, int]]] = [[] for _ in rows]
+    for k in strongest:
+        i, j = pos[int(links.a[k])], pos[int(links.b[k])]
+        ri, rj = find(i), find(j)
+        if ri != rj:
+            parent[ri] = rj
+            tree.append(k)
+            adjacency[i].append((j, k))
+            adjacency[j].append((i, k))
+
+    # Walk the forest from the earliest member of each piece (rows are in page
+    # order, so the original roots the piece that holds it).
+    mirrored = np.zeros(len(rows), bool)
+    via = np.full(len(rows), -1, np.int64)
+    seen = np.zeros(len(rows), bool)
+    for root in range(len(rows)):
+        if seen[root]:
+            continue
+        seen[root] = True
+        stack = [root]
+        while stack:
+            x = stack.pop()
+            for y, k in adjacency[x]:
+                if not seen[y]:
+                    seen[y] = True
+                    via[y] = k
+                    mirrored[y] = mirrored[x] ^ bool(links.mirrored[k])
+                    stack.append(y)
+
+    in_tree = set(tree)
+    extra = [k for k in strongest if k not in in_tree][:max_links]
+    shown = np.array(sorted(tree + extra, key=lambda k: (-float(links.weight[k]), k)), np.int64)
+    n_mirrored = int(links.mirrored[strongest].sum()) if strongest else 0
+    return ClusterPlan(c, rows, mirrored, via, shown, len(strongest), n_mirrored, dict(sorted(near.items())))

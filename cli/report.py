@@ -1,0 +1,121 @@
+"""`visualdistance report`: a static HTML report of a run folder's clusters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from visualdistance.analysis.presets import PRESETS
+from visualdistance.analysis.report import bit_images_for
+from visualdistance.cli.pipeline import out_console
+from visualdistance.cli.progress import console as err_console
+from visualdistance.cli.progress import progress_bar
+from visualdistance.loader import outputs
+from visualdistance.loader.report import build_report
+
+
+def report(
+    out: Path = typer.Argument(..., metavar="OUT", help="Run folder written by `visualdistance run`."),
+    to: Optional[Path] = typer.Option(None, "--to", help="Report folder (default: OUT/report)."),
+    images: Optional[Path] = typer.Option(
+        None, "--images", help="Folder of the panel images (default: the input folder recorded in OUT/run.json)."
+    ),
+    per_page: int = typer.Option(50, "--per-page", min=1, help="Clusters per HTML page."),
+    links_per_cluster: int = typer.Option(
+        20, "--links-per-cluster", min=0, help="Strongest links explained per cluster, besides one tie per member."
+    ),
+    workers: Optional[int] = typer.Option(None, "--workers", "-j", min=1, help="Threads for thumbnails (default: cores, at most 8)."),
+) -> None:
+    """Write a static HTML report of OUT's clusters: open REPORT/index.html from disk, no server needed.
+
+    Clusters come largest first, each a grid of thumbnails in page order with
+    the original (earliest page) and mirrored members marked; every link
+    shown has a "why matched" view with both edge maps and their difference.
+    REPORT/data holds clusters and links as CSV and JSON and the link graph as
+    GraphML. Thumbnails are made once and reused while the image is unchanged.
+    Panels link to their image files by relative path, so moving the report
+    elsewhere needs the images folder alongside.
+
+    Exit status: 0 on success; 1 when the run folder or images cannot be used;
+    2 for bad options; 130 when interrupted.
+    """
+    if not out.is_dir():
+        _fail(f"no run folder at {out}")
+    for name in ("panels.csv", "signatures.npz", "links.csv", "links.json"):
+        if not (out / name).exists():
+            _fail(f"{out} has no {name}; run `visualdistance run DIR --out {out}` first")
+    if not (out / "clusters.json").exists():
+        _fail(f"{out} has no clusters.json; run `visualdistance communities {out}` first")
+    try:
+        run = outputs.read_run(out)
+    except (OSError, ValueError, KeyError) as exc:
+        _fail(f"cannot read the run folder {out}: {type(exc).__name__}: {exc}")
+    if images is None:
+        if not run.info.get("input"):
+            _fail(f"{out}/run.json does not say where the images are; pass --images DIR")
+        images = Path(run.info["input"])
+    if not images.is_dir():
+        _fail(f"images folder not found: {images} (pass --images DIR where the panels now live)")
+    dest = to if to is not None else out / "report"
+    if _inside(dest, images) and not _inside(dest, out):
+        # The next `run` on the images folder would describe the thumbnails as panels.
+        _fail(f"the report folder {dest} is inside the images folder {images}; choose another --to")
+    preset = (run.info.get("method") or {}).get("preset")
+
+    state: dict = {}
+
+    def on_start(n: int) -> None:
+        state["bar"] = progress_bar(n, "thumbnails", "panels")
+        state["advance"] = state["bar"].__enter__()
+
+    try:
+        result = build_report(
+            run.panels,
+            run.links,
+            run.clustering,
+            run.info,
+            images,
+            dest,
+            per_page=per_page,
+            max_links=links_per_cluster,
+            bit_images=bit_images_for(preset, run.panels.signatures),
+            method_description=PRESETS[preset].description if preset in PRESETS else "",
+            workers=workers,
+            on_start=on_start,
+            on_progress=lambda k: state["advance"](k),
+        )
+    except OSError as exc:
+        _fail(f"cannot write the report to {exc.filename or dest}: {exc.strerror or exc}")
+    except KeyboardInterrupt:
+        _fail("interrupted; run the same command again (thumbnails made so far are kept)", 130)
+    finally:
+        if "bar" in state:
+            state["bar"].__exit__(None, None, None)
+
+    t = Table(title="visualdistance report", show_header=False, title_justify="left")
+    t.add_row("clusters", f"{result.clusters:,} on {result.pages:,} page(s)")
+    t.add_row("panels shown", f"{result.panels_shown:,} ({result.thumbs_made:,} thumbnails made, {result.thumbs_reused:,} reused)")
+    t.add_row("links explained", f"{result.links_explained:,}")
+    if result.missing_images:
+        t.add_row("missing images", f"{len(result.missing_images):,} (placeholder shown), e.g. {escape(result.missing_images[0])}")
+    if result.changed_images:
+        t.add_row("changed images", f"{len(result.changed_images):,} differ from the run, e.g. {escape(result.changed_images[0])}")
+    sec = result.seconds
+    t.add_row("time", f"{sum(sec.values()):.1f}s (thumbnails {sec['thumbnails']:.1f}s, why matched {sec['why']:.1f}s)")
+    out_console.print(t)
+    # On a line of its own and never wrapped, so it can be copied or clicked in any terminal.
+    out_console.print(f"open {escape(result.index.resolve().as_uri())}", soft_wrap=True, highlight=False)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path.resolve().is_relative_to(folder.resolve())
+
+
+def _fail(message: str, code: int = 1) -> None:
+    # Paths can hold "[...]"; escape them so rich does not read them as markup.
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
