@@ -53,3 +53,16 @@ def unpack_bits(words: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 def popcount(words: np.ndarray) -> np.ndarray:
     """Number of set bits per row of a uint64 array (last axis summed)."""
     return np.bitwise_count(words).sum(axis=-1, dtype=np.int64)
+
+
+def dilate_bits(bits: np.ndarray, shape: tuple[int, int], radius: int) -> np.ndarray:
+    """Rows of packed (h, w) bit maps, each dilated by a (2r+1) square: every set bit grows to its neighbours."""
+    if radius <= 0:
+        return bits.copy()
+    h, w = shape
+    kernel = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
+    out = np.empty_like(bits)
+    for k, row in enumerate(bits):
+        m = unpack_bits(row, shape).astype(np.uint8)
+        out[k] = pack_bits(cv2.dilate(m, kernel) > 0)
+    return out

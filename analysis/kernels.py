@@ -175,6 +175,84 @@ def _tile_counts_kernel(bits, h, w, tile, out):
                         out[r, cell] += 1
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _sad(x, i, y, j):
+    """Full sum of |x[i] - y[j]| over padded uint8 tile counts."""
+    acc = 0
+    for o in range(0, x.shape[1], _LANES):
+        acc += _sad64(x, i, o, y, j, o)
+    return acc
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _unexplained(x, y_dilated):
+    """popcount(x & ~y_dilated): bits of x with no bit of y within the dilation radius."""
+    acc = 0
+    for q in range(x.shape[0]):
+        acc += _popcount64(x[q] & ~y_dilated[q])
+    return acc
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _chamfer_under(i, j, E, D, e1, e2, d1, d2, OE, OD, o1, o2, od1, od2, ci, cj, dci, dcj, limit):
+    """True when |E_i \\ OD_j| + |OE_j \\ D_i| < limit (O = the other orientation of j).
+
+    Tile bounds first: sum over tiles of max(0, e_ik - d_jk) is at most the
+    unexplained count, and equals (SAD(e_i, d_j) + c_i - dc_j) / 2.
+    """
+    for a, b, ad, bd in ((e1, o1, d1, od1), (e2, o2, d2, od2)):
+        if a.shape[1] == 0:
+            break
+        lb = (_sad(a, i, bd, j) + ci - dcj) + (_sad(b, j, ad, i) + cj - dci)
+        if lb >= 2 * limit:
+            return False
+    return _unexplained(E[i], OD[j]) + _unexplained(OE[j], D[i]) < limit
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _chamfer_kernel(
+    rows, E, D, e1, e2, d1, d2, ME, MD, m1, m2, md1, md2, use_mirror, counts, dcounts, thr, source, cap
+):
+    """For each listed row i: partners j > i whose unexplained-edge ratio is < max(thr_i, thr_j).
+
+    ratio(i, j) = (|E_i \\ D_j| + |E_j \\ D_i|) / (|E_i| + |E_j|), with D the
+    dilated edges; the mirrored comparison uses j's mirrored maps.
+    """
+    n = E.shape[0]
+    n_rows = rows.shape[0]
+    n_found = np.zeros(n_rows, np.int64)
+    partner = np.empty((n_rows, cap), np.int32)
+    via_mirror = np.zeros((n_rows, cap), np.bool_)
+    n_blocks = (n_rows + _BLOCK - 1) // _BLOCK
+    for k in prange(n_blocks):
+        blk = k // 2 if k % 2 == 0 else n_blocks - 1 - k // 2
+        r0 = blk * _BLOCK
+        r1 = min(r0 + _BLOCK, n_rows)
+        for j0 in range(rows[r0] + 1, n, _BLOCK):
+            for r in range(r0, r1):
+                i = rows[r]
+                ci = counts[i]
+                dci = dcounts[i]
+                for j in range(max(j0, i + 1), min(j0 + _BLOCK, n)):
+                    if source[j] == source[i]:
+                        continue
+                    cj = counts[j]
+                    limit = max(thr[i], thr[j]) * (ci + cj)
+                    direct = _chamfer_under(i, j, E, D, e1, e2, d1, d2, E, D, e1, e2, d1, d2, ci, cj, dci, dcounts[j], limit)
+                    mirrored = False
+                    if use_mirror and not direct:
+                        mirrored = _chamfer_under(
+                            i, j, E, D, e1, e2, d1, d2, ME, MD, m1, m2, md1, md2, ci, cj, dci, dcounts[j], limit
+                        )
+                    if direct or mirrored:
+                        q = n_found[r]
+                        if q < cap:
+                            partner[r, q] = j
+                            via_mirror[r, q] = mirrored
+                        n_found[r] = q + 1
+    return n_found, partner, via_mirror
+
+
 def tile_counts(bits: np.ndarray, shape: tuple[int, int], tile: int) -> np.ndarray:
     """Set bits per tile x tile block of each packed (h, w) bit map -> (n, k) uint8.
 
@@ -263,30 +341,96 @@ def hamming_links(
             rows, s_bits, *tiles, s_mirror, *mtiles, use_mirror, seg, w, s_counts, s_thr, s_source, hi, cap
         )
 
+    a, b, mirrored = _collect(n, run)
+    return _sorted_pairs(order[a], order[b], mirrored)
+
+
+def _collect(n: int, run) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Run a pairs kernel over all rows, then again with more room for rows that overflowed.
+
+    `run(rows, cap)` returns (n_found, partner, via_mirror) per listed row.
+    Rare rows with many partners (a drawing reused over and over) are
+    recomputed alone with room for all of them.
+    """
     rows = np.arange(n, dtype=np.int64)
     n_found, partner, via_mirror = run(rows, _INITIAL_CAP)
     full = n_found > _INITIAL_CAP
-    i_parts, j_parts, m_parts = [], [], []
     keep = np.arange(_INITIAL_CAP)[None, :] < np.minimum(n_found, _INITIAL_CAP)[:, None]
     keep[full] = False
-    i_parts.append(np.repeat(rows, keep.sum(axis=1)))
-    j_parts.append(partner[keep])
-    m_parts.append(via_mirror[keep])
+    i_parts = [np.repeat(rows, keep.sum(axis=1))]
+    j_parts = [partner[keep]]
+    m_parts = [via_mirror[keep]]
     if full.any():
-        # Rare rows with many partners (a drawing reused over and over) are
-        # recomputed alone with room for all of them.
         busy = rows[full]
         n2, p2, v2 = run(busy, int(n_found[full].max()))
         keep2 = np.arange(p2.shape[1])[None, :] < n2[:, None]
         i_parts.append(np.repeat(busy, n2))
         j_parts.append(p2[keep2])
         m_parts.append(v2[keep2])
-    a = order[np.concatenate(i_parts)]
-    b = order[np.concatenate(j_parts)]
-    mirrored = np.concatenate(m_parts)
+    return np.concatenate(i_parts), np.concatenate(j_parts).astype(np.int64), np.concatenate(m_parts)
+
+
+def _sorted_pairs(a: np.ndarray, b: np.ndarray, mirrored: np.ndarray):
     a, b = np.minimum(a, b), np.maximum(a, b)
     srt = np.lexsort((b, a))
     return a[srt].astype(np.int32), b[srt].astype(np.int32), mirrored[srt]
+
+
+def chamfer_links(
+    edges: np.ndarray,
+    dilated: np.ndarray,
+    thresholds: np.ndarray,
+    shape: tuple[int, int],
+    mirror_edges: np.ndarray | None = None,
+    mirror_dilated: np.ndarray | None = None,
+    source: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every pair whose edges explain each other: unexplained ratio < threshold.
+
+    edges, dilated: (n, w) packed bit maps of `shape` (an edge map and its
+    dilation). ratio(i, j) = (|E_i & ~D_j| + |E_j & ~D_i|) / (|E_i| + |E_j|):
+    the share of edge pixels with no edge of the other panel nearby; a pair
+    links when it is under max(t_i, t_j) of the per-row `thresholds`. With the
+    mirrored maps, i is also compared with the mirror of j. source: pairs
+    from one source never link. Returns (a, b, mirrored) as hamming_links does.
+    """
+    n = len(edges)
+    if n < 2:
+        return np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0, bool)
+    E = np.ascontiguousarray(edges, np.uint64)
+    D = np.ascontiguousarray(dilated, np.uint64)
+    use_mirror = mirror_edges is not None
+    ME = np.ascontiguousarray(mirror_edges, np.uint64) if use_mirror else E
+    MD = np.ascontiguousarray(mirror_dilated, np.uint64) if use_mirror else D
+    tiles = [_tile_pyramid(x, shape) for x in (E, D)]
+    mtiles = [_tile_pyramid(x, shape) for x in (ME, MD)] if use_mirror else tiles
+    counts = np.bitwise_count(E).sum(axis=1, dtype=np.int64)
+    dcounts = np.bitwise_count(D).sum(axis=1, dtype=np.int64)
+    src = (np.arange(n) if source is None else np.asarray(source)).astype(np.int64)
+    thr = np.broadcast_to(np.asarray(thresholds, np.float64), (n,)).copy()
+
+    def run(rows: np.ndarray, cap: int):
+        return _chamfer_kernel(
+            rows, E, D, *tiles[0], *tiles[1], ME, MD, *mtiles[0], *mtiles[1],
+            use_mirror, counts, dcounts, thr, src, cap,
+        )
+
+    return _sorted_pairs(*_collect(n, run))
+
+
+def pair_unexplained(edges: np.ndarray, dilated: np.ndarray, a: np.ndarray, b: np.ndarray,
+                     other_edges: np.ndarray | None = None, other_dilated: np.ndarray | None = None) -> np.ndarray:
+    """ratio(a, b) as in `chamfer_links` for listed pairs (b read from the other arrays if given)."""
+    oe = edges if other_edges is None else other_edges
+    od = dilated if other_dilated is None else other_dilated
+    out = np.empty(len(a), np.float64)
+    step = 16384
+    for s in range(0, len(a), step):
+        ia, ib = a[s : s + step], b[s : s + step]
+        u = np.bitwise_count(edges[ia] & ~od[ib]).sum(axis=1) + np.bitwise_count(oe[ib] & ~dilated[ia]).sum(axis=1)
+        c = np.bitwise_count(edges[ia]).sum(axis=1) + np.bitwise_count(oe[ib]).sum(axis=1)
+        out[s : s + step] = u / np.maximum(c, 1)
+    return out
 
 
 def pair_distances(

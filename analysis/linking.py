@@ -12,13 +12,31 @@ from visualdistance.analysis.signatures.base import Signature
 
 
 @dataclass(frozen=True)
+class Gate:
+    """Quality gate: panels whose signature[column] is under `minimum` are never linked."""
+
+    signature: str
+    column: int
+    minimum: float
+    what: str = ""
+
+    def describe(self) -> str:
+        return f"{self.what or f'{self.signature}[{self.column}]'} >= {self.minimum:g}"
+
+    def passes(self, sigs: Sigs) -> np.ndarray:
+        values = np.asarray(sigs[self.signature])
+        values = values.reshape(len(values), -1)[:, self.column]
+        return values >= self.minimum
+
+
+@dataclass(frozen=True)
 class Preset:
     """A named linking method: which signatures to compute and which rules link panels.
 
     combine: "any" links a pair when any rule matches, "all" only when every
     rule does. report: extra metrics whose distances are recorded on each link
-    without deciding anything. min_edges: quality gate, panels with fewer
-    `edge_pixels` are never linked (near-blank panels carry no drawing).
+    without deciding anything. gates: quality gates; a panel failing any is
+    never linked (near-blank panels carry no drawing to compare).
     """
 
     name: str
@@ -27,8 +45,7 @@ class Preset:
     rules: tuple[Rule, ...]
     combine: str = "any"
     report: tuple[Metric, ...] = ()
-    min_edges: int = 0
-    gate_signature: str = "edge_pixels"
+    gates: tuple[Gate, ...] = ()
     notes: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -48,7 +65,7 @@ class Preset:
             "preset": self.name,
             "combine": self.combine,
             "rules": {r.name: {"metric": r.metric.name, "threshold": r.threshold.describe()} for r in self.rules},
-            "min_edges": self.min_edges,
+            "gates": [g.describe() for g in self.gates],
         }
 
 
@@ -118,6 +135,7 @@ def measure_links(sigs: Sigs, a: np.ndarray, b: np.ndarray, preset: Preset, thre
 
 
 def _passes_gate(sigs: Sigs, preset: Preset, n: int) -> np.ndarray:
-    if preset.min_edges <= 0 or preset.gate_signature not in sigs:
-        return np.ones(n, bool)
-    return np.asarray(sigs[preset.gate_signature]).reshape(-1) >= preset.min_edges
+    ok = np.ones(n, bool)
+    for gate in preset.gates:
+        ok &= gate.passes(sigs)
+    return ok

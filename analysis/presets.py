@@ -1,20 +1,24 @@
 """Named linking methods.
 
-The original write-up's methods are kept as presets (`original-*`) so its
-results can be reproduced and compared; `combined` is the core pipeline's rule
-(edges OR hash, mirrored matching on, near-blank panels gated out).
+`drawing` (the default) compares the drawings themselves, with frames and
+flat backgrounds stripped (see analysis.content). `combined` is the core
+pipeline's classic rule (whole-panel edge maps OR DCT hash, mirrored matching
+on, near-blank panels gated out). The original write-up's methods are kept as
+`original-*` presets so its results can be reproduced and compared.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from visualdistance.analysis.linking import Preset
-from visualdistance.analysis.rules import Fixed, Hamming, Mixed, Rule, Scaled
+from visualdistance.analysis.linking import Gate, Preset
+from visualdistance.analysis.rules import Fixed, Hamming, Mixed, Rule, Scaled, Unexplained
 from visualdistance.analysis.signatures import (
     AverageHash,
     BinaryImage,
     DctHash,
+    DrawingEdges,
+    DrawingStats,
     DifferenceHash,
     EdgeCount,
     EdgeHash,
@@ -97,12 +101,31 @@ COMBINED = Preset(
         Rule("phash", _hash_metric("phash"), Fixed(8)),
     ),
     report=(_hash_metric("ahash"), _hash_metric("dhash"), _hash_metric("edge_ahash")),
-    min_edges=40,
+    gates=(Gate("edge_pixels", 0, 40, "edge pixels"),),
+)
+
+DRAWING_SIZE = 128
+
+DRAWING = Preset(
+    name="drawing",
+    description=(
+        "The drawing itself: frame and flat or two-tone background stripped, colour edges on a canvas "
+        "centred on the drawing; linked when under 6% of either drawing's edge pixels lack an edge of "
+        "the other within 1 px, mirror images included; near-blank panels never link."
+    ),
+    signatures=(DrawingEdges(size=DRAWING_SIZE), DrawingStats(size=DRAWING_SIZE), EdgeMap(), EdgeCount(), DctHash()),
+    rules=(Rule("drawing", Unexplained("drawing", "drawing_edges", 1, True, (DRAWING_SIZE, DRAWING_SIZE)), Fixed(0.06)),),
+    report=(Hamming("edges", "edges", True, EDGE_SHAPE), _hash_metric("phash")),
+    gates=(
+        Gate("drawing_stats", 0, 30, "drawing edge pixels"),
+        Gate("drawing_stats", 1, 40, "drawing area (1/10,000 of the panel)"),
+    ),
 )
 
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in (
+        DRAWING,
         COMBINED,
         ORIGINAL_EDGES,
         ORIGINAL_EDGES_350,
@@ -113,7 +136,7 @@ PRESETS: dict[str, Preset] = {
     )
 }
 
-DEFAULT_PRESET = "combined"
+DEFAULT_PRESET = "drawing"
 
 
 def all_signatures() -> tuple:

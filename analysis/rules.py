@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from visualdistance.analysis import kernels
+from visualdistance.analysis.image_ops import dilate_bits
 
 Sigs = dict[str, np.ndarray]
 
@@ -127,6 +128,42 @@ class Mixed(Metric):
         if not self.mirror:
             return direct, np.full(len(a), np.inf)
         return direct, kernels.pair_distances(bits, a, b, self._layout(sigs, "_mirror")[0], seg, w)
+
+
+@dataclass(frozen=True)
+class Unexplained(Metric):
+    """Share of edge pixels with no edge of the other panel within `radius` pixels.
+
+    (|E_a \\ dilate(E_b)| + |E_b \\ dilate(E_a)|) / (|E_a| + |E_b|), in [0, 1]:
+    0 when every edge of each drawing lies near an edge of the other. The
+    dilation forgives small moves and redraws; normalising by the edge counts
+    makes one threshold fit busy and sparse drawings alike.
+    """
+
+    signature: str = "drawing_edges"
+    radius: int = 1
+    mirror: bool = True
+    shape: tuple[int, int] = (128, 128)
+
+    def needs(self) -> tuple[str, ...]:
+        return (self.signature, self.signature + "_mirror") if self.mirror else (self.signature,)
+
+    def _maps(self, sigs: Sigs, suffix: str = "") -> tuple[np.ndarray, np.ndarray]:
+        edges = sigs[self.signature + suffix]
+        return edges, dilate_bits(edges, self.shape, self.radius)
+
+    def all_pairs(self, sigs, thresholds, source):
+        edges, dilated = self._maps(sigs)
+        m_edges, m_dilated = self._maps(sigs, "_mirror") if self.mirror else (None, None)
+        a, b, _ = kernels.chamfer_links(edges, dilated, thresholds, self.shape, m_edges, m_dilated, source)
+        return a, b
+
+    def distances(self, sigs, a, b):
+        edges, dilated = self._maps(sigs)
+        direct = kernels.pair_unexplained(edges, dilated, a, b)
+        if not self.mirror:
+            return direct, np.full(len(a), np.inf)
+        return direct, kernels.pair_unexplained(edges, dilated, a, b, *self._maps(sigs, "_mirror"))
 
 
 # ------------------------------------------------------------------ thresholds

@@ -651,8 +651,8 @@ def _rules_html(method: dict) -> str:
         for name, r in rules.items()
     )
     notes = [f"a pair links when {'every' if method.get('combine') == 'all' else 'any'} rule matches"]
-    if method.get("min_edges"):
-        notes.append(f"panels with under {esc(method['min_edges'])} edge pixels never link")
+    for gate in method.get("gates") or []:
+        notes.append(f"only panels with {esc(gate)} link")
     return f'<table class="rules"><tr><th>rule</th><th>metric</th><th>threshold</th></tr>{rows}</table><small class="muted">{" · ".join(notes)}</small>'
 
 

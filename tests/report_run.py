@@ -83,7 +83,8 @@ def planted_run(root: Path) -> PlantedRun:
         images, out = root / "panels", root / "out"
         truth = make_corpus(images)
         result = CliRunner().invoke(
-            app, ["run", str(images), "--out", str(out), "--store", str(root / "store"), "--workers", "1"],
+            app, ["run", str(images), "--out", str(out), "--store", str(root / "store"), "--workers", "1",
+                  "--preset", "combined"],  # the tests read its whole-panel edge maps
             catch_exceptions=False,
         )
         assert result.exit_code == 0, result.output

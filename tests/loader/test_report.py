@@ -181,7 +181,9 @@ def test_report_files_and_counts_follow_the_data(run, tmp_path):
     assert not list(dest.rglob("*.tmp"))
 
     index = (dest / "index.html").read_text()
-    for fact in ("combined", r.clustering.run_id, "min(0.95 x edge_pixels, 1100)", f"{len(r.panels)}</b><span>panels"):
+    method = r.info["method"]
+    rule = next(iter(method["rules"].values()))
+    for fact in (method["preset"], r.clustering.run_id, rule["threshold"], f"{len(r.panels)}</b><span>panels"):
         assert fact in index
 
 
@@ -330,5 +332,6 @@ def test_why_matched_draws_the_presets_image_metrics_or_edges_for_context(run):
     (binary,) = bit_images_for("original-binary", sigs)
     assert binary.signature == "binary" and binary.used
     (context,) = bit_images_for("original-phash", sigs)
-    assert context.signature == "edges" and not context.used
+    # context comes from the first preset with an image metric: the default's drawing edges
+    assert (context.signature, context.shape, context.used) == ("drawing_edges", (128, 128), False)
     assert bit_images_for("combined", {}) == [] and bit_images_for(None, {}) == []

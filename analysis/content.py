@@ -1,0 +1,228 @@
+"""Finding the drawing in a panel: strip the frame and a flat or two-tone background.
+
+Reused art in comics comes back recoloured, moved a little, on a new
+background, behind a new border. Comparing whole panels compares the frames
+and backgrounds; this module isolates the drawing instead:
+
+1. `work_image`: the panel at a fixed working size (longer side `side`).
+2. `background_mask`: the background, when it is flat or split in two flat
+   colours along a straight line (read from a ring just inside the frame).
+   Other backgrounds (scenery, gradients) are kept: the whole panel is content.
+3. `content_mask`: everything inside the frame that is not background, minus specks.
+4. `colour_edges`: where the colour jumps between neighbouring pixels inside
+   the drawing, plus the drawing's outline. Jumps are measured on all three
+   channels and thresholded relative to the drawing's own contrast, so dark
+   lines on dark fills are found as well as black outlines on white.
+5. `centre_on_content`: the maps pasted into a square canvas with the
+   drawing's bounding box centred, so a moved drawing lands in the same place
+   (and its mirror image is simply the flipped canvas).
+
+All functions are pure: numpy arrays in, numpy arrays out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+#: colours within this many levels (per channel) count as the same flat colour
+COLOUR_TOLERANCE = 24
+#: pixels of the working image skipped all round: panel borders live there
+FRAME_MARGIN = 2
+
+
+def work_image(rgb: np.ndarray, side: int) -> np.ndarray:
+    """The panel resized so its longer side is `side` pixels.
+
+    Shrinking averages pixels (thin lines fade, they don't alias); enlarging a
+    small image repeats pixels, which keeps flat colours flat and their
+    boundaries sharp.
+    """
+    h, w = rgb.shape[:2]
+    scale = side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    if size == (w, h):
+        return np.ascontiguousarray(rgb)
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_NEAREST
+    return cv2.resize(np.ascontiguousarray(rgb), size, interpolation=interp)
+
+
+def _ring(h: int, w: int, depth: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column indices of the rectangle `depth` pixels in from the edge, in circular order."""
+    top = np.arange(depth, w - depth)
+    right = np.arange(depth, h - depth)
+    ys = np.r_[np.full(len(top), depth), right, np.full(len(top), h - 1 - depth), right[::-1]]
+    xs = np.r_[top, np.full(len(right), w - 1 - depth), top[::-1], np.full(len(right), depth)]
+    return ys, xs
+
+
+def _channel_max(a: np.ndarray) -> np.ndarray:
+    """max over the last axis of an (..., 3) array (numpy's own reduce is slow on an axis of 3)."""
+    return np.maximum(np.maximum(a[..., 0], a[..., 1]), a[..., 2])
+
+
+def _nearest_colour(pixels: np.ndarray, colours: list[np.ndarray], tol: int) -> np.ndarray:
+    """0 where no colour is within tol (max over channels), else 1 + index of the nearest."""
+    d = np.stack([_channel_max(np.abs(pixels - c.astype(pixels.dtype))) for c in colours])
+    label = d.argmin(axis=0) + 1
+    label[d.min(axis=0) > tol] = 0
+    return label
+
+
+def _split_points(ring_label: np.ndarray, ys: np.ndarray, xs: np.ndarray):
+    """The two places where a ring switches between two colours, or None if it doesn't exactly twice."""
+    idx = np.flatnonzero(ring_label > 0)
+    if len(idx) < 4:
+        return None
+    seq = ring_label[idx]
+    change = np.flatnonzero(seq != np.roll(seq, 1))
+    if len(change) != 2:
+        return None
+    return [((xs[idx[c - 1]] + xs[idx[c]]) / 2.0, (ys[idx[c - 1]] + ys[idx[c]]) / 2.0) for c in change]
+
+
+@dataclass(frozen=True)
+class Background:
+    """The background found in a working image: its mask and how many flat colours it has (0 = none found)."""
+
+    mask: np.ndarray
+    colours: int
+
+
+def background_mask(img: np.ndarray, margin: int = FRAME_MARGIN, tol: int = COLOUR_TOLERANCE) -> Background:
+    """The flat or two-tone background of a working image.
+
+    The colours come from a ring `margin` pixels inside the edge: one colour
+    covering at least 40% of it is a flat background. A second colour counts
+    only when the ring changes colour exactly twice and a straight line
+    through those two points splits the image into the two colours (a drawing
+    touching the edge never passes that test). Pixels of a background colour
+    on the other colour's side of the split are drawing, not background; so
+    are blends of the two colours away from the split line.
+    """
+    h, w = img.shape[:2]
+    none = Background(np.zeros((h, w), bool), 0)
+    if min(h, w) <= 2 * margin + 4:
+        return none
+    ys, xs = _ring(h, w, margin)
+    ring = img[ys, xs].astype(np.int16)
+    q = ring // 16
+    keys = (q[:, 0] * 256 + q[:, 1]) * 16 + q[:, 2]
+    uniq, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    order = np.argsort(-counts)
+    if counts[order[0]] < 0.4 * len(keys):
+        return none
+    c1 = np.median(ring[inverse == order[0]], axis=0).astype(np.int16)
+    pixels = img.astype(np.int16)
+    if len(order) > 1 and counts[order[1]] >= 0.03 * len(keys):
+        c2 = np.median(ring[inverse == order[1]], axis=0).astype(np.int16)
+        if np.abs(c1 - c2).max() > tol:
+            two = _two_tone(pixels, ring, ys, xs, c1, c2, tol)
+            if two is not None:
+                return Background(two, 2)
+    return Background(_nearest_colour(pixels, [c1], tol) == 1, 1)
+
+
+def _two_tone(pixels, ring, ys, xs, c1, c2, tol) -> np.ndarray | None:
+    points = _split_points(_nearest_colour(ring, [c1, c2], tol), ys, xs)
+    if points is None:
+        return None
+    label = _nearest_colour(pixels, [c1, c2], tol)
+    (x0, y0), (x1, y1) = points
+    h, w = label.shape
+    gy, gx = np.mgrid[0:h, 0:w]
+    cross = (x1 - x0) * (gy - y0) - (y1 - y0) * (gx - x0)
+    side = cross > 0
+    in1, in2 = label == 1, label == 2
+    if not in2.any():
+        return None
+    side2 = side[in2].mean() > 0.5
+    wrong = (in1 & (side == side2)).sum() + (in2 & (side != side2)).sum()
+    if wrong > 0.05 * (in1.sum() + in2.sum()):
+        return None
+    # anti-aliased pixels along the split are blends of the two colours
+    dist = np.abs(cross) / max(np.hypot(x1 - x0, y1 - y0), 1e-6)
+    a, b = c1.astype(np.float32), c2.astype(np.float32)
+    v = b - a
+    t = np.clip(((pixels - a) * v).sum(axis=2) / max(float((v * v).sum()), 1.0), 0.0, 1.0)
+    blend = (_channel_max(np.abs(pixels - (a + t[..., None] * v))) <= tol) & (dist <= 2)
+    return (in1 & (side != side2)) | (in2 & (side == side2)) | blend
+
+
+def content_mask(img: np.ndarray, margin: int = FRAME_MARGIN, tol: int = COLOUR_TOLERANCE) -> tuple[np.ndarray, int]:
+    """(mask of the drawing, number of background colours found) for a working image."""
+    h, w = img.shape[:2]
+    inner = np.zeros((h, w), bool)
+    inner[margin : h - margin, margin : w - margin] = True
+    bg = background_mask(img, margin, tol)
+    mask = inner & ~bg.mask
+    # specks (noise, a lone anti-aliased pixel) are not drawing
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    keep = np.zeros(n, bool)
+    keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= 3
+    return keep[labels], bg.colours
+
+
+def colour_edges(img: np.ndarray, mask: np.ndarray, relative: float = 0.25, floor: int = 20) -> np.ndarray:
+    """Edges of the drawing: colour jumps between neighbours inside it, and its outline.
+
+    A jump is the largest change of any channel to the right or lower
+    neighbour; it counts when over max(floor, relative x the drawing's 90th
+    percentile jump). The outline is where the mask itself changes, so it
+    does not depend on the background's colour.
+    """
+    x = img.astype(np.int16)
+    jump = np.zeros(mask.shape, np.int16)
+    jump[:, :-1] = _channel_max(np.abs(x[:, 1:] - x[:, :-1]))
+    jump[:-1] = np.maximum(jump[:-1], _channel_max(np.abs(x[1:] - x[:-1])))
+    inside = mask.copy()
+    inside[:, :-1] &= mask[:, 1:]
+    inside[:-1] &= mask[1:]
+    values = jump[inside]
+    values = values[values > 0]
+    threshold = max(floor, relative * float(np.percentile(values, 90))) if len(values) else floor
+    outline = np.zeros(mask.shape, bool)
+    outline[:, :-1] |= mask[:, 1:] ^ mask[:, :-1]
+    outline[:-1] |= mask[1:] ^ mask[:-1]
+    return (inside & (jump > threshold)) | outline
+
+
+def centre_on_content(maps: list[np.ndarray], mask: np.ndarray, size: int) -> list[np.ndarray]:
+    """Each map pasted into a size x size canvas so the mask's bounding box is centred (clipped if larger)."""
+    ys, xs = np.nonzero(mask)
+    if len(ys) == 0:
+        return [np.zeros((size, size), bool) for _ in maps]
+    cy = (ys.min() + ys.max() + 1) / 2
+    cx = (xs.min() + xs.max() + 1) / 2
+    oy, ox = int(round(size / 2 - cy)), int(round(size / 2 - cx))
+    h, w = mask.shape
+    y0, x0 = max(0, oy), max(0, ox)
+    y1, x1 = min(size, h + oy), min(size, w + ox)
+    out = []
+    for m in maps:
+        canvas = np.zeros((size, size), bool)
+        if y1 > y0 and x1 > x0:
+            canvas[y0:y1, x0:x1] = m[y0 - oy : y1 - oy, x0 - ox : x1 - ox]
+        out.append(canvas)
+    return out
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """What a panel's drawing looks like, on a canvas centred on it."""
+
+    edges: np.ndarray  # (size, size) bool
+    mask: np.ndarray  # (size, size) bool
+    area: float  # share of the working image the drawing covers, 0..1
+    background_colours: int
+
+
+def find_drawing(rgb: np.ndarray, size: int = 128) -> Drawing:
+    """Isolate a panel's drawing and describe it on a size x size canvas centred on it."""
+    img = work_image(rgb, size)
+    mask, colours = content_mask(img)
+    edges = colour_edges(img, mask)
+    canvas_edges, canvas_mask = centre_on_content([edges, mask], mask, size)
+    return Drawing(canvas_edges, canvas_mask, float(mask.mean()), colours)

@@ -1,0 +1,48 @@
+"""Signatures of the drawing itself, with frame and flat backgrounds stripped (see analysis.content)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from visualdistance.analysis import image_ops
+from visualdistance.analysis.content import Drawing, find_drawing
+from visualdistance.analysis.signatures.base import PanelView, Signature
+
+
+def drawing(view: PanelView, size: int) -> Drawing:
+    """The panel's drawing on a size x size canvas, computed once per panel."""
+    return view.cached(("drawing", size), lambda: find_drawing(view.rgb, size))
+
+
+@dataclass(frozen=True)
+class DrawingEdges(Signature):
+    """Packed bits of the drawing's colour edges on a canvas centred on the drawing.
+
+    The mirrored row is the flipped canvas: centring makes flipping the
+    drawing in place the same as flipping the canvas.
+    """
+
+    name: str = "drawing_edges"
+    size: int = 128
+    mirrorable = True
+
+    def describe(self, view: PanelView) -> np.ndarray:
+        return image_ops.pack_bits(drawing(view, self.size).edges)
+
+    def describe_all(self, view: PanelView) -> dict[str, np.ndarray]:
+        edges = drawing(view, self.size).edges
+        return {self.name: image_ops.pack_bits(edges), self.name + "_mirror": image_ops.pack_bits(edges[:, ::-1])}
+
+
+@dataclass(frozen=True)
+class DrawingStats(Signature):
+    """[edge pixels, area in 1/10000 of the panel, background colours found] of the drawing (int32)."""
+
+    name: str = "drawing_stats"
+    size: int = 128
+
+    def describe(self, view: PanelView) -> np.ndarray:
+        d = drawing(view, self.size)
+        return np.array([int(d.edges.sum()), int(round(d.area * 10000)), d.background_colours], np.int32)
