@@ -47,3 +47,7 @@ from visualdistance.cli.report import report  # noqa: E402
 
 # After the pipeline: look at what a run found.
 app.command("report")(report)
+
+from visualdistance.cli.evaluate import evaluate  # noqa: E402
+
+app.command("eval")(evaluate)

@@ -1,0 +1,196 @@
+"""`visualdistance eval`: score linking methods against labelled art, side by side.
+
+Every preset (ours and the original write-up's) and the imagehash baselines
+are run on the same folder; each gets pair precision / recall / F1, mirror
+recall, false links involving blank panels, cluster quality (ARI, NMI) for
+Leiden and greedy modularity, and its cost. The write-up's clustering
+attempts (k-means on PCA-reduced distance rows with the elbow rule, and
+exact-membership grouping) are scored next to the graph communities.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from visualdistance.analysis import communities
+from visualdistance.analysis.baselines import IMAGEHASH_PRESETS, exact_membership, kmeans_elbow
+from visualdistance.analysis.data import Panels
+from visualdistance.analysis.evaluation import Truth, score_clusters, score_pairs
+from visualdistance.analysis.linking import Preset, find_links
+from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatures
+from visualdistance.analysis.signatures.base import PanelView
+from visualdistance.cli.pipeline import StoreOption, WorkersOption, default_store, out_console
+from visualdistance.cli.progress import console
+from visualdistance.loader.extract import extract_folder
+from visualdistance.loader.images import BadImage, decode, read_bytes
+from visualdistance.loader.labels import LabelError, read_truth
+
+TIMING_SAMPLE = 200
+SPEED_BASELINE = "original-edges"  # "the plain resize-then-canny preset"
+
+
+def _subset(panels: Panels, keep: np.ndarray) -> Panels:
+    return panels.take(keep)
+
+
+def _describe_cost(folder: Path, paths: list[str], preset: Preset, sample: int) -> tuple[float, float]:
+    """(decode ms, describe ms) per panel for the preset's signatures, on one core, over a sample."""
+    rng = np.random.default_rng(0)
+    chosen = rng.choice(len(paths), min(sample, len(paths)), replace=False)
+    images, t_decode = [], 0.0
+    for k in chosen:
+        try:
+            t0 = time.perf_counter()
+            images.append(decode(read_bytes(folder / paths[k]), first_frame_only=True).frames[0])
+            t_decode += time.perf_counter() - t0
+        except BadImage:
+            continue
+    t0 = time.perf_counter()
+    for rgb in images:
+        view = PanelView(rgb)
+        for sig in preset.signatures:
+            sig.describe_all(view)
+    t_describe = time.perf_counter() - t0
+    n = max(len(images), 1)
+    return 1000 * t_decode / n, 1000 * t_describe / n
+
+
+def score_method(preset: Preset, panels: Panels, truth: Truth, clusters: bool) -> dict:
+    """Links of one preset on the labelled panels, with pair and cluster scores."""
+    t0 = time.perf_counter()
+    links = find_links(panels.signatures, panels.source, preset)
+    link_s = time.perf_counter() - t0
+    row = {"method": preset.name, "link_s": link_s, **asdict(score_pairs(len(panels), links.a, links.b, truth))}
+    if clusters:
+        for algorithm in ("leiden", "greedy"):
+            c = communities.detect(len(panels), links.a, links.b, links.weight, algorithm=algorithm)
+            scores = score_clusters(c.membership, truth)
+            row[f"ari_{algorithm}"], row[f"nmi_{algorithm}"] = scores["ari"], scores["nmi"]
+    return row
+
+
+def write_markdown(path: Path, title: str, rows: list[dict], cluster_rows: list[dict], command: str) -> None:
+    lines = [f"### {title}", "", f"Command: `{command}`", ""]
+    lines += [
+        "| method | links | precision | recall | F1 | mirror recall | blank false links | ARI leiden | ARI greedy | describe ms/panel | link s | cost vs original-edges |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['method']} | {r['links']:,} | {r['precision']:.3f} | {r['recall']:.3f} | **{r['f1']:.3f}** | "
+            f"{r['mirror_recall']:.2f} | {r['blank_false_links']:,} | {r.get('ari_leiden', float('nan')):.3f} | "
+            f"{r.get('ari_greedy', float('nan')):.3f} | {r['describe_ms']:.2f} | {r['link_s']:.2f} | {r['cost_ratio']:.2f}x |"
+        )
+    if cluster_rows:
+        lines += ["", "| clustering | ARI | NMI | clusters |", "| --- | ---: | ---: | ---: |"]
+        lines += [f"| {c['method']} | {c['ari']:.3f} | {c['nmi']:.3f} | {c['clusters']:,} |" for c in cluster_rows]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def evaluate(
+    folder: Path = typer.Argument(..., metavar="DIR", help="Folder of labelled images."),
+    labels: Path = typer.Option(..., "--labels", "-l", help="CSV with columns file,group (optional: mirrored, blank)."),
+    mirror_pairs: Optional[Path] = typer.Option(
+        None, "--mirror-pairs", help="CSV file_a,file_b of mirrored redraws (default: DIR/mirror_pairs.csv if present)."
+    ),
+    preset: list[str] = typer.Option([], "--preset", "-p", help="Methods to score (repeat); default: all presets and baselines."),
+    baselines: bool = typer.Option(True, "--baselines/--no-baselines", help="Also score imagehash phash/dhash/average_hash."),
+    clusters: bool = typer.Option(True, "--clusters/--no-clusters", help="Also score clusterings (ARI, NMI) and the write-up's k-means."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write every figure as JSON here."),
+    markdown: Optional[Path] = typer.Option(None, "--markdown", help="Write the tables as Markdown here."),
+    store: Optional[Path] = StoreOption,
+    workers: Optional[int] = WorkersOption,
+) -> None:
+    """Score linking methods against ground truth: pair precision/recall/F1, mirror recall, blank false links, ARI/NMI.
+
+    Definitions: positive pairs share a group, except pairs where exactly one
+    is a mirrored copy (neutral, as are listed mirror pairs); mirror recall
+    is the share of mirror pairs linked; blank false links involve a panel
+    labelled blank. Speed: describe ms/panel on one core over a sample, link
+    seconds, and total cost relative to original-edges (resize-then-Canny).
+    """
+    t_start = time.perf_counter()
+    if not folder.is_dir():
+        raise typer.BadParameter(f"not a folder: {folder}", param_hint="DIR")
+    mirror_pairs = mirror_pairs or (folder / "mirror_pairs.csv" if (folder / "mirror_pairs.csv").exists() else None)
+    methods = [PRESETS[p] for p in PRESETS] + (list(IMAGEHASH_PRESETS) if baselines else [])
+    if preset:
+        known = {m.name: m for m in list(PRESETS.values()) + list(IMAGEHASH_PRESETS)}
+        unknown = [p for p in preset if p not in known]
+        if unknown:
+            raise typer.BadParameter(f"unknown {unknown}; choose from {', '.join(known)}", param_hint="--preset")
+        methods = [known[p] for p in preset]
+
+    store = store or default_store()
+    with console.status("describing panels (reusing the feature store)"):
+        main = extract_folder(folder, all_signatures(), store, all_frames=False, workers=workers)
+        extra_sigs = tuple({s.name: s for m in methods if m.name not in PRESETS for s in m.signatures}.values())
+        if extra_sigs:
+            extra = extract_folder(folder, extra_sigs, store, all_frames=False, workers=workers)
+            main.panels.signatures.update({k: v for k, v in extra.panels.signatures.items()})
+    panels = main.panels
+    try:
+        truth, keep = read_truth(labels, list(panels.paths), mirror_pairs)
+    except LabelError as e:
+        console.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(1) from None
+    panels = _subset(panels, keep)
+    n = len(panels)
+    console.print(f"{n:,} labelled panels, {len(main.bad_files)} unreadable files, {len(truth.mirror_a)} mirror pairs")
+
+    timing = {m.name: _describe_cost(folder, list(panels.paths), m, TIMING_SAMPLE) for m in methods}
+    rows = []
+    for m in methods:
+        with console.status(f"scoring {m.name}"):
+            row = score_method(m, panels, truth, clusters)
+        decode_ms, describe_ms = timing[m.name]
+        row.update(decode_ms=decode_ms, describe_ms=describe_ms, est_s=n * (decode_ms + describe_ms) / 1000 + row["link_s"])
+        rows.append(row)
+    base = next((r for r in rows if r["method"] == SPEED_BASELINE), None)
+    for r in rows:
+        r["cost_ratio"] = r["est_s"] / base["est_s"] if base else float("nan")
+
+    cluster_rows = []
+    if clusters and SPEED_BASELINE in PRESETS:
+        edges = panels.signatures["edges"]
+        dist = np.stack([np.bitwise_count(edges[i] ^ edges).sum(axis=1) for i in range(n)]).astype(np.float32)
+        cluster_rows.append({"method": "k-means on PCA of edge-distance rows (elbow k)", **score_clusters(kmeans_elbow(dist), truth)})
+        links = find_links(panels.signatures, panels.source, PRESETS[SPEED_BASELINE])
+        cluster_rows.append({"method": "exact membership of original-edges links", **score_clusters(exact_membership(n, links.a, links.b), truth)})
+
+    _print(rows, cluster_rows)
+    command = f"visualdistance eval {folder} --labels {labels}" + (f" --mirror-pairs {mirror_pairs}" if mirror_pairs else "")
+    if json_out:
+        json_out.write_text(json.dumps({"folder": str(folder), "panels": n, "methods": rows, "clusterings": cluster_rows,
+                                        "seconds": time.perf_counter() - t_start}, indent=1, default=float))
+    if markdown:
+        write_markdown(markdown, folder.name, rows, cluster_rows, command)
+
+
+def _print(rows: list[dict], cluster_rows: list[dict]) -> None:
+    t = Table("method", "links", "P", "R", "F1", "mirror R", "blank", "ARI leiden", "ARI greedy", "ms/panel", "link s", "cost")
+    for r in sorted(rows, key=lambda r: -r["f1"]):
+        name = r["method"] + (" (default)" if r["method"] == DEFAULT_PRESET else "")
+        t.add_row(
+            name, f"{r['links']:,}", f"{r['precision']:.3f}", f"{r['recall']:.3f}", f"[bold]{r['f1']:.3f}",
+            f"{r['mirror_recall']:.2f}", f"{r['blank_false_links']:,}", f"{r.get('ari_leiden', float('nan')):.3f}",
+            f"{r.get('ari_greedy', float('nan')):.3f}", f"{r['decode_ms'] + r['describe_ms']:.2f}", f"{r['link_s']:.2f}",
+            f"{r['cost_ratio']:.2f}x",
+        )
+    # a wide table: keep it readable when stdout is a file or a pipe
+    wide = out_console if out_console.is_terminal else Console(width=170)
+    wide.print(t)
+    if cluster_rows:
+        c = Table("baseline clustering", "ARI", "NMI", "clusters")
+        for r in cluster_rows:
+            c.add_row(r["method"], f"{r['ari']:.3f}", f"{r['nmi']:.3f}", f"{r['clusters']:,}")
+        wide.print(c)
