@@ -42,3 +42,9 @@ app.command("extract")(pipeline.extract)
 app.command("link")(pipeline.link)
 app.command("communities")(pipeline.communities_command)
 app.command("presets")(pipeline.presets)
+
+# The similarity graph in Neo4j: load a run folder, cluster in the graph.
+from visualdistance.cli import graph as graph_commands  # noqa: E402
+
+app.command("load")(graph_commands.load)
+app.command("cluster")(graph_commands.cluster)
