@@ -93,6 +93,7 @@ def test_link_columns_orient_pairs_by_id_and_drop_nan():
     # Text order, not page or row order: 40_1.png < 5_1.png and 100_1.png < 2_1.png.
     assert pairs == [(A, B), (C, B), (C, D), (E, F)]
     assert cols["rule"] == ["edges", "edges+phash", "phash", "edges"]
+    assert cols["weight"] == [0.9, 0.8, 0.5, 0.7] and all(isinstance(w, float) for w in cols["weight"])
     assert cols["measures"]["dist_edges"] == [100, 200, 900, 300]
     assert cols["measures"]["threshold_phash"] == [8, 8, 8, 8]
     assert cols["measures"]["dist_phash"] == [None, 4, 6, 30]
