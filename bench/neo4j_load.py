@@ -9,7 +9,8 @@ prints seconds for: the load (panels + links), reading the SIMILAR subgraph back
 Leiden, and the cluster write-back. Targets: load <= 20 s, write-back <= 5 s.
 
 The database must be empty (the figures are for a first load), unless --wipe
-says it may be emptied first.
+says it may be emptied first. It is emptied again at the end (a graph this size
+is more than the test suite's one-transaction clean-up can delete), unless --keep.
 """
 
 from __future__ import annotations
@@ -70,12 +71,19 @@ def synthetic_run(n_panels: int, n_links: int, seed: int = 0, group: int = 25) -
     return RunOutput(panels, links, None, {"method": {"preset": "combined"}})
 
 
+def delete_all(driver, database: str) -> None:
+    # CALL ... IN TRANSACTIONS only runs in an auto-commit transaction: session.run.
+    with driver.session(database=database) as session:
+        session.run(cypher.load("delete_all")).consume()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--panels", type=int, default=10_000)
     ap.add_argument("--links", type=int, default=200_000)
     ap.add_argument("--batch-size", type=int, default=graph.DEFAULT_BATCH_SIZE)
     ap.add_argument("--wipe", action="store_true", help="empty the database first (everything in it is lost)")
+    ap.add_argument("--keep", action="store_true", help="leave the synthetic graph in the database")
     args = ap.parse_args()
 
     settings = graph.resolve_settings(
@@ -93,8 +101,7 @@ def main() -> int:
                 print(f"{settings.uri} is not empty ({counts}); rerun with --wipe to empty it first", file=sys.stderr)
                 return 2
             if args.wipe:
-                with driver.session(database=db) as session:
-                    session.run(cypher.load("delete_all")).consume()
+                delete_all(driver, db)
             graph.create_schema(driver, db)
 
             t = time.perf_counter()
@@ -119,6 +126,8 @@ def main() -> int:
             t = time.perf_counter()
             graph.load_run(driver, run, None, args.batch_size, database=db)
             print(f"reload (everything already there): {time.perf_counter() - t:.1f} s")
+            if not args.keep:
+                delete_all(driver, db)
     except graph.GraphError as exc:
         print(exc, file=sys.stderr)
         return 1
