@@ -43,6 +43,12 @@ app.command("link")(pipeline.link)
 app.command("communities")(pipeline.communities_command)
 app.command("presets")(pipeline.presets)
 
+# The similarity graph in Neo4j: load a run folder, cluster in the graph.
+from visualdistance.cli import graph as graph_commands  # noqa: E402
+
+app.command("load")(graph_commands.load)
+app.command("cluster")(graph_commands.cluster)
+
 from visualdistance.cli.report import report  # noqa: E402
 
 # After the pipeline: look at what a run found.
@@ -50,4 +56,5 @@ app.command("report")(report)
 
 from visualdistance.cli.evaluate import evaluate  # noqa: E402
 
+# Measure: score methods against labelled art.
 app.command("eval")(evaluate)

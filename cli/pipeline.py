@@ -22,6 +22,7 @@ from visualdistance.analysis import communities
 from visualdistance.analysis.data import Clustering, Links, Panels
 from visualdistance.analysis.linking import Preset, find_links
 from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatures, get_preset
+from visualdistance.cli import graph as graph_step
 from visualdistance.cli.progress import console, progress_bar
 from visualdistance.loader import outputs
 from visualdistance.loader.extract import ExtractResult, extract_folder
@@ -162,6 +163,10 @@ def run(
     store: Optional[Path] = StoreOption,
     workers: Optional[int] = WorkersOption,
     first_frame_only: bool = FirstFrameOption,
+    neo4j: Optional[bool] = typer.Option(
+        None, "--neo4j/--no-neo4j", show_default=False,
+        help="Load the results into Neo4j. Default: when one is configured (NEO4J_URI, or a local scripts/neo4j server).",
+    ),
 ) -> None:
     """Find reused art in DIR: describe every panel, link similar ones, group them into clusters.
 
@@ -198,6 +203,7 @@ def run(
         ),
     )
     print_summary(ex.panels, links, clustering, ex.bad_files, seconds)
+    graph_step.after_run(out, neo4j)
 
 
 def extract(

@@ -1,0 +1,280 @@
+"""`visualdistance load` and `visualdistance cluster`: the similarity graph in Neo4j.
+
+Also the graph step of `visualdistance run` (`after_run`): load the finished
+run folder into the configured Neo4j, or say in one line how to get the graph
+view when there is none.
+
+Where the server is: --uri/--user/--password/--database, else NEO4J_URI,
+NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE, else the local server of
+`scripts/neo4j` (its .neo4j/ folder, in the working folder or the checkout
+this package runs from), else bolt://127.0.0.1:7687.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from visualdistance import cypher
+from visualdistance.analysis import communities
+from visualdistance.cli.progress import console as err_console
+from visualdistance.cli.progress import progress_bar
+from visualdistance.loader import graph, outputs
+from visualdistance.loader.graph import GraphError, Settings
+from visualdistance.loader.scraper import read_pages
+
+out_console = Console()  # stdout: summaries are the output, progress goes to stderr
+
+FIRST_QUERY = "largest_clusters"
+ALGORITHM_CHOICES = (*communities.ALGORITHMS, "both")
+
+UriOption = typer.Option(
+    None, "--uri", envvar="NEO4J_URI", show_default=False,
+    help="Bolt URI. Default: the local `scripts/neo4j` server, else bolt://127.0.0.1:7687.",
+)
+UserOption = typer.Option(graph.DEFAULT_USER, "--user", envvar="NEO4J_USER", help="Neo4j user.")
+PasswordOption = typer.Option(
+    None, "--password", envvar="NEO4J_PASSWORD", show_default=False,
+    help="Password. Default: the local `scripts/neo4j` server's (.neo4j/password).",
+)
+DatabaseOption = typer.Option(graph.DEFAULT_DATABASE, "--database", envvar="NEO4J_DATABASE", help="Database name.")
+BatchOption = typer.Option(graph.DEFAULT_BATCH_SIZE, "--batch-size", min=1, help="Rows per transaction.")
+
+
+def settings_for(uri: str | None, user: str | None, password: str | None, database: str | None) -> Settings:
+    """Connection settings from options (typer fills them from NEO4J_*), gaps filled from the local server."""
+    return graph.resolve_settings(
+        uri, user, password, database, os.environ.get("NEO4J_HTTP_URL"), local=graph.find_local_server()
+    )
+
+
+@contextmanager
+def exit_on_graph_error() -> Iterator[None]:
+    """A GraphError becomes its one-line message on stderr and exit status 1, never a traceback."""
+    try:
+        yield
+    except GraphError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+# ------------------------------------------------------------- inputs
+
+
+def default_pages_file(info: dict) -> Path | None:
+    """pages.jsonl in the run's input folder (run.json "input"), when it is there."""
+    folder = info.get("input")
+    path = Path(folder) / "pages.jsonl" if folder else None
+    return path if path and path.is_file() else None
+
+
+def read_page_file(pages: Path | None, info: dict) -> tuple[dict[int, dict], Path | None]:
+    """Scraped pages for the load: from --pages (a file, or a folder holding pages.jsonl), else the default."""
+    if pages is not None:
+        path = pages / "pages.jsonl" if pages.is_dir() else pages
+        if not path.is_file():
+            raise typer.BadParameter(f"no pages file at {path}", param_hint="--pages")
+    else:
+        path = default_pages_file(info)
+    return (read_pages(path) if path else {}), path
+
+
+def read_run_folder(out: Path) -> outputs.RunOutput:
+    """The run folder's panels, links, clustering and info; a usage error when it has no links yet."""
+    for name in ("panels.csv", "links.csv"):
+        if not (out / name).is_file():
+            raise typer.BadParameter(f"{out} has no {name}; run `visualdistance run DIR --out {out}` first", param_hint="OUT")
+    return outputs.read_run(out)
+
+
+# --------------------------------------------------------------- steps
+
+
+@dataclasses.dataclass
+class Loaded:
+    result: graph.LoadResult
+    run_id: str | None
+    counts: dict
+
+
+def load_folder(settings: Settings, run: outputs.RunOutput, pages: dict[int, dict], batch_size: int) -> Loaded:
+    """Connect, load the run (pages, panels, links) with a progress bar, then write its clustering."""
+    db = settings.database
+    with graph.connect(settings) as driver:
+        with progress_bar(graph.load_total(run, pages), "loading graph", "rows") as advance:
+            result = graph.load_run(driver, run, pages, batch_size, advance, db)
+        run_id = None
+        if run.clustering is not None:
+            run_id = graph.write_cluster_run(driver, run.clustering, run.panels.ids, batch_size, database=db)
+        return Loaded(result, run_id, graph.graph_counts(driver, db))
+
+
+def print_loaded(settings: Settings, loaded: Loaded, pages_path: Path | None) -> None:
+    """Plain lines (no table: paths and URLs must stay whole for copying)."""
+    r, c = loaded.result, loaded.counts
+    source = f"pages from {pages_path}" if pages_path else "no pages.jsonl found"
+    typer.echo(f"Loaded into {settings.uri} (database {settings.database}): "
+               f"{r.panels:,} panels, {r.links:,} links, {r.pages:,} pages ({source}).")
+    if loaded.run_id:
+        typer.echo(f"Cluster run {loaded.run_id}: the run folder's clusters.")
+    typer.echo(f"The graph holds {c['panels']:,} panels, {c['links']:,} links, {c['pages']:,} pages, "
+               f"{c['cluster_runs']:,} cluster runs.")
+    print_browser_hint(settings)
+
+
+def print_browser_hint(settings: Settings) -> None:
+    local = settings.source.startswith("scripts/neo4j")
+    password = "`scripts/neo4j env` prints it" if local else "NEO4J_PASSWORD"
+    typer.echo(f"Neo4j Browser: {settings.browser_url} (user {settings.user}, password: {password})")
+    typer.echo(f"Try first: paste the saved query {FIRST_QUERY} into it ({cypher.query_path(FIRST_QUERY)})")
+
+
+# ------------------------------------------------------------ commands
+
+
+def load(
+    out: Path = typer.Argument(..., metavar="OUT", help="Run folder written by `visualdistance run`."),
+    pages: Optional[Path] = typer.Option(
+        None, "--pages", show_default=False,
+        help="The scraper's pages.jsonl (or its folder). Default: pages.jsonl in the run's input folder, if any.",
+    ),
+    batch_size: int = BatchOption,
+    uri: Optional[str] = UriOption,
+    user: str = UserOption,
+    password: Optional[str] = PasswordOption,
+    database: str = DatabaseOption,
+) -> None:
+    """Load a run folder into Neo4j: panels, their story pages, SIMILAR links and the run's clustering.
+
+    Writes (:Panel) nodes with the columns of panels.csv, (:Page)-[:HAS_PANEL]->(:Panel)
+    where the scraper's pages.jsonl knows the page, one (:Panel)-[:SIMILAR]->(:Panel)
+    per linked pair with its distances, thresholds, rule, mirrored, weight and
+    preset, and the folder's clusters as a (:ClusterRun). Loading again, or
+    loading a folder with more panels, merges into the same graph: nothing is
+    duplicated, and an interrupted load completes when run again.
+    """
+    run = read_run_folder(out)
+    page_data, pages_path = read_page_file(pages, run.info)
+    settings = settings_for(uri, user, password, database)
+    with exit_on_graph_error():
+        loaded = load_folder(settings, run, page_data, batch_size)
+    print_loaded(settings, loaded, pages_path)
+
+
+def cluster(
+    algorithm: str = typer.Option("both", "--algorithm", "-a", help="leiden, greedy, or both (one cluster run each)."),
+    metric: Optional[str] = typer.Option(
+        None, "--metric", show_default=False,
+        help="Only links with a distance for this metric (edges, phash, ahash, dhash, edge_ahash, ...).",
+    ),
+    max_distance: Optional[float] = typer.Option(
+        None, "--max-distance", show_default=False, help="Only links whose --metric distance is at most this."
+    ),
+    rule: Optional[str] = typer.Option(
+        None, "--rule", show_default=False, help="Only links that this rule matched (e.g. edges or phash)."
+    ),
+    objective: str = typer.Option("modularity", "--objective", help="Leiden objective: modularity or cpm."),
+    resolution: float = typer.Option(0.05, "--resolution", help="Leiden CPM resolution (the link density a cluster needs)."),
+    seed: int = typer.Option(42, "--seed", help="Random seed: the same seed gives the same clusters."),
+    top: int = typer.Option(5, "--top", min=0, help="Clusters to show per run."),
+    batch_size: int = BatchOption,
+    uri: Optional[str] = UriOption,
+    user: str = UserOption,
+    password: Optional[str] = PasswordOption,
+    database: str = DatabaseOption,
+) -> None:
+    """Cluster the SIMILAR graph in Neo4j and write the clusters back as a new cluster run.
+
+    Reads the links (filtered by --metric, --max-distance, --rule), finds
+    communities with greedy modularity and Leiden (or one of them), and writes
+    (:ClusterRun {id, algorithm, params, modularity, created})-[:HAS_CLUSTER]->(:Cluster {run, id, size})
+    with (:Panel)-[:IN_CLUSTER]->(:Cluster). Earlier runs stay, so runs can be
+    compared (saved query cluster_run_diff); the same run written twice is one run.
+    """
+    if algorithm not in ALGORITHM_CHOICES:
+        raise typer.BadParameter(f"{algorithm!r}; choose one of: {', '.join(ALGORITHM_CHOICES)}", param_hint="--algorithm")
+    if objective not in communities.OBJECTIVES:
+        raise typer.BadParameter(f"{objective!r}; choose one of: {', '.join(communities.OBJECTIVES)}", param_hint="--objective")
+    try:
+        filters = graph.SimilarFilter(metric=metric, rule=rule, max_distance=max_distance)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--max-distance") from None
+    algorithms = communities.ALGORITHMS[::-1] if algorithm == "both" else (algorithm,)
+    settings = settings_for(uri, user, password, database)
+    db = settings.database
+    with exit_on_graph_error(), graph.connect(settings) as driver:
+        with err_console.status("reading SIMILAR links"):
+            ids, a, b, w = graph.read_similar(driver, filters, db)
+        if len(a) == 0:
+            typer.echo(f"error: no SIMILAR links in the graph match {filters.params()}; load a run with "
+                       "`visualdistance load OUT` or loosen the filters", err=True)
+            raise typer.Exit(1)
+        for alg in algorithms:
+            with err_console.status(f"finding communities ({alg}) in {len(a):,} links"):
+                found = communities.detect(len(ids), a, b, w, alg, objective, resolution, seed)
+            params = {**found.params, "filters": filters.params(), "links": int(len(a))}
+            run = dataclasses.replace(found, params=params, run_id=graph.cluster_run_id(params, ids, found.membership))
+            with progress_bar(int((run.membership >= 0).sum()), f"writing {alg} clusters", "panels") as advance:
+                graph.write_cluster_run(driver, run, ids, batch_size, advance, db)
+            top_rows = graph.run_saved_query(driver, FIRST_QUERY, {"run": run.run_id, "limit": top}, db)
+            print_cluster_run(run, len(ids), len(a), top_rows)
+    typer.echo(f"Compare runs in Neo4j Browser ({settings.browser_url}) with the saved query cluster_run_diff.")
+
+
+def print_cluster_run(run, n_panels: int, n_links: int, top_rows: list[dict]) -> None:
+    q = "" if run.modularity != run.modularity else f", modularity {run.modularity:.3f}"
+    typer.echo(f"cluster run {run.run_id}: {run.algorithm}, {run.n_clusters:,} clusters over "
+               f"{n_panels:,} linked panels ({n_links:,} links){q}")
+    if top_rows:
+        t = Table("cluster", "size", "pages", "panels", title_justify="left")
+        for r in top_rows:
+            shown = ", ".join(r["panels"][:4]) + (f" ... (+{len(r['panels']) - 4})" if len(r["panels"]) > 4 else "")
+            t.add_row(str(r["cluster"]), str(r["size"]), f"{r['first_page']}-{r['last_page']}", shown)
+        out_console.print(t)
+
+
+# ------------------------------------------------------- run's graph step
+
+
+def graph_view_hint(out: Path) -> str:
+    return f"For the graph view: `scripts/neo4j start`, then `visualdistance load {out}`."
+
+
+def after_run(out: Path, mode: bool | None) -> None:
+    """The graph step of `visualdistance run`, after the local outputs are written.
+
+    mode True (--neo4j): load into the configured server; a failure exits 1.
+    mode None (default): load when a server is configured (NEO4J_URI, or a
+    local `scripts/neo4j` server); when none is, or it does not answer, print
+    one line saying how to get the graph view and carry on.
+    mode False (--no-neo4j): do nothing.
+    """
+    if mode is False:
+        return
+    env = os.environ
+    local = graph.find_local_server()
+    if mode is None and not env.get("NEO4J_URI") and local is None:
+        typer.echo(f"Graph not loaded: no Neo4j configured (NEO4J_URI). {graph_view_hint(out)}")
+        return
+    settings = graph.resolve_settings(
+        env.get("NEO4J_URI"), env.get("NEO4J_USER"), env.get("NEO4J_PASSWORD"), env.get("NEO4J_DATABASE"),
+        env.get("NEO4J_HTTP_URL"), local=local,
+    )
+    run = outputs.read_run(out)
+    page_data, pages_path = read_page_file(None, run.info)
+    try:
+        loaded = load_folder(settings, run, page_data, graph.DEFAULT_BATCH_SIZE)
+    except GraphError as exc:
+        if mode:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+        typer.echo(f"Graph not loaded: {exc}; then `visualdistance load {out}`.")
+        return
+    print_loaded(settings, loaded, pages_path)

@@ -1,0 +1,7 @@
+// The node for one clustering. $id: run id; $algorithm; $params: JSON text of
+// the parameters (algorithm, seed, filters...); $modularity (null when undefined).
+// `created` is set once, so writing the same run again keeps its first date.
+MERGE (r:ClusterRun {id: $id})
+ON CREATE SET r.created = datetime()
+SET r.algorithm = $algorithm, r.params = $params, r.modularity = $modularity,
+    r.clusters = $clusters, r.panels = $panels

@@ -1,0 +1,256 @@
+"""`visualdistance load`, `cluster` and the graph step of `run`, end to end against a real Neo4j."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import save
+from tests.graph_data import A, B, C, D, E, F, clustering, known_pages, known_run
+from visualdistance.analysis import synthetic
+from visualdistance.cli.main import app
+from visualdistance.loader import graph, outputs
+
+pytestmark = pytest.mark.neo4j
+
+runner = CliRunner()
+
+
+def server_env(server, **extra) -> dict:
+    env = {"NEO4J_URI": server.uri, "NEO4J_USER": server.user, "NEO4J_PASSWORD": server.password,
+           "NEO4J_HTTP_URL": server.http_url, "NEO4J_DATABASE": None}
+    env.update(extra)
+    return env
+
+
+def invoke(*args, env: dict):
+    return runner.invoke(app, [str(a) for a in args], env=env, catch_exceptions=False)
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def count(driver, query: str) -> int:
+    return driver.execute_query(query).records[0][0]
+
+
+def graph_counts(driver) -> tuple[int, int, int, int, int]:
+    c = graph.graph_counts(driver)
+    return c["panels"], c["pages"], c["links"], c["cluster_runs"], count(driver, "MATCH ()-[r:IN_CLUSTER]->() RETURN count(r)")
+
+
+def error_lines(result) -> list[str]:
+    return [line for line in result.stderr.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def run_folder(tmp_path) -> Path:
+    """A run folder holding the known graph, its clustering, and an input folder with pages.jsonl."""
+    panels_dir = tmp_path / "panels"
+    panels_dir.mkdir()
+    with open(panels_dir / "pages.jsonl", "w") as fh:
+        for record in known_pages().values():
+            fh.write(json.dumps(record) + "\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    run = known_run()
+    outputs.write_panels(out, run.panels)
+    outputs.write_links(out, run.links, run.panels.ids)
+    outputs.write_clusters(out, clustering("folder-run", [[A, B, C, D], [F, E]]), run.panels)
+    outputs.write_run_info(out, {"input": str(panels_dir), "method": {"preset": "combined"}})
+    return out
+
+
+# ------------------------------------------------------------ load
+
+
+def test_load_command_loads_the_folder_and_says_where_to_look(neo4j_clean, neo4j_server, run_folder):
+    env = server_env(neo4j_server)
+
+    result = invoke("load", run_folder, env=env)
+
+    assert result.exit_code == 0, result.output
+    assert graph_counts(neo4j_clean) == (8, 8, 4, 1, 6)
+    assert graph.read_cluster_run(neo4j_clean, "folder-run") == {A: 0, B: 0, C: 0, D: 0, F: 1, E: 1}
+    assert f"Neo4j Browser: {neo4j_server.http_url}/browser/" in result.stdout
+    assert "Try first: paste the saved query largest_clusters" in result.stdout
+    assert f"8 panels, 4 links, 8 pages (pages from {run_folder.parent / 'panels' / 'pages.jsonl'})" in result.stdout
+    assert "loading graph" in result.stderr  # the progress bar
+
+    again = invoke("load", run_folder, "--batch-size", "3", env=env)
+    assert again.exit_code == 0, again.output
+    assert graph_counts(neo4j_clean) == (8, 8, 4, 1, 6)
+
+
+def test_load_takes_an_explicit_pages_file_and_refuses_a_missing_one(neo4j_clean, neo4j_server, run_folder, tmp_path):
+    env = server_env(neo4j_server)
+    pages = tmp_path / "elsewhere.jsonl"
+    pages.write_text(json.dumps({"page": 5, "status": "ok", "title": "Five"}) + "\n")
+
+    result = invoke("load", run_folder, "--pages", pages, env=env)
+    assert result.exit_code == 0, result.output
+    assert count(neo4j_clean, "MATCH (g:Page {number: 5, title: 'Five'})-[:HAS_PANEL]->(:Panel {id: '5_1.png'}) "
+                              "RETURN count(g)") == 1
+    assert count(neo4j_clean, "MATCH (g:Page) RETURN count(g)") == 1
+
+    missing = invoke("load", run_folder, "--pages", tmp_path / "nope.jsonl", env=env)
+    assert missing.exit_code == 2 and "no pages file" in missing.output
+
+
+def test_load_refuses_a_folder_without_links(neo4j_server, tmp_path):
+    result = invoke("load", tmp_path, env=server_env(neo4j_server))
+    assert result.exit_code == 2 and "panels.csv" in result.output
+
+
+# ------------------------------------------------------------ cluster
+
+
+def test_cluster_writes_one_run_per_algorithm_and_keeps_earlier_runs(neo4j_clean, neo4j_server):
+    graph.load_run(neo4j_clean, known_run())
+    env = server_env(neo4j_server)
+
+    result = invoke("cluster", env=env)
+
+    assert result.exit_code == 0, result.output
+    runs = {r["run"]: r for r in graph.run_saved_query(neo4j_clean, "cluster_runs")}
+    assert sorted(r["algorithm"] for r in runs.values()) == ["greedy", "leiden"]
+    for run_id in runs:
+        assert f"cluster run {run_id}" in result.stdout
+        membership = graph.read_cluster_run(neo4j_clean, run_id)
+        # Two components: the chain 1_1-5_1-40_1-41_1 and the pair 2_1-100_1.
+        assert membership[F] == membership[E] and set(membership) == {A, B, C, D, E, F}
+        params = json.loads(runs[run_id]["params"])
+        assert params["filters"] == {"metric": None, "rule": None, "max_distance": None} and params["links"] == 4
+
+    # The same clustering again is the same run; a filtered one is a new run beside them.
+    assert invoke("cluster", env=env).exit_code == 0
+    assert count(neo4j_clean, "MATCH (r:ClusterRun) RETURN count(r)") == 2
+    filtered = invoke("cluster", "--algorithm", "leiden", "--rule", "phash", env=env)
+    assert filtered.exit_code == 0, filtered.output
+    latest = graph.run_saved_query(neo4j_clean, "cluster_runs", {"limit": 1})[0]
+    assert count(neo4j_clean, "MATCH (r:ClusterRun) RETURN count(r)") == 3
+    assert graph.read_cluster_run(neo4j_clean, latest["run"]) == {B: 0, C: 0, D: 0}
+
+
+def test_cluster_metric_and_distance_filters(neo4j_clean, neo4j_server):
+    graph.load_run(neo4j_clean, known_run())
+    env = server_env(neo4j_server)
+
+    result = invoke("cluster", "-a", "greedy", "--metric", "edges", "--max-distance", "250", env=env)
+
+    assert result.exit_code == 0, result.output
+    latest = graph.run_saved_query(neo4j_clean, "cluster_runs", {"limit": 1})[0]
+    assert graph.read_cluster_run(neo4j_clean, latest["run"]) == {A: 0, B: 0, C: 0}
+
+    bad = invoke("cluster", "--max-distance", "3", env=env)
+    assert bad.exit_code == 2 and "needs a metric" in bad.output
+    none = invoke("cluster", "--metric", "ahash", env=env)
+    assert none.exit_code == 1 and "no SIMILAR links" in none.stderr
+
+
+# ------------------------------------------------------------ bad connections
+
+
+def test_unreachable_server_is_one_line_and_exit_1(run_folder):
+    env = {"NEO4J_URI": f"bolt://127.0.0.1:{closed_port()}", "NEO4J_PASSWORD": "whatever"}
+    for args in (["load", run_folder], ["cluster"]):
+        result = invoke(*args, env=env)
+        assert result.exit_code == 1
+        assert len(error_lines(result)) == 1 and error_lines(result)[0].startswith("error: cannot reach Neo4j at bolt://")
+        assert "Traceback" not in result.output
+
+
+def test_wrong_password_is_one_line_and_exit_1(neo4j_clean, neo4j_server, run_folder):
+    # The only wrong-password attempt in these tests: Neo4j locks the user after a few in a row.
+    result = invoke("load", run_folder, env=server_env(neo4j_server, NEO4J_PASSWORD=neo4j_server.password + "-wrong"))
+    assert result.exit_code == 1
+    assert error_lines(result) == [
+        f"error: Neo4j at {neo4j_server.uri} refused user 'neo4j': wrong password? Set NEO4J_PASSWORD or "
+        "--password (`scripts/neo4j env` prints the local server's)"
+    ]
+    assert count(neo4j_clean, "MATCH (n) RETURN count(n)") == 0
+
+
+def test_unknown_database_is_one_line_and_exit_1(neo4j_clean, neo4j_server, run_folder):
+    result = invoke("load", run_folder, "--database", "no_such_db", env=server_env(neo4j_server))
+    assert result.exit_code == 1
+    assert len(error_lines(result)) == 1 and "has no database 'no_such_db'" in error_lines(result)[0]
+    assert count(neo4j_clean, "MATCH (n) RETURN count(n)") == 0
+
+
+# ------------------------------------------------------------ run
+
+
+@pytest.fixture
+def panels_dir(tmp_path) -> Path:
+    """Six drawn panels on pages 1-3: a drawing, its recolor, and four unrelated ones."""
+    rng = np.random.default_rng(7)
+    folder = tmp_path / "panels"
+    base = synthetic.random_drawing(rng)
+    save(synthetic.render(base), folder / "1_1.png")
+    save(synthetic.render(synthetic.recolor(base, rng)), folder / "3_1.png")
+    for name in ("1_2.png", "2_1.png", "2_2.png", "3_2.png"):
+        save(synthetic.render(synthetic.random_drawing(rng)), folder / name)
+    return folder
+
+
+def run_args(panels_dir, tmp_path, *extra):
+    return ["run", panels_dir, "--out", tmp_path / "out", "--store", tmp_path / "store", "--workers", "1", *extra]
+
+
+def test_run_lands_the_graph_in_the_configured_neo4j(neo4j_clean, neo4j_server, panels_dir, tmp_path):
+    result = invoke(*run_args(panels_dir, tmp_path), env=server_env(neo4j_server))
+
+    assert result.exit_code == 0, result.output
+    panels, _, links, runs, _ = graph_counts(neo4j_clean)
+    assert (panels, runs) == (6, 1) and links >= 1
+    assert count(neo4j_clean, "MATCH (:Panel {id: '1_1.png'})-[:SIMILAR]-(:Panel {id: '3_1.png'}) RETURN count(*)") == 1
+    assert f"Neo4j Browser: {neo4j_server.http_url}/browser/" in result.stdout
+    assert "Try first: paste the saved query largest_clusters" in result.stdout
+
+
+def test_run_without_a_reachable_server_still_succeeds_and_says_how(panels_dir, tmp_path):
+    env = {"NEO4J_URI": f"bolt://127.0.0.1:{closed_port()}", "NEO4J_PASSWORD": "whatever"}
+
+    result = invoke(*run_args(panels_dir, tmp_path), env=env)
+
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "links.csv").is_file()
+    hint = [line for line in result.stdout.splitlines() if line.startswith("Graph not loaded")]
+    assert len(hint) == 1 and "cannot reach Neo4j" in hint[0] and f"visualdistance load {tmp_path / 'out'}" in hint[0]
+
+    forced = invoke(*run_args(panels_dir, tmp_path, "--neo4j"), env=env)
+    assert forced.exit_code == 1 and error_lines(forced)[-1].startswith("error: cannot reach Neo4j")
+
+
+def test_run_with_no_server_configured_prints_the_way_to_the_graph_view(panels_dir, tmp_path, monkeypatch):
+    # No NEO4J_URI and no scripts/neo4j state where the command looks for it.
+    monkeypatch.setattr(graph, "local_roots", lambda: [tmp_path])
+
+    result = invoke(*run_args(panels_dir, tmp_path), env={"NEO4J_URI": None, "NEO4J_PASSWORD": None})
+
+    assert result.exit_code == 0, result.output
+    assert [line for line in result.stdout.splitlines() if line.startswith("Graph not loaded")] == [
+        f"Graph not loaded: no Neo4j configured (NEO4J_URI). For the graph view: `scripts/neo4j start`, "
+        f"then `visualdistance load {tmp_path / 'out'}`."
+    ]
+    quiet = invoke(*run_args(panels_dir, tmp_path, "--no-neo4j"), env={"NEO4J_URI": None})
+    assert quiet.exit_code == 0 and "Graph not loaded" not in quiet.output and "Neo4j Browser" not in quiet.output
+
+
+def test_help_lists_the_graph_commands_and_connection_options():
+    result = runner.invoke(app, ["load", "--help"], env={"COLUMNS": "150"})
+    assert result.exit_code == 0
+    for text in ["--uri", "NEO4J_URI", "--password", "NEO4J_PASSWORD", "--database", "NEO4J_DATABASE", "--pages"]:
+        assert text in result.output
+    assert "--neo4j" in runner.invoke(app, ["run", "--help"], env={"COLUMNS": "150"}).output
+    assert all(cmd in runner.invoke(app, ["--help"]).output for cmd in ("load", "cluster"))
+

@@ -1,0 +1,114 @@
+"""Small known graphs for the Neo4j tests, built as the arrays a run folder holds.
+
+The known graph (rule bits: 1 = edges, 2 = phash, so 3 = both):
+
+    panel       page  links
+    1_1.png     1     5_1.png (edges: recolor-like)
+    2_1.png     2     100_1.png (edges: recolor-like, 98 pages apart)
+    3_1.png     3     none
+    5_1.png     5     1_1.png, 40_1.png (edges+phash)
+    40_1.png    40    5_1.png, 41_1.png (phash only, mirrored: redraw-like)
+    41_1.png    41    40_1.png
+    100_1.png   100   2_1.png
+    cover.png   none  none
+
+Callback chains (pages rising, ends not linked): 1_1 -> 5_1 -> 40_1 and 5_1 -> 40_1 -> 41_1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from visualdistance.analysis.data import Clustering, Links, Panels
+from visualdistance.loader.outputs import RunOutput
+
+A, F, G, B, C, D, E, H = "1_1.png", "2_1.png", "3_1.png", "5_1.png", "40_1.png", "41_1.png", "100_1.png", "cover.png"
+KNOWN_IDS = [A, F, G, B, C, D, E, H]
+KNOWN_PAGES = [1, 2, 3, 5, 40, 41, 100, -1]
+EDGES, PHASH, BOTH = 1, 2, 3
+# (a, b, rule bits, dist edges, dist phash, mirrored, weight)
+KNOWN_LINKS = [
+    (A, B, EDGES, 100, 20, False, 0.9),
+    (B, C, BOTH, 200, 4, False, 0.8),
+    (C, D, PHASH, 900, 6, True, 0.5),
+    (F, E, EDGES, 300, 30, False, 0.7),
+]
+
+
+def make_panels(ids: list[str], pages: list[int]) -> Panels:
+    """Panels with the given ids and pages; position 1 where the page is known, made-up hashes."""
+    n = len(ids)
+    idx = np.arange(n)
+    pages_arr = np.array(pages, np.int32)
+    return Panels(
+        ids=np.array(ids, dtype=object),
+        paths=np.array([f"panels/{i}" for i in ids], dtype=object),
+        source=idx.astype(np.int32),
+        frame=np.zeros(n, np.int32),
+        page=pages_arr,
+        position=np.where(pages_arr >= 0, 1, -1).astype(np.int32),
+        width=np.full(n, 400, np.int32),
+        height=np.full(n, 300, np.int32),
+        sha256=np.array([f"{k:064x}" for k in range(n)], dtype=object),
+        signatures={
+            "edge_pixels": (500 + idx).reshape(-1, 1).astype(np.int32),
+            "phash": (idx + 0xABC).reshape(-1, 1).astype(np.uint64),
+        },
+    )
+
+
+def make_links(ids: list[str], links: list[tuple]) -> Links:
+    """Links between panel ids (any order within a pair) as row indices with a < b."""
+    row = {p: i for i, p in enumerate(ids)}
+    pairs = [tuple(sorted((row[x], row[y]))) for x, y, *_ in links]
+    return Links(
+        a=np.array([p[0] for p in pairs], np.int32),
+        b=np.array([p[1] for p in pairs], np.int32),
+        distances={
+            "edges": np.array([link[3] for link in links], np.float32),
+            "phash": np.array([np.nan if link[4] is None else link[4] for link in links], np.float32),
+        },
+        thresholds={"edges": np.full(len(links), 500, np.float32), "phash": np.full(len(links), 8, np.float32)},
+        rules=np.array([link[2] for link in links], np.uint32),
+        mirrored=np.array([link[5] for link in links], bool),
+        weight=np.array([link[6] for link in links], np.float32),
+        rule_names=("edges", "phash"),
+    )
+
+
+def make_run(ids, pages, links, clustering: Clustering | None = None, preset: str = "combined") -> RunOutput:
+    return RunOutput(make_panels(list(ids), list(pages)), make_links(list(ids), links), clustering,
+                     {"method": {"preset": preset}})
+
+
+def known_run() -> RunOutput:
+    return make_run(KNOWN_IDS, KNOWN_PAGES, KNOWN_LINKS)
+
+
+def known_pages() -> dict[int, dict]:
+    """Scraped records for the known graph's pages, plus page 7 which has no panel."""
+    return {
+        p: {"page": p, "status": "ok", "url": f"https://example.org/story/{p}", "title": f"Page {p}",
+            "text": f"narration of page {p}", "chat": None, "images": [f"{p}_1.png"]}
+        for p in (1, 2, 3, 5, 7, 40, 41, 100)
+    }
+
+
+def clustering(run_id: str, groups: list[list[str]], ids: list[str] = KNOWN_IDS, algorithm: str = "leiden") -> Clustering:
+    """A clustering of `ids` with cluster k = groups[k] (largest first), everything else in no cluster."""
+    membership = np.full(len(ids), -1, np.int32)
+    for k, members in enumerate(groups):
+        membership[[ids.index(p) for p in members]] = k
+    return Clustering(run_id, algorithm, {"algorithm": algorithm, "seed": 1}, membership, 0.5)
+
+
+def chain_run(n: int, extra: int = 0) -> RunOutput:
+    """Panels p0000..p{n-1} on pages 1..n, each linked to the next; `extra` more panels x0000.. each
+    linked to the panel of its page. The extra panels come first, so row indices shift."""
+    base = [f"p{i:04d}.png" for i in range(n)]
+    more = [f"x{i:04d}.png" for i in range(extra)]
+    ids = more + base
+    pages = [1 + i for i in range(extra)] + [1 + i for i in range(n)]
+    links = [(base[i], base[i + 1], EDGES, 10 + i, 3, False, 0.5) for i in range(n - 1)]
+    links += [(more[i], base[i], PHASH, 700, 2, True, 0.25) for i in range(extra)]
+    return make_run(ids, pages, links)

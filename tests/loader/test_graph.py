@@ -1,0 +1,391 @@
+"""The Neo4j store against a real server: schema, load, idempotency, interruption,
+cluster write-back, every saved query with its expected answer, bad connections."""
+
+from __future__ import annotations
+
+import re
+import socket
+import time
+
+import numpy as np
+import pytest
+
+from tests.graph_data import (
+    KNOWN_IDS,
+    A,
+    B,
+    C,
+    D,
+    E,
+    F,
+    G,
+    H,
+    chain_run,
+    clustering,
+    known_pages,
+    known_run,
+)
+from visualdistance import cypher
+from visualdistance.loader import graph
+from visualdistance.loader.graph import GraphError, Settings, SimilarFilter
+
+
+def scalar(driver, query: str, **params):
+    """The single value a test query returns (test-only Cypher, to look at the graph from outside)."""
+    return driver.execute_query(query, params).records[0][0]
+
+
+def counts(driver) -> dict:
+    """Every label and relationship type, counted."""
+    return {
+        "Panel": scalar(driver, "MATCH (n:Panel) RETURN count(n)"),
+        "Page": scalar(driver, "MATCH (n:Page) RETURN count(n)"),
+        "HAS_PANEL": scalar(driver, "MATCH ()-[r:HAS_PANEL]->() RETURN count(r)"),
+        "SIMILAR": scalar(driver, "MATCH ()-[r:SIMILAR]->() RETURN count(r)"),
+        "ClusterRun": scalar(driver, "MATCH (n:ClusterRun) RETURN count(n)"),
+        "Cluster": scalar(driver, "MATCH (n:Cluster) RETURN count(n)"),
+        "HAS_CLUSTER": scalar(driver, "MATCH ()-[r:HAS_CLUSTER]->() RETURN count(r)"),
+        "IN_CLUSTER": scalar(driver, "MATCH ()-[r:IN_CLUSTER]->() RETURN count(r)"),
+    }
+
+
+def similar_props(driver) -> dict:
+    rows = driver.execute_query("MATCH (a)-[s:SIMILAR]->(b) RETURN a.id AS a, b.id AS b, properties(s) AS p").records
+    return {(r["a"], r["b"]): r["p"] for r in rows}
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ------------------------------------------------------------ no server
+
+
+def test_saved_queries_have_a_header_and_declare_every_parameter():
+    assert cypher.query_names(), "no saved queries packaged"
+    for name in cypher.query_names():
+        text = cypher.query(name)
+        assert text.startswith(f"// {name}: "), f"{name}: the first line should say what it answers"
+        body = "\n".join(line for line in text.splitlines() if not line.startswith("//"))
+        used = set(re.findall(r"\$(\w+)", body))
+        assert used == set(cypher.query_params(name)), f"{name}: :param lines {cypher.query_params(name)} vs {used}"
+
+
+def test_parse_literal_reads_browser_param_values():
+    assert [cypher.parse_literal(x) for x in ("null", "true", "10", "2.5", "'edges'", '"a b"', "[1, 'x']")] == [
+        None, True, 10, 2.5, "edges", "a b", [1, "x"],
+    ]
+
+
+def test_schema_file_splits_into_statements():
+    statements = cypher.statements("schema")
+    assert len(statements) == 8
+    assert all(s.startswith("CREATE ") and "IF NOT EXISTS" in s and ";" not in s for s in statements)
+
+
+def test_link_columns_orient_pairs_by_id_and_drop_nan():
+    run = known_run()
+    run.links.distances["phash"][0] = np.nan
+    cols = graph.link_columns(run.links, run.panels.ids)
+    pairs = list(zip(cols["a"], cols["b"]))
+    # Text order, not page or row order: 40_1.png < 5_1.png and 100_1.png < 2_1.png.
+    assert pairs == [(A, B), (C, B), (C, D), (E, F)]
+    assert cols["rule"] == ["edges", "edges+phash", "phash", "edges"]
+    assert cols["weight"] == [0.9, 0.8, 0.5, 0.7] and all(isinstance(w, float) for w in cols["weight"])
+    assert cols["measures"]["dist_edges"] == [100, 200, 900, 300]
+    assert cols["measures"]["threshold_phash"] == [8, 8, 8, 8]
+    assert cols["measures"]["dist_phash"] == [None, 4, 6, 30]
+    assert graph.slice_columns(cols, 1, 3)["measures"]["dist_phash"] == [4, 6]
+
+
+def test_settings_come_from_the_local_server_folder(tmp_path):
+    home = tmp_path / ".neo4j"
+    (home / "conf").mkdir(parents=True)
+    (home / "password").write_text("s3cret-pass\n")
+    (home / "conf" / "neo4j.conf").write_text(
+        "server.bolt.listen_address=127.0.0.1:17001\nserver.http.listen_address=127.0.0.1:17002\n"
+    )
+    local = graph.find_local_server([tmp_path / "nothing-here", tmp_path])
+    assert (local.uri, local.password, local.browser_url) == (
+        "bolt://127.0.0.1:17001", "s3cret-pass", "http://127.0.0.1:17002/browser/",
+    )
+    assert graph.resolve_settings(local=local).password == "s3cret-pass"
+    # The local password is never sent to another server.
+    other = graph.resolve_settings("bolt://db.example.org:7687", local=local)
+    assert (other.uri, other.password) == ("bolt://db.example.org:7687", None)
+    assert graph.resolve_settings(local=None).uri == graph.DEFAULT_URI
+
+
+def test_unreachable_server_is_one_clear_error():
+    settings = Settings(uri=f"bolt://127.0.0.1:{closed_port()}", password="whatever")
+    started = time.monotonic()
+    with pytest.raises(GraphError, match=r"^cannot reach Neo4j at bolt://127\.0\.0\.1:\d+: is it running\?"):
+        with graph.connect(settings):
+            pass
+    assert time.monotonic() - started < 10
+
+
+# ------------------------------------------------------------ schema and load
+
+@pytest.mark.neo4j
+def test_schema_has_the_constraints_and_indexes_and_can_run_twice(neo4j_clean):
+    graph.create_schema(neo4j_clean)
+    graph.create_schema(neo4j_clean)
+    constraints = {
+        r["name"]: (r["labelsOrTypes"], r["properties"], r["type"])
+        for r in neo4j_clean.execute_query("SHOW CONSTRAINTS YIELD name, labelsOrTypes, properties, type").records
+    }
+    assert constraints == {
+        "panel_id": (["Panel"], ["id"], "UNIQUENESS"),
+        "page_number": (["Page"], ["number"], "UNIQUENESS"),
+        "cluster_run_id": (["ClusterRun"], ["id"], "UNIQUENESS"),
+        "cluster_run_and_id": (["Cluster"], ["run", "id"], "UNIQUENESS"),
+    }
+    indexes = {r["name"] for r in neo4j_clean.execute_query("SHOW INDEXES YIELD name, state WHERE state = 'ONLINE'").records}
+    assert {"panel_page", "panel_sha256", "cluster_run", "cluster_run_created"} <= indexes
+
+
+@pytest.mark.neo4j
+def test_load_writes_panels_pages_and_links(neo4j_clean):
+    result = graph.load_run(neo4j_clean, known_run(), known_pages(), batch_size=3)
+
+    assert result == graph.LoadResult(pages=8, panels=8, links=4)
+    assert counts(neo4j_clean) == {"Panel": 8, "Page": 8, "HAS_PANEL": 7, "SIMILAR": 4,
+                                   "ClusterRun": 0, "Cluster": 0, "HAS_CLUSTER": 0, "IN_CLUSTER": 0}
+    panel = neo4j_clean.execute_query("MATCH (p:Panel {id: $id}) RETURN properties(p) AS p", id=B).records[0]["p"]
+    assert panel == {
+        "id": B, "path": f"panels/{B}", "frame": 0, "page": 5, "position": 1, "width": 400, "height": 300,
+        "sha256": f"{3:064x}", "edge_pixels": 503, "phash": f"{0xABC + 3:016x}",
+    }
+    # No page in the file name: no page property, no HAS_PANEL.
+    cover = neo4j_clean.execute_query(
+        "MATCH (p:Panel {id: $id}) RETURN p.page AS page, COUNT { (p)<-[:HAS_PANEL]-() } AS pages", id=H
+    ).records[0]
+    assert (cover["page"], cover["pages"]) == (None, 0)
+    page = neo4j_clean.execute_query(
+        "MATCH (g:Page {number: 40})-[:HAS_PANEL]->(p) RETURN g.title AS title, g.text AS text, collect(p.id) AS panels"
+    ).records[0]
+    assert page.data() == {"title": "Page 40", "text": "narration of page 40", "panels": [C]}
+    assert similar_props(neo4j_clean) == {
+        (A, B): {"dist_edges": 100, "dist_phash": 20, "threshold_edges": 500, "threshold_phash": 8,
+                 "rule": "edges", "mirrored": False, "weight": pytest.approx(0.9), "preset": "combined"},
+        (C, B): {"dist_edges": 200, "dist_phash": 4, "threshold_edges": 500, "threshold_phash": 8,
+                 "rule": "edges+phash", "mirrored": False, "weight": pytest.approx(0.8), "preset": "combined"},
+        (C, D): {"dist_edges": 900, "dist_phash": 6, "threshold_edges": 500, "threshold_phash": 8,
+                 "rule": "phash", "mirrored": True, "weight": pytest.approx(0.5), "preset": "combined"},
+        (E, F): {"dist_edges": 300, "dist_phash": 30, "threshold_edges": 500, "threshold_phash": 8,
+                 "rule": "edges", "mirrored": False, "weight": pytest.approx(0.7), "preset": "combined"},
+    }
+
+
+@pytest.mark.neo4j
+def test_loading_twice_gives_the_same_graph(neo4j_clean):
+    graph.load_run(neo4j_clean, known_run(), known_pages(), batch_size=3)
+    first = (counts(neo4j_clean), similar_props(neo4j_clean))
+
+    graph.load_run(neo4j_clean, known_run(), known_pages(), batch_size=5)
+
+    assert (counts(neo4j_clean), similar_props(neo4j_clean)) == first
+
+
+@pytest.mark.neo4j
+def test_reloading_with_ten_new_panels_adds_only_those_and_their_links(neo4j_clean):
+    graph.load_run(neo4j_clean, chain_run(20), batch_size=7)
+    before = {r["id"]: r["node"] for r in neo4j_clean.execute_query(
+        "MATCH (p:Panel) RETURN p.id AS id, elementId(p) AS node").records}
+    assert (len(before), counts(neo4j_clean)["SIMILAR"]) == (20, 19)
+
+    # The new panels come first in the folder, so every old panel's row index moves.
+    graph.load_run(neo4j_clean, chain_run(20, extra=10), batch_size=7)
+
+    after = {r["id"]: r["node"] for r in neo4j_clean.execute_query(
+        "MATCH (p:Panel) RETURN p.id AS id, elementId(p) AS node").records}
+    assert {k: after[k] for k in before} == before, "the old panels are the same nodes"
+    assert sorted(set(after) - set(before)) == [f"x{i:04d}.png" for i in range(10)]
+    assert counts(neo4j_clean)["SIMILAR"] == 19 + 10
+    pairs = neo4j_clean.execute_query(
+        "MATCH (a)-[s:SIMILAR]->(b) WHERE a.id < b.id RETURN count(s) AS n, count(DISTINCT [a.id, b.id]) AS pairs"
+    ).records[0]
+    assert (pairs["n"], pairs["pairs"]) == (29, 29)
+
+
+@pytest.mark.neo4j
+def test_an_interrupted_load_completes_when_run_again(neo4j_clean):
+    run, pages = known_run(), known_pages()
+    done = []
+
+    def stop_after_the_first_link_batch(n):
+        done.append(n)
+        if sum(done) >= len(pages) + len(run.panels) + 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        graph.load_run(neo4j_clean, run, pages, batch_size=2, on_progress=stop_after_the_first_link_batch)
+    # Whole batches only: every page and panel, and the first batch of two links.
+    assert counts(neo4j_clean)["SIMILAR"] == 2
+
+    graph.load_run(neo4j_clean, run, pages, batch_size=2)
+
+    clean = counts(neo4j_clean)
+    assert (clean["Panel"], clean["Page"], clean["HAS_PANEL"], clean["SIMILAR"]) == (8, 8, 7, 4)
+
+
+@pytest.mark.neo4j
+def test_a_failed_batch_writes_nothing_of_itself(neo4j_clean):
+    run = known_run()
+    # A map is not a valid property value: the server rejects the batch holding row 5.
+    run.panels.sha256[5] = {"not": "a string"}
+    with pytest.raises(Exception):
+        graph.load_run(neo4j_clean, run, None, batch_size=4)
+    loaded = [r["id"] for r in neo4j_clean.execute_query("MATCH (p:Panel) RETURN p.id AS id ORDER BY id").records]
+    assert sorted(loaded) == sorted(KNOWN_IDS[:4]), "rows 4 and 5 were in the failed batch and are not there"
+
+
+# ------------------------------------------------------------ clustering
+
+
+@pytest.mark.neo4j
+def test_read_similar_filters_by_metric_distance_and_rule(neo4j_clean):
+    graph.load_run(neo4j_clean, known_run())
+
+    ids, a, b, w = graph.read_similar(neo4j_clean)
+    assert list(ids) == sorted([A, B, C, D, E, F])
+    assert sorted(zip(ids[a], ids[b], [round(x, 3) for x in w.tolist()])) == sorted(
+        [(A, B, 0.9), (C, B, 0.8), (C, D, 0.5), (E, F, 0.7)]
+    )
+    assert a.dtype == np.int32 and w.dtype == np.float32
+
+    def pairs(**f):
+        ids, a, b, _ = graph.read_similar(neo4j_clean, SimilarFilter(**f))
+        return sorted(zip(ids[a], ids[b]))
+
+    assert pairs(metric="phash", max_distance=6) == sorted([(C, B), (C, D)])
+    assert pairs(metric="edges", max_distance=250) == sorted([(A, B), (C, B)])
+    assert pairs(rule="phash") == sorted([(C, B), (C, D)])
+    assert pairs(rule="edges", metric="phash", max_distance=10) == [(C, B)]
+    assert pairs(metric="ahash") == []
+    with pytest.raises(ValueError):
+        SimilarFilter(max_distance=3)
+
+
+@pytest.mark.neo4j
+def test_cluster_runs_coexist_and_read_back(neo4j_clean):
+    graph.load_run(neo4j_clean, known_run())
+    ids = np.array(KNOWN_IDS, dtype=object)
+
+    graph.write_cluster_run(neo4j_clean, clustering("run-a", [[A, B, C, D], [F, E]]), ids, batch_size=3)
+    graph.write_cluster_run(neo4j_clean, clustering("run-b", [[A, B], [C, D]], algorithm="greedy"), ids)
+    graph.write_cluster_run(neo4j_clean, clustering("run-a", [[A, B, C, D], [F, E]]), ids)  # again: no change
+
+    c = counts(neo4j_clean)
+    assert (c["ClusterRun"], c["Cluster"], c["HAS_CLUSTER"], c["IN_CLUSTER"]) == (2, 4, 4, 6 + 4)
+    assert graph.read_cluster_run(neo4j_clean, "run-a") == {A: 0, B: 0, C: 0, D: 0, F: 1, E: 1}
+    assert graph.read_cluster_run(neo4j_clean, "run-b") == {A: 0, B: 0, C: 1, D: 1}
+    info = graph.cluster_run_info(neo4j_clean, "run-b")
+    assert (info["algorithm"], info["params"], info["modularity"], info["clusters"], info["panels"]) == (
+        "greedy", {"algorithm": "greedy", "seed": 1}, 0.5, 2, 4,
+    )
+    sizes = neo4j_clean.execute_query(
+        "MATCH (:ClusterRun {id: 'run-a'})-[:HAS_CLUSTER]->(c) RETURN c.id AS id, c.size AS size ORDER BY id"
+    ).records
+    assert [(r["id"], r["size"]) for r in sizes] == [(0, 4), (1, 2)]
+    with pytest.raises(GraphError, match="no cluster run 'nope'"):
+        graph.read_cluster_run(neo4j_clean, "nope")
+
+
+def test_cluster_run_id_depends_on_params_panels_and_result():
+    ids = np.array(["a", "b", "c"], dtype=object)
+    m = np.array([0, 0, -1], np.int32)
+    base = graph.cluster_run_id({"algorithm": "leiden"}, ids, m)
+    assert base == graph.cluster_run_id({"algorithm": "leiden"}, ids.copy(), m.copy())
+    assert base != graph.cluster_run_id({"algorithm": "greedy"}, ids, m)
+    assert base != graph.cluster_run_id({"algorithm": "leiden"}, np.array(["a", "b", "d"], dtype=object), m)
+    assert base != graph.cluster_run_id({"algorithm": "leiden"}, ids, np.array([0, -1, -1], np.int32))
+
+
+# ------------------------------------------------------------ saved queries
+
+
+@pytest.fixture
+def known_graph(neo4j_clean):
+    """The known graph with two cluster runs: run-a (older) and run-b (the latest)."""
+    graph.load_run(neo4j_clean, known_run(), known_pages())
+    ids = np.array(KNOWN_IDS, dtype=object)
+    graph.write_cluster_run(neo4j_clean, clustering("run-a", [[A, B, C, D], [F, E]]), ids)
+    time.sleep(0.01)  # `created` orders the runs
+    graph.write_cluster_run(neo4j_clean, clustering("run-b", [[A, B], [C, D]], algorithm="greedy"), ids)
+    return neo4j_clean
+
+
+def q(driver, name, **params):
+    return graph.run_saved_query(driver, name, params)
+
+
+SPLIT_A_BY_B = [
+    {"run_a": "run-a", "run_b": "run-b", "cluster_a": 0, "size": 4,
+     "parts": [{"cluster_b": 0, "panels": [A, B]}, {"cluster_b": 1, "panels": [C, D]}]},
+    {"run_a": "run-a", "run_b": "run-b", "cluster_a": 1, "size": 2,
+     "parts": [{"cluster_b": None, "panels": [F, E]}]},
+]
+
+
+@pytest.mark.neo4j
+def test_every_saved_query_runs_with_the_expected_answer(known_graph):
+    d = known_graph
+    checked = set()
+
+    def check(name, rows, expected):
+        checked.add(name)
+        assert rows == expected, name
+
+    check("largest_clusters", q(d, "largest_clusters"), [
+        {"run": "run-b", "cluster": 0, "size": 2, "first_page": 1, "last_page": 5, "panels": [A, B]},
+        {"run": "run-b", "cluster": 1, "size": 2, "first_page": 40, "last_page": 41, "panels": [C, D]},
+    ])
+    check("largest_clusters", q(d, "largest_clusters", run="run-a", limit=1), [
+        {"run": "run-a", "cluster": 0, "size": 4, "first_page": 1, "last_page": 41, "panels": [A, B, C, D]},
+    ])
+    check("panel_matches", [(r["match"], r["page"], r["rule"], r["mirrored"]) for r in q(d, "panel_matches", panel=B)],
+          [(A, 1, "edges", False), (C, 40, "edges+phash", False)])
+    check("long_range_callbacks",
+          [(r["earlier"], r["later"], r["gap"], r["rule"]) for r in q(d, "long_range_callbacks", min_pages=30)],
+          [(F, E, 98, "edges"), (B, C, 35, "edges+phash")])
+    check("long_range_callbacks", q(d, "long_range_callbacks", min_pages=98), [])
+    check("callback_chains", [(r["first"], r["middle"], r["last"], r["span"]) for r in q(d, "callback_chains")],
+          [(A, B, C, 39), (B, C, D, 36)])
+    check("callback_chains", [(r["first"], r["middle"], r["last"]) for r in q(d, "callback_chains", min_gap=2)],
+          [(A, B, C)])
+    check("recolor_like_links", [(r["a"], r["b"], r["rule"]) for r in q(d, "recolor_like_links")],
+          [(A, B, "edges"), (E, F, "edges")])
+    check("redraw_like_links", [(r["a"], r["b"], r["rule"], r["mirrored"]) for r in q(d, "redraw_like_links")],
+          [(C, D, "phash", True)])
+    check("unclustered_panels", [(r["run"], r["panel"], r["links"]) for r in q(d, "unclustered_panels")],
+          [("run-b", F, 1), ("run-b", E, 1), ("run-b", G, 0), ("run-b", H, 0)])
+    check("unclustered_panels", [r["panel"] for r in q(d, "unclustered_panels", run="run-a", limit=10)], [G, H])
+    check("cluster_run_diff", q(d, "cluster_run_diff", run_a="run-a", run_b="run-b"), SPLIT_A_BY_B)
+    check("cluster_run_diff", q(d, "cluster_run_diff"), SPLIT_A_BY_B)  # defaults: latest-but-one vs latest
+    check("cluster_run_diff", q(d, "cluster_run_diff", run_a="run-b", run_b="run-a"), [])
+    check("cluster_runs", [(r["run"], r["algorithm"], r["clusters"], r["panels"]) for r in q(d, "cluster_runs")],
+          [("run-b", "greedy", 2, 4), ("run-a", "leiden", 2, 6)])
+
+    assert checked == set(cypher.query_names()), "every saved query needs a check here"
+
+
+@pytest.mark.neo4j
+def test_saved_query_refuses_unknown_parameters(known_graph):
+    with pytest.raises(ValueError, match="takes"):
+        q(known_graph, "panel_matches", pannel=A)
+
+
+# ------------------------------------------------------------ bad connections
+
+
+@pytest.mark.neo4j
+def test_unknown_database_is_one_clear_error(neo4j_server):
+    settings = Settings(uri=neo4j_server.uri, user=neo4j_server.user, password=neo4j_server.password,
+                        database="no_such_db")
+    with pytest.raises(GraphError, match=r"has no database 'no_such_db'"):
+        with graph.connect(settings):
+            pass
