@@ -60,6 +60,10 @@ def dilate_bits(bits: np.ndarray, shape: tuple[int, int], radius: int) -> np.nda
     if radius <= 0:
         return bits.copy()
     h, w = shape
+    if w % 64 == 0 and len(bits):
+        from visualdistance.analysis.kernels import dilate_packed  # compiled, bit-parallel
+
+        return dilate_packed(bits, shape, radius)
     kernel = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
     out = np.empty_like(bits)
     for k, row in enumerate(bits):

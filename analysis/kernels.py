@@ -161,18 +161,29 @@ def _pairs_kernel(rows, bits, c1, c2, mbits, m1, m2, use_mirror, seg, weights, c
 
 @njit(cache=True, parallel=True, nogil=True)
 def _tile_counts_kernel(bits, h, w, tile, out):
+    """Count set bits per tile: each row's tile spans become word masks, so a tile row is 1-2 popcounts."""
     tw = (w + tile - 1) // tile
+    n_bits = bits.shape[1] * 64
     for r in prange(bits.shape[0]):
-        for q in range(bits.shape[1]):
-            x = bits[r, q]
-            while x:
-                low = x & (~x + np.uint64(1))
-                p = q * 64 + int(_popcount64(low - np.uint64(1)))
-                x ^= low
-                if p < h * w:
-                    cell = (p // w // tile) * tw + (p % w) // tile
-                    if out[r, cell] < 255:
-                        out[r, cell] += 1
+        row = bits[r]
+        for y in range(h):
+            ty = y // tile
+            base = y * w
+            for tx in range(tw):
+                lo = base + tx * tile
+                hi = min(base + min((tx + 1) * tile, w), n_bits)
+                acc = 0
+                while lo < hi:
+                    q = lo // 64
+                    start = lo % 64
+                    stop = min(64, start + (hi - lo))
+                    width = stop - start
+                    mask = np.uint64(0xFFFFFFFFFFFFFFFF) if width == 64 else ((np.uint64(1) << np.uint64(width)) - np.uint64(1))
+                    acc += int(_popcount64((row[q] >> np.uint64(start)) & mask))
+                    lo += width
+                cell = ty * tw + tx
+                total = out[r, cell] + acc
+                out[r, cell] = 255 if total > 255 else total
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -194,31 +205,43 @@ def _unexplained(x, y_dilated):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _chamfer_under(i, j, E, D, e1, e2, d1, d2, OE, OD, o1, o2, od1, od2, ci, cj, dci, dcj, limit):
-    """True when |E_i \\ OD_j| + |OE_j \\ D_i| < limit (O = the other orientation of j).
+def _chamfer_under(i, j, E, D, e1, e2, d1, d2, OE, OD, o1, o2, od1, od2, ci, cj, dc, limit):
+    """True when sum over radii r of (|E_i \\ OD_r,j| + |OE_j \\ D_r,i|) < limit (O = j's orientation).
 
-    Tile bounds first: sum over tiles of max(0, e_ik - d_jk) is at most the
-    unexplained count, and equals (SAD(e_i, d_j) + c_i - dc_j) / 2.
+    D[r] are the edges dilated by successive radii. Tile bounds first, coarse
+    grid then fine: per radius, sum over tiles of max(0, e_ik - d_jk) is at
+    most the unexplained count and equals (SAD(e_i, d_j) + c_i - dc_j) / 2.
     """
-    for a, b, ad, bd in ((e1, o1, d1, od1), (e2, o2, d2, od2)):
-        if a.shape[1] == 0:
-            break
-        lb = (_sad(a, i, bd, j) + ci - dcj) + (_sad(b, j, ad, i) + cj - dci)
-        if lb >= 2 * limit:
+    radii = D.shape[0]
+    if e1.shape[1] > 0:
+        for level in range(2):
+            lb = 0
+            for r in range(radii):
+                if level == 0:
+                    lb += _sad(e1, i, od1[r], j) + _sad(o1, j, d1[r], i)
+                else:
+                    lb += _sad(e2, i, od2[r], j) + _sad(o2, j, d2[r], i)
+                lb += ci - dc[r, j] + cj - dc[r, i]
+                if lb >= 2 * limit:
+                    return False
+    total = 0
+    for r in range(radii):
+        total += _unexplained(E[i], OD[r, j]) + _unexplained(OE[j], D[r, i])
+        if total >= limit:
             return False
-    return _unexplained(E[i], OD[j]) + _unexplained(OE[j], D[i]) < limit
+    return True
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def _chamfer_kernel(
-    rows, E, D, e1, e2, d1, d2, ME, MD, m1, m2, md1, md2, use_mirror, counts, dcounts, thr, source, cap
-):
-    """For each listed row i: partners j > i whose unexplained-edge ratio is < max(thr_i, thr_j).
+def _chamfer_kernel(rows, E, D, e1, e2, d1, d2, ME, MD, m1, m2, md1, md2, use_mirror, counts, dcounts, thr, source, cap):
+    """For each listed row i: partners j > i whose mean unexplained-edge ratio is < max(thr_i, thr_j).
 
-    ratio(i, j) = (|E_i \\ D_j| + |E_j \\ D_i|) / (|E_i| + |E_j|), with D the
-    dilated edges; the mirrored comparison uses j's mirrored maps.
+    ratio_r(i, j) = (|E_i \\ D_r,j| + |E_j \\ D_r,i|) / (|E_i| + |E_j|), averaged
+    over the dilations D_r; the mirrored comparison uses j's mirrored maps.
+    Tile arrays: e1/e2 (n, k) of the edges, d1/d2 (radii, n, k) of the dilations.
     """
     n = E.shape[0]
+    radii = D.shape[0]
     n_rows = rows.shape[0]
     n_found = np.zeros(n_rows, np.int64)
     partner = np.empty((n_rows, cap), np.int32)
@@ -232,18 +255,15 @@ def _chamfer_kernel(
             for r in range(r0, r1):
                 i = rows[r]
                 ci = counts[i]
-                dci = dcounts[i]
                 for j in range(max(j0, i + 1), min(j0 + _BLOCK, n)):
                     if source[j] == source[i]:
                         continue
                     cj = counts[j]
-                    limit = max(thr[i], thr[j]) * (ci + cj)
-                    direct = _chamfer_under(i, j, E, D, e1, e2, d1, d2, E, D, e1, e2, d1, d2, ci, cj, dci, dcounts[j], limit)
+                    limit = max(thr[i], thr[j]) * (ci + cj) * radii
+                    direct = _chamfer_under(i, j, E, D, e1, e2, d1, d2, E, D, e1, e2, d1, d2, ci, cj, dcounts, limit)
                     mirrored = False
                     if use_mirror and not direct:
-                        mirrored = _chamfer_under(
-                            i, j, E, D, e1, e2, d1, d2, ME, MD, m1, m2, md1, md2, ci, cj, dci, dcounts[j], limit
-                        )
+                        mirrored = _chamfer_under(i, j, E, D, e1, e2, d1, d2, ME, MD, m1, m2, md1, md2, ci, cj, dcounts, limit)
                     if direct or mirrored:
                         q = n_found[r]
                         if q < cap:
@@ -267,6 +287,46 @@ def tile_counts(bits: np.ndarray, shape: tuple[int, int], tile: int) -> np.ndarr
     return out
 
 
+@njit(cache=True, parallel=True, nogil=True)
+def _dilate_rows_kernel(bits, h, k, radius, out):
+    """Square dilation of (h, 64k) bit maps: OR of the row shifted +-1..r bits, then of rows +-r."""
+    for p in prange(bits.shape[0]):
+        wide = np.empty(h * k, np.uint64)
+        src = bits[p]
+        for y in range(h):
+            for q in range(k):
+                acc = src[y * k + q]
+                for d in range(1, radius + 1):
+                    # pixel x takes its neighbours x-d and x+d
+                    left = src[y * k + q] << np.uint64(d)
+                    if q > 0:
+                        left |= src[y * k + q - 1] >> np.uint64(64 - d)
+                    right = src[y * k + q] >> np.uint64(d)
+                    if q < k - 1:
+                        right |= src[y * k + q + 1] << np.uint64(64 - d)
+                    acc |= left | right
+                wide[y * k + q] = acc
+        for y in range(h):
+            for q in range(k):
+                acc = np.uint64(0)
+                for yy in range(max(0, y - radius), min(h, y + radius + 1)):
+                    acc |= wide[yy * k + q]
+                out[p, y * k + q] = acc
+
+
+def dilate_packed(bits: np.ndarray, shape: tuple[int, int], radius: int) -> np.ndarray:
+    """Rows of packed (h, w) bit maps dilated by a (2r+1) square, with w a multiple of 64 (bit-parallel)."""
+    h, w = shape
+    if w % 64 or radius >= 64:
+        raise ValueError("dilate_packed needs map widths in multiples of 64 and radius < 64")
+    out = np.empty_like(bits, dtype=np.uint64)
+    if radius <= 0:
+        out[:] = bits
+        return out
+    _dilate_rows_kernel(np.ascontiguousarray(bits, np.uint64), h, w // 64, radius, out)
+    return out
+
+
 def _tile_pyramid(bits: np.ndarray, shape: tuple[int, int] | None) -> tuple[np.ndarray, np.ndarray]:
     """Coarse (about 10x10) and fine (about 20x20) tile counts, or empty arrays without a shape."""
     if shape is None:
@@ -274,6 +334,12 @@ def _tile_pyramid(bits: np.ndarray, shape: tuple[int, int] | None) -> tuple[np.n
         return none, none
     side = max(shape)
     return tile_counts(bits, shape, max(1, -(-side // 10))), tile_counts(bits, shape, max(1, -(-side // 20)))
+
+
+def _stacked_pyramid(stack: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Tile pyramids of a (radii, n, w) stack of maps, as (radii, n, k) arrays per level."""
+    levels = [_tile_pyramid(maps, shape) for maps in stack]
+    return np.ascontiguousarray(np.stack([c for c, _ in levels])), np.ascontiguousarray(np.stack([f for _, f in levels]))
 
 
 def _row_limits(counts: np.ndarray, thr: np.ndarray) -> np.ndarray:
@@ -385,27 +451,30 @@ def chamfer_links(
     mirror_dilated: np.ndarray | None = None,
     source: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every pair whose edges explain each other: unexplained ratio < threshold.
+    """Every pair whose edges explain each other: mean unexplained ratio < threshold.
 
-    edges, dilated: (n, w) packed bit maps of `shape` (an edge map and its
-    dilation). ratio(i, j) = (|E_i & ~D_j| + |E_j & ~D_i|) / (|E_i| + |E_j|):
-    the share of edge pixels with no edge of the other panel nearby; a pair
-    links when it is under max(t_i, t_j) of the per-row `thresholds`. With the
-    mirrored maps, i is also compared with the mirror of j. source: pairs
-    from one source never link. Returns (a, b, mirrored) as hamming_links does.
+    edges: (n, w) packed bit maps of `shape`; dilated: (n, w) or (radii, n, w)
+    the same maps dilated (by increasing radii, widest last).
+    ratio_r(i, j) = (|E_i & ~D_r,j| + |E_j & ~D_r,i|) / (|E_i| + |E_j|), the
+    share of edge pixels with no edge of the other panel within radius r,
+    averaged over the radii; a pair links when it is under max(t_i, t_j) of
+    the per-row `thresholds`. With the mirrored maps, i is also compared with
+    the mirror of j. source: pairs from one source never link.
+    Returns (a, b, mirrored) as hamming_links does.
     """
     n = len(edges)
     if n < 2:
         return np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0, bool)
+    stack = lambda d: np.ascontiguousarray(d if d.ndim == 3 else d[None], np.uint64)  # noqa: E731
     E = np.ascontiguousarray(edges, np.uint64)
-    D = np.ascontiguousarray(dilated, np.uint64)
+    D = stack(dilated)
     use_mirror = mirror_edges is not None
     ME = np.ascontiguousarray(mirror_edges, np.uint64) if use_mirror else E
-    MD = np.ascontiguousarray(mirror_dilated, np.uint64) if use_mirror else D
-    tiles = [_tile_pyramid(x, shape) for x in (E, D)]
-    mtiles = [_tile_pyramid(x, shape) for x in (ME, MD)] if use_mirror else tiles
+    MD = stack(mirror_dilated) if use_mirror else D
+    tiles = _tile_pyramid(E, shape), _stacked_pyramid(D, shape)
+    mtiles = (_tile_pyramid(ME, shape), _stacked_pyramid(MD, shape)) if use_mirror else tiles
     counts = np.bitwise_count(E).sum(axis=1, dtype=np.int64)
-    dcounts = np.bitwise_count(D).sum(axis=1, dtype=np.int64)
+    dcounts = np.bitwise_count(D).sum(axis=2, dtype=np.int64)  # mirroring keeps counts
     src = (np.arange(n) if source is None else np.asarray(source)).astype(np.int64)
     thr = np.broadcast_to(np.asarray(thresholds, np.float64), (n,)).copy()
 
@@ -418,19 +487,100 @@ def chamfer_links(
     return _sorted_pairs(*_collect(n, run))
 
 
-def pair_unexplained(edges: np.ndarray, dilated: np.ndarray, a: np.ndarray, b: np.ndarray,
-                     other_edges: np.ndarray | None = None, other_dilated: np.ndarray | None = None) -> np.ndarray:
-    """ratio(a, b) as in `chamfer_links` for listed pairs (b read from the other arrays if given)."""
-    oe = edges if other_edges is None else other_edges
-    od = dilated if other_dilated is None else other_dilated
-    out = np.empty(len(a), np.float64)
-    step = 16384
-    for s in range(0, len(a), step):
-        ia, ib = a[s : s + step], b[s : s + step]
-        u = np.bitwise_count(edges[ia] & ~od[ib]).sum(axis=1) + np.bitwise_count(oe[ib] & ~dilated[ia]).sum(axis=1)
-        c = np.bitwise_count(edges[ia]).sum(axis=1) + np.bitwise_count(oe[ib]).sum(axis=1)
-        out[s : s + step] = u / np.maximum(c, 1)
+@njit(cache=True, nogil=True, inline="always")
+def _shift_rows(y, h, k, dx, out):
+    """out = y with every row of a (h, 64k) bit map moved dx pixels (bit b of word q is pixel 64q + b)."""
+    for r in range(h):
+        for q in range(k):
+            w = y[r * k + q]
+            if dx > 0:
+                v = w << np.uint64(dx)
+                if q > 0:
+                    v |= y[r * k + q - 1] >> np.uint64(64 - dx)
+            elif dx < 0:
+                v = w >> np.uint64(-dx)
+                if q < k - 1:
+                    v |= y[r * k + q + 1] << np.uint64(64 + dx)
+            else:
+                v = w
+            out[r * k + q] = v
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _overlap(x, shifted, h, k, dy):
+    """popcount(x & shifted moved dy rows down)."""
+    acc = 0
+    for r in range(max(0, dy), min(h, h + dy)):
+        src = r - dy
+        for q in range(k):
+            acc += _popcount64(x[r * k + q] & shifted[src * k + q])
+    return acc
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _aligned_chamfer_kernel(E, D, OE, OD, counts, ocounts, a, b, h, k, reach):
+    """Per pair: move b (up to reach pixels) to where most edge pixels coincide, then
+    average over radius 0 and the dilations D[r] the share of edge pixels unexplained."""
+    n = a.shape[0]
+    radii = D.shape[0]
+    out = np.empty(n, np.float64)
+    for p in prange(n):
+        i = a[p]
+        j = b[p]
+        s = np.empty(E.shape[1], np.uint64)
+        best, bdx, bdy = -1, 0, 0
+        for dx in range(-reach, reach + 1):
+            _shift_rows(OE[j], h, k, dx, s)
+            for dy in range(-reach, reach + 1):
+                o = _overlap(E[i], s, h, k, dy)
+                if o > best:
+                    best, bdx, bdy = o, dx, dy
+        total = counts[i] + ocounts[j]
+        unexplained = total - 2 * best
+        for r in range(radii):
+            _shift_rows(OD[r, j], h, k, bdx, s)
+            unexplained += counts[i] - _overlap(E[i], s, h, k, bdy)
+            _shift_rows(OE[j], h, k, bdx, s)
+            unexplained += ocounts[j] - _overlap(D[r, i], s, h, k, bdy)
+        out[p] = unexplained / max(total, 1) / (radii + 1)
     return out
+
+
+def aligned_chamfer(
+    edges: np.ndarray,
+    dilated: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    shape: tuple[int, int],
+    reach: int,
+    other: np.ndarray | None = None,
+    other_dilated: np.ndarray | None = None,
+) -> np.ndarray:
+    """Truncated chamfer distance of listed pairs after aligning them, in [0, 1].
+
+    b is moved by whole pixels (up to `reach` each way) to where the most edge
+    pixels coincide exactly; then for radius r = 0 .. tau-1 the share of edge
+    pixels (of both maps) with no edge of the other within r is averaged.
+    That is the mean distance from an edge pixel to the nearest edge of the
+    other drawing, capped at tau pixels, over tau: 0 for identical edges,
+    1 when nothing lines up. edges: (n, w) packed maps of `shape`;
+    dilated: (tau - 1, n, w) the maps dilated by 1 .. tau-1. `other` /
+    `other_dilated` hold b's rows when they differ (mirrored maps). Map
+    widths must be multiples of 64.
+    """
+    h, w = shape
+    if w % 64:
+        raise ValueError(f"aligned comparison needs map widths in multiples of 64, got {w}")
+    other = edges if other is None else other
+    other_dilated = dilated if other_dilated is None else other_dilated
+    if len(a) == 0:
+        return np.empty(0, np.float64)
+    return _aligned_chamfer_kernel(
+        np.ascontiguousarray(edges, np.uint64), np.ascontiguousarray(dilated, np.uint64),
+        np.ascontiguousarray(other, np.uint64), np.ascontiguousarray(other_dilated, np.uint64),
+        np.bitwise_count(edges).sum(axis=1, dtype=np.int64), np.bitwise_count(other).sum(axis=1, dtype=np.int64),
+        np.asarray(a, np.int64), np.asarray(b, np.int64), h, w // 64, reach,
+    )
 
 
 def pair_distances(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from visualdistance.analysis.linking import Gate, Preset
-from visualdistance.analysis.rules import Fixed, Hamming, Mixed, Rule, Scaled, Unexplained
+from visualdistance.analysis.rules import Fixed, Hamming, Mixed, Rule, Scaled, EdgeChamfer
 from visualdistance.analysis.signatures import (
     AverageHash,
     BinaryImage,
@@ -109,12 +109,13 @@ DRAWING_SIZE = 128
 DRAWING = Preset(
     name="drawing",
     description=(
-        "The drawing itself: frame and flat or two-tone background stripped, colour edges on a canvas "
-        "centred on the drawing; linked when under 6% of either drawing's edge pixels lack an edge of "
-        "the other within 1 px, mirror images included; near-blank panels never link."
+        "The drawing itself: frame and flat or two-tone background stripped, colour edges on a 128 px "
+        "canvas centred on the drawing; after aligning the two (up to 1 px), linked when an edge pixel "
+        "lies on average under 0.27 px from the other drawing's edges (distance capped at 3 px, "
+        "threshold 0.09 of that cap); mirror images included; near-blank panels never link."
     ),
     signatures=(DrawingEdges(size=DRAWING_SIZE), DrawingStats(size=DRAWING_SIZE), EdgeMap(), EdgeCount(), DctHash()),
-    rules=(Rule("drawing", Unexplained("drawing", "drawing_edges", 1, True, (DRAWING_SIZE, DRAWING_SIZE)), Fixed(0.06)),),
+    rules=(Rule("drawing", EdgeChamfer("drawing", "drawing_edges", 1, 3, True, (DRAWING_SIZE, DRAWING_SIZE)), Fixed(0.09)),),
     report=(Hamming("edges", "edges", True, EDGE_SHAPE), _hash_metric("phash")),
     gates=(
         Gate("drawing_stats", 0, 30, "drawing edge pixels"),
