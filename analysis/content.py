@@ -59,15 +59,30 @@ def _ring(h: int, w: int, depth: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _channel_max(a: np.ndarray) -> np.ndarray:
-    """max over the last axis of an (..., 3) array (numpy's own reduce is slow on an axis of 3)."""
-    return np.maximum(np.maximum(a[..., 0], a[..., 1]), a[..., 2])
+    """max over the channels of an (h, w, 3) uint8 array (numpy's reduce is slow on an axis of 3)."""
+    r, g, b = cv2.split(np.ascontiguousarray(a))
+    return cv2.max(cv2.max(r, g), b)
+
+
+def _jump(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Largest per-channel difference of two equally shaped uint8 images."""
+    return _channel_max(cv2.absdiff(a, b))
+
+
+def _distance_to(img: np.ndarray, colour: np.ndarray) -> np.ndarray:
+    """Largest per-channel difference of every pixel from one colour (uint8)."""
+    ref = np.empty_like(img)
+    ref[:] = colour
+    return _jump(img, ref)
 
 
 def _nearest_colour(pixels: np.ndarray, colours: list[np.ndarray], tol: int) -> np.ndarray:
     """0 where no colour is within tol (max over channels), else 1 + index of the nearest."""
-    d = np.stack([_channel_max(np.abs(pixels - c.astype(pixels.dtype))) for c in colours])
-    label = d.argmin(axis=0) + 1
-    label[d.min(axis=0) > tol] = 0
+    d = [_distance_to(pixels, c) for c in colours]
+    if len(d) == 1:
+        return (d[0] <= tol).astype(np.int8)
+    label = np.where(d[1] < d[0], 2, 1).astype(np.int8)
+    label[np.minimum(d[0], d[1]) > tol] = 0
     return label
 
 
@@ -107,26 +122,25 @@ def background_mask(img: np.ndarray, margin: int = FRAME_MARGIN, tol: int = COLO
     if min(h, w) <= 2 * margin + 4:
         return none
     ys, xs = _ring(h, w, margin)
-    ring = img[ys, xs].astype(np.int16)
-    q = ring // 16
+    ring = img[ys, xs]
+    q = ring.astype(np.int32) // 16
     keys = (q[:, 0] * 256 + q[:, 1]) * 16 + q[:, 2]
     uniq, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
     order = np.argsort(-counts)
     if counts[order[0]] < 0.4 * len(keys):
         return none
-    c1 = np.median(ring[inverse == order[0]], axis=0).astype(np.int16)
-    pixels = img.astype(np.int16)
+    c1 = np.median(ring[inverse == order[0]], axis=0).astype(np.uint8)
     if len(order) > 1 and counts[order[1]] >= 0.03 * len(keys):
-        c2 = np.median(ring[inverse == order[1]], axis=0).astype(np.int16)
-        if np.abs(c1 - c2).max() > tol:
-            two = _two_tone(pixels, ring, ys, xs, c1, c2, tol)
+        c2 = np.median(ring[inverse == order[1]], axis=0).astype(np.uint8)
+        if np.abs(c1.astype(int) - c2.astype(int)).max() > tol:
+            two = _two_tone(img, ring, ys, xs, c1, c2, tol)
             if two is not None:
                 return Background(two, 2)
-    return Background(_nearest_colour(pixels, [c1], tol) == 1, 1)
+    return Background(_distance_to(img, c1) <= tol, 1)
 
 
 def _two_tone(pixels, ring, ys, xs, c1, c2, tol) -> np.ndarray | None:
-    points = _split_points(_nearest_colour(ring, [c1, c2], tol), ys, xs)
+    points = _split_points(_nearest_colour(ring[:, None, :], [c1, c2], tol)[:, 0], ys, xs)
     if points is None:
         return None
     label = _nearest_colour(pixels, [c1, c2], tol)
@@ -146,8 +160,10 @@ def _two_tone(pixels, ring, ys, xs, c1, c2, tol) -> np.ndarray | None:
     dist = np.abs(cross) / max(np.hypot(x1 - x0, y1 - y0), 1e-6)
     a, b = c1.astype(np.float32), c2.astype(np.float32)
     v = b - a
-    t = np.clip(((pixels - a) * v).sum(axis=2) / max(float((v * v).sum()), 1.0), 0.0, 1.0)
-    blend = (_channel_max(np.abs(pixels - (a + t[..., None] * v))) <= tol) & (dist <= 2)
+    x = pixels.astype(np.float32)
+    t = np.clip(((x - a) * v).sum(axis=2) / max(float((v * v).sum()), 1.0), 0.0, 1.0)
+    nearest_blend = a + t[..., None] * v
+    blend = (np.abs(x - nearest_blend).max(axis=2) <= tol) & (dist <= 2)
     return (in1 & (side != side2)) | (in2 & (side == side2)) | blend
 
 
@@ -173,10 +189,9 @@ def colour_edges(img: np.ndarray, mask: np.ndarray, relative: float = 0.25, floo
     percentile jump). The outline is where the mask itself changes, so it
     does not depend on the background's colour.
     """
-    x = img.astype(np.int16)
-    jump = np.zeros(mask.shape, np.int16)
-    jump[:, :-1] = _channel_max(np.abs(x[:, 1:] - x[:, :-1]))
-    jump[:-1] = np.maximum(jump[:-1], _channel_max(np.abs(x[1:] - x[:-1])))
+    jump = np.zeros(mask.shape, np.uint8)
+    jump[:, :-1] = _jump(img[:, 1:], img[:, :-1])
+    jump[:-1] = np.maximum(jump[:-1], _jump(img[1:], img[:-1]))
     inside = mask.copy()
     inside[:, :-1] &= mask[:, 1:]
     inside[:-1] &= mask[1:]

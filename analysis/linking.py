@@ -35,7 +35,7 @@ class Preset:
 
     combine: "any" links a pair when any rule matches, "all" only when every
     rule does. report: extra metrics whose distances are recorded on each link
-    without deciding anything. gates: quality gates; a panel failing any is
+    without deciding anything (when their signatures were computed). gates: quality gates; a panel failing any is
     never linked (near-blank panels carry no drawing to compare).
     """
 
@@ -129,6 +129,8 @@ def measure_links(sigs: Sigs, a: np.ndarray, b: np.ndarray, preset: Preset, thre
             sim = np.clip(1.0 - d / np.where(thr > 0, thr, np.inf), 0.0, 1.0)
         weight = np.maximum(weight, np.where(ok, sim, 0.0).astype(np.float32))
     for metric in preset.report:
+        if not all(name in sigs for name in metric.needs()):
+            continue  # a context distance, not part of the method: skip it when not described
         direct, mirrored = metric.distances(sigs, a, b)
         distances[metric.name] = np.where(is_mirrored & np.isfinite(mirrored), mirrored, direct).astype(np.float32)
     return Links(a.astype(np.int32), b.astype(np.int32), distances, thr_out, rules_mask, is_mirrored, weight, names)

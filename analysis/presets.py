@@ -114,7 +114,7 @@ DRAWING = Preset(
         "lies on average under 0.27 px from the other drawing's edges (distance capped at 3 px, "
         "threshold 0.09 of that cap); mirror images included; near-blank panels never link."
     ),
-    signatures=(DrawingEdges(size=DRAWING_SIZE), DrawingStats(size=DRAWING_SIZE), EdgeMap(), EdgeCount(), DctHash()),
+    signatures=(DrawingEdges(size=DRAWING_SIZE), DrawingStats(size=DRAWING_SIZE)),
     rules=(Rule("drawing", EdgeChamfer("drawing", "drawing_edges", 1, 3, True, (DRAWING_SIZE, DRAWING_SIZE)), Fixed(0.09)),),
     report=(Hamming("edges", "edges", True, EDGE_SHAPE), _hash_metric("phash")),
     gates=(
@@ -148,7 +148,8 @@ def all_signatures() -> tuple:
         for s in p.signatures:
             if by_name.setdefault(s.name, s) != s:
                 raise ValueError(f"two presets define signature {s.name!r} differently")
-    return tuple(by_name.values())
+    # sorted, so the feature store's fingerprint doesn't change when presets are reordered
+    return tuple(sorted(by_name.values(), key=lambda s: s.name))
 
 
 def get_preset(name: str) -> Preset:
