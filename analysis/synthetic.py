@@ -161,3 +161,49 @@ def planted_corpus(
             yield PlantedPanel(render(random_drawing(rng), size), group, "original")
             made += 1
         group += 1
+
+
+def render_sprite(drawing: Drawing, side: int = 160, line: int = 2, mirrored: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The drawing alone (no background) on a side x side canvas: (RGB, bool mask of drawn pixels)."""
+    on_black = render(Drawing(drawing.shapes, (0, 0, 0)), (side, side), line)
+    on_white = render(Drawing(drawing.shapes, (255, 255, 255)), (side, side), line)
+    # drawn pixels look the same whatever the background behind them
+    mask = (on_black == on_white).all(axis=2)
+    rgb = on_black
+    if mirrored:
+        rgb, mask = rgb[:, ::-1].copy(), mask[:, ::-1].copy()
+    return rgb, mask
+
+
+def place(
+    sprite: tuple[np.ndarray, np.ndarray],
+    size: tuple[int, int] = (400, 300),
+    at: tuple[int, int] = (200, 150),
+    background: tuple = ("flat", (230, 230, 230)),
+    border: int = 0,
+) -> np.ndarray:
+    """A panel: the sprite centred at `at` on a background, with an optional black border.
+
+    background: ("flat", colour) or ("split", colour_a, colour_b, angle_degrees)
+    for two flat colours either side of a straight line through the centre.
+    """
+    w, h = size
+    panel = np.empty((h, w, 3), np.uint8)
+    if background[0] == "flat":
+        panel[:] = background[1]
+    else:
+        _, a, b, angle = background
+        yy, xx = np.mgrid[0:h, 0:w]
+        t = np.deg2rad(angle)
+        side = (xx - w / 2) * np.sin(t) - (yy - h / 2) * np.cos(t) > 0
+        panel[:] = a
+        panel[side] = b
+    rgb, mask = sprite
+    sh, sw = mask.shape
+    x0, y0 = at[0] - sw // 2, at[1] - sh // 2
+    ys, xs = slice(max(0, y0), min(h, y0 + sh)), slice(max(0, x0), min(w, x0 + sw))
+    sub = mask[ys.start - y0 : ys.stop - y0, xs.start - x0 : xs.stop - x0]
+    panel[ys, xs][sub] = rgb[ys.start - y0 : ys.stop - y0, xs.start - x0 : xs.stop - x0][sub]
+    if border:
+        panel[:border], panel[-border:], panel[:, :border], panel[:, -border:] = 0, 0, 0, 0
+    return panel

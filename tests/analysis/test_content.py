@@ -1,0 +1,88 @@
+"""The default method on generated panels: reuse that moved, got a border or a new background, or was mirrored."""
+
+import numpy as np
+import pytest
+
+from visualdistance.analysis import synthetic
+from visualdistance.analysis.content import background_mask, colour_edges, find_drawing, work_image
+from visualdistance.analysis.presets import DRAWING
+from tests.analysis.test_linking import links_of
+
+FLAT = ("flat", (225, 232, 240))
+WARM = ("flat", (250, 214, 160))
+SPLIT = ("split", (240, 200, 120), (90, 160, 90), 30)
+
+
+@pytest.fixture
+def sprite(drawing):
+    return synthetic.render_sprite(drawing, 150)
+
+
+def test_drawing_moved_10px_on_a_new_background_links(sprite):
+    a = synthetic.place(sprite, at=(200, 150), background=FLAT)
+    b = synthetic.place(sprite, at=(210, 140), background=SPLIT)
+    pairs, links = links_of([a, b], DRAWING)
+    assert (0, 1) in pairs
+    assert not links.mirrored[pairs[(0, 1)]]
+
+
+def test_recoloured_drawing_with_and_without_border_links(rng, drawing):
+    a = synthetic.place(synthetic.render_sprite(drawing, 150), at=(190, 150), background=FLAT)
+    b = synthetic.place(synthetic.render_sprite(synthetic.recolor(drawing, rng), 150), at=(200, 155), background=WARM, border=2)
+    assert (0, 1) in links_of([a, b], DRAWING)[0]
+
+
+def test_mirrored_copy_links_and_is_flagged(drawing):
+    a = synthetic.place(synthetic.render_sprite(drawing, 150), at=(200, 150), background=FLAT)
+    b = synthetic.place(synthetic.render_sprite(drawing, 150, mirrored=True), at=(195, 150), background=WARM, border=1)
+    pairs, links = links_of([a, b], DRAWING)
+    assert (0, 1) in pairs
+    assert links.mirrored[pairs[(0, 1)]]
+
+
+def test_unrelated_drawings_on_identical_backgrounds_and_borders_do_not_link(rng):
+    panels = [
+        synthetic.place(synthetic.render_sprite(synthetic.random_drawing(rng), 150), at=(200, 150), background=SPLIT, border=2)
+        for _ in range(6)
+    ]
+    assert links_of(panels, DRAWING)[0] == {}
+
+
+def test_blank_and_near_blank_panels_link_to_nothing(rng, sprite):
+    busy = synthetic.place(sprite, at=(200, 150), background=FLAT)
+    flat = synthetic.place((np.zeros((1, 1, 3), np.uint8), np.zeros((1, 1), bool)), background=FLAT)
+    mark = synthetic.blank_panel(rng, mark=True)
+    empty_split = synthetic.place((np.zeros((1, 1, 3), np.uint8), np.zeros((1, 1), bool)), background=SPLIT, border=2)
+    bordered = synthetic.place((np.zeros((1, 1, 3), np.uint8), np.zeros((1, 1), bool)), background=FLAT, border=2)
+    pairs, _ = links_of([busy, flat, mark, empty_split, bordered, flat.copy()], DRAWING)
+    assert pairs == {}
+
+
+def test_two_tone_background_is_found_and_the_drawing_kept(sprite):
+    img = work_image(synthetic.place(sprite, at=(200, 150), background=SPLIT, border=2), 128)
+    bg = background_mask(img)
+    assert bg.colours == 2
+    drawing = find_drawing(synthetic.place(sprite, at=(200, 150), background=SPLIT, border=2))
+    alone = find_drawing(synthetic.place(sprite, at=(200, 150), background=FLAT))
+    # the split line and the border are gone: both edge maps are the drawing's
+    inter = (drawing.edges & alone.edges).sum()
+    assert inter / max(alone.edges.sum(), 1) > 0.8
+
+
+def test_a_drawing_touching_the_edge_is_not_taken_for_background():
+    img = np.full((64, 64, 3), 255, np.uint8)
+    img[30:, 20:44] = (200, 150, 110)  # a "hand" coming in from the bottom edge
+    img[40:, 30:33] = (120, 80, 60)  # a finger line
+    bg = background_mask(work_image(img, 128))
+    assert bg.colours == 1
+    assert find_drawing(img).area > 0.15
+
+
+def test_dark_on_dark_lines_are_edges():
+    img = np.full((96, 128, 3), 30, np.uint8)
+    img[20:70, 30:90] = (55, 45, 40)  # a dark shape on a darker fill
+    mask = np.zeros((96, 128), bool)
+    mask[10:80, 20:100] = True
+    edges = colour_edges(img, mask)
+    assert edges[20, 40] or edges[19, 40]  # the shape's top edge
+    assert not edges[45, 60]  # its flat inside
