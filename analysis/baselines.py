@@ -11,11 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import imagehash
 import numpy as np
 from PIL import Image
-from sklearn.cluster import KMeans
-from sklearn.decomposition import PCA
 
 from visualdistance.analysis.linking import Preset
 from visualdistance.analysis.rules import Fixed, Hamming, Rule
@@ -33,6 +30,8 @@ class ImagehashSignature(Signature):
     mirrorable = False
 
     def describe(self, view: PanelView) -> np.ndarray:
+        import imagehash  # imported on first use: the product never needs it
+
         h = getattr(imagehash, self.method)(Image.fromarray(np.ascontiguousarray(view.rgb)))
         return np.packbits(h.hash.ravel(), bitorder="little").view(np.uint64).copy()
 
@@ -56,6 +55,9 @@ def kmeans_elbow(distances: np.ndarray, components: int = 20, k_max: int | None 
     The elbow is the k whose (k, inertia) point lies farthest from the straight
     line joining the first and last tried k. Returns a label per panel.
     """
+    from sklearn.cluster import KMeans  # heavy: only for this baseline
+    from sklearn.decomposition import PCA
+
     n = len(distances)
     if n < 3:
         return np.zeros(n, np.int32)

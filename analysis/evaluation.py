@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 
 @dataclass(frozen=True)
@@ -94,6 +93,8 @@ def _positive_pairs(truth: Truth) -> int:
 
 def score_clusters(membership: np.ndarray, truth: Truth) -> dict[str, float]:
     """Adjusted Rand index and NMI of a membership (-1 = no cluster) against the groups."""
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score  # heavy: only when scoring
+
     m = np.asarray(membership).copy()
     lone = m < 0
     m[lone] = m.max(initial=-1) + 1 + np.arange(lone.sum())
