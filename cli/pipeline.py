@@ -67,7 +67,7 @@ def step_extract(folder: Path, out: Path, store: Path | None, workers: int | Non
     def on_start(n: int) -> None:
         if n == 0:
             return  # everything came from the store: nothing to show
-        state["bar"] = progress_bar(n, "describing", "files")
+        state["bar"] = progress_bar(n, "reading", "files")
         state["advance"] = state["bar"].__enter__()
 
     try:

@@ -89,42 +89,50 @@ def _error_entry(sha: str, reason: str, signatures: tuple[Signature, ...]) -> Fi
     return FileEntry(sha, reason, 0, True, empty, empty, empty, {n: np.empty(0) for n in names})
 
 
-def file_sha256(path: Path) -> str:
-    """Hex sha256 of a file's bytes ('' when it cannot be read)."""
-    try:
-        with open(path, "rb") as fh:
-            return hashlib.file_digest(fh, "sha256").hexdigest()
-    except OSError:
-        return ""
-
-
 # ----------------------------------------------------------- worker process
 
 _worker_signatures: tuple[Signature, ...] = ()
 _worker_all_frames = True
+_worker_known: frozenset[str] = frozenset()
 
 
-def _init_worker(signatures: tuple[Signature, ...], all_frames: bool) -> None:
-    global _worker_signatures, _worker_all_frames
+def _init_worker(signatures: tuple[Signature, ...], all_frames: bool, known: frozenset[str]) -> None:
+    global _worker_signatures, _worker_all_frames, _worker_known
     import cv2
 
     cv2.setNumThreads(1)  # one process per core already; threads inside would fight
-    _worker_signatures, _worker_all_frames = signatures, all_frames
+    _worker_signatures, _worker_all_frames, _worker_known = signatures, all_frames, known
 
 
-def _work(job: tuple[str, str]) -> tuple[FileEntry, float, float]:
-    path, sha = job
+@dataclass
+class _Done:
+    """One file's outcome in a worker: its hash, and its new entry unless the store had it."""
+
+    index: int
+    sha256: str
+    entry: FileEntry | None
+    unreadable: str = ""  # why the file could not be read at all
+    decode_s: float = 0.0
+    describe_s: float = 0.0
+
+
+def _work(job: tuple[int, str]) -> _Done:
+    """Read a file, hash it, and decode + describe it only when the store lacks it."""
+    index, path = job
     t0 = time.perf_counter()
     try:
         data = read_bytes(Path(path))
     except BadImage as e:
-        return _error_entry(sha, str(e), _worker_signatures), time.perf_counter() - t0, 0.0
+        return _Done(index, "", None, unreadable=str(e))
+    sha = hashlib.sha256(data).hexdigest()
+    if sha in _worker_known:
+        return _Done(index, sha, None)
     entry, _, t_describe = _decode_and_describe(data, sha, _worker_signatures, _worker_all_frames)
-    # reading the file counts as decoding
-    return entry, time.perf_counter() - t0 - t_describe, t_describe
+    # reading and hashing the file count as decoding
+    return _Done(index, sha, entry, decode_s=time.perf_counter() - t0 - t_describe, describe_s=t_describe)
 
 
-def _pool(workers: int, signatures, all_frames):
+def _pool(workers: int, signatures, all_frames, known):
     # Never plain fork: the parent may already run threads (numba, OpenCV,
     # BLAS), and a forked copy of a held lock deadlocks the worker. A fork
     # server is a clean single-threaded parent that has imported us once.
@@ -133,7 +141,7 @@ def _pool(workers: int, signatures, all_frames):
         ctx.set_forkserver_preload([__name__])
     else:
         ctx = mp.get_context("spawn")
-    return ctx.Pool(workers, initializer=_init_worker, initargs=(signatures, all_frames))
+    return ctx.Pool(workers, initializer=_init_worker, initargs=(signatures, all_frames, known))
 
 
 # -------------------------------------------------------------- the folder
@@ -151,64 +159,56 @@ def extract_folder(
 ) -> ExtractResult:
     """Describe every image under `root` with `signatures`, reusing the store at `store_dir`.
 
-    on_start(n) is called with the number of files that need decoding,
-    on_progress(k) as each k are done. Returns panels in folder order.
+    Every file is read and hashed once (in the workers); only files whose
+    content the store lacks are decoded. on_start(n) is called with the
+    number of files, on_progress(k) as each k are done. Returns panels in
+    folder order.
     """
     t0 = time.perf_counter()
     files = discover(root, exclude=exclude)
     workers = max(1, workers or os.cpu_count() or 1)
     store = FeatureStore(store_dir, signatures)
+    known = store.serving(all_frames)
     t1 = time.perf_counter()
-    shas = _hash_all(files, workers)
-    t2 = time.perf_counter()
-
-    todo: dict[str, str] = {}
-    for f, sha in zip(files, shas):
-        if sha and store.get(sha, all_frames) is None and sha not in todo:
-            todo[sha] = str(f.path)
     if on_start:
-        on_start(len(todo))
-    cpu = _describe_missing(todo, store, signatures, all_frames, workers, on_progress)
+        on_start(len(files))
+    shas, unreadable, cpu, decoded = _describe_all(files, known, store, signatures, all_frames, workers, on_progress)
+    t2 = time.perf_counter()
+    panels, bad = _assemble(files, shas, unreadable, store, all_frames)
     t3 = time.perf_counter()
-
-    panels, bad = _assemble(files, shas, store, all_frames)
-    t4 = time.perf_counter()
     return ExtractResult(
         panels=panels,
         bad_files=bad,
         files=len(files),
-        decoded=len(todo),
-        reused=len(files) - len(todo),
-        seconds={"discover": t1 - t0, "hash": t2 - t1, "decode+describe": t3 - t2, "assemble": t4 - t3},
+        decoded=decoded,
+        reused=len(files) - decoded,
+        seconds={"discover": t1 - t0, "read+hash+decode+describe": t2 - t1, "assemble": t3 - t2},
         worker_seconds=cpu,
     )
 
 
-def _hash_all(files: list[ImageFile], workers: int) -> list[str]:
-    paths = [f.path for f in files]
-    if workers == 1 or len(paths) < 64:
-        return [file_sha256(p) for p in paths]
-    # Hashing is I/O plus a C loop that releases the GIL: threads suffice.
-    from concurrent.futures import ThreadPoolExecutor
+def _describe_all(files, known, store, signatures, all_frames, workers, on_progress):
+    """Every file read and hashed once; the ones the store lacks decoded and described into it.
 
-    with ThreadPoolExecutor(workers) as ex:
-        return list(ex.map(file_sha256, paths, chunksize=64))
-
-
-def _describe_missing(todo, store, signatures, all_frames, workers, on_progress) -> dict[str, float]:
-    """Decode and describe the files in `todo` (sha -> path) into the store; returns worker seconds."""
+    Returns (sha per file, unreadable reason per file index, worker seconds, files decoded).
+    """
+    shas = [""] * len(files)
+    unreadable: dict[int, str] = {}
     cpu = {"decode": 0.0, "describe": 0.0}
-    if not todo:
-        return cpu
-    jobs = [(path, sha) for sha, path in todo.items()]
+    decoded = 0
+    jobs = [(k, str(f.path)) for k, f in enumerate(files)]
     last_flush = time.monotonic()
 
-    def keep(result: tuple[FileEntry, float, float]) -> None:
-        nonlocal last_flush
-        entry, t_decode, t_describe = result
-        cpu["decode"] += t_decode
-        cpu["describe"] += t_describe
-        store.add(entry)
+    def keep(done: _Done) -> None:
+        nonlocal last_flush, decoded
+        shas[done.index] = done.sha256
+        if done.unreadable:
+            unreadable[done.index] = done.unreadable
+        if done.entry is not None:
+            decoded += 1
+            cpu["decode"] += done.decode_s
+            cpu["describe"] += done.describe_s
+            store.add(done.entry)
         if on_progress:
             on_progress(1)
         if store.pending >= FLUSH_EVERY_FILES or time.monotonic() - last_flush > FLUSH_EVERY_SECONDS:
@@ -217,27 +217,27 @@ def _describe_missing(todo, store, signatures, all_frames, workers, on_progress)
 
     try:
         if workers == 1 or len(jobs) < 8:
-            _init_worker(signatures, all_frames)
+            _init_worker(signatures, all_frames, known)
             for job in jobs:
                 keep(_work(job))
         else:
-            with _pool(workers, signatures, all_frames) as pool:
-                for result in pool.imap_unordered(_work, jobs, chunksize=4):
-                    keep(result)
+            with _pool(workers, signatures, all_frames, known) as pool:
+                for done in pool.imap_unordered(_work, jobs, chunksize=8):
+                    keep(done)
     finally:
         # Interrupted or not, what was finished is kept for the next run.
         store.flush()
-    return cpu
+    return shas, unreadable, cpu, decoded
 
 
-def _assemble(files: list[ImageFile], shas: list[str], store: FeatureStore, all_frames: bool):
+def _assemble(files: list[ImageFile], shas: list[str], unreadable: dict[int, str], store: FeatureStore, all_frames: bool):
     bad: list[BadFile] = []
     cols: dict[str, list] = {k: [] for k in ("ids", "paths", "source", "frame", "page", "position", "width", "height", "sha")}
     sig_parts: dict[str, list[np.ndarray]] = {n: [] for n in store.names}
     for src, (f, sha) in enumerate(zip(files, shas)):
         entry = store.get(sha, all_frames) if sha else None
         if entry is None:
-            bad.append(BadFile(f.rel, "cannot read file"))
+            bad.append(BadFile(f.rel, unreadable.get(src, "cannot read file")))
             continue
         if entry.error:
             bad.append(BadFile(f.rel, entry.error))

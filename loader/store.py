@@ -76,6 +76,10 @@ class FeatureStore:
             return None
         return e
 
+    def serving(self, all_frames: bool) -> frozenset[str]:
+        """The content hashes whose entries serve this frame mode (see `get`)."""
+        return frozenset(sha for sha in self._entries if self.get(sha, all_frames) is not None)
+
     def __len__(self) -> int:
         return len(self._entries)
 
