@@ -112,6 +112,16 @@ def _under(i, j, bits, c1, c2, other, o1, o2, seg, weights, t):
     return _distance(bits[i], other[j], seg, weights) < t
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _record(n_found, partner, via_mirror, r, j, mirrored):
+    """Note partner j of listed row r; rows past their buffer keep counting, to be rerun with more room."""
+    q = n_found[r]
+    if q < partner.shape[1]:
+        partner[r, q] = j
+        via_mirror[r, q] = mirrored
+    n_found[r] = q + 1
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def _pairs_kernel(rows, bits, c1, c2, mbits, m1, m2, use_mirror, seg, weights, counts, thr, source, hi, cap):
     """For each row i in `rows`: partners j in (i, hi[i]) with min(d, d_mirror) < max(thr_i, thr_j).
@@ -151,11 +161,7 @@ def _pairs_kernel(rows, bits, c1, c2, mbits, m1, m2, use_mirror, seg, weights, c
                     if use_mirror and not direct:
                         mirrored = _under(i, j, bits, c1, c2, mbits, m1, m2, seg, weights, t)
                     if direct or mirrored:
-                        k = n_found[r]
-                        if k < cap:
-                            partner[r, k] = j
-                            via_mirror[r, k] = mirrored
-                        n_found[r] = k + 1
+                        _record(n_found, partner, via_mirror, r, j, mirrored)
     return n_found, partner, via_mirror
 
 
@@ -265,11 +271,7 @@ def _chamfer_kernel(rows, E, D, e1, e2, d1, d2, ME, MD, m1, m2, md1, md2, use_mi
                     if use_mirror and not direct:
                         mirrored = _chamfer_under(i, j, E, D, e1, e2, d1, d2, ME, MD, m1, m2, md1, md2, ci, cj, dcounts, limit)
                     if direct or mirrored:
-                        q = n_found[r]
-                        if q < cap:
-                            partner[r, q] = j
-                            via_mirror[r, q] = mirrored
-                        n_found[r] = q + 1
+                        _record(n_found, partner, via_mirror, r, j, mirrored)
     return n_found, partner, via_mirror
 
 

@@ -25,7 +25,7 @@ SETS = ("twemoji_panels", "twemoji")
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--shared", type=Path, default=HERE.parent.parent / "shared")
+    ap.add_argument("--shared", type=Path, default=Path("../shared"), help="the shared data folder (run from the repo root)")
     ap.add_argument("--store", type=Path, default=None, help="feature store (default: the user's cache)")
     args = ap.parse_args()
     tables = []

@@ -28,7 +28,8 @@ from visualdistance.analysis.evaluation import Truth, score_clusters, score_pair
 from visualdistance.analysis.linking import Preset, find_links
 from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatures
 from visualdistance.analysis.signatures.base import PanelView
-from visualdistance.cli.pipeline import StoreOption, WorkersOption, default_store, out_console
+from visualdistance.cli.options import StoreOption, WorkersOption
+from visualdistance.cli.pipeline import default_store, out_console
 from visualdistance.cli.progress import console
 from visualdistance.loader.extract import extract_folder
 from visualdistance.loader.images import BadImage, decode, read_bytes

@@ -24,6 +24,7 @@ from rich.table import Table
 
 from visualdistance import cypher
 from visualdistance.analysis import communities
+from visualdistance.cli.options import ObjectiveOption, ResolutionOption, SeedOption
 from visualdistance.cli.progress import console as err_console
 from visualdistance.cli.progress import progress_bar
 from visualdistance.loader import graph, outputs
@@ -180,9 +181,9 @@ def cluster(
     rule: Optional[str] = typer.Option(
         None, "--rule", show_default=False, help="Only links that this rule matched (e.g. edges or phash)."
     ),
-    objective: str = typer.Option("modularity", "--objective", help="Leiden objective: modularity or cpm."),
-    resolution: float = typer.Option(0.05, "--resolution", help="Leiden CPM resolution (the link density a cluster needs)."),
-    seed: int = typer.Option(42, "--seed", help="Random seed: the same seed gives the same clusters."),
+    objective: str = ObjectiveOption,
+    resolution: float = ResolutionOption,
+    seed: int = SeedOption,
     top: int = typer.Option(5, "--top", min=0, help="Clusters to show per run."),
     batch_size: int = BatchOption,
     uri: Optional[str] = UriOption,

@@ -23,6 +23,17 @@ from visualdistance.analysis.data import Clustering, Links, Panels
 from visualdistance.analysis.linking import Preset, find_links
 from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatures, get_preset
 from visualdistance.cli import graph as graph_step
+from visualdistance.cli.options import (
+    AlgorithmOption,
+    FirstFrameOption,
+    ObjectiveOption,
+    OutOption,
+    PresetOption,
+    ResolutionOption,
+    SeedOption,
+    StoreOption,
+    WorkersOption,
+)
 from visualdistance.cli.progress import console, progress_bar
 from visualdistance.loader import outputs
 from visualdistance.loader.extract import ExtractResult, extract_folder
@@ -37,21 +48,6 @@ def default_store() -> Path:
         return Path(env)
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return base / "visualdistance" / "features"
-
-
-# ------------------------------------------------------------------ options
-
-OutOption = typer.Option(..., "--out", "-o", help="Run folder: outputs are written (and later stages read) here.")
-StoreOption = typer.Option(
-    None, "--store", help="Feature store folder (default: $VISUALDISTANCE_STORE or ~/.cache/visualdistance/features)."
-)
-WorkersOption = typer.Option(None, "--workers", "-j", min=1, help="Processes for decoding (default: all cores).")
-FirstFrameOption = typer.Option(False, "--first-frame-only", help="Animated images: describe only the first frame.")
-PresetOption = typer.Option(DEFAULT_PRESET, "--preset", "-p", help=f"Linking method: {', '.join(PRESETS)}.")
-AlgorithmOption = typer.Option("leiden", "--algorithm", "-a", help="Community detection: leiden or greedy.")
-ObjectiveOption = typer.Option("modularity", "--objective", help="Leiden objective: modularity or cpm.")
-ResolutionOption = typer.Option(0.05, "--resolution", help="Leiden CPM resolution (the link density a cluster needs).")
-SeedOption = typer.Option(42, "--seed", help="Random seed: the same seed gives the same clusters.")
 
 
 # -------------------------------------------------------------------- steps

@@ -1,0 +1,19 @@
+"""Options shared by several commands, defined once so their names and help read the same everywhere."""
+
+from __future__ import annotations
+
+import typer
+
+from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS
+
+OutOption = typer.Option(..., "--out", "-o", help="Run folder: outputs are written (and later stages read) here.")
+StoreOption = typer.Option(
+    None, "--store", help="Feature store folder (default: $VISUALDISTANCE_STORE or ~/.cache/visualdistance/features)."
+)
+WorkersOption = typer.Option(None, "--workers", "-j", min=1, help="Processes for decoding (default: all cores).")
+FirstFrameOption = typer.Option(False, "--first-frame-only", help="Animated images: describe only the first frame.")
+PresetOption = typer.Option(DEFAULT_PRESET, "--preset", "-p", help=f"Linking method: {', '.join(PRESETS)}.")
+AlgorithmOption = typer.Option("leiden", "--algorithm", "-a", help="Community detection: leiden or greedy.")
+ObjectiveOption = typer.Option("modularity", "--objective", help="Leiden objective: modularity or cpm.")
+ResolutionOption = typer.Option(0.05, "--resolution", help="Leiden CPM resolution (the link density a cluster needs).")
+SeedOption = typer.Option(42, "--seed", help="Random seed: the same seed gives the same clusters.")
