@@ -23,7 +23,7 @@ from visualdistance.analysis.signatures.base import PanelView, Signature
 from visualdistance.loader.images import BadImage, ImageFile, decode, discover, panel_id, read_bytes
 from visualdistance.loader.store import FeatureStore, FileEntry
 
-FLUSH_EVERY_FILES = 500
+FLUSH_EVERY_FILES = 2000
 FLUSH_EVERY_SECONDS = 20.0
 
 
