@@ -107,27 +107,30 @@ class Mixed(Metric):
         names = (self.edge_signature, self.hash_signature)
         return names + tuple(n + "_mirror" for n in names) if self.mirror else names
 
-    def _layout(self, sigs: Sigs, suffix: str = "") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        edges, hashes = sigs[self.edge_signature + suffix], sigs[self.hash_signature + suffix]
-        # Means come from the direct signatures so both orientations share one scale.
+    def _weights(self, sigs: Sigs) -> np.ndarray:
+        """Segment weights from the corpus means (of the direct signatures, so both orientations share one scale)."""
         mean_e = mean_pair_hamming(sigs[self.edge_signature]) or 1.0
         mean_h = mean_pair_hamming(sigs[self.hash_signature]) or 1.0
-        bits = np.hstack([edges, hashes])
-        seg = np.array([0, edges.shape[1], bits.shape[1]])
-        return bits, seg, np.array([0.5 * mean_h / mean_e, 0.5])
+        return np.array([0.5 * mean_h / mean_e, 0.5])
+
+    def _bits(self, sigs: Sigs, suffix: str = "") -> tuple[np.ndarray, np.ndarray]:
+        """(edges and hash side by side, segment boundaries)."""
+        edges, hashes = sigs[self.edge_signature + suffix], sigs[self.hash_signature + suffix]
+        return np.hstack([edges, hashes]), np.array([0, edges.shape[1], edges.shape[1] + hashes.shape[1]])
 
     def all_pairs(self, sigs, thresholds, source):
-        bits, seg, w = self._layout(sigs)
-        mirror_bits = self._layout(sigs, "_mirror")[0] if self.mirror else None
-        a, b, _ = kernels.hamming_links(bits, thresholds, mirror_bits, source, seg, w, shape=self.shape)
+        bits, seg = self._bits(sigs)
+        mirror_bits = self._bits(sigs, "_mirror")[0] if self.mirror else None
+        a, b, _ = kernels.hamming_links(bits, thresholds, mirror_bits, source, seg, self._weights(sigs), shape=self.shape)
         return a, b
 
     def distances(self, sigs, a, b):
-        bits, seg, w = self._layout(sigs)
+        bits, seg = self._bits(sigs)
+        w = self._weights(sigs)
         direct = kernels.pair_distances(bits, a, b, None, seg, w)
         if not self.mirror:
             return direct, np.full(len(a), np.inf)
-        return direct, kernels.pair_distances(bits, a, b, self._layout(sigs, "_mirror")[0], seg, w)
+        return direct, kernels.pair_distances(bits, a, b, self._bits(sigs, "_mirror")[0], seg, w)
 
 
 @dataclass(frozen=True)
@@ -163,28 +166,37 @@ class EdgeChamfer(Metric):
         )
 
     def all_pairs(self, sigs, thresholds, source):
+        # One stack of dilations (radii 1 .. reach + tau - 1) serves both the
+        # candidate bound (the widest tau radii) and the exact measure (radii 1 .. tau - 1).
+        radii = range(1, self.reach + self.tau)
         edges = sigs[self.signature]
-        wide = range(self.reach, self.reach + self.tau)
+        stack = self._dilations(edges, radii)
         m_edges = sigs[self.signature + "_mirror"] if self.mirror else None
+        m_stack = self._dilations(m_edges, radii) if self.mirror else None
+        wide = slice(self.reach - 1, None)
         a, b, _ = kernels.chamfer_links(
-            edges, self._dilations(edges, wide), thresholds, self.shape,
-            m_edges, self._dilations(m_edges, wide) if self.mirror else None, source,
+            edges, stack[wide], thresholds, self.shape, m_edges, m_stack[wide] if self.mirror else None, source
         )
-        direct, mirrored = self.distances(sigs, a, b)
+        near = slice(0, self.tau - 1)
+        direct, mirrored = self._measure(edges, stack[near], m_edges, m_stack[near] if self.mirror else None, a, b)
         t = np.maximum(np.asarray(thresholds, float)[a], np.asarray(thresholds, float)[b])
         keep = np.minimum(direct, mirrored) < t
         return a[keep], b[keep]
 
     def distances(self, sigs, a, b):
-        edges = sigs[self.signature]
         radii = range(1, self.tau)
-        dilated = self._dilations(edges, radii)
+        edges = sigs[self.signature]
+        m_edges = sigs[self.signature + "_mirror"] if self.mirror else None
+        return self._measure(
+            edges, self._dilations(edges, radii), m_edges, self._dilations(m_edges, radii) if self.mirror else None, a, b
+        )
+
+    def _measure(self, edges, dilated, m_edges, m_dilated, a, b):
+        """(direct, mirrored) aligned distances given the edges and their dilations by 1 .. tau-1."""
         direct = kernels.aligned_chamfer(edges, dilated, a, b, self.shape, self.reach)
         if not self.mirror:
             return direct, np.full(len(a), np.inf)
-        m_edges = sigs[self.signature + "_mirror"]
-        mirrored = kernels.aligned_chamfer(edges, dilated, a, b, self.shape, self.reach, m_edges, self._dilations(m_edges, radii))
-        return direct, mirrored
+        return direct, kernels.aligned_chamfer(edges, dilated, a, b, self.shape, self.reach, m_edges, m_dilated)
 
 
 # ------------------------------------------------------------------ thresholds
