@@ -92,24 +92,6 @@ class Links:
             labels.append("+".join(n for k, n in enumerate(self.rule_names) if mask >> k & 1))
         return labels
 
-    def take(self, rows: np.ndarray) -> "Links":
-        rows = np.asarray(rows)
-        return Links(
-            a=self.a[rows],
-            b=self.b[rows],
-            distances={k: v[rows] for k, v in self.distances.items()},
-            thresholds={k: v[rows] for k, v in self.thresholds.items()},
-            rules=self.rules[rows],
-            mirrored=self.mirrored[rows],
-            weight=self.weight[rows],
-            rule_names=self.rule_names,
-        )
-
-    @staticmethod
-    def empty(rule_names: tuple[str, ...] = ()) -> "Links":
-        i = np.empty(0, dtype=np.int32)
-        return Links(i, i.copy(), {}, {}, np.empty(0, np.uint32), np.empty(0, bool), np.empty(0, np.float32), rule_names)
-
 
 @dataclass
 class Clustering:

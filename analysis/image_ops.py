@@ -50,10 +50,6 @@ def unpack_bits(words: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return bits.reshape(shape).astype(bool)
 
 
-def popcount(words: np.ndarray) -> np.ndarray:
-    """Number of set bits per row of a uint64 array (last axis summed)."""
-    return np.bitwise_count(words).sum(axis=-1, dtype=np.int64)
-
 
 def dilate_bits(bits: np.ndarray, shape: tuple[int, int], radius: int) -> np.ndarray:
     """Rows of packed (h, w) bit maps, each dilated by a (2r+1) square: every set bit grows to its neighbours."""

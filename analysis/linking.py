@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -46,7 +46,6 @@ class Preset:
     combine: str = "any"
     report: tuple[Metric, ...] = ()
     gates: tuple[Gate, ...] = ()
-    notes: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         names = [r.metric.name for r in self.rules] + [m.name for m in self.report]

@@ -39,10 +39,6 @@ TIMING_SAMPLE = 200
 SPEED_BASELINE = "original-edges"  # "the plain resize-then-canny preset"
 
 
-def _subset(panels: Panels, keep: np.ndarray) -> Panels:
-    return panels.take(keep)
-
-
 def _describe_cost(folder: Path, paths: list[str], preset: Preset, sample: int) -> tuple[float, float]:
     """(decode ms, describe ms) per panel for the preset's signatures, on one core, over a sample."""
     rng = np.random.default_rng(0)
@@ -144,7 +140,7 @@ def evaluate(
     except LabelError as e:
         console.print(f"[red]error:[/red] {e}")
         raise typer.Exit(1) from None
-    panels = _subset(panels, keep)
+    panels = panels.take(keep)
     n = len(panels)
     console.print(f"{n:,} labelled panels, {len(main.bad_files)} unreadable files, {len(truth.mirror_a)} mirror pairs")
 

@@ -50,18 +50,15 @@ class ExtractResult:
 # ----------------------------------------------------------------- per file
 
 
-def describe_file(data: bytes, sha: str, signatures: tuple[Signature, ...], all_frames: bool) -> FileEntry:
-    """Decode one file's bytes and describe every frame; errors become an entry with a reason."""
-    return _decode_and_describe(data, sha, signatures, all_frames)[0]
+def describe_file(data: bytes, sha: str, signatures: tuple[Signature, ...], all_frames: bool) -> tuple[FileEntry, float]:
+    """Decode one file's bytes and describe every frame; errors become an entry with a reason.
 
-
-def _decode_and_describe(data, sha, signatures, all_frames) -> tuple[FileEntry, float, float]:
-    """describe_file, plus the seconds spent decoding and describing (for the benchmark's breakdown)."""
-    t0 = time.perf_counter()
+    Returns the entry and the seconds spent describing (the benchmark's breakdown).
+    """
     try:
         decoded = decode(data, first_frame_only=not all_frames)
     except BadImage as e:
-        return _error_entry(sha, str(e), signatures), time.perf_counter() - t0, 0.0
+        return _error_entry(sha, str(e), signatures), 0.0
     t1 = time.perf_counter()
     rows: dict[str, list[np.ndarray]] = {}
     for rgb in decoded.frames:
@@ -80,7 +77,7 @@ def _decode_and_describe(data, sha, signatures, all_frames) -> tuple[FileEntry, 
         height=np.array([s[1] for s in decoded.sizes], np.int32),
         rows={name: np.stack(v) for name, v in rows.items()},
     )
-    return entry, t1 - t0, time.perf_counter() - t1
+    return entry, time.perf_counter() - t1
 
 
 def _error_entry(sha: str, reason: str, signatures: tuple[Signature, ...]) -> FileEntry:
@@ -127,7 +124,7 @@ def _work(job: tuple[int, str]) -> _Done:
     sha = hashlib.sha256(data).hexdigest()
     if sha in _worker_known:
         return _Done(index, sha, None)
-    entry, _, t_describe = _decode_and_describe(data, sha, _worker_signatures, _worker_all_frames)
+    entry, t_describe = describe_file(data, sha, _worker_signatures, _worker_all_frames)
     # reading and hashing the file count as decoding
     return _Done(index, sha, entry, decode_s=time.perf_counter() - t0 - t_describe, describe_s=t_describe)
 
