@@ -520,9 +520,9 @@ def _overlap(x, shifted, h, k, dy):
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def _aligned_chamfer_kernel(E, D, OE, OD, counts, ocounts, a, b, h, k, reach):
+def _aligned_chamfer_kernel(E, D, OE, OD, counts, ocounts, a, b, h, k, reach, exact):
     """Per pair: move b (up to reach pixels) to where most edge pixels coincide, then
-    average over radius 0 and the dilations D[r] the share of edge pixels unexplained."""
+    average over the dilations D[r] (and radius 0 when `exact`) the share of edge pixels unexplained."""
     n = a.shape[0]
     radii = D.shape[0]
     out = np.empty(n, np.float64)
@@ -538,13 +538,13 @@ def _aligned_chamfer_kernel(E, D, OE, OD, counts, ocounts, a, b, h, k, reach):
                 if o > best:
                     best, bdx, bdy = o, dx, dy
         total = counts[i] + ocounts[j]
-        unexplained = total - 2 * best
+        unexplained = total - 2 * best if exact else 0
         for r in range(radii):
             _shift_rows(OD[r, j], h, k, bdx, s)
             unexplained += counts[i] - _overlap(E[i], s, h, k, bdy)
             _shift_rows(OE[j], h, k, bdx, s)
             unexplained += ocounts[j] - _overlap(D[r, i], s, h, k, bdy)
-        out[p] = unexplained / max(total, 1) / (radii + 1)
+        out[p] = unexplained / max(total, 1) / (radii + exact)
     return out
 
 
@@ -557,16 +557,18 @@ def aligned_chamfer(
     reach: int,
     other: np.ndarray | None = None,
     other_dilated: np.ndarray | None = None,
+    exact: bool = True,
 ) -> np.ndarray:
     """Truncated chamfer distance of listed pairs after aligning them, in [0, 1].
 
     b is moved by whole pixels (up to `reach` each way) to where the most edge
-    pixels coincide exactly; then for radius r = 0 .. tau-1 the share of edge
-    pixels (of both maps) with no edge of the other within r is averaged.
-    That is the mean distance from an edge pixel to the nearest edge of the
+    pixels coincide exactly; then for each radius r the share of edge pixels
+    (of both maps) with no edge of the other within r is averaged over the
+    radii: 0 (when `exact`) and those `dilated` holds. With radii 0 .. tau-1
+    that is the mean distance from an edge pixel to the nearest edge of the
     other drawing, capped at tau pixels, over tau: 0 for identical edges,
     1 when nothing lines up. edges: (n, w) packed maps of `shape`;
-    dilated: (tau - 1, n, w) the maps dilated by 1 .. tau-1. `other` /
+    dilated: (radii, n, w) the maps dilated by increasing radii. `other` /
     `other_dilated` hold b's rows when they differ (mirrored maps). Map
     widths must be multiples of 64.
     """
@@ -581,7 +583,7 @@ def aligned_chamfer(
         np.ascontiguousarray(edges, np.uint64), np.ascontiguousarray(dilated, np.uint64),
         np.ascontiguousarray(other, np.uint64), np.ascontiguousarray(other_dilated, np.uint64),
         np.bitwise_count(edges).sum(axis=1, dtype=np.int64), np.bitwise_count(other).sum(axis=1, dtype=np.int64),
-        np.asarray(a, np.int64), np.asarray(b, np.int64), h, w // 64, reach,
+        np.asarray(a, np.int64), np.asarray(b, np.int64), h, w // 64, reach, bool(exact),
     )
 
 

@@ -138,17 +138,19 @@ class EdgeChamfer(Metric):
     """How far one drawing's edges lie from the other's, once the two are aligned, in [0, 1].
 
     b is moved by up to `reach` whole pixels to where the most edge pixels
-    coincide (centring on a drawing can be a pixel off); then the distance is
-    the mean distance from an edge pixel (of either drawing) to the nearest
-    edge of the other, capped at `tau` pixels and divided by tau (a truncated
-    chamfer distance). Exact copies score 0; a redrawn line that moved a
-    pixel costs a little, one that isn't there at all costs the most.
-    Recolours move no line, so they score low whatever the colours.
+    coincide (centring on a drawing can be a pixel off); then each edge pixel
+    (of either drawing) costs its distance to the nearest edge of the other,
+    less `slack`, capped at tau - slack, and the mean cost over tau - slack is
+    the distance (a truncated chamfer distance). Exact copies score 0; a line
+    that moved by up to `slack` pixels costs nothing (a drawing shrunk to the
+    working size lands on different pixels as it moves by a fraction of
+    one); a line that isn't there at all costs the most. Recolours move no
+    line, so they score low whatever the colours.
 
     All pairs: the kernel finds candidates by the same average taken without
-    moving b but with the edges dilated by `reach` more (radii reach ..
-    reach + tau - 1): that can only underestimate this distance, so nothing
-    is missed; each candidate is then measured exactly.
+    moving b but with the edges dilated by `reach` more: that can only
+    underestimate this distance, so nothing is missed; each candidate is then
+    measured exactly.
     """
 
     signature: str = "drawing_edges"
@@ -156,6 +158,11 @@ class EdgeChamfer(Metric):
     tau: int = 3
     mirror: bool = True
     shape: tuple[int, int] = (128, 128)
+    slack: int = 0
+
+    def __post_init__(self) -> None:
+        if not (self.reach >= 1 and 0 <= self.slack < self.tau):
+            raise ValueError(f"EdgeChamfer needs reach >= 1 and 0 <= slack < tau, got {self}")
 
     def needs(self) -> tuple[str, ...]:
         return (self.signature, self.signature + "_mirror") if self.mirror else (self.signature,)
@@ -165,38 +172,51 @@ class EdgeChamfer(Metric):
             (0,) + edges.shape, edges.dtype
         )
 
+    @property
+    def _radii(self) -> range:
+        """Dilation radii the exact measure averages over (radius 0 is counted without one)."""
+        return range(max(1, self.slack), self.tau)
+
     def all_pairs(self, sigs, thresholds, source):
         # One stack of dilations (radii 1 .. reach + tau - 1) serves both the
-        # candidate bound (the widest tau radii) and the exact measure (radii 1 .. tau - 1).
-        radii = range(1, self.reach + self.tau)
+        # candidate bound (each measured radius plus reach) and the exact measure.
+        stack_radii = range(1, self.reach + self.tau)
         edges = sigs[self.signature]
-        stack = self._dilations(edges, radii)
+        stack = self._dilations(edges, stack_radii)
         m_edges = sigs[self.signature + "_mirror"] if self.mirror else None
-        m_stack = self._dilations(m_edges, radii) if self.mirror else None
-        wide = slice(self.reach - 1, None)
+        m_stack = self._dilations(m_edges, stack_radii) if self.mirror else None
+        # stack[k] is radius k + 1
+        wide = slice(self.reach + self.slack - 1, None)
         a, b, _ = kernels.chamfer_links(
             edges, stack[wide], thresholds, self.shape, m_edges, m_stack[wide] if self.mirror else None, source
         )
-        near = slice(0, self.tau - 1)
+        near = slice(self._radii.start - 1, self._radii.stop - 1)
         direct, mirrored = self._measure(edges, stack[near], m_edges, m_stack[near] if self.mirror else None, a, b)
         t = np.maximum(np.asarray(thresholds, float)[a], np.asarray(thresholds, float)[b])
         keep = np.minimum(direct, mirrored) < t
         return a[keep], b[keep]
 
     def distances(self, sigs, a, b):
-        radii = range(1, self.tau)
         edges = sigs[self.signature]
         m_edges = sigs[self.signature + "_mirror"] if self.mirror else None
         return self._measure(
-            edges, self._dilations(edges, radii), m_edges, self._dilations(m_edges, radii) if self.mirror else None, a, b
+            edges,
+            self._dilations(edges, self._radii),
+            m_edges,
+            self._dilations(m_edges, self._radii) if self.mirror else None,
+            a,
+            b,
         )
 
     def _measure(self, edges, dilated, m_edges, m_dilated, a, b):
-        """(direct, mirrored) aligned distances given the edges and their dilations by 1 .. tau-1."""
-        direct = kernels.aligned_chamfer(edges, dilated, a, b, self.shape, self.reach)
+        """(direct, mirrored) aligned distances given the edges and their dilations over `_radii`."""
+        exact = self.slack == 0
+        direct = kernels.aligned_chamfer(edges, dilated, a, b, self.shape, self.reach, exact=exact)
         if not self.mirror:
             return direct, np.full(len(a), np.inf)
-        return direct, kernels.aligned_chamfer(edges, dilated, a, b, self.shape, self.reach, m_edges, m_dilated)
+        return direct, kernels.aligned_chamfer(
+            edges, dilated, a, b, self.shape, self.reach, m_edges, m_dilated, exact=exact
+        )
 
 
 # ------------------------------------------------------------------ thresholds

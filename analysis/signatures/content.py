@@ -27,6 +27,7 @@ class DrawingEdges(Signature):
     name: str = "drawing_edges"
     size: int = 128
     mirrorable = True
+    version = 2  # 2: thin (Canny) colour edges
 
     def describe(self, view: PanelView) -> np.ndarray:
         return image_ops.pack_bits(drawing(view, self.size).edges)
@@ -42,6 +43,7 @@ class DrawingStats(Signature):
 
     name: str = "drawing_stats"
     size: int = 128
+    version = 2  # 2: counts thin (Canny) colour edges
 
     def describe(self, view: PanelView) -> np.ndarray:
         d = drawing(view, self.size)
