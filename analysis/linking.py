@@ -84,10 +84,13 @@ def find_links(sigs: Sigs, source: np.ndarray, preset: Preset) -> Links:
     sub = {k: v[idx] for k, v in sigs.items()}
 
     thresholds = {r.name: r.threshold.per_panel(sigs) for r in preset.rules}
-    keys = []
+    keys, measured = [], {}
     for rule in preset.rules:
-        a, b = rule.metric.all_pairs(sub, thresholds[rule.name][idx], source[idx])
-        keys.append(idx[a].astype(np.int64) * n + idx[b])
+        a, b, direct, mirrored = rule.metric.search(sub, thresholds[rule.name][idx], source[idx])
+        key = idx[a].astype(np.int64) * n + idx[b]
+        order = np.argsort(key, kind="stable")
+        measured[rule.name] = Measured(key[order], direct[order], mirrored[order])
+        keys.append(key)
     if preset.combine == "all":
         pairs = keys[0]
         for k in keys[1:]:
@@ -96,11 +99,43 @@ def find_links(sigs: Sigs, source: np.ndarray, preset: Preset) -> Links:
         pairs = np.unique(np.concatenate(keys)) if keys else np.empty(0, np.int64)
     a = (pairs // max(n, 1)).astype(np.int32)
     b = (pairs % max(n, 1)).astype(np.int32)
-    return measure_links(sigs, a, b, preset, thresholds)
+    return measure_links(sigs, a, b, preset, thresholds, measured)
 
 
-def measure_links(sigs: Sigs, a: np.ndarray, b: np.ndarray, preset: Preset, thresholds: dict | None = None) -> Links:
-    """Distances, matched rules, mirrored flag and weight for given pairs under a preset."""
+@dataclass(frozen=True)
+class Measured:
+    """Distances a rule's search already measured: pair keys a * n + b (sorted), direct, mirrored."""
+
+    keys: np.ndarray
+    direct: np.ndarray
+    mirrored: np.ndarray
+
+    def lookup(self, metric, sigs: Sigs, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(direct, mirrored) for pairs (a, b): stored ones reused, the others measured by `metric`."""
+        n = len(next(iter(sigs.values())))
+        key = a.astype(np.int64) * n + b
+        pos = np.minimum(np.searchsorted(self.keys, key), max(len(self.keys) - 1, 0))
+        found = self.keys[pos] == key if len(self.keys) else np.zeros(len(key), bool)
+        direct = np.empty(len(key), np.float64)
+        mirrored = np.empty(len(key), np.float64)
+        direct[found], mirrored[found] = self.direct[pos[found]], self.mirrored[pos[found]]
+        if not found.all():
+            direct[~found], mirrored[~found] = metric.distances(sigs, a[~found], b[~found])
+        return direct, mirrored
+
+
+def measure_links(
+    sigs: Sigs,
+    a: np.ndarray,
+    b: np.ndarray,
+    preset: Preset,
+    thresholds: dict | None = None,
+    measured: dict[str, Measured] | None = None,
+) -> Links:
+    """Distances, matched rules, mirrored flag and weight for given pairs under a preset.
+
+    measured: per rule name, distances its search already took (reused, not measured again).
+    """
     if thresholds is None:
         thresholds = {r.name: r.threshold.per_panel(sigs) for r in preset.rules}
     names = tuple(r.name for r in preset.rules)
@@ -109,7 +144,10 @@ def measure_links(sigs: Sigs, a: np.ndarray, b: np.ndarray, preset: Preset, thre
     any_direct = np.zeros(m, bool)
     per_rule = []
     for k, rule in enumerate(preset.rules):
-        direct, mirrored = rule.metric.distances(sigs, a, b)
+        if measured and rule.name in measured:
+            direct, mirrored = measured[rule.name].lookup(rule.metric, sigs, a, b)
+        else:
+            direct, mirrored = rule.metric.distances(sigs, a, b)
         thr = np.maximum(thresholds[rule.name][a], thresholds[rule.name][b])
         d_ok, m_ok = direct < thr, mirrored < thr
         rules_mask |= ((d_ok | m_ok).astype(np.uint32) << k)

@@ -43,6 +43,17 @@ class Metric(ABC):
     def distances(self, sigs: Sigs, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Exact (direct, mirrored) distances for the pairs; mirrored is +inf when not supported."""
 
+    def search(
+        self, sigs: Sigs, thresholds: np.ndarray, source: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """all_pairs with the pairs' (direct, mirrored) distances: (a, b, direct, mirrored).
+
+        Metrics that measure their pairs exactly while searching override this,
+        so the distances are not measured twice.
+        """
+        a, b = self.all_pairs(sigs, thresholds, source)
+        return (a, b) + tuple(self.distances(sigs, a, b))
+
 
 @dataclass(frozen=True)
 class Hamming(Metric):
@@ -178,6 +189,9 @@ class EdgeChamfer(Metric):
         return range(max(1, self.slack), self.tau)
 
     def all_pairs(self, sigs, thresholds, source):
+        return self.search(sigs, thresholds, source)[:2]
+
+    def search(self, sigs, thresholds, source):
         # One stack of dilations (radii 1 .. reach + tau - 1) serves both the
         # candidate bound (each measured radius plus reach) and the exact measure.
         stack_radii = range(1, self.reach + self.tau)
@@ -194,7 +208,7 @@ class EdgeChamfer(Metric):
         direct, mirrored = self._measure(edges, stack[near], m_edges, m_stack[near] if self.mirror else None, a, b)
         t = np.maximum(np.asarray(thresholds, float)[a], np.asarray(thresholds, float)[b])
         keep = np.minimum(direct, mirrored) < t
-        return a[keep], b[keep]
+        return a[keep], b[keep], direct[keep], mirrored[keep]
 
     def distances(self, sigs, a, b):
         edges = sigs[self.signature]
