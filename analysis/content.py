@@ -4,7 +4,8 @@ Reused art in comics comes back recoloured, moved a little, on a new
 background, behind a new border. Comparing whole panels compares the frames
 and backgrounds; this module isolates the drawing instead:
 
-1. `work_image`: the panel at a fixed working size (longer side `side`).
+1. `work_image`: the panel at a working size (`working_side`: a little
+   larger than the canvas, so small drawings keep their detail).
 2. `background_mask`: the background, when it is flat or split in two flat
    colours along a straight line (read from a ring just inside the frame).
    Other backgrounds (scenery, gradients) are kept: the whole panel is content.
@@ -32,6 +33,10 @@ import numpy as np
 COLOUR_TOLERANCE = 24
 #: pixels of the working image skipped all round: panel borders live there
 FRAME_MARGIN = 2
+#: the working image's longer side over the canvas side (see working_side)
+WORK_SCALE = 1.25
+#: enlarge small images at most this much (a pixel of slack is then half an original pixel)
+MAX_ENLARGE = 2
 
 
 def work_image(rgb: np.ndarray, side: int) -> np.ndarray:
@@ -288,9 +293,20 @@ def _working_mask(rgb: np.ndarray, img: np.ndarray) -> tuple[np.ndarray, int]:
     return cv2.resize(small.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).view(bool), colours
 
 
+def working_side(shape: tuple[int, ...], size: int) -> int:
+    """Longer side of the working image for a panel of `shape` and a size x size canvas.
+
+    WORK_SCALE x the canvas, so a drawing up to 1 / WORK_SCALE of the panel
+    fits the canvas whole (a larger one is compared on its central part)
+    while a small drawing keeps as many pixels as it can; at most
+    MAX_ENLARGE x the image, since enlarging only repeats pixels.
+    """
+    return min(round(WORK_SCALE * size), MAX_ENLARGE * max(shape[:2]))
+
+
 def find_drawing(rgb: np.ndarray, size: int = 128) -> Drawing:
     """Isolate a panel's drawing and describe it on a size x size canvas centred on it."""
-    img = work_image(rgb, size)
+    img = work_image(rgb, working_side(rgb.shape, size))
     mask, colours = _working_mask(rgb, img)
     edges = colour_edges(img, mask)
     canvas_edges, canvas_mask = centre_on_content([edges, mask], mask, size)

@@ -111,12 +111,12 @@ DRAWING = Preset(
     description=(
         "The drawing itself: frame and flat or two-tone background stripped, thin colour edges on a "
         "128 px canvas centred on the drawing; after aligning the two (up to 1 px), linked when an edge "
-        "pixel lies on average under 0.05 px beyond 1 px from the other drawing's edges (1 px is free, "
-        "the cost is capped at 2 px more; threshold 0.025 of that cap); mirror images included; "
+        "pixel lies on average under 0.06 px beyond 1 px from the other drawing's edges (1 px is free, "
+        "the cost is capped at 2 px more; threshold 0.03 of that cap); mirror images included; "
         "near-blank panels never link."
     ),
     signatures=(DrawingEdges(size=DRAWING_SIZE), DrawingStats(size=DRAWING_SIZE)),
-    rules=(Rule("drawing", EdgeChamfer("drawing", "drawing_edges", 1, 3, True, (DRAWING_SIZE, DRAWING_SIZE), slack=1), Fixed(0.025)),),
+    rules=(Rule("drawing", EdgeChamfer("drawing", "drawing_edges", 1, 3, True, (DRAWING_SIZE, DRAWING_SIZE), slack=1), Fixed(0.03)),),
     report=(Hamming("edges", "edges", True, EDGE_SHAPE), _hash_metric("phash")),
     gates=(
         Gate("drawing_stats", 0, 30, "drawing edge pixels"),

@@ -27,7 +27,7 @@ class DrawingEdges(Signature):
     name: str = "drawing_edges"
     size: int = 128
     mirrorable = True
-    version = 3  # 3: thin (Canny) colour edges; small images masked at their own size
+    version = 4  # 3: thin (Canny) colour edges; small images masked at their own size; 4: working side 1.25x the canvas
 
     def describe(self, view: PanelView) -> np.ndarray:
         return image_ops.pack_bits(drawing(view, self.size).edges)
@@ -43,7 +43,7 @@ class DrawingStats(Signature):
 
     name: str = "drawing_stats"
     size: int = 128
-    version = 3  # 3: as DrawingEdges 3
+    version = 4  # as DrawingEdges
 
     def describe(self, view: PanelView) -> np.ndarray:
         d = drawing(view, self.size)
