@@ -178,14 +178,14 @@ def _two_tone(pixels, ring, ys, xs, c1, c2, tol) -> np.ndarray | None:
     wrong = (in1 & (side == side2)).sum() + (in2 & (side != side2)).sum()
     if wrong > 0.05 * (in1.sum() + in2.sum()):
         return None
-    # anti-aliased pixels along the split are blends of the two colours
-    dist = np.abs(cross) / max(np.hypot(x1 - x0, y1 - y0), 1e-6)
+    # anti-aliased pixels along the split (within 2 px of it) are blends of the two colours
+    band = np.abs(cross) <= 2 * max(np.hypot(x1 - x0, y1 - y0), 1e-6)
     a, b = c1.astype(np.float32), c2.astype(np.float32)
     v = b - a
-    x = pixels.astype(np.float32)
-    t = np.clip(((x - a) * v).sum(axis=2) / max(float((v * v).sum()), 1.0), 0.0, 1.0)
-    nearest_blend = a + t[..., None] * v
-    blend = (np.abs(x - nearest_blend).max(axis=2) <= tol) & (dist <= 2)
+    x = pixels[band].astype(np.float32)
+    t = np.clip((x - a) @ v / max(float(v @ v), 1.0), 0.0, 1.0)
+    blend = np.zeros_like(band)
+    blend[band] = np.abs(x - (a + t[:, None] * v)).max(axis=1) <= tol
     return (in1 & (side != side2)) | (in2 & (side == side2)) | blend
 
 

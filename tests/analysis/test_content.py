@@ -4,7 +4,15 @@ import numpy as np
 import pytest
 
 from visualdistance.analysis import synthetic
-from visualdistance.analysis.content import background_mask, colour_edges, find_drawing, work_image
+from visualdistance.analysis.content import (
+    _working_mask,
+    background_mask,
+    colour_edges,
+    content_mask,
+    find_drawing,
+    work_image,
+    working_side,
+)
 from visualdistance.analysis.presets import DRAWING
 from tests.analysis.test_linking import links_of
 
@@ -86,3 +94,33 @@ def test_dark_on_dark_lines_are_edges():
     edges = colour_edges(img, mask)
     assert edges[20, 40] or edges[19, 40]  # the shape's top edge
     assert not edges[45, 60]  # its flat inside
+
+
+@pytest.mark.parametrize("phase", [0, 1, 2, 3])
+def test_a_boundary_gives_a_one_pixel_line_wherever_it_falls_between_pixels(phase):
+    # a colour step drawn 4x larger and shrunk: the boundary lands a quarter pixel further each phase
+    big = np.full((4 * 48, 4 * 64, 3), (240, 230, 220), np.uint8)
+    big[:, 4 * 30 + phase :] = (60, 90, 160)
+    img = work_image(big, 64)
+    mask = np.ones(img.shape[:2], bool)
+    edges = colour_edges(img, mask)
+    rows = edges[6:-6, 20:44]  # away from the image's own outline
+    assert (rows.sum(axis=1) == 1).all()
+    assert set(np.nonzero(rows)[1] + 20) <= {29, 30, 31}
+
+
+def test_the_working_image_is_a_little_larger_than_the_canvas_and_never_enlarged_past_2x():
+    assert working_side((300, 400, 3), 128) == 160
+    assert working_side((1200, 900, 3), 128) == 160
+    assert working_side((64, 64, 3), 128) == 128  # enlarged 2x, not 2.5x
+    assert working_side((40, 30, 3), 128) == 80
+
+
+def test_a_small_image_is_masked_at_its_own_size_as_if_enlarged(drawing):
+    small = synthetic.place(synthetic.render_sprite(drawing, 60), at=(60, 45), background=WARM, size=(120, 90))
+    img = work_image(small, working_side(small.shape, 128))
+    assert img.shape[:2] == (120, 160)
+    mask, colours = _working_mask(small, img)
+    enlarged_mask, enlarged_colours = content_mask(img)
+    assert colours == enlarged_colours == 1
+    assert (mask != enlarged_mask).mean() < 0.002

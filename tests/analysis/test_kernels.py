@@ -85,3 +85,54 @@ def test_pack_unpack_round_trip(rng):
 def test_fewer_than_two_rows():
     a, b, m = hamming_links(np.zeros((1, 2), np.uint64), np.ones(1))
     assert len(a) == len(b) == len(m) == 0
+
+
+# ------------------------------------------------------------ aligned chamfer
+
+
+def _shifted(m, dx, dy):
+    """m moved dx pixels right and dy down, zero-filled (pixels moved off the map are lost)."""
+    out = np.zeros_like(m)
+    h, w = m.shape
+    out[max(0, dy) : h + min(0, dy), max(0, dx) : w + min(0, dx)] = m[max(0, -dy) : h - max(0, dy), max(0, -dx) : w - max(0, dx)]
+    return out
+
+
+def _dilated(m, r):
+    out = m.copy()
+    for dy in range(-r, r + 1):
+        for dx in range(-r, r + 1):
+            out |= _shifted(m, dx, dy)
+    return out
+
+
+def reference_chamfer(ea, eb, reach, radii, exact):
+    """The aligned truncated chamfer distance written out with whole-array numpy."""
+    best = max(((ea & _shifted(eb, dx, dy)).sum(), -k) for k, (dx, dy) in enumerate(
+        (dx, dy) for dx in range(-reach, reach + 1) for dy in range(-reach, reach + 1)))
+    dx, dy = [(dx, dy) for dx in range(-reach, reach + 1) for dy in range(-reach, reach + 1)][-best[1]]
+    eb_moved = _shifted(eb, dx, dy)
+    total = ea.sum() + eb.sum()
+    shares = [(ea.sum() + eb.sum() - 2 * (ea & eb_moved).sum()) / total] if exact else []
+    for r in radii:
+        unexplained = ea.sum() - (ea & _shifted(_dilated(eb, r), dx, dy)).sum()
+        unexplained += eb.sum() - (eb_moved & _dilated(ea, r)).sum()
+        shares.append(unexplained / total)
+    return float(np.mean(shares))
+
+
+@pytest.mark.parametrize("exact,radii", [(True, (1, 2)), (False, (1, 2)), (False, (2,))])
+def test_aligned_chamfer_matches_its_definition(rng, exact, radii):
+    from visualdistance.analysis.image_ops import dilate_bits
+    from visualdistance.analysis.kernels import aligned_chamfer
+
+    shape = (24, 64)
+    maps = rng.random((30,) + shape) < 0.08
+    maps[1] = _shifted(maps[0], 1, -1) ^ (rng.random(shape) < 0.01)  # a moved, noisy copy
+    bits = np.stack([pack_bits(m) for m in maps])
+    dilated = np.stack([dilate_bits(bits, shape, r) for r in radii])
+    a, b = np.triu_indices(30, 1)
+    got = aligned_chamfer(bits, dilated, a, b, shape, reach=1, exact=exact)
+    want = [reference_chamfer(maps[i], maps[j], 1, radii, exact) for i, j in zip(a, b)]
+    assert np.allclose(got, want)
+    assert got[0] < 0.1 < np.median(got)  # the moved copy is close, random maps are not

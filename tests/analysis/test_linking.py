@@ -86,3 +86,20 @@ def test_every_preset_links_an_identical_copy(name, drawing):
     img = synthetic.render(drawing)
     pairs, _ = links_of([img, img.copy()], PRESETS[name])
     assert (0, 1) in pairs
+
+
+def test_distances_measured_while_searching_equal_measuring_again(rng, drawing):
+    from visualdistance.analysis.linking import measure_links
+    from visualdistance.analysis.presets import DRAWING
+
+    base = synthetic.render_sprite(drawing, 150)
+    images = [synthetic.place(base, at=(200 + dx, 150)) for dx in (0, 6, -9)]
+    images += [synthetic.place(base, at=(190, 150))[:, ::-1].copy()]
+    images += [synthetic.place(synthetic.render_sprite(synthetic.random_drawing(rng), 150)) for _ in range(4)]
+    sigs = describe(images)
+    found = find_links(sigs, np.arange(len(images)), DRAWING)
+    again = measure_links(sigs, found.a, found.b, DRAWING)
+    assert len(found.a) >= 6
+    for name in found.distances:
+        assert np.allclose(found.distances[name], again.distances[name])
+    assert np.array_equal(found.mirrored, again.mirrored) and np.allclose(found.weight, again.weight)
