@@ -247,6 +247,22 @@ def _percentile_strength(dx: np.ndarray, dy: np.ndarray, where: np.ndarray, q: f
     return float(np.sqrt(part[lo] + (part[hi] - part[lo]) * (pos - lo)))
 
 
+def colour_histogram(img: np.ndarray, mask: np.ndarray, bits: int = 2) -> np.ndarray:
+    """Share of the drawing's pixels in each of 2^(3 bits) RGB cells (float32, sums to 1; zeros if empty).
+
+    Only the drawing's interior counts (the mask less a pixel all round):
+    its rim is blended with whatever background it was pasted on. The same
+    for a drawing and its mirror image, wherever either sits.
+    """
+    interior = cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
+    q = np.ascontiguousarray(img) >> (8 - bits)  # uint8: cell numbers below 2^(3 bits) <= 256 for bits <= 2
+    cells = (q[..., 0] << (2 * bits)) | (q[..., 1] << bits) | q[..., 2] if bits <= 2 else (
+        (q[..., 0].astype(np.int32) << (2 * bits)) | (q[..., 1].astype(np.int32) << bits) | q[..., 2]
+    )
+    counts = np.bincount(cells[interior], minlength=1 << (3 * bits)).astype(np.float32)
+    return counts / max(float(counts.sum()), 1.0)
+
+
 def centre_on_content(maps: list[np.ndarray], mask: np.ndarray, size: int) -> list[np.ndarray]:
     """Each map pasted into a size x size canvas so the mask's bounding box is centred (clipped if larger)."""
     ys, xs = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
@@ -275,10 +291,11 @@ class Drawing:
     mask: np.ndarray  # (size, size) bool
     area: float  # share of the working image the drawing covers, 0..1
     background_colours: int
+    palette: np.ndarray  # (64,) float32: colour_histogram of the drawing
 
 
-def _working_mask(rgb: np.ndarray, img: np.ndarray) -> tuple[np.ndarray, int]:
-    """content_mask of the working image `img` made from `rgb`.
+def _working_mask(rgb: np.ndarray, img: np.ndarray) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
+    """(content_mask of the working image `img` made from `rgb`, background colours, the image and mask it was found on).
 
     An image smaller than the working size is enlarged by repeating pixels,
     which adds nothing to find a background in: its mask is found at its own
@@ -289,9 +306,11 @@ def _working_mask(rgb: np.ndarray, img: np.ndarray) -> tuple[np.ndarray, int]:
     h, w = img.shape[:2]
     scale = max(h, w) / max(rgb.shape[:2])
     if scale <= 1:
-        return content_mask(img)
+        mask, colours = content_mask(img)
+        return mask, colours, img, mask
     small, colours = content_mask(rgb, margin=max(1, round(FRAME_MARGIN / scale)))
-    return cv2.resize(small.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).view(bool), colours
+    mask = cv2.resize(small.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).view(bool)
+    return mask, colours, rgb, small
 
 
 def working_side(shape: tuple[int, ...], size: int) -> int:
@@ -308,7 +327,7 @@ def working_side(shape: tuple[int, ...], size: int) -> int:
 def find_drawing(rgb: np.ndarray, size: int = 128) -> Drawing:
     """Isolate a panel's drawing and describe it on a size x size canvas centred on it."""
     img = work_image(rgb, working_side(rgb.shape, size))
-    mask, colours = _working_mask(rgb, img)
+    mask, colours, found_on, found_mask = _working_mask(rgb, img)
     edges = colour_edges(img, mask)
     canvas_edges, canvas_mask = centre_on_content([edges, mask], mask, size)
-    return Drawing(canvas_edges, canvas_mask, float(mask.mean()), colours)
+    return Drawing(canvas_edges, canvas_mask, float(mask.mean()), colours, colour_histogram(found_on, found_mask))

@@ -37,6 +37,10 @@ class Preset:
     rule does. report: extra metrics whose distances are recorded on each link
     without deciding anything (when their signatures were computed). gates: quality gates; a panel failing any is
     never linked (near-blank panels carry no drawing to compare).
+    mirrored_checks: rules a link that matched only in the mirror image must
+    also pass (a mirrored match is weaker evidence: symmetric drawings and
+    look-alike poses match each other's mirror images); their distances are
+    recorded on every link.
     """
 
     name: str
@@ -46,9 +50,10 @@ class Preset:
     combine: str = "any"
     report: tuple[Metric, ...] = ()
     gates: tuple[Gate, ...] = ()
+    mirrored_checks: tuple[Rule, ...] = ()
 
     def __post_init__(self) -> None:
-        names = [r.metric.name for r in self.rules] + [m.name for m in self.report]
+        names = [r.metric.name for r in self.rules + self.mirrored_checks] + [m.name for m in self.report]
         if len(set(names)) != len(names):
             raise ValueError(f"preset {self.name}: metric names must be unique, got {names}")
         if self.combine not in ("any", "all"):
@@ -56,7 +61,7 @@ class Preset:
 
     @property
     def metrics(self) -> tuple[Metric, ...]:
-        return tuple(r.metric for r in self.rules) + self.report
+        return tuple(r.metric for r in self.rules) + self.report + tuple(r.metric for r in self.mirrored_checks)
 
     def params(self) -> dict:
         """What a run records about the method: rules, thresholds, gate."""
@@ -65,6 +70,7 @@ class Preset:
             "combine": self.combine,
             "rules": {r.name: {"metric": r.metric.name, "threshold": r.threshold.describe()} for r in self.rules},
             "gates": [g.describe() for g in self.gates],
+            "mirrored_checks": {r.name: {"metric": r.metric.name, "threshold": r.threshold.describe()} for r in self.mirrored_checks},
         }
 
 
@@ -99,7 +105,20 @@ def find_links(sigs: Sigs, source: np.ndarray, preset: Preset) -> Links:
         pairs = np.unique(np.concatenate(keys)) if keys else np.empty(0, np.int64)
     a = (pairs // max(n, 1)).astype(np.int32)
     b = (pairs % max(n, 1)).astype(np.int32)
-    return measure_links(sigs, a, b, preset, thresholds, measured)
+    links = measure_links(sigs, a, b, preset, thresholds, measured)
+    keep = _pass_mirrored_checks(sigs, links, preset)
+    if keep.all():
+        return links
+    return measure_links(sigs, links.a[keep], links.b[keep], preset, thresholds, measured)
+
+
+def _pass_mirrored_checks(sigs: Sigs, links: Links, preset: Preset) -> np.ndarray:
+    """Which links stay: direct ones, and mirrored ones under every mirrored check's threshold."""
+    keep = np.ones(len(links.a), bool)
+    for rule in preset.mirrored_checks:
+        t = rule.threshold.per_panel(sigs)
+        keep &= ~links.mirrored | (links.distances[rule.metric.name] < np.maximum(t[links.a], t[links.b]))
+    return keep
 
 
 @dataclass(frozen=True)
@@ -170,6 +189,9 @@ def measure_links(
             continue  # a context distance, not part of the method: skip it when not described
         direct, mirrored = metric.distances(sigs, a, b)
         distances[metric.name] = np.where(is_mirrored & np.isfinite(mirrored), mirrored, direct).astype(np.float32)
+    for rule in preset.mirrored_checks:
+        direct, mirrored = rule.metric.distances(sigs, a, b)
+        distances[rule.metric.name] = np.where(is_mirrored & np.isfinite(mirrored), mirrored, direct).astype(np.float32)
     return Links(a.astype(np.int32), b.astype(np.int32), distances, thr_out, rules_mask, is_mirrored, weight, names)
 
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from visualdistance.analysis.linking import Gate, Preset
-from visualdistance.analysis.rules import Fixed, Hamming, Mixed, Rule, Scaled, EdgeChamfer
+from visualdistance.analysis.rules import ColourShift, EdgeChamfer, Fixed, Hamming, Mixed, Rule, Scaled
 from visualdistance.analysis.signatures import (
     AverageHash,
     BinaryImage,
+    DrawingColours,
     DctHash,
     DrawingEdges,
     DrawingStats,
@@ -112,16 +113,20 @@ DRAWING = Preset(
         "The drawing itself: frame and flat or two-tone background stripped, thin colour edges on a "
         "128 px canvas centred on the drawing; after aligning the two (up to 1 px), linked when an edge "
         "pixel lies on average under 0.06 px beyond 1 px from the other drawing's edges (1 px is free, "
-        "the cost is capped at 2 px more; threshold 0.03 of that cap); mirror images included; "
-        "near-blank panels never link."
+        "the cost is capped at 2 px more; threshold 0.03 of that cap); mirror images included, "
+        "flagged, and only when the drawing keeps its colours (under 20% of its colour histogram "
+        "moved); near-blank panels never link."
     ),
-    signatures=(DrawingEdges(size=DRAWING_SIZE), DrawingStats(size=DRAWING_SIZE)),
+    signatures=(DrawingEdges(size=DRAWING_SIZE), DrawingStats(size=DRAWING_SIZE), DrawingColours(size=DRAWING_SIZE)),
     rules=(Rule("drawing", EdgeChamfer("drawing", "drawing_edges", 1, 3, True, (DRAWING_SIZE, DRAWING_SIZE), slack=1), Fixed(0.03)),),
     report=(Hamming("edges", "edges", True, EDGE_SHAPE), _hash_metric("phash")),
     gates=(
         Gate("drawing_stats", 0, 30, "drawing edge pixels"),
         Gate("drawing_stats", 1, 40, "drawing area (1/10,000 of the panel)"),
     ),
+    # A mirrored match is weaker evidence (symmetric drawings, look-alike poses);
+    # a drawing flipped by the artist keeps its palette.
+    mirrored_checks=(Rule("same colours", ColourShift("colours", "drawing_colours"), Fixed(0.2)),),
 )
 
 PRESETS: dict[str, Preset] = {

@@ -233,6 +233,44 @@ class EdgeChamfer(Metric):
         )
 
 
+@dataclass(frozen=True)
+class ColourShift(Metric):
+    """How much of a drawing's colour moved to other colours: total variation of two colour histograms, in [0, 1].
+
+    0 for the same palette in the same proportions (wherever the drawing
+    sits, mirrored or not), 1 for no colour in common. Mirroring leaves a
+    histogram unchanged, so the mirrored distance is the direct one.
+    """
+
+    signature: str = "drawing_colours"
+
+    def needs(self) -> tuple[str, ...]:
+        return (self.signature,)
+
+    def all_pairs(self, sigs, thresholds, source):
+        hist = np.asarray(sigs[self.signature], np.float32)
+        thr = np.asarray(thresholds, np.float64)
+        src = np.asarray(source)
+        found_a, found_b = [], []
+        step = max(1, (1 << 22) // max(hist.size, 1))  # rows per block: about 16 MB of differences
+        for s in range(0, len(hist), step):
+            rows = np.arange(s, min(s + step, len(hist)))
+            d = 0.5 * np.abs(hist[rows, None, :] - hist[None, :, :]).sum(axis=2)
+            ok = (d < np.maximum(thr[rows, None], thr[None, :])) & (src[rows, None] != src[None, :])
+            ok &= rows[:, None] < np.arange(len(hist))[None, :]
+            i, j = np.nonzero(ok)
+            found_a.append(rows[i])
+            found_b.append(j)
+        a = np.concatenate(found_a) if found_a else np.empty(0, np.int64)
+        b = np.concatenate(found_b) if found_b else np.empty(0, np.int64)
+        return a.astype(np.int32), b.astype(np.int32)
+
+    def distances(self, sigs, a, b):
+        hist = np.asarray(sigs[self.signature], np.float32)
+        d = 0.5 * np.abs(hist[a] - hist[b]).sum(axis=1).astype(np.float64)
+        return d, d
+
+
 # ------------------------------------------------------------------ thresholds
 
 

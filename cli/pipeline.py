@@ -264,6 +264,7 @@ def presets() -> None:
     t = Table("preset", "rules", "description")
     for p in PRESETS.values():
         rules = "\n".join(f"{r.name} < {r.threshold.describe()}" for r in p.rules)
+        rules += "".join(f"\nif mirrored: {r.name} < {r.threshold.describe()}" for r in p.mirrored_checks)
         t.add_row(p.name + (" (default)" if p.name == DEFAULT_PRESET else ""), rules, p.description)
     out_console.print(t)
 

@@ -48,3 +48,17 @@ class DrawingStats(Signature):
     def describe(self, view: PanelView) -> np.ndarray:
         d = drawing(view, self.size)
         return np.array([int(d.edges.sum()), int(round(d.area * 10000)), d.background_colours], np.int32)
+
+
+@dataclass(frozen=True)
+class DrawingColours(Signature):
+    """The drawing's colours: share of its interior pixels in each of 64 RGB cells (float32, see content.colour_histogram).
+
+    Unchanged by mirroring or moving the drawing, so it needs no mirrored row.
+    """
+
+    name: str = "drawing_colours"
+    size: int = 128
+
+    def describe(self, view: PanelView) -> np.ndarray:
+        return drawing(view, self.size).palette

@@ -120,7 +120,19 @@ def test_a_small_image_is_masked_at_its_own_size_as_if_enlarged(drawing):
     small = synthetic.place(synthetic.render_sprite(drawing, 60), at=(60, 45), background=WARM, size=(120, 90))
     img = work_image(small, working_side(small.shape, 128))
     assert img.shape[:2] == (120, 160)
-    mask, colours = _working_mask(small, img)
+    mask, colours, _, _ = _working_mask(small, img)
     enlarged_mask, enlarged_colours = content_mask(img)
     assert colours == enlarged_colours == 1
     assert (mask != enlarged_mask).mean() < 0.002
+
+
+def test_a_mirror_image_links_only_when_it_keeps_the_drawings_colours(rng, drawing):
+    original = synthetic.place(synthetic.render_sprite(drawing, 150), at=(200, 150), background=FLAT)
+    other_colours = synthetic.recolor(drawing, rng)
+    flipped_recoloured = synthetic.place(synthetic.render_sprite(other_colours, 150, mirrored=True), at=(205, 150), background=WARM)
+    recoloured = synthetic.place(synthetic.render_sprite(other_colours, 150), at=(195, 150), background=WARM)
+    pairs, links = links_of([original, flipped_recoloured, recoloured], DRAWING)
+    assert (0, 2) in pairs  # a recolour, matched directly
+    assert (0, 1) not in pairs  # a recolour matched only in the mirror image: too weak
+    assert (1, 2) in pairs and links.mirrored[pairs[(1, 2)]]  # flipped, same colours
+    assert links.distances["colours"][pairs[(0, 2)]] > 0.2 > links.distances["colours"][pairs[(1, 2)]]

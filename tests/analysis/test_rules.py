@@ -61,3 +61,25 @@ def test_slack_forgives_lines_moved_by_one_pixel():
 def test_edge_chamfer_rejects_slack_as_large_as_tau():
     with pytest.raises(ValueError):
         EdgeChamfer("d", "e", tau=2, slack=2)
+
+
+def test_colour_shift_is_total_variation_and_its_search_matches_it(rng):
+    from visualdistance.analysis.rules import ColourShift
+
+    hist = rng.random((70, 64)).astype(np.float32) ** 8
+    hist /= hist.sum(axis=1, keepdims=True)
+    hist[1] = hist[0]
+    hist[2] = np.roll(hist[0], 32)  # the same amounts in other colours
+    sigs = {"h": hist}
+    metric = ColourShift("colours", "h")
+    d, dm = metric.distances(sigs, np.array([0, 0]), np.array([1, 2]))
+    assert d[0] == 0.0 and np.array_equal(d, dm)
+    assert np.isclose(d[1], 0.5 * np.abs(hist[0] - hist[2]).sum())
+    source = np.arange(70)
+    source[3] = source[4]
+    a, b = metric.all_pairs(sigs, np.full(70, 0.6), source)
+    ia, ib = np.triu_indices(70, 1)
+    full = metric.distances(sigs, ia, ib)[0]
+    want = (full < 0.6) & (source[ia] != source[ib])
+    assert 5 < want.sum() < len(ia)
+    assert list(zip(a, b)) == list(zip(ia[want], ib[want]))
