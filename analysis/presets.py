@@ -129,10 +129,18 @@ DRAWING = Preset(
     mirrored_checks=(Rule("same colours", ColourShift("colours", "drawing_colours"), Fixed(0.2)),),
 )
 
+DRAWING_ANY_MIRROR = replace(
+    DRAWING,
+    name="drawing-any-mirror",
+    description="As drawing, but a match found only in the mirror image links whatever its colours (flipped and recoloured copies too).",
+    mirrored_checks=(),
+)
+
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in (
         DRAWING,
+        DRAWING_ANY_MIRROR,
         COMBINED,
         ORIGINAL_EDGES,
         ORIGINAL_EDGES_350,
