@@ -334,8 +334,22 @@ def _tile_pyramid(bits: np.ndarray, shape: tuple[int, int] | None) -> tuple[np.n
     if shape is None:
         none = np.zeros((len(bits), 0), np.uint8)
         return none, none
-    side = max(shape)
-    return tile_counts(bits, shape, max(1, -(-side // 10))), tile_counts(bits, shape, max(1, -(-side // 20)))
+    tile = max(1, -(-max(shape) // 20))
+    fine = tile_counts(bits, shape, tile)
+    return _merge_tiles(fine, shape, tile), fine
+
+
+def _merge_tiles(counts: np.ndarray, shape: tuple[int, int], tile: int) -> np.ndarray:
+    """Counts per 2x2 block of tiles (tile_counts at 2 x tile, without reading the bits again)."""
+    h, w = shape
+    th, tw = -(-h // tile), -(-w // tile)
+    grid = counts[:, : th * tw].reshape(len(counts), th, tw).astype(np.uint16)
+    grid = np.pad(grid, ((0, 0), (0, th % 2), (0, tw % 2)))
+    merged = grid[:, 0::2, 0::2] + grid[:, 1::2, 0::2] + grid[:, 0::2, 1::2] + grid[:, 1::2, 1::2]
+    k = merged.shape[1] * merged.shape[2]
+    out = np.zeros((len(counts), -(-k // _LANES) * _LANES), np.uint8)
+    out[:, :k] = np.minimum(merged.reshape(len(counts), k), 255)  # saturated like tile_counts: still a lower bound
+    return out
 
 
 def _stacked_pyramid(stack: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:

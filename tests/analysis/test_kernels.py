@@ -136,3 +136,11 @@ def test_aligned_chamfer_matches_its_definition(rng, exact, radii):
     want = [reference_chamfer(maps[i], maps[j], 1, radii, exact) for i, j in zip(a, b)]
     assert np.allclose(got, want)
     assert got[0] < 0.1 < np.median(got)  # the moved copy is close, random maps are not
+
+
+@pytest.mark.parametrize("shape,tile", [((40, 40), 2), ((128, 128), 7), ((100, 100), 5), ((33, 64), 3)])
+def test_merged_tiles_equal_counting_at_twice_the_tile(rng, shape, tile):
+    from visualdistance.analysis.kernels import _merge_tiles
+
+    bits = np.stack([pack_bits(m) for m in rng.random((20,) + shape) < 0.3])
+    assert np.array_equal(_merge_tiles(tile_counts(bits, shape, tile), shape, tile), tile_counts(bits, shape, 2 * tile))
