@@ -216,7 +216,7 @@ def colour_edges(img: np.ndarray, mask: np.ndarray, relative: float = 0.1, floor
     background's colour.
     """
     img = np.ascontiguousarray(img)
-    inside = cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
+    inside = _interior(mask)
     # one pair of derivatives serves both the threshold and Canny itself
     dx = cv2.Sobel(img, cv2.CV_16S, 1, 0, ksize=3)
     dy = cv2.Sobel(img, cv2.CV_16S, 0, 1, ksize=3)
@@ -247,19 +247,21 @@ def _percentile_strength(dx: np.ndarray, dy: np.ndarray, where: np.ndarray, q: f
     return float(np.sqrt(part[lo] + (part[hi] - part[lo]) * (pos - lo)))
 
 
-def colour_histogram(img: np.ndarray, mask: np.ndarray, bits: int = 2) -> np.ndarray:
-    """Share of the drawing's pixels in each of 2^(3 bits) RGB cells (float32, sums to 1; zeros if empty).
+def _interior(mask: np.ndarray) -> np.ndarray:
+    """The mask less a pixel all round."""
+    return cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
+
+
+def colour_histogram(img: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Share of the drawing's pixels in each of 64 RGB cells (4 levels a channel; float32, sums to 1; zeros if empty).
 
     Only the drawing's interior counts (the mask less a pixel all round):
     its rim is blended with whatever background it was pasted on. The same
     for a drawing and its mirror image, wherever either sits.
     """
-    interior = cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
-    q = np.ascontiguousarray(img) >> (8 - bits)  # uint8: cell numbers below 2^(3 bits) <= 256 for bits <= 2
-    cells = (q[..., 0] << (2 * bits)) | (q[..., 1] << bits) | q[..., 2] if bits <= 2 else (
-        (q[..., 0].astype(np.int32) << (2 * bits)) | (q[..., 1].astype(np.int32) << bits) | q[..., 2]
-    )
-    counts = np.bincount(cells[interior], minlength=1 << (3 * bits)).astype(np.float32)
+    q = np.ascontiguousarray(img) >> 6  # uint8 levels 0..3, so cell numbers fit in uint8
+    cells = (q[..., 0] << 4) | (q[..., 1] << 2) | q[..., 2]
+    counts = np.bincount(cells[_interior(mask)], minlength=64).astype(np.float32)
     return counts / max(float(counts.sum()), 1.0)
 
 

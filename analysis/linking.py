@@ -68,10 +68,14 @@ class Preset:
         return {
             "preset": self.name,
             "combine": self.combine,
-            "rules": {r.name: {"metric": r.metric.name, "threshold": r.threshold.describe()} for r in self.rules},
+            "rules": _describe(self.rules),
             "gates": [g.describe() for g in self.gates],
-            "mirrored_checks": {r.name: {"metric": r.metric.name, "threshold": r.threshold.describe()} for r in self.mirrored_checks},
+            "mirrored_checks": _describe(self.mirrored_checks),
         }
+
+
+def _describe(rules: tuple[Rule, ...]) -> dict:
+    return {r.name: {"metric": r.metric.name, "threshold": r.threshold.describe()} for r in rules}
 
 
 def find_links(sigs: Sigs, source: np.ndarray, preset: Preset) -> Links:
@@ -184,14 +188,11 @@ def measure_links(
         with np.errstate(divide="ignore", invalid="ignore"):
             sim = np.clip(1.0 - d / np.where(thr > 0, thr, np.inf), 0.0, 1.0)
         weight = np.maximum(weight, np.where(ok, sim, 0.0).astype(np.float32))
-    for metric in preset.report:
-        if not all(name in sigs for name in metric.needs()):
-            continue  # a context distance, not part of the method: skip it when not described
+    # context distances are skipped when not described; the mirrored checks' are part of the method
+    context = [m for m in preset.report if all(name in sigs for name in m.needs())]
+    for metric in context + [r.metric for r in preset.mirrored_checks]:
         direct, mirrored = metric.distances(sigs, a, b)
         distances[metric.name] = np.where(is_mirrored & np.isfinite(mirrored), mirrored, direct).astype(np.float32)
-    for rule in preset.mirrored_checks:
-        direct, mirrored = rule.metric.distances(sigs, a, b)
-        distances[rule.metric.name] = np.where(is_mirrored & np.isfinite(mirrored), mirrored, direct).astype(np.float32)
     return Links(a.astype(np.int32), b.astype(np.int32), distances, thr_out, rules_mask, is_mirrored, weight, names)
 
 
