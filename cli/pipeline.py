@@ -15,6 +15,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from visualdistance import __version__
@@ -37,6 +38,7 @@ from visualdistance.cli.options import (
 from visualdistance.cli.progress import console, progress_bar
 from visualdistance.loader import outputs
 from visualdistance.loader.extract import ExtractResult, extract_folder
+from visualdistance.loader.names import printable
 
 out_console = Console()  # stdout: summaries are the output, progress goes to stderr
 
@@ -128,7 +130,7 @@ def print_summary(panels: Panels, links: Links | None, clustering: Clustering | 
     out_console.print(t)
     if bad:
         for b in bad[:5]:
-            out_console.print(f"  skipped {b.path}: {b.reason}")
+            out_console.print(f"  skipped {shown(b.path)}: {escape(printable(b.reason))}")
         if len(bad) > 5:
             out_console.print(f"  ... and {len(bad) - 5} more in bad_files.csv")
     if clustering is not None and clustering.n_clusters:
@@ -136,7 +138,12 @@ def print_summary(panels: Panels, links: Links | None, clustering: Clustering | 
         for c in range(min(3, clustering.n_clusters)):
             members = panels.ids[m == c]
             more = f" ... (+{len(members) - 4})" if len(members) > 4 else ""
-            out_console.print(f"  cluster {c}: {', '.join(members[:4])}{more}")
+            out_console.print(f"  cluster {c}: {', '.join(shown(p) for p in members[:4])}{more}")
+
+
+def shown(name: str) -> str:
+    """A file name or panel id for a terminal line: one line, valid text, never read as rich markup."""
+    return escape(printable(str(name)))
 
 
 def _run_info(out: Path, **extra) -> dict:

@@ -21,6 +21,7 @@ import numpy as np
 from visualdistance.analysis.data import Panels
 from visualdistance.analysis.signatures.base import PanelView, Signature
 from visualdistance.loader.images import BadImage, ImageFile, decode, discover, panel_id, read_bytes
+from visualdistance.loader.names import has_undecodable
 from visualdistance.loader.store import FeatureStore, FileEntry
 
 FLUSH_EVERY_FILES = 2000
@@ -162,7 +163,7 @@ def extract_folder(
     folder order.
     """
     t0 = time.perf_counter()
-    files = discover(root, exclude=exclude)
+    files, clashes = _unique_ids(discover(root, exclude=exclude))
     workers = max(1, workers or os.cpu_count() or 1)
     store = FeatureStore(store_dir, signatures)
     known = store.serving(all_frames)
@@ -175,13 +176,29 @@ def extract_folder(
     t3 = time.perf_counter()
     return ExtractResult(
         panels=panels,
-        bad_files=bad,
-        files=len(files),
+        bad_files=clashes + bad,
+        files=len(files) + len(clashes),
         decoded=decoded,
         reused=len(files) - decoded,
         seconds={"discover": t1 - t0, "read+hash+decode+describe": t2 - t1, "assemble": t3 - t2},
         worker_seconds=cpu,
     )
+
+
+def _unique_ids(files: list[ImageFile]) -> tuple[list[ImageFile], list[BadFile]]:
+    """Files whose ids are unique, and the ones skipped because their id is taken.
+
+    Only a name that is not UTF-8 can clash: its id writes the odd bytes as
+    ``\\xNN``, which a real file may be named literally; that file keeps the id.
+    """
+    owner = {panel_id(f.rel, 0): f for f in files if not has_undecodable(f.rel)}
+    kept, clashes = [], []
+    for f in files:
+        if owner.setdefault(panel_id(f.rel, 0), f) is f:
+            kept.append(f)
+        else:
+            clashes.append(BadFile(f.rel, f"name is not UTF-8 and its escaped form '{panel_id(f.rel, 0)}' is another file's name"))
+    return kept, clashes
 
 
 def _describe_all(files, known, store, signatures, all_frames, workers, on_progress):

@@ -33,6 +33,7 @@ from neo4j import exceptions as neo4j_errors
 from visualdistance import cypher
 from visualdistance.analysis.data import Clustering, Links, Panels
 from visualdistance.loader import outputs
+from visualdistance.loader.names import safe_text
 from visualdistance.loader.outputs import RunOutput
 
 DEFAULT_URI = "bolt://127.0.0.1:7687"
@@ -225,6 +226,7 @@ def panel_rows(panels: Panels) -> list[dict]:
     """One property map per panel: the panels.csv columns, unknown values (page -1, no hash) as null."""
     rows = outputs.panel_records(panels)
     for r in rows:
+        r["path"] = safe_text(r["path"])  # Neo4j strings are UTF-8: odd bytes as \xNN, like the id
         r["page"] = _none_if(r["page"], -1)
         r["position"] = _none_if(r["position"], -1)
         r["edge_pixels"] = _none_if(r["edge_pixels"], -1)

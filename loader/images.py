@@ -19,6 +19,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
+from visualdistance.loader.names import safe_text
+
 IMAGE_EXTENSIONS = frozenset({".gif", ".png", ".jpg", ".jpeg", ".webp", ".bmp"})
 
 #: Frames larger than this many pixels are refused (decompression bombs).
@@ -81,8 +83,9 @@ def discover(root: Path, exclude: tuple[Path, ...] = ()) -> list[ImageFile]:
 
 
 def panel_id(rel: str, frame: int) -> str:
-    """The panel id: the relative path, plus ``#n`` for frame n > 0."""
-    return rel if frame == 0 else f"{rel}#{frame}"
+    """The panel id: the relative path (bytes that are not UTF-8 as ``\\xNN``), plus ``#n`` for frame n > 0."""
+    base = safe_text(rel)
+    return base if frame == 0 else f"{base}#{frame}"
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from visualdistance.analysis.data import Clustering, Links, Panels
+from visualdistance.loader.names import ENCODING_ERRORS
 
 HASH_COLUMNS = ("ahash", "phash", "dhash", "edge_ahash")
 PANEL_COLUMNS = ("id", "path", "frame", "page", "position", "width", "height", "sha256", "edge_pixels") + HASH_COLUMNS
@@ -33,7 +34,8 @@ PANEL_COLUMNS = ("id", "path", "frame", "page", "position", "width", "height", "
 def atomic_write_text(path: Path, text: str) -> None:
     """Write text to path via a temporary file and a rename (never half-written)."""
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as fh:
+    # Paths keep file names that are not UTF-8 as their original bytes (see loader.names).
+    with open(tmp, "w", encoding="utf-8", errors=ENCODING_ERRORS, newline="") as fh:
         fh.write(text)
         fh.flush()
         os.fsync(fh.fileno())
@@ -90,7 +92,7 @@ def write_panels(out: Path, panels: Panels) -> None:
 
 def read_panels(out: Path) -> Panels:
     """Panels (with signatures) from a run folder."""
-    with open(out / "panels.csv", newline="", encoding="utf-8") as fh:
+    with open(out / "panels.csv", newline="", encoding="utf-8", errors=ENCODING_ERRORS) as fh:
         rows = list(csv.DictReader(fh))
     with np.load(out / "signatures.npz") as z:
         sigs = {k[2:]: z[k] for k in z.files if k.startswith("s_")}

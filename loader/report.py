@@ -50,6 +50,7 @@ from visualdistance.analysis.report import (
 )
 from visualdistance.loader import outputs
 from visualdistance.loader.images import BadImage, decode, read_bytes
+from visualdistance.loader.names import ENCODING_ERRORS, safe_text
 
 THUMB_SIDE = 160
 #: bit maps are drawn this many screen pixels per bit (100x100 edges -> 240 px), crisp
@@ -161,7 +162,8 @@ def esc(value: object) -> str:
 
 def url(path: str) -> str:
     """A relative POSIX path as an href/src value: percent-encoded, then HTML-escaped."""
-    return esc(quote(path, safe="/"))
+    # A name that is not UTF-8 is percent-encoded as its original bytes, which is how the file is found.
+    return esc(quote(path, safe="/", errors=ENCODING_ERRORS))
 
 
 def page_file(number: int) -> str:
@@ -325,7 +327,7 @@ def _relative_href(images: Path, dest: Path) -> str:
 def _full_href(ctx: _Context, row: int, up: str = "") -> str:
     """href of a panel's original file, from a page `up` levels below the report folder."""
     if ctx.images_href.endswith("/"):
-        return esc(ctx.images_href + quote(str(ctx.panels.paths[row]), safe="/"))
+        return esc(ctx.images_href + quote(str(ctx.panels.paths[row]), safe="/", errors=ENCODING_ERRORS))
     return url(f"{up}{ctx.images_href}/{ctx.panels.paths[row]}")
 
 
@@ -727,7 +729,7 @@ def write_graphml(path: Path, panels: Panels, links: Links, clustering: Clusteri
 
     for i in np.flatnonzero(used).tolist():
         node = ET.SubElement(graph, "node", id=f"n{i}")
-        for key, value in (("label", panels.ids[i]), ("path", panels.paths[i]), ("page", int(panels.page[i])),
+        for key, value in (("label", panels.ids[i]), ("path", safe_text(panels.paths[i])), ("page", int(panels.page[i])),
                            ("position", int(panels.position[i])), ("frame", int(panels.frame[i])),
                            ("cluster", int(m[i])), ("original", bool(original[i])), ("mirrored", bool(mirrored[i]))):
             data(node, f"n_{key}", value)
