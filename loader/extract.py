@@ -46,6 +46,8 @@ class ExtractResult:
     seconds: dict[str, float] = field(default_factory=dict)
     #: time inside the workers, summed over them: {"decode": s, "describe": s}
     worker_seconds: dict[str, float] = field(default_factory=dict)
+    #: feature-store shards found damaged and moved aside (their files were decoded again)
+    damaged_shards: list[str] = field(default_factory=list)
 
 
 # ----------------------------------------------------------------- per file
@@ -182,6 +184,7 @@ def extract_folder(
         reused=len(files) - decoded,
         seconds={"discover": t1 - t0, "read+hash+decode+describe": t2 - t1, "assemble": t3 - t2},
         worker_seconds=cpu,
+        damaged_shards=[str(path) for path, _ in store.damaged],
     )
 
 

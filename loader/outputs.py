@@ -19,13 +19,17 @@ import csv
 import io
 import json
 import os
+import zipfile
+import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
 from visualdistance.analysis.data import Clustering, Links, Panels
-from visualdistance.loader.names import ENCODING_ERRORS
+from visualdistance.loader.names import ENCODING_ERRORS, printable
 
 HASH_COLUMNS = ("ahash", "phash", "dhash", "edge_ahash")
 PANEL_COLUMNS = ("id", "path", "frame", "page", "position", "width", "height", "sha256", "edge_pixels") + HASH_COLUMNS
@@ -40,6 +44,80 @@ def atomic_write_text(path: Path, text: str) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+class DamagedRunFile(Exception):
+    """A run-folder file that cannot be read back (cut short, emptied, not what this run wrote).
+
+    str(error) is one line: the file, what is wrong, and the command that writes it again.
+    """
+
+    def __init__(self, path: Path, problem: str) -> None:
+        self.path, self.problem = Path(path), problem
+        super().__init__(f"{printable(str(path))} is damaged or incomplete ({problem}); {remedy(path)}")
+
+
+#: the command that writes each run-folder file, for messages (OUT: the folder; DIR: its input)
+WRITTEN_BY = {
+    "panels.csv": "run DIR --out OUT",
+    "signatures.npz": "run DIR --out OUT",
+    "bad_files.csv": "run DIR --out OUT",
+    "run.json": "run DIR --out OUT",
+    "links.csv": "link OUT",
+    "links.json": "link OUT",
+    "clusters.csv": "communities OUT",
+    "clusters.json": "communities OUT",
+}
+
+
+def remedy(path: Path) -> str:
+    """'run `visualdistance ...` to write it again' for a run-folder file."""
+    out = Path(path).parent
+    command = WRITTEN_BY.get(Path(path).name, "run DIR --out OUT").replace("OUT", printable(str(out)))
+    return f"run `visualdistance {command.replace('DIR', _input_of(out))}` to write it again"
+
+
+def _input_of(out: Path) -> str:
+    """The run's input folder as run.json names it, else "DIR" (for messages only: never raises)."""
+    try:
+        with open(out / "run.json", encoding="utf-8") as fh:
+            folder = json.load(fh).get("input")
+    except (OSError, ValueError, AttributeError):
+        folder = None
+    return printable(folder) if isinstance(folder, str) and folder else "DIR"
+
+
+# What reading a cut-short, emptied or altered file raises, from csv, json, numpy and zipfile.
+_DAMAGE = (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError, EOFError, csv.Error,
+           UnicodeDecodeError, zipfile.BadZipFile, zlib.error)
+
+
+@contextmanager
+def reading(path: Path) -> Iterator[None]:
+    """Any error reading `path` inside the block becomes a DamagedRunFile naming it."""
+    try:
+        yield
+    except DamagedRunFile:
+        raise
+    except FileNotFoundError:
+        raise DamagedRunFile(path, "missing") from None
+    except _DAMAGE as e:
+        raise DamagedRunFile(path, str(e) or type(e).__name__) from e
+
+
+def _read_csv(path: Path, required: tuple[str, ...]) -> tuple[list[dict], list[str]]:
+    """Rows and header of a CSV we wrote; ValueError when a column is missing or a line is cut short."""
+    with open(path, newline="", encoding="utf-8", errors=ENCODING_ERRORS) as fh:
+        reader = csv.DictReader(fh)
+        rows = list(reader)
+        header = reader.fieldnames or []
+    lacking = [c for c in required if c not in header]
+    if lacking:
+        raise ValueError(f"no column {lacking[0]!r}" if header else "empty file")
+    for n, row in enumerate(rows, 2):
+        if None in row or None in row.values():
+            raise ValueError(f"line {n} is cut short or has extra fields")
+    return rows, header
 
 
 def _csv_text(header: list[str], rows) -> str:
@@ -91,23 +169,23 @@ def write_panels(out: Path, panels: Panels) -> None:
 
 
 def read_panels(out: Path) -> Panels:
-    """Panels (with signatures) from a run folder."""
-    with open(out / "panels.csv", newline="", encoding="utf-8", errors=ENCODING_ERRORS) as fh:
-        rows = list(csv.DictReader(fh))
-    with np.load(out / "signatures.npz") as z:
-        sigs = {k[2:]: z[k] for k in z.files if k.startswith("s_")}
-        source = z["source"]
-    col = lambda k, t=object: np.array([r[k] for r in rows], dtype=t)  # noqa: E731
+    """Panels (with signatures) from a run folder; DamagedRunFile when a file is damaged."""
+    with reading(out / "panels.csv"):
+        rows, _ = _read_csv(out / "panels.csv", PANEL_COLUMNS)
+        col = lambda k, t=object: np.array([r[k] for r in rows], dtype=t)  # noqa: E731
+        ints = {k: col(k, np.int32) for k in ("frame", "page", "position", "width", "height")}
+    with reading(out / "signatures.npz"):
+        with np.load(out / "signatures.npz", allow_pickle=False) as z:
+            sigs = {k[2:]: z[k] for k in z.files if k.startswith("s_")}
+            source = z["source"]
+        if any(len(v) != len(rows) for v in (source, *sigs.values())):
+            raise ValueError(f"its rows do not match the {len(rows):,} panels of panels.csv")
     return Panels(
         ids=col("id"),
         paths=col("path"),
         source=source.astype(np.int32),
-        frame=col("frame", np.int32),
-        page=col("page", np.int32),
-        position=col("position", np.int32),
-        width=col("width", np.int32),
-        height=col("height", np.int32),
         sha256=col("sha256"),
+        **ints,
         signatures=sigs,
     )
 
@@ -151,25 +229,31 @@ def write_links(out: Path, links: Links, ids: np.ndarray) -> None:
 
 def read_links(out: Path, panel_index: dict[str, int]) -> Links:
     """Links from links.csv, with a and b as row indices via `panel_index` (id -> row)."""
-    with open(out / "links.csv", newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        rows = list(reader)
-        header = reader.fieldnames or []
-    with open(out / "links.json", encoding="utf-8") as fh:
-        rule_names = tuple(json.load(fh).get("rules", []))
-    f32 = lambda c: np.array([float(r[c]) if r[c] != "" else np.nan for r in rows], np.float32)  # noqa: E731
-    bit = {n: 1 << k for k, n in enumerate(rule_names)}
-    rules = np.array([sum(bit.get(p, 0) for p in r["rule"].split("+") if p) for r in rows], np.uint32)
-    return Links(
-        a=np.array([panel_index[r["a"]] for r in rows], np.int32),
-        b=np.array([panel_index[r["b"]] for r in rows], np.int32),
-        distances={c[5:]: f32(c) for c in header if c.startswith("dist_")},
-        thresholds={c[10:]: f32(c) for c in header if c.startswith("threshold_")},
-        rules=rules,
-        mirrored=np.array([r["mirrored"] in ("1", "True", "true") for r in rows], bool),
-        weight=f32("weight"),
-        rule_names=rule_names,
-    )
+    with reading(out / "links.json"):
+        with open(out / "links.json", encoding="utf-8") as fh:
+            rule_names = tuple(json.load(fh).get("rules", []))
+    with reading(out / "links.csv"):
+        rows, header = _read_csv(out / "links.csv", ("a", "b", "rule", "mirrored", "weight"))
+        f32 = lambda c: np.array([float(r[c]) if r[c] != "" else np.nan for r in rows], np.float32)  # noqa: E731
+        bit = {n: 1 << k for k, n in enumerate(rule_names)}
+        rules = np.array([sum(bit.get(p, 0) for p in r["rule"].split("+") if p) for r in rows], np.uint32)
+        return Links(
+            a=np.array([_row_of(panel_index, r["a"]) for r in rows], np.int32),
+            b=np.array([_row_of(panel_index, r["b"]) for r in rows], np.int32),
+            distances={c[5:]: f32(c) for c in header if c.startswith("dist_")},
+            thresholds={c[10:]: f32(c) for c in header if c.startswith("threshold_")},
+            rules=rules,
+            mirrored=np.array([r["mirrored"] in ("1", "True", "true") for r in rows], bool),
+            weight=f32("weight"),
+            rule_names=rule_names,
+        )
+
+
+def _row_of(panel_index: dict[str, int], panel: str) -> int:
+    try:
+        return panel_index[panel]
+    except KeyError:
+        raise ValueError(f"it names panel {panel!r}, which panels.csv lacks") from None
 
 
 # ----------------------------------------------------------------- clusters
@@ -212,13 +296,14 @@ def write_clusters(out: Path, clustering: Clustering, panels: Panels) -> None:
 
 def read_clusters(out: Path, panel_index: dict[str, int]) -> Clustering:
     """The clustering in clusters.json, as a membership over the panels of `panel_index`."""
-    with open(out / "clusters.json", encoding="utf-8") as fh:
-        doc = json.load(fh)
-    membership = np.full(len(panel_index), -1, np.int32)
-    for c in doc["clusters"]:
-        membership[[panel_index[p] for p in c["panels"]]] = c["id"]
-    q = doc.get("modularity")
-    return Clustering(doc["run_id"], doc["algorithm"], doc["params"], membership, float("nan") if q is None else q)
+    with reading(out / "clusters.json"):
+        with open(out / "clusters.json", encoding="utf-8") as fh:
+            doc = json.load(fh)
+        membership = np.full(len(panel_index), -1, np.int32)
+        for c in doc["clusters"]:
+            membership[[_row_of(panel_index, p) for p in c["panels"]]] = c["id"]
+        q = doc.get("modularity")
+        return Clustering(doc["run_id"], doc["algorithm"], doc["params"], membership, float("nan") if q is None else q)
 
 
 # ---------------------------------------------------------------- the rest
@@ -233,8 +318,12 @@ def write_run_info(out: Path, info: dict) -> None:
 
 
 def read_run_info(out: Path) -> dict:
-    with open(out / "run.json", encoding="utf-8") as fh:
-        return json.load(fh)
+    with reading(out / "run.json"):
+        with open(out / "run.json", encoding="utf-8") as fh:
+            info = json.load(fh)
+        if not isinstance(info, dict):
+            raise ValueError("it holds no JSON object")
+        return info
 
 
 @dataclass
