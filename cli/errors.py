@@ -32,3 +32,9 @@ def guarded(command: Callable) -> Callable:
             raise typer.Exit(1) from None
 
     return wrapper
+
+
+def fail(message: str, code: int = 1) -> None:
+    """End the command with one plain line on stderr (no markup: paths may hold brackets)."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)

@@ -24,6 +24,7 @@ from visualdistance.analysis.data import Clustering, Links, Panels
 from visualdistance.analysis.linking import Preset, find_links
 from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatures, get_preset
 from visualdistance.cli import graph as graph_step
+from visualdistance.cli.errors import fail
 from visualdistance.cli.options import (
     AlgorithmOption,
     FirstFrameOption,
@@ -84,7 +85,16 @@ def step_extract(folder: Path, out: Path, store: Path | None, workers: int | Non
             state["bar"].__exit__(None, None, None)
     outputs.write_panels(out, result.panels)
     outputs.write_bad_files(out, result.bad_files)
+    if not len(result.panels):
+        _no_panels(folder, out, result.files)
     return result
+
+
+def _no_panels(folder: Path, out: Path, files: int) -> None:
+    """Nothing to link: say why (no image files, or none readable) instead of failing further on."""
+    if files == 0:
+        fail(f"no images found in {printable(str(folder))} (GIF, PNG, JPEG, WebP or BMP files, searched recursively)")
+    fail(f"{files:,} file{'s' if files > 1 else ''}, all unreadable; see {printable(str(out / 'bad_files.csv'))}")
 
 
 def step_link(panels: Panels, preset: Preset) -> Links:
@@ -279,4 +289,7 @@ def presets() -> None:
 def _read_panels(out: Path) -> Panels:
     if not (out / "panels.csv").exists():
         raise typer.BadParameter(f"{out} has no panels.csv; run `visualdistance extract DIR --out {out}` first", param_hint="OUT")
-    return outputs.read_panels(out)
+    panels = outputs.read_panels(out)
+    if not len(panels):
+        fail(f"{printable(str(out))} has no panels (its input had no readable image; see bad_files.csv there)")
+    return panels
