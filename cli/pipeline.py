@@ -60,7 +60,10 @@ def step_extract(folder: Path, out: Path, store: Path | None, workers: int | Non
     """Describe the folder's panels (reusing the store), write panels and bad files, show progress."""
     if not folder.is_dir():
         raise typer.BadParameter(f"not a folder: {folder}", param_hint="DIR")
+    check_out(folder, out)
     out.mkdir(parents=True, exist_ok=True)
+    # run.json first: it marks OUT as a run folder, which discovery never reads panels from.
+    outputs.write_run_info(out, _fresh_info(folder))
     state: dict = {}
 
     def on_start(n: int) -> None:
@@ -88,6 +91,16 @@ def step_extract(folder: Path, out: Path, store: Path | None, workers: int | Non
     if not len(result.panels):
         _no_panels(folder, out, result.files)
     return result
+
+
+def check_out(folder: Path, out: Path) -> None:
+    """Refuse an --out that is a file, or the input folder or one holding it (its report would become panels)."""
+    if out.exists() and not out.is_dir():
+        fail(f"--out {printable(str(out))} is a file; give a folder (it is created if missing)", 2)
+    if folder.resolve().is_relative_to(out.resolve()):
+        what = "is the input folder" if folder.resolve() == out.resolve() else "holds the input folder"
+        fail(f"--out {printable(str(out))} {what}, so later runs would read this run's report images as panels; "
+             f"choose another folder (one inside {printable(str(folder))} is fine)", 2)
 
 
 def _no_panels(folder: Path, out: Path, files: int) -> None:
@@ -154,6 +167,12 @@ def print_summary(panels: Panels, links: Links | None, clustering: Clustering | 
 def shown(name: str) -> str:
     """A file name or panel id for a terminal line: one line, valid text, never read as rich markup."""
     return escape(printable(str(name)))
+
+
+def _fresh_info(folder: Path) -> dict:
+    """run.json of a run that has just started: what it reads, nothing it found yet."""
+    return {"input": str(folder.resolve()), "version": __version__,
+            "started": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 
 def _run_info(out: Path, **extra) -> dict:

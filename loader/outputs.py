@@ -313,6 +313,22 @@ def write_bad_files(out: Path, bad) -> None:
     atomic_write_text(out / "bad_files.csv", _csv_text(["path", "reason"], ((b.path, b.reason) for b in bad)))
 
 
+RUN_INFO = "run.json"
+
+
+def is_run_folder(folder: Path) -> bool:
+    """True for a folder a run writes to: its run.json (written first thing) is a JSON object of ours.
+
+    Discovery skips such folders, so report thumbnails and edge maps never become panels.
+    """
+    try:
+        with open(Path(folder) / RUN_INFO, encoding="utf-8") as fh:
+            info = json.load(fh)
+    except (OSError, ValueError):
+        return False
+    return isinstance(info, dict) and ("version" in info or "input" in info)
+
+
 def write_run_info(out: Path, info: dict) -> None:
     atomic_write_text(out / "run.json", json.dumps(info, indent=1, default=str))
 
