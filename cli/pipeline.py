@@ -27,7 +27,9 @@ from visualdistance.cli import graph as graph_step
 from visualdistance.cli.errors import fail
 from visualdistance.cli.options import (
     AlgorithmOption,
+    CorpusOption,
     FirstFrameOption,
+    check_corpus,
     ObjectiveOption,
     OutOption,
     PresetOption,
@@ -56,14 +58,17 @@ def default_store() -> Path:
 # -------------------------------------------------------------------- steps
 
 
-def step_extract(folder: Path, out: Path, store: Path | None, workers: int | None, first_frame_only: bool) -> ExtractResult:
+def step_extract(
+    folder: Path, out: Path, store: Path | None, workers: int | None, first_frame_only: bool, corpus: str | None = None
+) -> ExtractResult:
     """Describe the folder's panels (reusing the store), write panels and bad files, show progress."""
     if not folder.is_dir():
         raise typer.BadParameter(f"not a folder: {folder}", param_hint="DIR")
     check_out(folder, out)
+    check_corpus(corpus)
     out.mkdir(parents=True, exist_ok=True)
     # run.json first: it marks OUT as a run folder, which discovery never reads panels from.
-    outputs.write_run_info(out, _fresh_info(folder))
+    outputs.write_run_info(out, _fresh_info(folder, corpus))
     state: dict = {}
 
     def on_start(n: int) -> None:
@@ -169,10 +174,11 @@ def shown(name: str) -> str:
     return escape(printable(str(name)))
 
 
-def _fresh_info(folder: Path) -> dict:
-    """run.json of a run that has just started: what it reads, nothing it found yet."""
-    return {"input": str(folder.resolve()), "version": __version__,
-            "started": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+def _fresh_info(folder: Path, corpus: str | None) -> dict:
+    """run.json of a run that has just started: what it reads and its corpus, nothing it found yet."""
+    return {"input": str(folder.resolve()), "corpus": corpus or outputs.corpus_name(folder.resolve()),
+            "version": __version__, "started": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+
 
 
 def _run_info(out: Path, **extra) -> dict:
@@ -195,6 +201,7 @@ def run(
     store: Optional[Path] = StoreOption,
     workers: Optional[int] = WorkersOption,
     first_frame_only: bool = FirstFrameOption,
+    corpus: Optional[str] = CorpusOption,
     neo4j: Optional[bool] = typer.Option(
         None, "--neo4j/--no-neo4j", show_default=False,
         help="Load the results into Neo4j. Default: when one is configured (NEO4J_URI, or a local scripts/neo4j server).",
@@ -211,7 +218,7 @@ def run(
     _check_choice(objective, communities.OBJECTIVES, "--objective")
     method = _preset(preset)
     t0 = time.perf_counter()
-    ex = step_extract(folder, out, store, workers, first_frame_only)
+    ex = step_extract(folder, out, store, workers, first_frame_only, corpus)
     t1 = time.perf_counter()
     links = step_link(ex.panels, method)
     t2 = time.perf_counter()
@@ -244,10 +251,11 @@ def extract(
     store: Optional[Path] = StoreOption,
     workers: Optional[int] = WorkersOption,
     first_frame_only: bool = FirstFrameOption,
+    corpus: Optional[str] = CorpusOption,
 ) -> None:
     """Describe every panel in DIR with every signature; write panels.csv, signatures.npz, bad_files.csv."""
     t0 = time.perf_counter()
-    ex = step_extract(folder, out, store, workers, first_frame_only)
+    ex = step_extract(folder, out, store, workers, first_frame_only, corpus)
     seconds = {"describe": time.perf_counter() - t0}
     outputs.write_run_info(
         out,

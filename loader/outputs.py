@@ -29,7 +29,7 @@ from typing import Iterator
 import numpy as np
 
 from visualdistance.analysis.data import Clustering, Links, Panels
-from visualdistance.loader.names import ENCODING_ERRORS, printable
+from visualdistance.loader.names import ENCODING_ERRORS, printable, safe_text
 
 HASH_COLUMNS = ("ahash", "phash", "dhash", "edge_ahash")
 PANEL_COLUMNS = ("id", "path", "frame", "page", "position", "width", "height", "sha256", "edge_pixels") + HASH_COLUMNS
@@ -314,6 +314,13 @@ def write_bad_files(out: Path, bad) -> None:
 
 
 RUN_INFO = "run.json"
+#: the corpus of a run folder whose run.json names neither a corpus nor an input folder
+DEFAULT_CORPUS = "default"
+
+
+def corpus_name(folder: Path | str) -> str:
+    """The default corpus of an input folder: its name (one comic per folder, e.g. 'homestuck')."""
+    return safe_text(Path(folder).name) or DEFAULT_CORPUS
 
 
 def is_run_folder(folder: Path) -> bool:
@@ -358,4 +365,6 @@ def read_run(out: Path) -> RunOutput:
     links = read_links(out, index)
     clustering = read_clusters(out, index) if (out / "clusters.json").exists() else None
     info = read_run_info(out) if (out / "run.json").exists() else {}
+    # Run folders from before corpora: the input folder's name, as a new run would choose.
+    info.setdefault("corpus", corpus_name(info["input"]) if info.get("input") else DEFAULT_CORPUS)
     return RunOutput(panels, links, clustering, info)
