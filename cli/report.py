@@ -90,8 +90,6 @@ def report(
         )
     except OSError as exc:
         _fail(f"cannot write the report to {exc.filename or dest}: {exc.strerror or exc}")
-    except KeyboardInterrupt:
-        _fail("interrupted; run the same command again (thumbnails made so far are kept)", 130)
     finally:
         if "bar" in state:
             state["bar"].__exit__(None, None, None)

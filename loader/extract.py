@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing as mp
 import os
+import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,6 +105,13 @@ def _init_worker(signatures: tuple[Signature, ...], all_frames: bool, known: fro
     _worker_signatures, _worker_all_frames, _worker_known = signatures, all_frames, known
 
 
+def _init_pool_worker(signatures: tuple[Signature, ...], all_frames: bool, known: frozenset[str]) -> None:
+    # Ctrl-C reaches every process of the terminal's group; only the parent
+    # acts on it (flushes the store, stops the pool), so workers print no tracebacks.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _init_worker(signatures, all_frames, known)
+
+
 @dataclass
 class _Done:
     """One file's outcome in a worker: its hash, and its new entry unless the store had it."""
@@ -141,7 +149,7 @@ def _pool(workers: int, signatures, all_frames, known):
         ctx.set_forkserver_preload([__name__])
     else:
         ctx = mp.get_context("spawn")
-    return ctx.Pool(workers, initializer=_init_worker, initargs=(signatures, all_frames, known))
+    return ctx.Pool(workers, initializer=_init_pool_worker, initargs=(signatures, all_frames, known))
 
 
 # -------------------------------------------------------------- the folder
