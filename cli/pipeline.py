@@ -7,6 +7,7 @@ recluster with another algorithm without relinking.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from datetime import datetime, timezone
@@ -94,6 +95,7 @@ def step_extract(
     outputs.write_panels(out, result.panels)
     outputs.write_bad_files(out, result.bad_files)
     if not len(result.panels):
+        outputs.write_run_info(out, _run_info(out, ("extract",)))  # what it wrote is this run's, if empty
         _no_panels(folder, out, result.files)
     return result
 
@@ -177,19 +179,43 @@ def shown(name: str) -> str:
 def _fresh_info(folder: Path, corpus: str | None) -> dict:
     """run.json of a run that has just started: what it reads and its corpus, nothing it found yet."""
     return {"input": str(folder.resolve()), "corpus": corpus or outputs.corpus_name(folder.resolve()),
-            "version": __version__, "started": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            "version": __version__, "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "files": {}}  # none yet: files left by an earlier run no longer count as this run's
 
 
 
-def _run_info(out: Path, **extra) -> dict:
+def _run_info(out: Path, stages: tuple[str, ...], **extra) -> dict:
+    """run.json updated with `extra` and with the files `stages` wrote (see outputs.record_files)."""
     info = outputs.read_run_info(out) if (out / "run.json").exists() else {}
     info.update(extra, version=__version__, updated=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-    return info
+    return outputs.record_files(out, info, stages)
+
+
+def writes_out(command):
+    """A command that writes into its run folder: --out checked and created, and locked while it runs
+    (as `scrape` locks its folder), so two commands never interleave their files."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        out, folder = kwargs["out"], kwargs.get("folder")
+        if folder is not None and folder.is_dir():
+            check_out(folder, out)
+            out.mkdir(parents=True, exist_ok=True)
+        if not out.is_dir():
+            return command(*args, **kwargs)  # says what the folder lacks
+        try:
+            with outputs.locked(out):
+                return command(*args, **kwargs)
+        except outputs.RunFolderBusy as exc:
+            fail(str(exc))
+
+    return wrapper
 
 
 # ---------------------------------------------------------------- commands
 
 
+@writes_out
 def run(
     folder: Path = typer.Argument(..., metavar="DIR", help="Folder of panels (searched recursively)."),
     out: Path = OutOption,
@@ -232,6 +258,7 @@ def run(
         out,
         _run_info(
             out,
+            ("extract", "link", "communities"),
             input=str(folder.resolve()),
             method=method.params(),
             clustering={"run_id": clustering.run_id, **clustering.params, "modularity": clustering.modularity},
@@ -245,6 +272,7 @@ def run(
     graph_step.after_run(out, neo4j)
 
 
+@writes_out
 def extract(
     folder: Path = typer.Argument(..., metavar="DIR", help="Folder of panels (searched recursively)."),
     out: Path = OutOption,
@@ -259,12 +287,13 @@ def extract(
     seconds = {"describe": time.perf_counter() - t0}
     outputs.write_run_info(
         out,
-        _run_info(out, input=str(folder.resolve()),
+        _run_info(out, ("extract",), input=str(folder.resolve()),
                   counts={"files": ex.files, "panels": len(ex.panels), "bad_files": len(ex.bad_files), "decoded": ex.decoded}),
     )
     print_summary(ex.panels, None, None, ex.bad_files, seconds)
 
 
+@writes_out
 def link(
     out: Path = typer.Argument(..., metavar="OUT", help="Run folder written by `extract` or `run`."),
     preset: str = PresetOption,
@@ -276,10 +305,11 @@ def link(
     links = step_link(panels, method)
     outputs.write_links(out, links, panels.ids)
     seconds = {"link": time.perf_counter() - t0}
-    outputs.write_run_info(out, _run_info(out, method=method.params()))
+    outputs.write_run_info(out, _run_info(out, ("link",), method=method.params()))
     print_summary(panels, links, None, None, seconds)
 
 
+@writes_out
 def communities_command(
     out: Path = typer.Argument(..., metavar="OUT", help="Run folder with links (from `link` or `run`)."),
     algorithm: str = AlgorithmOption,
@@ -298,7 +328,7 @@ def communities_command(
     clustering = step_communities(panels, links, algorithm, objective, resolution, seed)
     outputs.write_clusters(out, clustering, panels)
     seconds = {"communities": time.perf_counter() - t0}
-    outputs.write_run_info(out, _run_info(out, clustering={"run_id": clustering.run_id, **clustering.params,
+    outputs.write_run_info(out, _run_info(out, ("communities",), clustering={"run_id": clustering.run_id, **clustering.params,
                                                             "modularity": clustering.modularity}))
     print_summary(panels, links, clustering, None, seconds)
 

@@ -16,6 +16,7 @@ Every file is written to a temporary name and renamed into place.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -25,6 +26,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
+
+try:  # advisory lock on the run folder; POSIX only, skipped elsewhere
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None
 
 import numpy as np
 
@@ -52,9 +58,10 @@ class DamagedRunFile(Exception):
     str(error) is one line: the file, what is wrong, and the command that writes it again.
     """
 
-    def __init__(self, path: Path, problem: str) -> None:
+    def __init__(self, path: Path, problem: str, stale: bool = False) -> None:
         self.path, self.problem = Path(path), problem
-        super().__init__(f"{printable(str(path))} is damaged or incomplete ({problem}); {remedy(path)}")
+        what = "is not from the run that run.json describes" if stale else "is damaged or incomplete"
+        super().__init__(f"{printable(str(path))} {what} ({problem}); {remedy(path)}")
 
 
 #: the command that writes each run-folder file, for messages (OUT: the folder; DIR: its input)
@@ -170,6 +177,7 @@ def write_panels(out: Path, panels: Panels) -> None:
 
 def read_panels(out: Path) -> Panels:
     """Panels (with signatures) from a run folder; DamagedRunFile when a file is damaged."""
+    check_files(out, ("panels.csv", "signatures.npz"))
     with reading(out / "panels.csv"):
         rows, _ = _read_csv(out / "panels.csv", PANEL_COLUMNS)
         col = lambda k, t=object: np.array([r[k] for r in rows], dtype=t)  # noqa: E731
@@ -229,6 +237,7 @@ def write_links(out: Path, links: Links, ids: np.ndarray) -> None:
 
 def read_links(out: Path, panel_index: dict[str, int]) -> Links:
     """Links from links.csv, with a and b as row indices via `panel_index` (id -> row)."""
+    check_files(out, STAGES["link"])
     with reading(out / "links.json"):
         with open(out / "links.json", encoding="utf-8") as fh:
             rule_names = tuple(json.load(fh).get("rules", []))
@@ -296,6 +305,7 @@ def write_clusters(out: Path, clustering: Clustering, panels: Panels) -> None:
 
 def read_clusters(out: Path, panel_index: dict[str, int]) -> Clustering:
     """The clustering in clusters.json, as a membership over the panels of `panel_index`."""
+    check_files(out, STAGES["communities"])
     with reading(out / "clusters.json"):
         with open(out / "clusters.json", encoding="utf-8") as fh:
             doc = json.load(fh)
@@ -314,6 +324,7 @@ def write_bad_files(out: Path, bad) -> None:
 
 
 RUN_INFO = "run.json"
+LOCK_FILE = ".visualdistance.lock"
 #: the corpus of a run folder whose run.json names neither a corpus nor an input folder
 DEFAULT_CORPUS = "default"
 
@@ -334,6 +345,74 @@ def is_run_folder(folder: Path) -> bool:
     except (OSError, ValueError):
         return False
     return isinstance(info, dict) and ("version" in info or "input" in info)
+
+
+#: the files each stage writes; a stage's files make the later stages' files stale
+STAGES = {
+    "extract": ("panels.csv", "signatures.npz", "bad_files.csv"),
+    "link": ("links.csv", "links.json"),
+    "communities": ("clusters.csv", "clusters.json"),
+}
+
+
+def file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def record_files(out: Path, info: dict, stages: tuple[str, ...]) -> dict:
+    """`info` with "files" updated: the digests of what `stages` just wrote, and the files of
+    every later stage dropped (links over other panels, clusters over other links are stale)."""
+    order = list(STAGES)
+    first = min(order.index(s) for s in stages)
+    files = {n: d for n, d in (info.get("files") or {}).items()
+             if not any(n in STAGES[s] for s in order[first:])}
+    files.update({n: file_digest(out / n) for s in stages for n in STAGES[s]})
+    return {**info, "files": files}
+
+
+def check_files(out: Path, names: tuple[str, ...]) -> None:
+    """DamagedRunFile unless each file is the one run.json recorded (run folders without a record pass).
+
+    A run writes run.json first with no files recorded, and records each
+    stage's files once they are all written: so an interrupted run into a
+    folder holding another run's outputs never leaves a mix that reads as one run.
+    """
+    if not (out / RUN_INFO).exists():
+        return
+    recorded = read_run_info(out).get("files")
+    if recorded is None:
+        return  # a folder from before records existed
+    for name in names:
+        path = out / name
+        if name not in recorded:
+            raise DamagedRunFile(path, "an earlier or interrupted run left it", stale=True)
+        with reading(path):
+            if file_digest(path) != recorded[name]:
+                raise DamagedRunFile(path, "it changed after the run wrote it")
+
+
+class RunFolderBusy(Exception):
+    """Another command is writing to the run folder."""
+
+
+@contextmanager
+def locked(out: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the run folder (a lock file in it) while a command writes there."""
+    fh = open(out / LOCK_FILE, "a")
+    try:
+        if fcntl is not None:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                raise RunFolderBusy(f"another visualdistance command is writing to {printable(str(out))}; "
+                                    "wait for it to finish") from None
+        yield
+    finally:
+        fh.close()  # closing releases the lock
 
 
 def write_run_info(out: Path, info: dict) -> None:

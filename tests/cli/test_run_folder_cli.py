@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from tests.cli.test_graph_cli import closed_port, error_lines, invoke
 from tests.conftest import save
 from visualdistance.analysis import synthetic
+from visualdistance.loader import outputs
 
 NO_SERVER = {"NEO4J_URI": None}
 
@@ -62,9 +64,35 @@ def test_a_file_cut_short_is_named_with_the_command_that_writes_it(out, name, fi
         assert f"run `{fix} " in line and str(out) in line, (command, line)
 
 
-def test_an_emptied_links_file_is_damaged_too(out):
+@pytest.mark.parametrize("recorded", [True, False])
+def test_an_emptied_links_file_is_damaged_too(out, recorded):
+    if not recorded:  # a run folder from before run.json recorded its files: the content itself is checked
+        info = json.loads((out / "run.json").read_text())
+        del info["files"]
+        (out / "run.json").write_text(json.dumps(info))
     (out / "links.csv").write_bytes(b"")
     result = invoke("communities", out, env=NO_SERVER)
+    problem = "it changed after the run wrote it" if recorded else "empty file"
     assert result.exit_code == 1 and error_lines(result) == [
-        f"error: {out / 'links.csv'} is damaged or incomplete (empty file); run `visualdistance link {out}` to write it again"
+        f"error: {out / 'links.csv'} is damaged or incomplete ({problem}); run `visualdistance link {out}` to write it again"
     ]
+
+
+def test_a_newer_stage_makes_the_later_files_stale_until_they_are_written_again(out):
+    assert invoke("link", out, "--preset", "original-ahash", env=NO_SERVER).exit_code == 0
+
+    report = invoke("report", out, env=NO_SERVER)
+
+    assert report.exit_code == 1 and error_lines(report) == [
+        f"error: {out / 'clusters.csv'} is not from the run that run.json describes (an earlier or interrupted run "
+        f"left it); run `visualdistance communities {out}` to write it again"
+    ]
+    assert invoke("communities", out, env=NO_SERVER).exit_code == 0
+    assert invoke("report", out, env=NO_SERVER).exit_code == 0
+
+
+def test_a_second_command_on_a_busy_run_folder_is_refused(out, tmp_path):
+    with outputs.locked(out):
+        result = invoke("link", out, env=NO_SERVER)
+    assert result.exit_code == 1
+    assert error_lines(result) == [f"error: another visualdistance command is writing to {out}; wait for it to finish"]
