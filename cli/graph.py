@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -106,13 +107,31 @@ class Loaded:
     counts: dict
 
 
+class OneLineLog(logging.Handler):
+    """The driver's own warnings (a transaction retried, a connection dropped) as one stderr line each."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = " ".join(self.format(record).split())
+        typer.echo(f"neo4j: {text[:300]}", err=True)
+
+
+def quiet_driver_logs() -> None:
+    """Route the "neo4j" logger through OneLineLog once (instead of Python's multi-line last resort)."""
+    log = logging.getLogger("neo4j")
+    if not any(isinstance(h, OneLineLog) for h in log.handlers):
+        log.addHandler(OneLineLog(logging.WARNING))
+        log.propagate = False
+
+
 def load_folder(
     settings: Settings, run: outputs.RunOutput, pages: dict[int, dict], batch_size: int, corpus: str | None = None
 ) -> Loaded:
     """Connect, load the run (pages, panels, links) into its corpus with a progress bar, then write its clustering."""
     db = settings.database
     corpus = corpus or run.info["corpus"]
-    with graph.connect(settings) as driver:
+    quiet_driver_logs()
+    # Innermost first: a driver error becomes its one line, then gets the advice to run again.
+    with graph.connect(settings) as driver, completes_when_run_again(), graph.errors_explained(settings):
         with progress_bar(graph.load_total(run, pages), "loading graph", "rows") as advance:
             result = graph.load_run(driver, run, pages, batch_size, advance, db, corpus=corpus)
         run_id = None
@@ -143,6 +162,17 @@ def print_browser_hint(settings: Settings, corpus: str) -> None:
     typer.echo(f"Neo4j Browser: {settings.browser_url} (user {settings.user}, password: {password})")
     typer.echo(f"Try first: paste the saved query {FIRST_QUERY} into it ({cypher.query_path(FIRST_QUERY)}), "
                f"with :param corpus => {json.dumps(corpus)}")
+
+
+@contextmanager
+def completes_when_run_again() -> Iterator[None]:
+    """A failure after connecting may leave part of a load behind: say that the same command completes it."""
+    try:
+        yield
+    except graph.CorpusTaken:
+        raise  # refused before writing anything
+    except GraphError as exc:
+        raise GraphError(f"{exc}; the load stopped part-way: run the same command again to complete it") from exc
 
 
 # ------------------------------------------------------------ commands
@@ -230,6 +260,7 @@ def cluster(
     algorithms = communities.ALGORITHMS[::-1] if algorithm == "both" else (algorithm,)
     settings = settings_for(uri, user, password, database)
     db = settings.database
+    quiet_driver_logs()
     with exit_on_graph_error(), graph.connect(settings) as driver:
         corpus = pick_corpus(driver, corpus, db)
         with err_console.status("reading SIMILAR links"):

@@ -162,6 +162,11 @@ def resolve_settings(
 def explain(exc: Exception, settings: Settings) -> str:
     """One line saying what went wrong talking to Neo4j and what to do about it."""
     where = settings.uri
+    if isinstance(exc, neo4j_errors.Neo4jError) and exc.code == "Neo.ClientError.Security.AuthenticationRateLimit":
+        return (
+            f"Neo4j at {where} refuses user {settings.user!r} for now after several wrong passwords in a row: "
+            "wait a few seconds, then try again with the right one (NEO4J_PASSWORD or --password)"
+        )
     if isinstance(exc, neo4j_errors.AuthError):
         return (
             f"Neo4j at {where} refused user {settings.user!r}: wrong password? Set NEO4J_PASSWORD or --password "
@@ -199,8 +204,9 @@ def connect(settings: Settings) -> Iterator[Driver]:
     """
     auth = (settings.user, settings.password or "")
     try:
-        # A short connection timeout: an unreachable server should say so within seconds.
-        driver = GraphDatabase.driver(settings.uri, auth=auth, connection_timeout=5.0)
+        # A short connection timeout: an unreachable server should say so within seconds. No
+        # notifications: the driver would log each as a block of text (query, position, advice).
+        driver = GraphDatabase.driver(settings.uri, auth=auth, connection_timeout=5.0, notifications_min_severity="OFF")
     except Exception as exc:  # the driver raises ValueError, ConfigurationError or ImportError for a bad URI
         raise GraphError(f"cannot use Neo4j URI {settings.uri!r}: {exc}") from exc
     try:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import socket
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +15,7 @@ from typer.testing import CliRunner
 from tests.conftest import save
 from tests.graph_data import A, B, C, D, E, F, clustering, known_pages, known_run
 from visualdistance.analysis import synthetic
+from visualdistance.cli import graph as graph_cli
 from visualdistance.cli.main import app
 from visualdistance.loader import graph, outputs
 
@@ -309,3 +312,55 @@ def test_two_comics_land_side_by_side_and_a_second_folder_under_a_taken_name_is_
     assert one.exit_code == 0, one.output
     runs = graph.run_saved_query(neo4j_clean, "cluster_runs", {"corpus": "beta"})
     assert len(runs) == 2 and json.loads(runs[0]["params"])["corpus"] == "beta"
+
+
+# ------------------------------------------------------------ driver noise and failures
+
+
+def test_a_load_that_fails_part_way_says_running_it_again_completes_it(neo4j_clean, neo4j_server, run_folder):
+    env = server_env(neo4j_server)
+    pages_file = run_folder.parent / "panels" / "pages.jsonl"
+    good = pages_file.read_text()
+    # Page 100's title is a map, which Neo4j cannot store: its batch (the third) is rejected.
+    pages_file.write_text(good.replace('"title": "Page 100"', '"title": {"not": "text"}'))
+
+    failed = invoke("load", run_folder, "--batch-size", "3", env=env)
+
+    assert failed.exit_code == 1 and "Traceback" not in failed.output
+    (line,) = [x for x in error_lines(failed) if not x.startswith("loading graph")]  # the bar, then one line
+    assert line.startswith(f"error: Neo4j at {neo4j_server.uri} failed: ")
+    assert line.endswith("; the load stopped part-way: run the same command again to complete it")
+    assert count(neo4j_clean, "MATCH (g:Page) RETURN count(g)") == 6  # two whole batches
+    pages_file.write_text(good)
+    assert invoke("load", run_folder, "--batch-size", "3", env=env).exit_code == 0
+    assert graph_counts(neo4j_clean) == (8, 8, 4, 1, 6)
+
+
+def test_query_notifications_never_reach_the_terminal(neo4j_clean, neo4j_server, caplog):
+    settings = graph.Settings(uri=neo4j_server.uri, user=neo4j_server.user, password=neo4j_server.password)
+    with caplog.at_level(logging.DEBUG, logger="neo4j.notifications"), graph.connect(settings) as driver:
+        # A cartesian product: the server's classic performance warning, logged as a block of text if sent.
+        driver.execute_query("MATCH (a), (b) RETURN count(*) AS n")
+    assert [r for r in caplog.records if r.name == "neo4j.notifications"] == []
+
+
+def test_driver_warnings_are_one_line_each(capsys):
+    graph_cli.quiet_driver_logs()
+    logging.getLogger("neo4j").warning("Transaction failed and will be retried in %ss (%s)", 1.1,
+                                       "{code: Neo.TransientError}\n{message: lock\nwait}")
+    assert capsys.readouterr().err == ("neo4j: Transaction failed and will be retried in 1.1s "
+                                       "({code: Neo.TransientError} {message: lock wait})\n")
+
+
+def test_repeated_wrong_passwords_say_to_wait(neo4j_server, run_folder):
+    env = server_env(neo4j_server, NEO4J_PASSWORD=neo4j_server.password + "-wrong")
+    lines = []
+    for _ in range(5):  # Neo4j locks the user for 5 s after 3 failed attempts in a row
+        result = invoke("load", run_folder, env=env)
+        assert result.exit_code == 1
+        lines += error_lines(result)
+    time.sleep(6)  # let the lock expire before the next test logs in
+    assert len(lines) == 5 and lines[0].startswith("error: Neo4j at")
+    assert lines[-1] == (f"error: Neo4j at {neo4j_server.uri} refuses user 'neo4j' for now after several wrong "
+                         "passwords in a row: wait a few seconds, then try again with the right one "
+                         "(NEO4J_PASSWORD or --password)")
