@@ -208,7 +208,8 @@ def load(
     duplicated, and an interrupted load completes when run again.
     """
     check_corpus(corpus)
-    run = read_run_folder(out)
+    with err_console.status(f"reading {out}"):
+        run = read_run_folder(out)
     page_data, pages_path = read_page_file(pages, run.info)
     settings = settings_for(uri, user, password, database)
     with exit_on_graph_error():
@@ -333,7 +334,8 @@ def after_run(out: Path, mode: bool | None) -> None:
         env.get("NEO4J_URI"), env.get("NEO4J_USER"), env.get("NEO4J_PASSWORD"), env.get("NEO4J_DATABASE"),
         env.get("NEO4J_HTTP_URL"), local=local,
     )
-    run = outputs.read_run(out)
+    with err_console.status(f"reading {out} for the graph"):
+        run = outputs.read_run(out)
     page_data, pages_path = read_page_file(None, run.info)
     try:
         loaded = load_folder(settings, run, page_data, graph.DEFAULT_BATCH_SIZE)

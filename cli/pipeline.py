@@ -250,8 +250,9 @@ def run(
     t2 = time.perf_counter()
     clustering = step_communities(ex.panels, links, algorithm, objective, resolution, seed)
     t3 = time.perf_counter()
-    outputs.write_links(out, links, ex.panels.ids)
-    outputs.write_clusters(out, clustering, ex.panels)
+    with console.status(f"writing {len(links):,} links and the clusters"):
+        outputs.write_links(out, links, ex.panels.ids)
+        outputs.write_clusters(out, clustering, ex.panels)
     t4 = time.perf_counter()
     seconds = {"describe": t1 - t0, "link": t2 - t1, "communities": t3 - t2, "write": t4 - t3}
     outputs.write_run_info(

@@ -26,10 +26,11 @@ import re
 import time
 import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, ContextManager, Iterable, Iterator
 from urllib.parse import quote
 
 import numpy as np
@@ -61,6 +62,12 @@ MISSING_THUMB = "missing.png"
 MAX_PANELS_PER_PAGE = 2000
 
 Progress = Callable[[int], None]
+StageProgress = Callable[[int | None, str, str], ContextManager[Progress]]
+
+
+@contextmanager
+def _no_bar(total: int | None, description: str, unit: str) -> Iterator[Progress]:
+    yield lambda n=1: None
 
 
 @dataclass
@@ -239,6 +246,7 @@ def build_report(
     workers: int | None = None,
     on_start: Callable[[int], None] | None = None,
     on_progress: Progress | None = None,
+    stage_progress: StageProgress | None = None,
 ) -> ReportResult:
     """Write the HTML report of `clustering` over `panels` and `links` into `dest`.
 
@@ -247,8 +255,10 @@ def build_report(
     are made from it; panels link to their files there by relative path).
     bit_images: image-shaped signatures to draw in "why matched" (see
     `analysis.report.bit_images`). on_start(n) / on_progress(k) report
-    thumbnail progress.
+    thumbnail progress; stage_progress(total, description, unit), a context
+    manager yielding advance(k) (the CLI's progress_bar), shows the later stages.
     """
+    bar = stage_progress or _no_bar
     if per_page < 1:
         raise ValueError("per_page must be at least 1")
     t0 = time.perf_counter()
@@ -278,11 +288,14 @@ def build_report(
         method_description=method_description,
     )
     maps_used: set[str] = set()
-    for plan in plans:
-        outputs.atomic_write_text(dest / why_file(plan.cluster), _why_page(ctx, plan, maps_used))
+    with bar(len(plans), "why matched", "clusters") as advance:
+        for plan in plans:
+            outputs.atomic_write_text(dest / why_file(plan.cluster), _why_page(ctx, plan, maps_used))
+            advance(1)
     t3 = time.perf_counter()
 
-    _write_exports(ctx, plans)
+    with bar(None, "exports (CSV, JSON, GraphML)", "files") as advance:
+        _write_exports(ctx, plans)
     t4 = time.perf_counter()
 
     outputs.atomic_write_text(dest / "report.css", CSS)
