@@ -80,7 +80,7 @@ def score_method(preset: Preset, panels: Panels, truth: Truth, clusters: bool) -
     # a first, untimed run loads the compiled kernels: link seconds measure linking, not JIT cache loading
     links = find_links(panels.signatures, panels.source, preset)
     link_s = min(_timed(find_links, panels.signatures, panels.source, preset) for _ in range(2))
-    row = {"method": preset.name, "link_s": link_s, **asdict(score_pairs(len(panels), links.a, links.b, truth))}
+    row = {"method": preset.name, "link_s": link_s, **asdict(score_pairs(links.a, links.b, truth))}
     if clusters:
         for algorithm in ("leiden", "greedy"):
             c = communities.detect(len(panels), links.a, links.b, links.weight, algorithm=algorithm)
@@ -144,10 +144,10 @@ def evaluate(
 
     store = store or default_store()
     with console.status("describing panels (reusing the feature store)"):
-        main = extract_folder(folder, all_signatures(), store, all_frames=False, workers=workers)
+        main = extract_folder(folder, all_signatures(), store, all_frames=True, workers=workers)
         extra_sigs = tuple({s.name: s for m in methods if m.name not in PRESETS for s in m.signatures}.values())
         if extra_sigs:
-            extra = extract_folder(folder, extra_sigs, store, all_frames=False, workers=workers)
+            extra = extract_folder(folder, extra_sigs, store, all_frames=True, workers=workers)
             main.panels.signatures.update({k: v for k, v in extra.panels.signatures.items()})
     panels = main.panels
     try:
@@ -157,9 +157,10 @@ def evaluate(
         raise typer.Exit(1) from None
     panels = panels.take(keep)
     n = len(panels)
-    console.print(f"{n:,} labelled panels, {len(main.bad_files)} unreadable files, {len(truth.mirror_a)} mirror pairs")
+    console.print(f"{n:,} labelled panels in {truth.files:,} files, {len(main.bad_files)} unreadable files, {len(truth.mirror_a)} mirror pairs")
 
-    timing = {m.name: _describe_cost(folder, list(panels.paths), m, TIMING_SAMPLE) for m in methods}
+    files = list(dict.fromkeys(panels.paths))  # each file once, however many frames it has
+    timing = {m.name: _describe_cost(folder, files, m, TIMING_SAMPLE) for m in methods}
     rows = []
     for m in methods:
         with console.status(f"scoring {m.name}"):
