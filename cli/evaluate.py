@@ -19,6 +19,7 @@ from typing import Optional
 import numpy as np
 import typer
 from rich.console import Console
+from rich.progress import MofNCompleteColumn, Progress
 from rich.table import Table
 
 from visualdistance.analysis import communities
@@ -118,6 +119,10 @@ def evaluate(
     clusters: bool = typer.Option(True, "--clusters/--no-clusters", help="Also score clusterings (ARI, NMI) and the write-up's k-means."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write every figure as JSON here."),
     markdown: Optional[Path] = typer.Option(None, "--markdown", help="Write the tables as Markdown here."),
+    explain: Optional[Path] = typer.Option(
+        None, "--explain", help="Write a page to this folder showing, for each pair the default method missed "
+        "(and each false link), the two images, the drawings it compared and the step that lost the pair."
+    ),
     store: Optional[Path] = StoreOption,
     workers: Optional[int] = WorkersOption,
 ) -> None:
@@ -187,6 +192,22 @@ def evaluate(
                                         "seconds": time.perf_counter() - t_start}, indent=1, default=float))
     if markdown:
         write_markdown(markdown, folder.name, rows, cluster_rows, command)
+    if explain:
+        _write_explain(folder, panels, truth, explain)
+
+
+def _write_explain(folder: Path, panels: Panels, truth: Truth, out: Path) -> None:
+    from visualdistance.loader.explain import explain as explain_pairs  # PIL pages: only when asked
+
+    links = find_links(panels.signatures, panels.source, PRESETS[DEFAULT_PRESET])
+    with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=console) as bar:
+        task = bar.add_task("explaining missed pairs", total=None)
+        found = explain_pairs(folder, panels, truth, links, out, lambda done, total: bar.update(task, completed=done, total=total))
+    steps: dict[str, int] = {}
+    for e in found:
+        steps[f"{e.kind} ({e.diagnosis.step})"] = steps.get(f"{e.kind} ({e.diagnosis.step})", 0) + 1
+    console.print(", ".join(f"{v} {k}" for k, v in sorted(steps.items())) or "nothing missed, no false links")
+    console.print(f"wrote {out / 'index.html'}")
 
 
 def _print(rows: list[dict], cluster_rows: list[dict]) -> None:
