@@ -52,11 +52,12 @@ def _describe_cost(folder: Path, paths: list[str], preset: Preset, sample: int) 
     rng = np.random.default_rng(0)
     chosen = rng.choice(len(paths), min(sample, len(paths)), replace=False)
 
-    def read_and_decode() -> list[np.ndarray]:
+    def read_and_decode() -> list[tuple[np.ndarray, np.ndarray | None]]:
         images = []
         for k in chosen:
             try:
-                images.append(decode(read_bytes(folder / paths[k]), first_frame_only=True).frames[0])
+                decoded = decode(read_bytes(folder / paths[k]), first_frame_only=True)
+                images.append((decoded.frames[0], decoded.alpha(0)))
             except BadImage:
                 continue
         return images
@@ -65,8 +66,8 @@ def _describe_cost(folder: Path, paths: list[str], preset: Preset, sample: int) 
     t_decode = min(_timed(read_and_decode) for _ in range(TIMING_REPEATS))
 
     def describe(batch):
-        for rgb in batch:
-            view = PanelView(rgb)
+        for rgb, alpha in batch:
+            view = PanelView(rgb, alpha=alpha)
             for sig in preset.signatures:
                 sig.describe_all(view)
 

@@ -72,13 +72,14 @@ def _strip(folder: Path, panels: Panels, ra: int, rb: int) -> Image.Image:
     tiles, drawings = [], []
     for r in (ra, rb):
         try:
-            rgb = decode(read_bytes(folder / panels.paths[r])).frames[int(panels.frame[r])]
+            decoded = decode(read_bytes(folder / panels.paths[r]))
+            rgb, alpha = decoded.frames[int(panels.frame[r])], decoded.alpha(int(panels.frame[r]))
         except (BadImage, IndexError):
-            rgb = np.full((TILE, TILE, 3), 200, np.uint8)
+            rgb, alpha = np.full((TILE, TILE, 3), 200, np.uint8), None
         thumb = Image.fromarray(rgb)
         thumb.thumbnail((TILE, TILE))
         tiles.append(thumb)
-        drawings.append(find_drawing(rgb, presets.DRAWING_SIZE))
+        drawings.append(find_drawing(rgb, presets.DRAWING_SIZE, alpha))
     size = presets.DRAWING_SIZE
     ea = canvas_edges(panels.signatures["drawing_edges"][ra], size)
     eb = canvas_edges(panels.signatures["drawing_edges"][rb], size)
