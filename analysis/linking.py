@@ -135,15 +135,29 @@ def _required(rule: Rule, sigs: Sigs, a, b, direct, mirrored, thr) -> tuple[np.n
     """(direct ok, mirrored ok): under the rule's threshold and every required rule's, in that orientation."""
     d_ok, m_ok = direct < thr, mirrored < thr
     for req in rule.requires:
-        if not (d_ok | m_ok).any():
+        live = np.flatnonzero(d_ok | m_ok)  # only pairs still in play are measured
+        if len(live) == 0:
             break
+        la, lb = a[live], b[live]
         t = req.threshold.per_panel(sigs)
-        rthr = np.maximum(t[a], t[b])
-        rd, rm = req.metric.distances(sigs, a, b)
-        rd_ok, rm_ok = _required(req, sigs, a, b, rd, rm, rthr)
-        d_ok &= rd_ok
-        m_ok &= rm_ok
+        rd, rm = distances_on_rows(req.metric, sigs, la, lb)
+        rd_ok, rm_ok = _required(req, sigs, la, lb, rd, rm, np.maximum(t[la], t[lb]))
+        d_ok[live] &= rd_ok
+        m_ok[live] &= rm_ok
     return d_ok, m_ok
+
+
+def distances_on_rows(metric: Metric, sigs: Sigs, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """metric.distances for pairs (a, b), given only the rows they involve.
+
+    Some metrics prepare every row they are given (the chamfer dilates each
+    edge map); a few candidate pairs should not cost a pass over the corpus.
+    """
+    rows = np.unique(np.concatenate([a, b]))
+    if len(rows) == len(next(iter(sigs.values()))):
+        return metric.distances(sigs, a, b)
+    sub = {name: sigs[name][rows] for name in metric.needs()}
+    return metric.distances(sub, np.searchsorted(rows, a), np.searchsorted(rows, b))
 
 
 def _pass_mirrored_checks(sigs: Sigs, links: Links, preset: Preset) -> np.ndarray:
@@ -222,7 +236,7 @@ def measure_links(
     context = [m for m in preset.report if all(name in sigs for name in m.needs())]
     required = [m for r in preset.rules for m in r.metrics[1:]] + [r.metric for r in preset.mirrored_checks]
     for metric in {m.name: m for m in context + required if m.name not in distances}.values():
-        direct, mirrored = metric.distances(sigs, a, b)
+        direct, mirrored = distances_on_rows(metric, sigs, a, b)
         distances[metric.name] = np.where(is_mirrored & np.isfinite(mirrored), mirrored, direct).astype(np.float32)
     return Links(a.astype(np.int32), b.astype(np.int32), distances, thr_out, rules_mask, is_mirrored, weight, names)
 
