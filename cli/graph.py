@@ -13,6 +13,8 @@ this package runs from), else bolt://127.0.0.1:7687.
 from __future__ import annotations
 
 import dataclasses
+import json
+import logging
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,7 +26,7 @@ from rich.table import Table
 
 from visualdistance import cypher
 from visualdistance.analysis import communities
-from visualdistance.cli.options import ObjectiveOption, ResolutionOption, SeedOption
+from visualdistance.cli.options import ObjectiveOption, ResolutionOption, SeedOption, check_corpus
 from visualdistance.cli.progress import console as err_console
 from visualdistance.cli.progress import progress_bar
 from visualdistance.loader import graph, outputs
@@ -105,15 +107,39 @@ class Loaded:
     counts: dict
 
 
-def load_folder(settings: Settings, run: outputs.RunOutput, pages: dict[int, dict], batch_size: int) -> Loaded:
-    """Connect, load the run (pages, panels, links) with a progress bar, then write its clustering."""
+class OneLineLog(logging.Handler):
+    """The driver's own warnings (a transaction retried, a connection dropped) as one stderr line each."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = " ".join(self.format(record).split())
+        typer.echo(f"neo4j: {text[:300]}", err=True)
+
+
+def quiet_driver_logs() -> None:
+    """Route the "neo4j" logger through OneLineLog once (instead of Python's multi-line last resort)."""
+    log = logging.getLogger("neo4j")
+    if not any(isinstance(h, OneLineLog) for h in log.handlers):
+        log.addHandler(OneLineLog(logging.WARNING))
+        log.propagate = False
+
+
+def load_folder(
+    settings: Settings, run: outputs.RunOutput, pages: dict[int, dict], batch_size: int, corpus: str | None = None
+) -> Loaded:
+    """Connect, load the run (pages, panels, links) into its corpus with a progress bar, then write its clustering."""
     db = settings.database
-    with graph.connect(settings) as driver:
+    corpus = corpus or run.info["corpus"]
+    quiet_driver_logs()
+    # Innermost first: a driver error becomes its one line, then gets the advice to run again.
+    with graph.connect(settings) as driver, completes_when_run_again(), graph.errors_explained(settings):
         with progress_bar(graph.load_total(run, pages), "loading graph", "rows") as advance:
-            result = graph.load_run(driver, run, pages, batch_size, advance, db)
+            result = graph.load_run(driver, run, pages, batch_size, advance, db, corpus=corpus)
         run_id = None
         if run.clustering is not None:
-            run_id = graph.write_cluster_run(driver, run.clustering, run.panels.ids, batch_size, database=db)
+            n = int((run.clustering.membership >= 0).sum())
+            with progress_bar(n, "writing clusters", "panels") as advance:
+                run_id = graph.write_cluster_run(driver, run.clustering, run.panels.ids, batch_size, advance, db,
+                                                 corpus=corpus)
         return Loaded(result, run_id, graph.graph_counts(driver, db))
 
 
@@ -121,20 +147,32 @@ def print_loaded(settings: Settings, loaded: Loaded, pages_path: Path | None) ->
     """Plain lines (no table: paths and URLs must stay whole for copying)."""
     r, c = loaded.result, loaded.counts
     source = f"pages from {pages_path}" if pages_path else "no pages.jsonl found"
-    typer.echo(f"Loaded into {settings.uri} (database {settings.database}): "
+    typer.echo(f"Loaded into {settings.uri} (database {settings.database}), corpus {r.corpus!r}: "
                f"{r.panels:,} panels, {r.links:,} links, {r.pages:,} pages ({source}).")
     if loaded.run_id:
         typer.echo(f"Cluster run {loaded.run_id}: the run folder's clusters.")
     typer.echo(f"The graph holds {c['panels']:,} panels, {c['links']:,} links, {c['pages']:,} pages, "
-               f"{c['cluster_runs']:,} cluster runs.")
-    print_browser_hint(settings)
+               f"{c['cluster_runs']:,} cluster runs, {c['corpora']:,} corpora.")
+    print_browser_hint(settings, r.corpus)
 
 
-def print_browser_hint(settings: Settings) -> None:
+def print_browser_hint(settings: Settings, corpus: str) -> None:
     local = settings.source.startswith("scripts/neo4j")
     password = "`scripts/neo4j env` prints it" if local else "NEO4J_PASSWORD"
     typer.echo(f"Neo4j Browser: {settings.browser_url} (user {settings.user}, password: {password})")
-    typer.echo(f"Try first: paste the saved query {FIRST_QUERY} into it ({cypher.query_path(FIRST_QUERY)})")
+    typer.echo(f"Try first: paste the saved query {FIRST_QUERY} into it ({cypher.query_path(FIRST_QUERY)}), "
+               f"with :param corpus => {json.dumps(corpus)}")
+
+
+@contextmanager
+def completes_when_run_again() -> Iterator[None]:
+    """A failure after connecting may leave part of a load behind: say that the same command completes it."""
+    try:
+        yield
+    except graph.CorpusTaken:
+        raise  # refused before writing anything
+    except GraphError as exc:
+        raise GraphError(f"{exc}; the load stopped part-way: run the same command again to complete it") from exc
 
 
 # ------------------------------------------------------------ commands
@@ -146,6 +184,10 @@ def load(
         None, "--pages", show_default=False,
         help="The scraper's pages.jsonl (or its folder). Default: pages.jsonl in the run's input folder, if any.",
     ),
+    corpus: Optional[str] = typer.Option(
+        None, "--corpus", show_default=False,
+        help="Load under this corpus name (default: the one in run.json, from `run --corpus` or the input folder's name).",
+    ),
     batch_size: int = BatchOption,
     uri: Optional[str] = UriOption,
     user: str = UserOption,
@@ -154,6 +196,10 @@ def load(
 ) -> None:
     """Load a run folder into Neo4j: panels, their story pages, SIMILAR links and the run's clustering.
 
+    Every node is keyed by the run's corpus, so several comics sit side by
+    side in one graph; a corpus name that already holds another folder's
+    panels is refused.
+
     Writes (:Panel) nodes with the columns of panels.csv, (:Page)-[:HAS_PANEL]->(:Panel)
     where the scraper's pages.jsonl knows the page, one (:Panel)-[:SIMILAR]->(:Panel)
     per linked pair with its distances, thresholds, rule, mirrored, weight and
@@ -161,11 +207,13 @@ def load(
     loading a folder with more panels, merges into the same graph: nothing is
     duplicated, and an interrupted load completes when run again.
     """
-    run = read_run_folder(out)
+    check_corpus(corpus)
+    with err_console.status(f"reading {out}"):
+        run = read_run_folder(out)
     page_data, pages_path = read_page_file(pages, run.info)
     settings = settings_for(uri, user, password, database)
     with exit_on_graph_error():
-        loaded = load_folder(settings, run, page_data, batch_size)
+        loaded = load_folder(settings, run, page_data, batch_size, corpus)
     print_loaded(settings, loaded, pages_path)
 
 
@@ -185,6 +233,9 @@ def cluster(
     resolution: float = ResolutionOption,
     seed: int = SeedOption,
     top: int = typer.Option(5, "--top", min=0, help="Clusters to show per run."),
+    corpus: Optional[str] = typer.Option(
+        None, "--corpus", show_default=False, help="Which corpus to cluster (default: the graph's only one).",
+    ),
     batch_size: int = BatchOption,
     uri: Optional[str] = UriOption,
     user: str = UserOption,
@@ -210,9 +261,11 @@ def cluster(
     algorithms = communities.ALGORITHMS[::-1] if algorithm == "both" else (algorithm,)
     settings = settings_for(uri, user, password, database)
     db = settings.database
+    quiet_driver_logs()
     with exit_on_graph_error(), graph.connect(settings) as driver:
+        corpus = pick_corpus(driver, corpus, db)
         with err_console.status("reading SIMILAR links"):
-            ids, a, b, w = graph.read_similar(driver, filters, db)
+            ids, a, b, w = graph.read_similar(driver, filters, db, corpus)
         if len(a) == 0:
             typer.echo(f"error: no SIMILAR links in the graph match {filters.params()}; load a run with "
                        "`visualdistance load OUT` or loosen the filters", err=True)
@@ -220,13 +273,26 @@ def cluster(
         for alg in algorithms:
             with err_console.status(f"finding communities ({alg}) in {len(a):,} links"):
                 found = communities.detect(len(ids), a, b, w, alg, objective, resolution, seed)
-            params = {**found.params, "filters": filters.params(), "links": int(len(a))}
+            params = {**found.params, "filters": filters.params(), "links": int(len(a)), "corpus": corpus}
             run = dataclasses.replace(found, params=params, run_id=graph.cluster_run_id(params, ids, found.membership))
             with progress_bar(int((run.membership >= 0).sum()), f"writing {alg} clusters", "panels") as advance:
-                graph.write_cluster_run(driver, run, ids, batch_size, advance, db)
-            top_rows = graph.run_saved_query(driver, FIRST_QUERY, {"run": run.run_id, "limit": top}, db)
+                graph.write_cluster_run(driver, run, ids, batch_size, advance, db, corpus)
+            top_rows = graph.run_saved_query(driver, FIRST_QUERY, {"corpus": corpus, "run": run.run_id, "limit": top}, db)
             print_cluster_run(run, len(ids), len(a), top_rows)
     typer.echo(f"Compare runs in Neo4j Browser ({settings.browser_url}) with the saved query cluster_run_diff.")
+
+
+def pick_corpus(driver, corpus: str | None, database: str) -> str:
+    """The corpus to cluster: the one asked for, else the graph's only one; a one-line error otherwise."""
+    names = [c["name"] for c in graph.list_corpora(driver, database)]
+    if corpus is not None and corpus in names:
+        return corpus
+    if corpus is None and len(names) == 1:
+        return names[0]
+    if not names:
+        raise GraphError("the graph holds no corpus yet; load a run with `visualdistance load OUT`")
+    what = f"no corpus {corpus!r}" if corpus is not None else "several corpora"
+    raise GraphError(f"the graph has {what}; choose one with --corpus: {', '.join(map(repr, names))}")
 
 
 def print_cluster_run(run, n_panels: int, n_links: int, top_rows: list[dict]) -> None:
@@ -268,7 +334,8 @@ def after_run(out: Path, mode: bool | None) -> None:
         env.get("NEO4J_URI"), env.get("NEO4J_USER"), env.get("NEO4J_PASSWORD"), env.get("NEO4J_DATABASE"),
         env.get("NEO4J_HTTP_URL"), local=local,
     )
-    run = outputs.read_run(out)
+    with err_console.status(f"reading {out} for the graph"):
+        run = outputs.read_run(out)
     page_data, pages_path = read_page_file(None, run.info)
     try:
         loaded = load_folder(settings, run, page_data, graph.DEFAULT_BATCH_SIZE)
@@ -276,6 +343,8 @@ def after_run(out: Path, mode: bool | None) -> None:
         if mode:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1) from None
-        typer.echo(f"Graph not loaded: {exc}; then `visualdistance load {out}`.")
+        # A taken corpus name already says what to run; a server problem needs the load afterwards.
+        then = "" if isinstance(exc, graph.CorpusTaken) else f"; then `visualdistance load {out}`"
+        typer.echo(f"Graph not loaded: {exc}{then}.")
         return
     print_loaded(settings, loaded, pages_path)

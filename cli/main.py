@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from visualdistance import __version__
+from visualdistance.cli.errors import guarded
 
 app = typer.Typer(
     name="visualdistance",
@@ -36,25 +37,25 @@ from visualdistance.cli import pipeline  # noqa: E402
 from visualdistance.cli.scrape import scrape  # noqa: E402
 
 # In the order a user meets them: acquire, then the local pipeline and its stages.
-app.command("scrape")(scrape)
-app.command("run")(pipeline.run)
-app.command("extract")(pipeline.extract)
-app.command("link")(pipeline.link)
-app.command("communities")(pipeline.communities_command)
-app.command("presets")(pipeline.presets)
+app.command("scrape")(guarded(scrape))
+app.command("run")(guarded(pipeline.run))
+app.command("extract")(guarded(pipeline.extract))
+app.command("link")(guarded(pipeline.link))
+app.command("communities")(guarded(pipeline.communities_command))
+app.command("presets")(guarded(pipeline.presets))
 
 # The similarity graph in Neo4j: load a run folder, cluster in the graph.
 from visualdistance.cli import graph as graph_commands  # noqa: E402
 
-app.command("load")(graph_commands.load)
-app.command("cluster")(graph_commands.cluster)
+app.command("load")(guarded(graph_commands.load))
+app.command("cluster")(guarded(graph_commands.cluster))
 
 from visualdistance.cli.report import report  # noqa: E402
 
 # After the pipeline: look at what a run found.
-app.command("report")(report)
+app.command("report")(guarded(report))
 
 from visualdistance.cli.evaluate import evaluate  # noqa: E402
 
 # Measure: score methods against labelled art.
-app.command("eval")(evaluate)
+app.command("eval")(guarded(evaluate))

@@ -7,6 +7,7 @@ recluster with another algorithm without relinking.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from datetime import datetime, timezone
@@ -15,6 +16,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from visualdistance import __version__
@@ -23,9 +25,12 @@ from visualdistance.analysis.data import Clustering, Links, Panels
 from visualdistance.analysis.linking import Preset, find_links
 from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatures, get_preset
 from visualdistance.cli import graph as graph_step
+from visualdistance.cli.errors import fail
 from visualdistance.cli.options import (
     AlgorithmOption,
+    CorpusOption,
     FirstFrameOption,
+    check_corpus,
     ObjectiveOption,
     OutOption,
     PresetOption,
@@ -37,6 +42,7 @@ from visualdistance.cli.options import (
 from visualdistance.cli.progress import console, progress_bar
 from visualdistance.loader import outputs
 from visualdistance.loader.extract import ExtractResult, extract_folder
+from visualdistance.loader.names import printable
 
 out_console = Console()  # stdout: summaries are the output, progress goes to stderr
 
@@ -53,11 +59,17 @@ def default_store() -> Path:
 # -------------------------------------------------------------------- steps
 
 
-def step_extract(folder: Path, out: Path, store: Path | None, workers: int | None, first_frame_only: bool) -> ExtractResult:
+def step_extract(
+    folder: Path, out: Path, store: Path | None, workers: int | None, first_frame_only: bool, corpus: str | None = None
+) -> ExtractResult:
     """Describe the folder's panels (reusing the store), write panels and bad files, show progress."""
     if not folder.is_dir():
         raise typer.BadParameter(f"not a folder: {folder}", param_hint="DIR")
+    check_out(folder, out)
+    check_corpus(corpus)
     out.mkdir(parents=True, exist_ok=True)
+    # run.json first: it marks OUT as a run folder, which discovery never reads panels from.
+    outputs.write_run_info(out, _fresh_info(folder, corpus))
     state: dict = {}
 
     def on_start(n: int) -> None:
@@ -82,7 +94,27 @@ def step_extract(folder: Path, out: Path, store: Path | None, workers: int | Non
             state["bar"].__exit__(None, None, None)
     outputs.write_panels(out, result.panels)
     outputs.write_bad_files(out, result.bad_files)
+    if not len(result.panels):
+        outputs.write_run_info(out, _run_info(out, ("extract",)))  # what it wrote is this run's, if empty
+        _no_panels(folder, out, result.files)
     return result
+
+
+def check_out(folder: Path, out: Path) -> None:
+    """Refuse an --out that is a file, or the input folder or one holding it (its report would become panels)."""
+    if out.exists() and not out.is_dir():
+        fail(f"--out {printable(str(out))} is a file; give a folder (it is created if missing)", 2)
+    if folder.resolve().is_relative_to(out.resolve()):
+        what = "is the input folder" if folder.resolve() == out.resolve() else "holds the input folder"
+        fail(f"--out {printable(str(out))} {what}, so later runs would read this run's report images as panels; "
+             f"choose another folder (one inside {printable(str(folder))} is fine)", 2)
+
+
+def _no_panels(folder: Path, out: Path, files: int) -> None:
+    """Nothing to link: say why (no image files, or none readable) instead of failing further on."""
+    if files == 0:
+        fail(f"no images found in {printable(str(folder))} (GIF, PNG, JPEG, WebP or BMP files, searched recursively)")
+    fail(f"{files:,} file{'s' if files > 1 else ''}, all unreadable; see {printable(str(out / 'bad_files.csv'))}")
 
 
 def step_link(panels: Panels, preset: Preset) -> Links:
@@ -128,7 +160,7 @@ def print_summary(panels: Panels, links: Links | None, clustering: Clustering | 
     out_console.print(t)
     if bad:
         for b in bad[:5]:
-            out_console.print(f"  skipped {b.path}: {b.reason}")
+            out_console.print(f"  skipped {shown(b.path)}: {escape(printable(b.reason))}")
         if len(bad) > 5:
             out_console.print(f"  ... and {len(bad) - 5} more in bad_files.csv")
     if clustering is not None and clustering.n_clusters:
@@ -136,18 +168,54 @@ def print_summary(panels: Panels, links: Links | None, clustering: Clustering | 
         for c in range(min(3, clustering.n_clusters)):
             members = panels.ids[m == c]
             more = f" ... (+{len(members) - 4})" if len(members) > 4 else ""
-            out_console.print(f"  cluster {c}: {', '.join(members[:4])}{more}")
+            out_console.print(f"  cluster {c}: {', '.join(shown(p) for p in members[:4])}{more}")
 
 
-def _run_info(out: Path, **extra) -> dict:
+def shown(name: str) -> str:
+    """A file name or panel id for a terminal line: one line, valid text, never read as rich markup."""
+    return escape(printable(str(name)))
+
+
+def _fresh_info(folder: Path, corpus: str | None) -> dict:
+    """run.json of a run that has just started: what it reads and its corpus, nothing it found yet."""
+    return {"input": str(folder.resolve()), "corpus": corpus or outputs.corpus_name(folder.resolve()),
+            "version": __version__, "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "files": {}}  # none yet: files left by an earlier run no longer count as this run's
+
+
+
+def _run_info(out: Path, stages: tuple[str, ...], **extra) -> dict:
+    """run.json updated with `extra` and with the files `stages` wrote (see outputs.record_files)."""
     info = outputs.read_run_info(out) if (out / "run.json").exists() else {}
     info.update(extra, version=__version__, updated=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-    return info
+    return outputs.record_files(out, info, stages)
+
+
+def writes_out(command):
+    """A command that writes into its run folder: --out checked and created, and locked while it runs
+    (as `scrape` locks its folder), so two commands never interleave their files."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        out, folder = kwargs["out"], kwargs.get("folder")
+        if folder is not None and folder.is_dir():
+            check_out(folder, out)
+            out.mkdir(parents=True, exist_ok=True)
+        if not out.is_dir():
+            return command(*args, **kwargs)  # says what the folder lacks
+        try:
+            with outputs.locked(out):
+                return command(*args, **kwargs)
+        except outputs.RunFolderBusy as exc:
+            fail(str(exc))
+
+    return wrapper
 
 
 # ---------------------------------------------------------------- commands
 
 
+@writes_out
 def run(
     folder: Path = typer.Argument(..., metavar="DIR", help="Folder of panels (searched recursively)."),
     out: Path = OutOption,
@@ -159,6 +227,7 @@ def run(
     store: Optional[Path] = StoreOption,
     workers: Optional[int] = WorkersOption,
     first_frame_only: bool = FirstFrameOption,
+    corpus: Optional[str] = CorpusOption,
     neo4j: Optional[bool] = typer.Option(
         None, "--neo4j/--no-neo4j", show_default=False,
         help="Load the results into Neo4j. Default: when one is configured (NEO4J_URI, or a local scripts/neo4j server).",
@@ -175,20 +244,22 @@ def run(
     _check_choice(objective, communities.OBJECTIVES, "--objective")
     method = _preset(preset)
     t0 = time.perf_counter()
-    ex = step_extract(folder, out, store, workers, first_frame_only)
+    ex = step_extract(folder, out, store, workers, first_frame_only, corpus)
     t1 = time.perf_counter()
     links = step_link(ex.panels, method)
     t2 = time.perf_counter()
     clustering = step_communities(ex.panels, links, algorithm, objective, resolution, seed)
     t3 = time.perf_counter()
-    outputs.write_links(out, links, ex.panels.ids)
-    outputs.write_clusters(out, clustering, ex.panels)
+    with console.status(f"writing {len(links):,} links and the clusters"):
+        outputs.write_links(out, links, ex.panels.ids)
+        outputs.write_clusters(out, clustering, ex.panels)
     t4 = time.perf_counter()
     seconds = {"describe": t1 - t0, "link": t2 - t1, "communities": t3 - t2, "write": t4 - t3}
     outputs.write_run_info(
         out,
         _run_info(
             out,
+            ("extract", "link", "communities"),
             input=str(folder.resolve()),
             method=method.params(),
             clustering={"run_id": clustering.run_id, **clustering.params, "modularity": clustering.modularity},
@@ -202,25 +273,28 @@ def run(
     graph_step.after_run(out, neo4j)
 
 
+@writes_out
 def extract(
     folder: Path = typer.Argument(..., metavar="DIR", help="Folder of panels (searched recursively)."),
     out: Path = OutOption,
     store: Optional[Path] = StoreOption,
     workers: Optional[int] = WorkersOption,
     first_frame_only: bool = FirstFrameOption,
+    corpus: Optional[str] = CorpusOption,
 ) -> None:
     """Describe every panel in DIR with every signature; write panels.csv, signatures.npz, bad_files.csv."""
     t0 = time.perf_counter()
-    ex = step_extract(folder, out, store, workers, first_frame_only)
+    ex = step_extract(folder, out, store, workers, first_frame_only, corpus)
     seconds = {"describe": time.perf_counter() - t0}
     outputs.write_run_info(
         out,
-        _run_info(out, input=str(folder.resolve()),
+        _run_info(out, ("extract",), input=str(folder.resolve()),
                   counts={"files": ex.files, "panels": len(ex.panels), "bad_files": len(ex.bad_files), "decoded": ex.decoded}),
     )
     print_summary(ex.panels, None, None, ex.bad_files, seconds)
 
 
+@writes_out
 def link(
     out: Path = typer.Argument(..., metavar="OUT", help="Run folder written by `extract` or `run`."),
     preset: str = PresetOption,
@@ -232,10 +306,11 @@ def link(
     links = step_link(panels, method)
     outputs.write_links(out, links, panels.ids)
     seconds = {"link": time.perf_counter() - t0}
-    outputs.write_run_info(out, _run_info(out, method=method.params()))
+    outputs.write_run_info(out, _run_info(out, ("link",), method=method.params()))
     print_summary(panels, links, None, None, seconds)
 
 
+@writes_out
 def communities_command(
     out: Path = typer.Argument(..., metavar="OUT", help="Run folder with links (from `link` or `run`)."),
     algorithm: str = AlgorithmOption,
@@ -254,7 +329,7 @@ def communities_command(
     clustering = step_communities(panels, links, algorithm, objective, resolution, seed)
     outputs.write_clusters(out, clustering, panels)
     seconds = {"communities": time.perf_counter() - t0}
-    outputs.write_run_info(out, _run_info(out, clustering={"run_id": clustering.run_id, **clustering.params,
+    outputs.write_run_info(out, _run_info(out, ("communities",), clustering={"run_id": clustering.run_id, **clustering.params,
                                                             "modularity": clustering.modularity}))
     print_summary(panels, links, clustering, None, seconds)
 
@@ -272,4 +347,7 @@ def presets() -> None:
 def _read_panels(out: Path) -> Panels:
     if not (out / "panels.csv").exists():
         raise typer.BadParameter(f"{out} has no panels.csv; run `visualdistance extract DIR --out {out}` first", param_hint="OUT")
-    return outputs.read_panels(out)
+    panels = outputs.read_panels(out)
+    if not len(panels):
+        fail(f"{printable(str(out))} has no panels (its input had no readable image; see bad_files.csv there)")
+    return panels

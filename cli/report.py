@@ -87,11 +87,10 @@ def report(
             workers=workers,
             on_start=on_start,
             on_progress=lambda k: state["advance"](k),
+            stage_progress=_after_thumbnails(state),
         )
     except OSError as exc:
         _fail(f"cannot write the report to {exc.filename or dest}: {exc.strerror or exc}")
-    except KeyboardInterrupt:
-        _fail("interrupted; run the same command again (thumbnails made so far are kept)", 130)
     finally:
         if "bar" in state:
             state["bar"].__exit__(None, None, None)
@@ -109,6 +108,17 @@ def report(
     out_console.print(t)
     # On a line of its own and never wrapped, so it can be copied or clicked in any terminal.
     out_console.print(f"open {escape(result.index.resolve().as_uri())}", soft_wrap=True, highlight=False)
+
+
+def _after_thumbnails(state: dict):
+    """progress_bar for the stages after the thumbnails, closing the thumbnail bar first."""
+
+    def stage(total, description, unit):
+        if "bar" in state:
+            state.pop("bar").__exit__(None, None, None)
+        return progress_bar(total, description, unit)
+
+    return stage
 
 
 def _inside(path: Path, folder: Path) -> bool:

@@ -100,8 +100,6 @@ def scrape(
         _fail(str(exc), 1)
     except OSError as exc:
         _fail(f"cannot use {exc.filename or out}: {exc.strerror or exc}", 1)
-    except KeyboardInterrupt:
-        _fail("interrupted; finished pages are recorded, run the same command again to resume", 130)
 
     _print_summary(summary, config)
     if summary.aborted:

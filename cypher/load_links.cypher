@@ -5,12 +5,12 @@
 //         run folder it comes from;
 // $rule: names of the rules that matched, joined by '+'; $mirrored; $weight;
 // $measures: {dist_<metric>: [...], threshold_<metric>: [...]} (null where not measured);
-// $preset: the linking method's name, the same for the whole batch.
+// $preset: the linking method's name, the same for the whole batch; $corpus: whose panels.
 // One SIMILAR per pair: MERGE finds it again on reload, and SET replaces its
 // properties with the latest load's.
 UNWIND range(0, size($a) - 1) AS i
-MATCH (a:Panel {id: $a[i]})
-MATCH (b:Panel {id: $b[i]})
+MATCH (a:Panel {corpus: $corpus, id: $a[i]})
+MATCH (b:Panel {corpus: $corpus, id: $b[i]})
 MERGE (a)-[s:SIMILAR]->(b)
 SET s = {rule: $rule[i], mirrored: $mirrored[i], weight: $weight[i], preset: $preset}
 WITH s, i

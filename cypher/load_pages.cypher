@@ -1,6 +1,6 @@
-// One batch of story pages from the scraper's pages.jsonl.
+// One batch of story pages from the scraper's pages.jsonl, of corpus $corpus.
 // $rows: [{number, title, text, chat, url, status, fetched_at}]
-// MERGE on the page number, so loading again updates in place.
+// MERGE on (corpus, page number), so loading again updates in place.
 UNWIND $rows AS row
-MERGE (g:Page {number: row.number})
+MERGE (g:Page {corpus: $corpus, number: row.number})
 SET g += row

@@ -1,12 +1,13 @@
-// One batch of panels: the columns of panels.csv (page and position null where the
-// file name carries none), linked to their story page when that page was loaded.
+// One batch of panels of corpus $corpus: the columns of panels.csv (page and position
+// null where the file name carries none), linked to their story page when that page
+// was loaded.
 // $rows: [{id, path, frame, page, position, width, height, sha256, edge_pixels,
 //          ahash, phash, dhash, edge_ahash}]
-// MERGE on the id: loading again updates the same node, never a second one.
+// MERGE on (corpus, id): loading again updates the same node, never a second one.
 UNWIND $rows AS row
-MERGE (p:Panel {id: row.id})
+MERGE (p:Panel {corpus: $corpus, id: row.id})
 SET p += row
 WITH p, row
 WHERE row.page IS NOT NULL
-MATCH (g:Page {number: row.page})
+MATCH (g:Page {corpus: $corpus, number: row.page})
 MERGE (g)-[:HAS_PANEL]->(p)

@@ -1,3 +1,3 @@
-// Membership of one cluster run: one row per clustered panel. $run: run id.
-MATCH (p:Panel)-[:IN_CLUSTER]->(c:Cluster {run: $run})
+// Membership of one cluster run: one row per clustered panel. $corpus, $run: the run's key.
+MATCH (p:Panel)-[:IN_CLUSTER]->(c:Cluster {corpus: $corpus, run: $run})
 RETURN p.id AS panel, c.id AS cluster

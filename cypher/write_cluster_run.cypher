@@ -1,7 +1,7 @@
-// The node for one clustering. $id: run id; $algorithm; $params: JSON text of
+// The node for one clustering of corpus $corpus. $id: run id; $algorithm; $params: JSON text of
 // the parameters (algorithm, seed, filters...); $modularity (null when undefined).
 // `created` is set once, so writing the same run again keeps its first date.
-MERGE (r:ClusterRun {id: $id})
+MERGE (r:ClusterRun {corpus: $corpus, id: $id})
 ON CREATE SET r.created = datetime()
 SET r.algorithm = $algorithm, r.params = $params, r.modularity = $modularity,
     r.clusters = $clusters, r.panels = $panels

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing as mp
 import os
+import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ import numpy as np
 from visualdistance.analysis.data import Panels
 from visualdistance.analysis.signatures.base import PanelView, Signature
 from visualdistance.loader.images import BadImage, ImageFile, decode, discover, panel_id, read_bytes
+from visualdistance.loader.names import has_undecodable
 from visualdistance.loader.store import FeatureStore, FileEntry
 
 FLUSH_EVERY_FILES = 2000
@@ -45,6 +47,8 @@ class ExtractResult:
     seconds: dict[str, float] = field(default_factory=dict)
     #: time inside the workers, summed over them: {"decode": s, "describe": s}
     worker_seconds: dict[str, float] = field(default_factory=dict)
+    #: feature-store shards found damaged and moved aside (their files were decoded again)
+    damaged_shards: list[str] = field(default_factory=list)
 
 
 # ----------------------------------------------------------------- per file
@@ -101,6 +105,13 @@ def _init_worker(signatures: tuple[Signature, ...], all_frames: bool, known: fro
     _worker_signatures, _worker_all_frames, _worker_known = signatures, all_frames, known
 
 
+def _init_pool_worker(signatures: tuple[Signature, ...], all_frames: bool, known: frozenset[str]) -> None:
+    # Ctrl-C reaches every process of the terminal's group; only the parent
+    # acts on it (flushes the store, stops the pool), so workers print no tracebacks.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _init_worker(signatures, all_frames, known)
+
+
 @dataclass
 class _Done:
     """One file's outcome in a worker: its hash, and its new entry unless the store had it."""
@@ -138,7 +149,7 @@ def _pool(workers: int, signatures, all_frames, known):
         ctx.set_forkserver_preload([__name__])
     else:
         ctx = mp.get_context("spawn")
-    return ctx.Pool(workers, initializer=_init_worker, initargs=(signatures, all_frames, known))
+    return ctx.Pool(workers, initializer=_init_pool_worker, initargs=(signatures, all_frames, known))
 
 
 # -------------------------------------------------------------- the folder
@@ -162,7 +173,7 @@ def extract_folder(
     folder order.
     """
     t0 = time.perf_counter()
-    files = discover(root, exclude=exclude)
+    files, clashes = _unique_ids(discover(root, exclude=exclude))
     workers = max(1, workers or os.cpu_count() or 1)
     store = FeatureStore(store_dir, signatures)
     known = store.serving(all_frames)
@@ -175,13 +186,30 @@ def extract_folder(
     t3 = time.perf_counter()
     return ExtractResult(
         panels=panels,
-        bad_files=bad,
-        files=len(files),
+        bad_files=clashes + bad,
+        files=len(files) + len(clashes),
         decoded=decoded,
         reused=len(files) - decoded,
         seconds={"discover": t1 - t0, "read+hash+decode+describe": t2 - t1, "assemble": t3 - t2},
         worker_seconds=cpu,
+        damaged_shards=[str(path) for path, _ in store.damaged],
     )
+
+
+def _unique_ids(files: list[ImageFile]) -> tuple[list[ImageFile], list[BadFile]]:
+    """Files whose ids are unique, and the ones skipped because their id is taken.
+
+    Only a name that is not UTF-8 can clash: its id writes the odd bytes as
+    ``\\xNN``, which a real file may be named literally; that file keeps the id.
+    """
+    owner = {panel_id(f.rel, 0): f for f in files if not has_undecodable(f.rel)}
+    kept, clashes = [], []
+    for f in files:
+        if owner.setdefault(panel_id(f.rel, 0), f) is f:
+            kept.append(f)
+        else:
+            clashes.append(BadFile(f.rel, f"name is not UTF-8 and its escaped form '{panel_id(f.rel, 0)}' is another file's name"))
+    return kept, clashes
 
 
 def _describe_all(files, known, store, signatures, all_frames, workers, on_progress):

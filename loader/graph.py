@@ -1,10 +1,12 @@
 """The similarity graph in Neo4j: connect, create the schema, load a run, read and write clusterings.
 
-Graph model::
+Graph model (every key starts with the corpus: one per input folder, so several
+comics sit side by side and two 1_1.png are two panels)::
 
-    (:Page {number, title, text, chat, url, status, ...})-[:HAS_PANEL]->(:Panel {id, page, ...})
+    (:Corpus {name, input, created})
+    (:Page {corpus, number, title, text, chat, url, status, ...})-[:HAS_PANEL]->(:Panel {corpus, id, page, ...})
     (:Panel)-[:SIMILAR {dist_<metric>, threshold_<metric>, rule, mirrored, weight, preset}]->(:Panel)
-    (:ClusterRun {id, algorithm, params, modularity, created})-[:HAS_CLUSTER]->(:Cluster {run, id, size})
+    (:ClusterRun {corpus, id, algorithm, params, modularity, created})-[:HAS_CLUSTER]->(:Cluster {corpus, run, id, size})
     (:Panel)-[:IN_CLUSTER]->(:Cluster)
 
 Every statement lives in ``cypher/*.cypher`` and takes its values as
@@ -33,6 +35,7 @@ from neo4j import exceptions as neo4j_errors
 from visualdistance import cypher
 from visualdistance.analysis.data import Clustering, Links, Panels
 from visualdistance.loader import outputs
+from visualdistance.loader.names import printable, safe_text
 from visualdistance.loader.outputs import RunOutput
 
 DEFAULT_URI = "bolt://127.0.0.1:7687"
@@ -43,12 +46,18 @@ DEFAULT_HTTP_PORT = 7474
 # load equally fast within noise; 10,000 keeps each transaction well inside the
 # 512 MB heap that scripts/neo4j gives the server.
 DEFAULT_BATCH_SIZE = 10_000
+#: the corpus of a run whose run.json names none (library callers, benchmarks)
+DEFAULT_CORPUS = outputs.DEFAULT_CORPUS
 
 Progress = Callable[[int], None] | None
 
 
 class GraphError(Exception):
     """A Neo4j problem explained in one line (unreachable, refused, no such database, failed statement)."""
+
+
+class CorpusTaken(GraphError):
+    """A load refused before writing anything: its corpus name already holds another folder's panels."""
 
 
 # ------------------------------------------------------------ settings
@@ -153,6 +162,11 @@ def resolve_settings(
 def explain(exc: Exception, settings: Settings) -> str:
     """One line saying what went wrong talking to Neo4j and what to do about it."""
     where = settings.uri
+    if isinstance(exc, neo4j_errors.Neo4jError) and exc.code == "Neo.ClientError.Security.AuthenticationRateLimit":
+        return (
+            f"Neo4j at {where} refuses user {settings.user!r} for now after several wrong passwords in a row: "
+            "wait a few seconds, then try again with the right one (NEO4J_PASSWORD or --password)"
+        )
     if isinstance(exc, neo4j_errors.AuthError):
         return (
             f"Neo4j at {where} refused user {settings.user!r}: wrong password? Set NEO4J_PASSWORD or --password "
@@ -190,8 +204,9 @@ def connect(settings: Settings) -> Iterator[Driver]:
     """
     auth = (settings.user, settings.password or "")
     try:
-        # A short connection timeout: an unreachable server should say so within seconds.
-        driver = GraphDatabase.driver(settings.uri, auth=auth, connection_timeout=5.0)
+        # A short connection timeout: an unreachable server should say so within seconds. No
+        # notifications: the driver would log each as a block of text (query, position, advice).
+        driver = GraphDatabase.driver(settings.uri, auth=auth, connection_timeout=5.0, notifications_min_severity="OFF")
     except Exception as exc:  # the driver raises ValueError, ConfigurationError or ImportError for a bad URI
         raise GraphError(f"cannot use Neo4j URI {settings.uri!r}: {exc}") from exc
     try:
@@ -225,6 +240,7 @@ def panel_rows(panels: Panels) -> list[dict]:
     """One property map per panel: the panels.csv columns, unknown values (page -1, no hash) as null."""
     rows = outputs.panel_records(panels)
     for r in rows:
+        r["path"] = safe_text(r["path"])  # Neo4j strings are UTF-8: odd bytes as \xNN, like the id
         r["page"] = _none_if(r["page"], -1)
         r["position"] = _none_if(r["position"], -1)
         r["edge_pixels"] = _none_if(r["edge_pixels"], -1)
@@ -300,6 +316,7 @@ class LoadResult:
     pages: int
     panels: int
     links: int
+    corpus: str = DEFAULT_CORPUS
 
 
 def write_batches(
@@ -327,6 +344,32 @@ def write_batches(
                 on_progress(n)
 
 
+def claim_corpus(driver: Driver, corpus: str, folder: str | None, database: str = DEFAULT_DATABASE) -> None:
+    """Record that `corpus` holds the panels of `folder`; CorpusTaken when it already holds another folder's.
+
+    Every key starts with the corpus, so two corpora never share a node; two
+    folders under one corpus name would, and the later load would overwrite the
+    earlier one's panels (two comics both have 1_1.png). Panels from before
+    corpora existed (no corpus) are refused too: they would sit beside the new ones unkeyed.
+    """
+    check = driver.execute_query(cypher.load("corpus_check"), name=corpus, database_=database,
+                                 routing_=RoutingControl.READ).records[0]
+    if check["legacy"]:
+        raise CorpusTaken(
+            f"the graph holds {check['legacy']:,} panels loaded before corpora existed; start a fresh graph "
+            "(`scripts/neo4j stop`, delete .neo4j/data, `scripts/neo4j start`) or delete them: "
+            "MATCH (p:Panel) WHERE p.corpus IS NULL DETACH DELETE p"
+        )
+    held = check["held"]
+    if held and folder and held != folder:
+        raise CorpusTaken(
+            f"corpus {corpus!r} in the graph holds the panels of {printable(held)}, not {printable(folder)}; "
+            "give this folder its own corpus: `visualdistance load OUT --corpus NAME` "
+            "(or `visualdistance run DIR --out OUT --corpus NAME`)"
+        )
+    driver.execute_query(cypher.load("corpus_record"), name=corpus, input=folder, database_=database)
+
+
 def load_run(
     driver: Driver,
     run: RunOutput,
@@ -334,25 +377,35 @@ def load_run(
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_progress: Progress = None,
     database: str = DEFAULT_DATABASE,
+    corpus: str | None = None,
 ) -> LoadResult:
     """Load a run folder's panels and links (and scraped pages) into the graph; returns what was sent.
 
-    Pages go first so each panel can be linked to its page as it is merged,
-    then panels, then links between them. on_progress counts rows of all three.
-    The clustering is not written here: see `write_cluster_run`.
+    corpus: the key every node gets (default: run.json's "corpus"); refused
+    with CorpusTaken, before anything is written, when it holds another
+    folder's panels. Pages go first so each panel can be linked to its page as
+    it is merged, then panels, then links between them. on_progress counts
+    rows of all three. The clustering is not written here: see `write_cluster_run`.
     """
+    corpus = corpus or run.info.get("corpus") or DEFAULT_CORPUS
     create_schema(driver, database)
+    claim_corpus(driver, corpus, run.info.get("input"), database)
     preset = (run.info.get("method") or {}).get("preset")
     prows = page_rows(pages or {})
     nrows = panel_rows(run.panels)
-    write_batches(driver, cypher.load("load_pages"), row_batches(prows, batch_size), on_progress, database)
-    write_batches(driver, cypher.load("load_panels"), row_batches(nrows, batch_size), on_progress, database)
+    write = lambda name, batches, **kw: write_batches(  # noqa: E731
+        driver, cypher.load(name), batches, on_progress, database, corpus=corpus, **kw)
+    write("load_pages", row_batches(prows, batch_size))
+    write("load_panels", row_batches(nrows, batch_size))
     columns = link_columns(run.links, run.panels.ids)
-    write_batches(
-        driver, cypher.load("load_links"), column_batches(columns, len(run.links), batch_size), on_progress, database,
-        preset=preset,
-    )
-    return LoadResult(pages=len(prows), panels=len(nrows), links=len(run.links))
+    write("load_links", column_batches(columns, len(run.links), batch_size), preset=preset)
+    return LoadResult(pages=len(prows), panels=len(nrows), links=len(run.links), corpus=corpus)
+
+
+def list_corpora(driver: Driver, database: str = DEFAULT_DATABASE) -> list[dict]:
+    """Every corpus in the graph: name, input folder, panels; by name."""
+    records = driver.execute_query(cypher.load("corpora"), database_=database, routing_=RoutingControl.READ).records
+    return [r.data() for r in records]
 
 
 def load_total(run: RunOutput, pages: dict[int, dict] | None) -> int:
@@ -387,15 +440,17 @@ class SimilarFilter:
 
 
 def read_similar(
-    driver: Driver, filters: SimilarFilter = SimilarFilter(), database: str = DEFAULT_DATABASE
+    driver: Driver, filters: SimilarFilter = SimilarFilter(), database: str = DEFAULT_DATABASE,
+    corpus: str = DEFAULT_CORPUS,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The filtered SIMILAR subgraph as arrays: (ids, a, b, weight).
+    """The filtered SIMILAR subgraph of one corpus as arrays: (ids, a, b, weight).
 
     ids: sorted panel ids of every linked panel; a, b: int32 row indices into
     ids, one per link; weight: float32 (NaN where a link has none).
     """
     record = driver.execute_query(
-        cypher.load("read_similar"), filters.params(), database_=database, routing_=RoutingControl.READ
+        cypher.load("read_similar"), {**filters.params(), "corpus": corpus}, database_=database,
+        routing_=RoutingControl.READ
     ).records[0]
     return similar_arrays(record["a"], record["b"], record["weight"])
 
@@ -425,10 +480,11 @@ def write_cluster_run(
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_progress: Progress = None,
     database: str = DEFAULT_DATABASE,
+    corpus: str = DEFAULT_CORPUS,
 ) -> str:
-    """Write a clustering over panels `ids` as (:ClusterRun)-[:HAS_CLUSTER]->(:Cluster)<-[:IN_CLUSTER]-(:Panel).
+    """Write a clustering over panels `ids` of `corpus` as (:ClusterRun)-[:HAS_CLUSTER]->(:Cluster)<-[:IN_CLUSTER]-(:Panel).
 
-    Keyed by clustering.run_id: earlier runs stay, writing the same run again
+    Keyed by (corpus, clustering.run_id): earlier runs stay, writing the same run again
     changes nothing. Panels in no cluster (-1) get no relationship. Returns the run id.
     """
     m = np.asarray(clustering.membership)
@@ -444,33 +500,41 @@ def write_cluster_run(
         modularity=float(q) if np.isfinite(q) else None,
         clusters=int(len(sizes)),
         panels=int(sizes.sum()),
+        corpus=corpus,
         database_=database,
     )
     run = clustering.run_id
     cluster_rows = [{"id": c, "size": s} for c, s in enumerate(sizes.tolist())]
-    write_batches(driver, cypher.load("write_clusters"), row_batches(cluster_rows, batch_size), None, database, run=run)
+    write_batches(driver, cypher.load("write_clusters"), row_batches(cluster_rows, batch_size), None, database, run=run,
+                  corpus=corpus)
     rows = np.flatnonzero(m >= 0)
     member_rows = [{"panel": str(ids[i]), "cluster": int(m[i])} for i in rows]
     write_batches(
-        driver, cypher.load("write_membership"), row_batches(member_rows, batch_size), on_progress, database, run=run
+        driver, cypher.load("write_membership"), row_batches(member_rows, batch_size), on_progress, database, run=run,
+        corpus=corpus,
     )
     return clustering.run_id
 
 
-def read_cluster_run(driver: Driver, run_id: str, database: str = DEFAULT_DATABASE) -> dict[str, int]:
+def read_cluster_run(
+    driver: Driver, run_id: str, database: str = DEFAULT_DATABASE, corpus: str = DEFAULT_CORPUS
+) -> dict[str, int]:
     """Membership of a cluster run: {panel id: cluster id} for every clustered panel; GraphError if no such run."""
-    if cluster_run_info(driver, run_id, database) is None:
-        raise GraphError(f"no cluster run {run_id!r} in the graph")
+    if cluster_run_info(driver, run_id, database, corpus) is None:
+        raise GraphError(f"no cluster run {run_id!r} of corpus {corpus!r} in the graph")
     records = driver.execute_query(
-        cypher.load("read_cluster_run"), run=run_id, database_=database, routing_=RoutingControl.READ
+        cypher.load("read_cluster_run"), run=run_id, corpus=corpus, database_=database, routing_=RoutingControl.READ
     ).records
     return {r["panel"]: r["cluster"] for r in records}
 
 
-def cluster_run_info(driver: Driver, run_id: str, database: str = DEFAULT_DATABASE) -> dict | None:
+def cluster_run_info(
+    driver: Driver, run_id: str, database: str = DEFAULT_DATABASE, corpus: str = DEFAULT_CORPUS
+) -> dict | None:
     """A cluster run's properties (params decoded from JSON), or None."""
     records = driver.execute_query(
-        cypher.load("read_cluster_run_info"), run=run_id, database_=database, routing_=RoutingControl.READ
+        cypher.load("read_cluster_run_info"), run=run_id, corpus=corpus, database_=database,
+        routing_=RoutingControl.READ,
     ).records
     if not records:
         return None

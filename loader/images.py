@@ -19,6 +19,9 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
+from visualdistance.loader.names import safe_text
+from visualdistance.loader.outputs import is_run_folder
+
 IMAGE_EXTENSIONS = frozenset({".gif", ".png", ".jpg", ".jpeg", ".webp", ".bmp"})
 
 #: Frames larger than this many pixels are refused (decompression bombs).
@@ -59,8 +62,9 @@ def _natural_key(rel: str) -> list:
 def discover(root: Path, exclude: tuple[Path, ...] = ()) -> list[ImageFile]:
     """Image files under `root`, recursively, in natural order (page 2 before page 10).
 
-    Hidden files and folders and anything under `exclude` (the output folder,
-    when it lies inside the input) are skipped.
+    Hidden files and folders, anything under `exclude` (the output folder,
+    when it lies inside the input) and every run folder (their report images
+    are not panels) are skipped.
     """
     root = Path(root)
     if not root.is_dir():
@@ -69,6 +73,9 @@ def discover(root: Path, exclude: tuple[Path, ...] = ()) -> list[ImageFile]:
     found = []
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
+        if is_run_folder(here):
+            dirnames[:] = []
+            continue
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and (here / d).resolve() not in excluded)
         for name in filenames:
             if name.startswith(".") or Path(name).suffix.lower() not in IMAGE_EXTENSIONS:
@@ -81,8 +88,9 @@ def discover(root: Path, exclude: tuple[Path, ...] = ()) -> list[ImageFile]:
 
 
 def panel_id(rel: str, frame: int) -> str:
-    """The panel id: the relative path, plus ``#n`` for frame n > 0."""
-    return rel if frame == 0 else f"{rel}#{frame}"
+    """The panel id: the relative path (bytes that are not UTF-8 as ``\\xNN``), plus ``#n`` for frame n > 0."""
+    base = safe_text(rel)
+    return base if frame == 0 else f"{base}#{frame}"
 
 
 @dataclass(frozen=True)

@@ -16,15 +16,26 @@ Every file is written to a temporary name and renamed into place.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
+import zipfile
+import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
+
+try:  # advisory lock on the run folder; POSIX only, skipped elsewhere
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None
 
 import numpy as np
 
 from visualdistance.analysis.data import Clustering, Links, Panels
+from visualdistance.loader.names import ENCODING_ERRORS, printable, safe_text
 
 HASH_COLUMNS = ("ahash", "phash", "dhash", "edge_ahash")
 PANEL_COLUMNS = ("id", "path", "frame", "page", "position", "width", "height", "sha256", "edge_pixels") + HASH_COLUMNS
@@ -33,11 +44,87 @@ PANEL_COLUMNS = ("id", "path", "frame", "page", "position", "width", "height", "
 def atomic_write_text(path: Path, text: str) -> None:
     """Write text to path via a temporary file and a rename (never half-written)."""
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as fh:
+    # Paths keep file names that are not UTF-8 as their original bytes (see loader.names).
+    with open(tmp, "w", encoding="utf-8", errors=ENCODING_ERRORS, newline="") as fh:
         fh.write(text)
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+class DamagedRunFile(Exception):
+    """A run-folder file that cannot be read back (cut short, emptied, not what this run wrote).
+
+    str(error) is one line: the file, what is wrong, and the command that writes it again.
+    """
+
+    def __init__(self, path: Path, problem: str, stale: bool = False) -> None:
+        self.path, self.problem = Path(path), problem
+        what = "is not from the run that run.json describes" if stale else "is damaged or incomplete"
+        super().__init__(f"{printable(str(path))} {what} ({problem}); {remedy(path)}")
+
+
+#: the command that writes each run-folder file, for messages (OUT: the folder; DIR: its input)
+WRITTEN_BY = {
+    "panels.csv": "run DIR --out OUT",
+    "signatures.npz": "run DIR --out OUT",
+    "bad_files.csv": "run DIR --out OUT",
+    "run.json": "run DIR --out OUT",
+    "links.csv": "link OUT",
+    "links.json": "link OUT",
+    "clusters.csv": "communities OUT",
+    "clusters.json": "communities OUT",
+}
+
+
+def remedy(path: Path) -> str:
+    """'run `visualdistance ...` to write it again' for a run-folder file."""
+    out = Path(path).parent
+    command = WRITTEN_BY.get(Path(path).name, "run DIR --out OUT").replace("OUT", printable(str(out)))
+    return f"run `visualdistance {command.replace('DIR', _input_of(out))}` to write it again"
+
+
+def _input_of(out: Path) -> str:
+    """The run's input folder as run.json names it, else "DIR" (for messages only: never raises)."""
+    try:
+        with open(out / "run.json", encoding="utf-8") as fh:
+            folder = json.load(fh).get("input")
+    except (OSError, ValueError, AttributeError):
+        folder = None
+    return printable(folder) if isinstance(folder, str) and folder else "DIR"
+
+
+# What reading a cut-short, emptied or altered file raises, from csv, json, numpy and zipfile.
+_DAMAGE = (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError, EOFError, csv.Error,
+           UnicodeDecodeError, zipfile.BadZipFile, zlib.error)
+
+
+@contextmanager
+def reading(path: Path) -> Iterator[None]:
+    """Any error reading `path` inside the block becomes a DamagedRunFile naming it."""
+    try:
+        yield
+    except DamagedRunFile:
+        raise
+    except FileNotFoundError:
+        raise DamagedRunFile(path, "missing") from None
+    except _DAMAGE as e:
+        raise DamagedRunFile(path, str(e) or type(e).__name__) from e
+
+
+def _read_csv(path: Path, required: tuple[str, ...]) -> tuple[list[dict], list[str]]:
+    """Rows and header of a CSV we wrote; ValueError when a column is missing or a line is cut short."""
+    with open(path, newline="", encoding="utf-8", errors=ENCODING_ERRORS) as fh:
+        reader = csv.DictReader(fh)
+        rows = list(reader)
+        header = reader.fieldnames or []
+    lacking = [c for c in required if c not in header]
+    if lacking:
+        raise ValueError(f"no column {lacking[0]!r}" if header else "empty file")
+    for n, row in enumerate(rows, 2):
+        if None in row or None in row.values():
+            raise ValueError(f"line {n} is cut short or has extra fields")
+    return rows, header
 
 
 def _csv_text(header: list[str], rows) -> str:
@@ -89,23 +176,24 @@ def write_panels(out: Path, panels: Panels) -> None:
 
 
 def read_panels(out: Path) -> Panels:
-    """Panels (with signatures) from a run folder."""
-    with open(out / "panels.csv", newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    with np.load(out / "signatures.npz") as z:
-        sigs = {k[2:]: z[k] for k in z.files if k.startswith("s_")}
-        source = z["source"]
-    col = lambda k, t=object: np.array([r[k] for r in rows], dtype=t)  # noqa: E731
+    """Panels (with signatures) from a run folder; DamagedRunFile when a file is damaged."""
+    check_files(out, ("panels.csv", "signatures.npz"))
+    with reading(out / "panels.csv"):
+        rows, _ = _read_csv(out / "panels.csv", PANEL_COLUMNS)
+        col = lambda k, t=object: np.array([r[k] for r in rows], dtype=t)  # noqa: E731
+        ints = {k: col(k, np.int32) for k in ("frame", "page", "position", "width", "height")}
+    with reading(out / "signatures.npz"):
+        with np.load(out / "signatures.npz", allow_pickle=False) as z:
+            sigs = {k[2:]: z[k] for k in z.files if k.startswith("s_")}
+            source = z["source"]
+        if any(len(v) != len(rows) for v in (source, *sigs.values())):
+            raise ValueError(f"its rows do not match the {len(rows):,} panels of panels.csv")
     return Panels(
         ids=col("id"),
         paths=col("path"),
         source=source.astype(np.int32),
-        frame=col("frame", np.int32),
-        page=col("page", np.int32),
-        position=col("position", np.int32),
-        width=col("width", np.int32),
-        height=col("height", np.int32),
         sha256=col("sha256"),
+        **ints,
         signatures=sigs,
     )
 
@@ -149,25 +237,32 @@ def write_links(out: Path, links: Links, ids: np.ndarray) -> None:
 
 def read_links(out: Path, panel_index: dict[str, int]) -> Links:
     """Links from links.csv, with a and b as row indices via `panel_index` (id -> row)."""
-    with open(out / "links.csv", newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        rows = list(reader)
-        header = reader.fieldnames or []
-    with open(out / "links.json", encoding="utf-8") as fh:
-        rule_names = tuple(json.load(fh).get("rules", []))
-    f32 = lambda c: np.array([float(r[c]) if r[c] != "" else np.nan for r in rows], np.float32)  # noqa: E731
-    bit = {n: 1 << k for k, n in enumerate(rule_names)}
-    rules = np.array([sum(bit.get(p, 0) for p in r["rule"].split("+") if p) for r in rows], np.uint32)
-    return Links(
-        a=np.array([panel_index[r["a"]] for r in rows], np.int32),
-        b=np.array([panel_index[r["b"]] for r in rows], np.int32),
-        distances={c[5:]: f32(c) for c in header if c.startswith("dist_")},
-        thresholds={c[10:]: f32(c) for c in header if c.startswith("threshold_")},
-        rules=rules,
-        mirrored=np.array([r["mirrored"] in ("1", "True", "true") for r in rows], bool),
-        weight=f32("weight"),
-        rule_names=rule_names,
-    )
+    check_files(out, STAGES["link"])
+    with reading(out / "links.json"):
+        with open(out / "links.json", encoding="utf-8") as fh:
+            rule_names = tuple(json.load(fh).get("rules", []))
+    with reading(out / "links.csv"):
+        rows, header = _read_csv(out / "links.csv", ("a", "b", "rule", "mirrored", "weight"))
+        f32 = lambda c: np.array([float(r[c]) if r[c] != "" else np.nan for r in rows], np.float32)  # noqa: E731
+        bit = {n: 1 << k for k, n in enumerate(rule_names)}
+        rules = np.array([sum(bit.get(p, 0) for p in r["rule"].split("+") if p) for r in rows], np.uint32)
+        return Links(
+            a=np.array([_row_of(panel_index, r["a"]) for r in rows], np.int32),
+            b=np.array([_row_of(panel_index, r["b"]) for r in rows], np.int32),
+            distances={c[5:]: f32(c) for c in header if c.startswith("dist_")},
+            thresholds={c[10:]: f32(c) for c in header if c.startswith("threshold_")},
+            rules=rules,
+            mirrored=np.array([r["mirrored"] in ("1", "True", "true") for r in rows], bool),
+            weight=f32("weight"),
+            rule_names=rule_names,
+        )
+
+
+def _row_of(panel_index: dict[str, int], panel: str) -> int:
+    try:
+        return panel_index[panel]
+    except KeyError:
+        raise ValueError(f"it names panel {panel!r}, which panels.csv lacks") from None
 
 
 # ----------------------------------------------------------------- clusters
@@ -210,13 +305,15 @@ def write_clusters(out: Path, clustering: Clustering, panels: Panels) -> None:
 
 def read_clusters(out: Path, panel_index: dict[str, int]) -> Clustering:
     """The clustering in clusters.json, as a membership over the panels of `panel_index`."""
-    with open(out / "clusters.json", encoding="utf-8") as fh:
-        doc = json.load(fh)
-    membership = np.full(len(panel_index), -1, np.int32)
-    for c in doc["clusters"]:
-        membership[[panel_index[p] for p in c["panels"]]] = c["id"]
-    q = doc.get("modularity")
-    return Clustering(doc["run_id"], doc["algorithm"], doc["params"], membership, float("nan") if q is None else q)
+    check_files(out, STAGES["communities"])
+    with reading(out / "clusters.json"):
+        with open(out / "clusters.json", encoding="utf-8") as fh:
+            doc = json.load(fh)
+        membership = np.full(len(panel_index), -1, np.int32)
+        for c in doc["clusters"]:
+            membership[[_row_of(panel_index, p) for p in c["panels"]]] = c["id"]
+        q = doc.get("modularity")
+        return Clustering(doc["run_id"], doc["algorithm"], doc["params"], membership, float("nan") if q is None else q)
 
 
 # ---------------------------------------------------------------- the rest
@@ -226,13 +323,109 @@ def write_bad_files(out: Path, bad) -> None:
     atomic_write_text(out / "bad_files.csv", _csv_text(["path", "reason"], ((b.path, b.reason) for b in bad)))
 
 
+RUN_INFO = "run.json"
+LOCK_FILE = ".visualdistance.lock"
+#: the corpus of a run folder whose run.json names neither a corpus nor an input folder
+DEFAULT_CORPUS = "default"
+
+
+def corpus_name(folder: Path | str) -> str:
+    """The default corpus of an input folder: its name (one comic per folder, e.g. 'homestuck')."""
+    return safe_text(Path(folder).name) or DEFAULT_CORPUS
+
+
+def is_run_folder(folder: Path) -> bool:
+    """True for a folder a run writes to: its run.json (written first thing) is a JSON object of ours.
+
+    Discovery skips such folders, so report thumbnails and edge maps never become panels.
+    """
+    try:
+        with open(Path(folder) / RUN_INFO, encoding="utf-8") as fh:
+            info = json.load(fh)
+    except (OSError, ValueError):
+        return False
+    return isinstance(info, dict) and ("version" in info or "input" in info)
+
+
+#: the files each stage writes; a stage's files make the later stages' files stale
+STAGES = {
+    "extract": ("panels.csv", "signatures.npz", "bad_files.csv"),
+    "link": ("links.csv", "links.json"),
+    "communities": ("clusters.csv", "clusters.json"),
+}
+
+
+def file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def record_files(out: Path, info: dict, stages: tuple[str, ...]) -> dict:
+    """`info` with "files" updated: the digests of what `stages` just wrote, and the files of
+    every later stage dropped (links over other panels, clusters over other links are stale)."""
+    order = list(STAGES)
+    first = min(order.index(s) for s in stages)
+    files = {n: d for n, d in (info.get("files") or {}).items()
+             if not any(n in STAGES[s] for s in order[first:])}
+    files.update({n: file_digest(out / n) for s in stages for n in STAGES[s]})
+    return {**info, "files": files}
+
+
+def check_files(out: Path, names: tuple[str, ...]) -> None:
+    """DamagedRunFile unless each file is the one run.json recorded (run folders without a record pass).
+
+    A run writes run.json first with no files recorded, and records each
+    stage's files once they are all written: so an interrupted run into a
+    folder holding another run's outputs never leaves a mix that reads as one run.
+    """
+    if not (out / RUN_INFO).exists():
+        return
+    recorded = read_run_info(out).get("files")
+    if recorded is None:
+        return  # a folder from before records existed
+    for name in names:
+        path = out / name
+        if name not in recorded:
+            raise DamagedRunFile(path, "an earlier or interrupted run left it", stale=True)
+        with reading(path):
+            if file_digest(path) != recorded[name]:
+                raise DamagedRunFile(path, "it changed after the run wrote it")
+
+
+class RunFolderBusy(Exception):
+    """Another command is writing to the run folder."""
+
+
+@contextmanager
+def locked(out: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the run folder (a lock file in it) while a command writes there."""
+    fh = open(out / LOCK_FILE, "a")
+    try:
+        if fcntl is not None:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                raise RunFolderBusy(f"another visualdistance command is writing to {printable(str(out))}; "
+                                    "wait for it to finish") from None
+        yield
+    finally:
+        fh.close()  # closing releases the lock
+
+
 def write_run_info(out: Path, info: dict) -> None:
     atomic_write_text(out / "run.json", json.dumps(info, indent=1, default=str))
 
 
 def read_run_info(out: Path) -> dict:
-    with open(out / "run.json", encoding="utf-8") as fh:
-        return json.load(fh)
+    with reading(out / "run.json"):
+        with open(out / "run.json", encoding="utf-8") as fh:
+            info = json.load(fh)
+        if not isinstance(info, dict):
+            raise ValueError("it holds no JSON object")
+        return info
 
 
 @dataclass
@@ -251,4 +444,6 @@ def read_run(out: Path) -> RunOutput:
     links = read_links(out, index)
     clustering = read_clusters(out, index) if (out / "clusters.json").exists() else None
     info = read_run_info(out) if (out / "run.json").exists() else {}
+    # Run folders from before corpora: the input folder's name, as a new run would choose.
+    info.setdefault("corpus", corpus_name(info["input"]) if info.get("input") else DEFAULT_CORPUS)
     return RunOutput(panels, links, clustering, info)

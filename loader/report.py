@@ -26,10 +26,11 @@ import re
 import time
 import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, ContextManager, Iterable, Iterator
 from urllib.parse import quote
 
 import numpy as np
@@ -50,6 +51,7 @@ from visualdistance.analysis.report import (
 )
 from visualdistance.loader import outputs
 from visualdistance.loader.images import BadImage, decode, read_bytes
+from visualdistance.loader.names import ENCODING_ERRORS, safe_text
 
 THUMB_SIDE = 160
 #: bit maps are drawn this many screen pixels per bit (100x100 edges -> 240 px), crisp
@@ -60,6 +62,12 @@ MISSING_THUMB = "missing.png"
 MAX_PANELS_PER_PAGE = 2000
 
 Progress = Callable[[int], None]
+StageProgress = Callable[[int | None, str, str], ContextManager[Progress]]
+
+
+@contextmanager
+def _no_bar(total: int | None, description: str, unit: str) -> Iterator[Progress]:
+    yield lambda n=1: None
 
 
 @dataclass
@@ -161,7 +169,8 @@ def esc(value: object) -> str:
 
 def url(path: str) -> str:
     """A relative POSIX path as an href/src value: percent-encoded, then HTML-escaped."""
-    return esc(quote(path, safe="/"))
+    # A name that is not UTF-8 is percent-encoded as its original bytes, which is how the file is found.
+    return esc(quote(path, safe="/", errors=ENCODING_ERRORS))
 
 
 def page_file(number: int) -> str:
@@ -237,6 +246,7 @@ def build_report(
     workers: int | None = None,
     on_start: Callable[[int], None] | None = None,
     on_progress: Progress | None = None,
+    stage_progress: StageProgress | None = None,
 ) -> ReportResult:
     """Write the HTML report of `clustering` over `panels` and `links` into `dest`.
 
@@ -245,8 +255,10 @@ def build_report(
     are made from it; panels link to their files there by relative path).
     bit_images: image-shaped signatures to draw in "why matched" (see
     `analysis.report.bit_images`). on_start(n) / on_progress(k) report
-    thumbnail progress.
+    thumbnail progress; stage_progress(total, description, unit), a context
+    manager yielding advance(k) (the CLI's progress_bar), shows the later stages.
     """
+    bar = stage_progress or _no_bar
     if per_page < 1:
         raise ValueError("per_page must be at least 1")
     t0 = time.perf_counter()
@@ -276,11 +288,14 @@ def build_report(
         method_description=method_description,
     )
     maps_used: set[str] = set()
-    for plan in plans:
-        outputs.atomic_write_text(dest / why_file(plan.cluster), _why_page(ctx, plan, maps_used))
+    with bar(len(plans), "why matched", "clusters") as advance:
+        for plan in plans:
+            outputs.atomic_write_text(dest / why_file(plan.cluster), _why_page(ctx, plan, maps_used))
+            advance(1)
     t3 = time.perf_counter()
 
-    _write_exports(ctx, plans)
+    with bar(None, "exports (CSV, JSON, GraphML)", "files") as advance:
+        _write_exports(ctx, plans)
     t4 = time.perf_counter()
 
     outputs.atomic_write_text(dest / "report.css", CSS)
@@ -325,7 +340,7 @@ def _relative_href(images: Path, dest: Path) -> str:
 def _full_href(ctx: _Context, row: int, up: str = "") -> str:
     """href of a panel's original file, from a page `up` levels below the report folder."""
     if ctx.images_href.endswith("/"):
-        return esc(ctx.images_href + quote(str(ctx.panels.paths[row]), safe="/"))
+        return esc(ctx.images_href + quote(str(ctx.panels.paths[row]), safe="/", errors=ENCODING_ERRORS))
     return url(f"{up}{ctx.images_href}/{ctx.panels.paths[row]}")
 
 
@@ -727,7 +742,7 @@ def write_graphml(path: Path, panels: Panels, links: Links, clustering: Clusteri
 
     for i in np.flatnonzero(used).tolist():
         node = ET.SubElement(graph, "node", id=f"n{i}")
-        for key, value in (("label", panels.ids[i]), ("path", panels.paths[i]), ("page", int(panels.page[i])),
+        for key, value in (("label", panels.ids[i]), ("path", safe_text(panels.paths[i])), ("page", int(panels.page[i])),
                            ("position", int(panels.position[i])), ("frame", int(panels.frame[i])),
                            ("cluster", int(m[i])), ("original", bool(original[i])), ("mirrored", bool(mirrored[i]))):
             data(node, f"n_{key}", value)

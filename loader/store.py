@@ -21,6 +21,8 @@ import logging
 import os
 import time
 import uuid
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +33,9 @@ from visualdistance.analysis.signatures.base import Signature
 log = logging.getLogger(__name__)
 
 _COMPACT_AT = 16  # shards; past this many, they are merged into one on open
+DAMAGED_DIR = "damaged"  # where unreadable shards are moved, kept for a look rather than deleted
+# What np.load and zipfile raise for a shard that is cut short, emptied or has flipped bytes.
+_DAMAGE = (OSError, ValueError, KeyError, EOFError, IndexError, zipfile.BadZipFile, zlib.error)
 
 
 @dataclass
@@ -65,6 +70,8 @@ class FeatureStore:
         self.names = [n for s in signatures for n in s.describe_all_names()]
         self._entries: dict[str, FileEntry] = {}
         self._pending: list[FileEntry] = []
+        #: shards found damaged on open: (where they were moved, why)
+        self.damaged: list[tuple[Path, str]] = []
         self._load()
 
     # ------------------------------------------------------------------ reading
@@ -89,25 +96,45 @@ class FeatureStore:
     def _load(self) -> None:
         for stale in self.dir.glob("*.tmp"):
             stale.unlink(missing_ok=True)  # a shard whose write was interrupted
-        shards = self._shards()
-        for path in shards:
+        good = []
+        for path in self._shards():
             try:
                 with np.load(path, allow_pickle=False) as z:
-                    self._read_shard({k: z[k] for k in z.files})
-            except (OSError, ValueError, KeyError) as e:
-                # A damaged shard costs its files a re-decode, never the run.
-                log.warning("feature store: ignoring unreadable shard %s: %s", path.name, e)
-        if len(shards) > _COMPACT_AT:
-            self._compact(shards)
+                    entries = self._read_shard({k: z[k] for k in z.files})
+            except _DAMAGE as e:
+                self._set_aside(path, e)
+                continue
+            self._entries.update(entries)
+            good.append(path)
+        if len(good) > _COMPACT_AT:
+            self._compact(good)
 
-    def _read_shard(self, z: dict[str, np.ndarray]) -> None:
+    def _set_aside(self, path: Path, error: Exception) -> None:
+        """A damaged shard (truncated, emptied, bytes flipped) costs its files a re-decode, never the run:
+        it is moved out of the way, so the next run neither trips on it nor warns again."""
+        aside = self.dir / DAMAGED_DIR / path.name
+        aside.parent.mkdir(exist_ok=True)
+        os.replace(path, aside)
+        reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        self.damaged.append((aside, reason))
+        log.warning("feature store: %s was damaged (%s); moved it to %s, its files will be decoded again",
+                    path, reason, aside)
+
+    def _read_shard(self, z: dict[str, np.ndarray]) -> dict[str, FileEntry]:
+        """The entries of one shard; ValueError when its arrays do not fit together."""
         if any(f"s_{n}" not in z for n in self.names):
-            return
-        row_file = z["r_file"]
-        starts = np.searchsorted(row_file, np.arange(len(z["f_sha"]) + 1))
+            return {}  # written for another signature set version: not ours to judge
+        row_file, n_files = z["r_file"], len(z["f_sha"])
+        rows = len(row_file)
+        if any(len(z[k]) != rows for k in ("r_frame", "r_width", "r_height")) or any(
+            len(z[k]) != n_files for k in ("f_error", "f_total", "f_all")
+        ) or any(len(z[f"s_{n}"]) != rows for n in self.names) or (rows and not 0 <= row_file.min() <= row_file.max() < n_files):
+            raise ValueError("its arrays do not fit together")
+        starts = np.searchsorted(row_file, np.arange(n_files + 1))
+        entries = {}
         for f, sha in enumerate(z["f_sha"].tolist()):
             lo, hi = starts[f], starts[f + 1]
-            self._entries[sha] = FileEntry(
+            entries[sha] = FileEntry(
                 sha256=sha,
                 error=str(z["f_error"][f]),
                 total_frames=int(z["f_total"][f]),
@@ -117,6 +144,7 @@ class FeatureStore:
                 height=z["r_height"][lo:hi],
                 rows={n: z[f"s_{n}"][lo:hi] for n in self.names},
             )
+        return entries
 
     # ------------------------------------------------------------------ writing
 

@@ -76,9 +76,10 @@ def make_links(ids: list[str], links: list[tuple]) -> Links:
     )
 
 
-def make_run(ids, pages, links, clustering: Clustering | None = None, preset: str = "combined") -> RunOutput:
+def make_run(ids, pages, links, clustering: Clustering | None = None, preset: str = "combined",
+             corpus: str = "default") -> RunOutput:
     return RunOutput(make_panels(list(ids), list(pages)), make_links(list(ids), links), clustering,
-                     {"method": {"preset": preset}})
+                     {"method": {"preset": preset}, "corpus": corpus})
 
 
 def known_run() -> RunOutput:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import socket
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +15,7 @@ from typer.testing import CliRunner
 from tests.conftest import save
 from tests.graph_data import A, B, C, D, E, F, clustering, known_pages, known_run
 from visualdistance.analysis import synthetic
+from visualdistance.cli import graph as graph_cli
 from visualdistance.cli.main import app
 from visualdistance.loader import graph, outputs
 
@@ -79,10 +82,11 @@ def test_load_command_loads_the_folder_and_says_where_to_look(neo4j_clean, neo4j
 
     assert result.exit_code == 0, result.output
     assert graph_counts(neo4j_clean) == (8, 8, 4, 1, 6)
-    assert graph.read_cluster_run(neo4j_clean, "folder-run") == {A: 0, B: 0, C: 0, D: 0, F: 1, E: 1}
+    assert graph.read_cluster_run(neo4j_clean, "folder-run", corpus="panels") == {A: 0, B: 0, C: 0, D: 0, F: 1, E: 1}
     assert f"Neo4j Browser: {neo4j_server.http_url}/browser/" in result.stdout
     assert "Try first: paste the saved query largest_clusters" in result.stdout
-    assert f"8 panels, 4 links, 8 pages (pages from {run_folder.parent / 'panels' / 'pages.jsonl'})" in result.stdout
+    assert 'with :param corpus => "panels"' in result.stdout
+    assert f"corpus 'panels': 8 panels, 4 links, 8 pages (pages from {run_folder.parent / 'panels' / 'pages.jsonl'})" in result.stdout
     assert "loading graph" in result.stderr  # the progress bar
 
     again = invoke("load", run_folder, "--batch-size", "3", env=env)
@@ -254,3 +258,109 @@ def test_help_lists_the_graph_commands_and_connection_options():
     assert "--neo4j" in runner.invoke(app, ["run", "--help"], env={"COLUMNS": "150"}).output
     assert all(cmd in runner.invoke(app, ["--help"]).output for cmd in ("load", "cluster"))
 
+
+
+# ------------------------------------------------------------ corpora
+
+
+def comic(folder: Path, seed: int) -> Path:
+    """A scraped-looking comic: 1_1.png, its recolor 3_1.png, and two more; the art differs by seed."""
+    rng = np.random.default_rng(seed)
+    base = synthetic.random_drawing(rng)
+    save(synthetic.render(base), folder / "1_1.png")
+    save(synthetic.render(synthetic.recolor(base, rng)), folder / "3_1.png")
+    for name in ("1_2.png", "2_1.png"):
+        save(synthetic.render(synthetic.random_drawing(rng)), folder / name)
+    return folder
+
+
+def corpus_panels(driver) -> dict[str, int]:
+    rows = driver.execute_query("MATCH (p:Panel) RETURN p.corpus AS corpus, count(p) AS n ORDER BY corpus").records
+    return {r["corpus"]: r["n"] for r in rows}
+
+
+def test_two_comics_land_side_by_side_and_a_second_folder_under_a_taken_name_is_refused(
+    neo4j_clean, neo4j_server, tmp_path
+):
+    env = server_env(neo4j_server)
+    a, b = comic(tmp_path / "alpha" / "panels", 1), comic(tmp_path / "beta" / "panels", 2)
+    store = ["--store", tmp_path / "store", "-j", "1"]
+
+    first = invoke("run", a, "--out", tmp_path / "out-a", *store, env=env)
+    assert first.exit_code == 0, first.output
+    # Same folder name, other comic: the default corpus name is taken, so nothing is overwritten.
+    second = invoke("run", b, "--out", tmp_path / "out-b", *store, env=env)
+    assert second.exit_code == 0, second.output
+    (line,) = [x for x in second.stdout.splitlines() if x.startswith("Graph not loaded")]
+    assert line.startswith(f"Graph not loaded: corpus 'panels' in the graph holds the panels of {a}, not {b}; ")
+    assert "--corpus NAME" in line
+    assert corpus_panels(neo4j_clean) == {"panels": 4}
+    forced = invoke("load", tmp_path / "out-b", env=env)
+    assert forced.exit_code == 1 and error_lines(forced)[-1].startswith("error: corpus 'panels' in the graph holds")
+
+    named = invoke("run", b, "--out", tmp_path / "out-b", *store, "--corpus", "beta", env=env)
+    assert named.exit_code == 0, named.output
+    assert corpus_panels(neo4j_clean) == {"beta": 4, "panels": 4}
+    assert count(neo4j_clean, "MATCH (:Panel {corpus: 'beta', id: '1_1.png'})-[:SIMILAR]-"
+                              "(:Panel {corpus: 'beta', id: '3_1.png'}) RETURN count(*)") == 1
+    assert count(neo4j_clean, "MATCH (x:Panel)-[:SIMILAR]-(y:Panel) WHERE x.corpus <> y.corpus RETURN count(*)") == 0
+
+    several = invoke("cluster", env=env)
+    assert several.exit_code == 1 and error_lines(several) == [
+        "error: the graph has several corpora; choose one with --corpus: 'beta', 'panels'"]
+    one = invoke("cluster", "--corpus", "beta", "-a", "greedy", env=env)
+    assert one.exit_code == 0, one.output
+    runs = graph.run_saved_query(neo4j_clean, "cluster_runs", {"corpus": "beta"})
+    assert len(runs) == 2 and json.loads(runs[0]["params"])["corpus"] == "beta"
+
+
+# ------------------------------------------------------------ driver noise and failures
+
+
+def test_a_load_that_fails_part_way_says_running_it_again_completes_it(neo4j_clean, neo4j_server, run_folder):
+    env = server_env(neo4j_server)
+    pages_file = run_folder.parent / "panels" / "pages.jsonl"
+    good = pages_file.read_text()
+    # Page 100's title is a map, which Neo4j cannot store: its batch (the third) is rejected.
+    pages_file.write_text(good.replace('"title": "Page 100"', '"title": {"not": "text"}'))
+
+    failed = invoke("load", run_folder, "--batch-size", "3", env=env)
+
+    assert failed.exit_code == 1 and "Traceback" not in failed.output
+    (line,) = [x for x in error_lines(failed) if not x.startswith("loading graph")]  # the bar, then one line
+    assert line.startswith(f"error: Neo4j at {neo4j_server.uri} failed: ")
+    assert line.endswith("; the load stopped part-way: run the same command again to complete it")
+    assert count(neo4j_clean, "MATCH (g:Page) RETURN count(g)") == 6  # two whole batches
+    pages_file.write_text(good)
+    assert invoke("load", run_folder, "--batch-size", "3", env=env).exit_code == 0
+    assert graph_counts(neo4j_clean) == (8, 8, 4, 1, 6)
+
+
+def test_query_notifications_never_reach_the_terminal(neo4j_clean, neo4j_server, caplog):
+    settings = graph.Settings(uri=neo4j_server.uri, user=neo4j_server.user, password=neo4j_server.password)
+    with caplog.at_level(logging.DEBUG, logger="neo4j.notifications"), graph.connect(settings) as driver:
+        # A cartesian product: the server's classic performance warning, logged as a block of text if sent.
+        driver.execute_query("MATCH (a), (b) RETURN count(*) AS n")
+    assert [r for r in caplog.records if r.name == "neo4j.notifications"] == []
+
+
+def test_driver_warnings_are_one_line_each(capsys):
+    graph_cli.quiet_driver_logs()
+    logging.getLogger("neo4j").warning("Transaction failed and will be retried in %ss (%s)", 1.1,
+                                       "{code: Neo.TransientError}\n{message: lock\nwait}")
+    assert capsys.readouterr().err == ("neo4j: Transaction failed and will be retried in 1.1s "
+                                       "({code: Neo.TransientError} {message: lock wait})\n")
+
+
+def test_repeated_wrong_passwords_say_to_wait(neo4j_server, run_folder):
+    env = server_env(neo4j_server, NEO4J_PASSWORD=neo4j_server.password + "-wrong")
+    lines = []
+    for _ in range(5):  # Neo4j locks the user for 5 s after 3 failed attempts in a row
+        result = invoke("load", run_folder, env=env)
+        assert result.exit_code == 1
+        lines += error_lines(result)
+    time.sleep(6)  # let the lock expire before the next test logs in
+    assert len(lines) == 5 and lines[0].startswith("error: Neo4j at")
+    assert lines[-1] == (f"error: Neo4j at {neo4j_server.uri} refuses user 'neo4j' for now after several wrong "
+                         "passwords in a row: wait a few seconds, then try again with the right one "
+                         "(NEO4J_PASSWORD or --password)")

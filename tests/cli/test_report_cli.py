@@ -32,6 +32,10 @@ def test_report_defaults_to_out_report_and_reuses_thumbnails(run, tmp_path):
     assert (out / "report/index.html").is_file()
     assert (out / "report/index.html").as_uri() in first.stdout.replace("\n", "")
     assert "8 on 1 page" in first.stdout
+    # Every stage shows progress (the "why matched" pages used to run for seconds in silence).
+    bars = [line.split("━")[0].strip() for line in first.stderr.splitlines() if "━" in line]
+    assert bars == ["thumbnails", "why matched", "exports (CSV, JSON, GraphML)"]
+    assert "8/8" in next(line for line in first.stderr.splitlines() if line.startswith("why matched"))
     again = report(str(out), "--images", str(run.images), "--per-page", "2")
     assert again.exit_code == 0, again.output
     assert "0 thumbnails made" in again.stdout and "8 on 4 page" in again.stdout

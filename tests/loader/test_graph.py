@@ -81,8 +81,11 @@ def test_parse_literal_reads_browser_param_values():
 
 def test_schema_file_splits_into_statements():
     statements = cypher.statements("schema")
-    assert len(statements) == 8
-    assert all(s.startswith("CREATE ") and "IF NOT EXISTS" in s and ";" not in s for s in statements)
+    assert len(statements) == 13
+    drops = [s for s in statements if s.startswith("DROP CONSTRAINT ")]
+    assert len(drops) == 4 and all(s.endswith(" IF EXISTS") for s in drops)
+    creates = statements[len(drops):]
+    assert all(s.startswith("CREATE ") and "IF NOT EXISTS" in s and ";" not in s for s in creates)
 
 
 def test_link_columns_orient_pairs_by_id_and_drop_nan():
@@ -138,10 +141,11 @@ def test_schema_has_the_constraints_and_indexes_and_can_run_twice(neo4j_clean):
         for r in neo4j_clean.execute_query("SHOW CONSTRAINTS YIELD name, labelsOrTypes, properties, type").records
     }
     assert constraints == {
-        "panel_id": (["Panel"], ["id"], "UNIQUENESS"),
-        "page_number": (["Page"], ["number"], "UNIQUENESS"),
-        "cluster_run_id": (["ClusterRun"], ["id"], "UNIQUENESS"),
-        "cluster_run_and_id": (["Cluster"], ["run", "id"], "UNIQUENESS"),
+        "corpus_name": (["Corpus"], ["name"], "UNIQUENESS"),
+        "panel_key": (["Panel"], ["corpus", "id"], "UNIQUENESS"),
+        "page_key": (["Page"], ["corpus", "number"], "UNIQUENESS"),
+        "cluster_run_key": (["ClusterRun"], ["corpus", "id"], "UNIQUENESS"),
+        "cluster_key": (["Cluster"], ["corpus", "run", "id"], "UNIQUENESS"),
     }
     indexes = {r["name"] for r in neo4j_clean.execute_query("SHOW INDEXES YIELD name, state WHERE state = 'ONLINE'").records}
     assert {"panel_page", "panel_sha256", "cluster_run", "cluster_run_created"} <= indexes
@@ -151,12 +155,12 @@ def test_schema_has_the_constraints_and_indexes_and_can_run_twice(neo4j_clean):
 def test_load_writes_panels_pages_and_links(neo4j_clean):
     result = graph.load_run(neo4j_clean, known_run(), known_pages(), batch_size=3)
 
-    assert result == graph.LoadResult(pages=8, panels=8, links=4)
+    assert result == graph.LoadResult(pages=8, panels=8, links=4, corpus="default")
     assert counts(neo4j_clean) == {"Panel": 8, "Page": 8, "HAS_PANEL": 7, "SIMILAR": 4,
                                    "ClusterRun": 0, "Cluster": 0, "HAS_CLUSTER": 0, "IN_CLUSTER": 0}
     panel = neo4j_clean.execute_query("MATCH (p:Panel {id: $id}) RETURN properties(p) AS p", id=B).records[0]["p"]
     assert panel == {
-        "id": B, "path": f"panels/{B}", "frame": 0, "page": 5, "position": 1, "width": 400, "height": 300,
+        "corpus": "default", "id": B, "path": f"panels/{B}", "frame": 0, "page": 5, "position": 1, "width": 400, "height": 300,
         "sha256": f"{3:064x}", "edge_pixels": 503, "phash": f"{0xABC + 3:016x}",
     }
     # No page in the file name: no page property, no HAS_PANEL.
@@ -324,9 +328,9 @@ def q(driver, name, **params):
 
 
 SPLIT_A_BY_B = [
-    {"run_a": "run-a", "run_b": "run-b", "cluster_a": 0, "size": 4,
+    {"corpus": "default", "run_a": "run-a", "run_b": "run-b", "cluster_a": 0, "size": 4,
      "parts": [{"cluster_b": 0, "panels": [A, B]}, {"cluster_b": 1, "panels": [C, D]}]},
-    {"run_a": "run-a", "run_b": "run-b", "cluster_a": 1, "size": 2,
+    {"corpus": "default", "run_a": "run-a", "run_b": "run-b", "cluster_a": 1, "size": 2,
      "parts": [{"cluster_b": None, "panels": [F, E]}]},
 ]
 
@@ -341,11 +345,13 @@ def test_every_saved_query_runs_with_the_expected_answer(known_graph):
         assert rows == expected, name
 
     check("largest_clusters", q(d, "largest_clusters"), [
-        {"run": "run-b", "cluster": 0, "size": 2, "first_page": 1, "last_page": 5, "panels": [A, B]},
-        {"run": "run-b", "cluster": 1, "size": 2, "first_page": 40, "last_page": 41, "panels": [C, D]},
+        {"corpus": "default", "run": "run-b", "cluster": 0, "size": 2, "first_page": 1, "last_page": 5, "panels": [A, B]},
+        {"corpus": "default", "run": "run-b", "cluster": 1, "size": 2, "first_page": 40, "last_page": 41,
+         "panels": [C, D]},
     ])
     check("largest_clusters", q(d, "largest_clusters", run="run-a", limit=1), [
-        {"run": "run-a", "cluster": 0, "size": 4, "first_page": 1, "last_page": 41, "panels": [A, B, C, D]},
+        {"corpus": "default", "run": "run-a", "cluster": 0, "size": 4, "first_page": 1, "last_page": 41,
+         "panels": [A, B, C, D]},
     ])
     check("panel_matches", [(r["match"], r["page"], r["rule"], r["mirrored"]) for r in q(d, "panel_matches", panel=B)],
           [(A, 1, "edges", False), (C, 40, "edges+phash", False)])
@@ -369,8 +375,75 @@ def test_every_saved_query_runs_with_the_expected_answer(known_graph):
     check("cluster_run_diff", q(d, "cluster_run_diff", run_a="run-b", run_b="run-a"), [])
     check("cluster_runs", [(r["run"], r["algorithm"], r["clusters"], r["panels"]) for r in q(d, "cluster_runs")],
           [("run-b", "greedy", 2, 4), ("run-a", "leiden", 2, 6)])
+    check("reuse_across_corpora", q(d, "reuse_across_corpora"), [])  # one corpus: nothing to pair (see below)
 
     assert checked == set(cypher.query_names()), "every saved query needs a check here"
+
+
+# ------------------------------------------------------------ corpora
+
+
+def other_comic(corpus: str, input_folder: str, shared: tuple[str, ...] = ()):
+    """The known graph's file names again, as another comic: other art (hashes) except the `shared` panels."""
+    run = known_run()
+    run.info.update(corpus=corpus, input=input_folder)
+    for i, pid in enumerate(run.panels.ids):
+        if pid not in shared:
+            run.panels.sha256[i] = f"{0xB000 + i:064x}"
+            run.panels.signatures["phash"][i] = 0xB000 + i
+    return run
+
+
+@pytest.mark.neo4j
+def test_two_comics_with_the_same_file_names_sit_side_by_side(neo4j_clean):
+    first = known_run()
+    first.info.update(corpus="comic-a", input="/comics/a/panels")
+    graph.load_run(neo4j_clean, first, known_pages())
+    graph.load_run(neo4j_clean, other_comic("comic-b", "/comics/b/panels", shared=(B,)), known_pages())
+    ids = np.array(KNOWN_IDS, dtype=object)
+    for corpus, groups in (("comic-a", [[A, B, C, D]]), ("comic-b", [[E, F]])):
+        graph.write_cluster_run(neo4j_clean, clustering("same-id", groups), ids, corpus=corpus)
+
+    c = counts(neo4j_clean)
+    assert (c["Panel"], c["Page"], c["HAS_PANEL"], c["SIMILAR"], c["ClusterRun"]) == (16, 16, 14, 8, 2)
+    assert graph.read_cluster_run(neo4j_clean, "same-id", corpus="comic-a") == {A: 0, B: 0, C: 0, D: 0}
+    assert graph.read_cluster_run(neo4j_clean, "same-id", corpus="comic-b") == {E: 0, F: 0}
+    assert [(r["name"], r["input"], r["panels"]) for r in graph.list_corpora(neo4j_clean)] == [
+        ("comic-a", "/comics/a/panels", 8), ("comic-b", "/comics/b/panels", 8)]
+    ids_b, a, b, _ = graph.read_similar(neo4j_clean, corpus="comic-b")
+    assert len(a) == 4 and set(ids_b) == {A, B, C, D, E, F}
+    assert [r["corpus"] for r in q(neo4j_clean, "panel_matches", panel=B)] == ["comic-a"] * 2 + ["comic-b"] * 2
+    assert [r["match"] for r in q(neo4j_clean, "panel_matches", panel=B, corpus="comic-b")] == [A, C]
+    assert [r["corpus"] for r in q(neo4j_clean, "largest_clusters", corpus="comic-b")] == ["comic-b"]
+    # Reuse across comics: the one panel both hold (same file, same perceptual hash).
+    for by in ("sha256", "phash"):
+        rows = q(neo4j_clean, "reuse_across_corpora", by=by)
+        assert [(r["corpus"], r["panel"], r["other_corpus"], r["other_panel"]) for r in rows] == [
+            ("comic-a", B, "comic-b", B)]
+    assert q(neo4j_clean, "reuse_across_corpora", corpus="comic-b")[0]["other_corpus"] == "comic-a"
+
+
+@pytest.mark.neo4j
+def test_a_corpus_name_holding_another_folder_is_refused_before_anything_is_written(neo4j_clean):
+    graph.load_run(neo4j_clean, other_comic("panels", "/comics/a/panels"))
+    before = counts(neo4j_clean), similar_props(neo4j_clean)
+
+    with pytest.raises(graph.CorpusTaken, match=r"^corpus 'panels' in the graph holds the panels of /comics/a/panels, "
+                                                r"not /comics/b/panels; give this folder its own corpus"):
+        graph.load_run(neo4j_clean, other_comic("panels", "/comics/b/panels"))
+
+    assert (counts(neo4j_clean), similar_props(neo4j_clean)) == before
+    graph.load_run(neo4j_clean, other_comic("panels", "/comics/a/panels"))  # the same folder again is fine
+    graph.load_run(neo4j_clean, other_comic("panels-b", "/comics/b/panels"))  # and under its own name
+    assert counts(neo4j_clean)["Panel"] == 16
+
+
+@pytest.mark.neo4j
+def test_panels_from_before_corpora_are_refused_with_the_way_out(neo4j_clean):
+    neo4j_clean.execute_query("CREATE (:Panel {id: $id})", id=A)
+    with pytest.raises(graph.CorpusTaken, match="holds 1 panels loaded before corpora existed; start a fresh graph"):
+        graph.load_run(neo4j_clean, known_run())
+    assert counts(neo4j_clean)["Panel"] == 1
 
 
 @pytest.mark.neo4j

@@ -1,0 +1,63 @@
+"""The feature store survives damaged shards: each costs a re-decode of what it held, never the run."""
+
+import logging
+
+import pytest
+
+from tests.loader.test_extract import corpus
+from visualdistance.analysis.presets import all_signatures
+from visualdistance.loader.extract import extract_folder
+from visualdistance.loader.store import DAMAGED_DIR, FeatureStore
+
+
+def damage(data: bytes, how: str) -> bytes:
+    if how == "truncated":
+        return data[: len(data) // 2]
+    if how == "emptied":
+        return b""
+    flipped = bytearray(data)  # bytes flipped inside the arrays: the zip CRC no longer matches
+    for i in range(len(data) // 2, len(data) // 2 + 16):
+        flipped[i] ^= 0xFF
+    return bytes(flipped)
+
+
+@pytest.mark.parametrize("how", ["truncated", "emptied", "flipped"])
+def test_a_damaged_shard_is_moved_aside_once_and_only_its_files_are_decoded_again(tmp_path, rng, store_dir, caplog, how):
+    folder = corpus(tmp_path, rng, n=6)
+    sigs = all_signatures()
+    (folder / "2_3.png").rename(tmp_path / "later.png")
+    (folder / "2_2.png").rename(tmp_path / "later2.png")
+    extract_folder(folder, sigs, store_dir, workers=1)
+    shards = FeatureStore(store_dir, sigs).dir
+    first = set(shards.glob("shard-*.npz"))
+    # Two files added later: a second shard holds just them, and it is the one damaged.
+    (tmp_path / "later.png").rename(folder / "2_3.png")
+    (tmp_path / "later2.png").rename(folder / "2_2.png")
+    extract_folder(folder, sigs, store_dir, workers=1)
+    (newest,) = set(shards.glob("shard-*.npz")) - first
+    newest.write_bytes(damage(newest.read_bytes(), how))
+
+    with caplog.at_level(logging.WARNING, logger="visualdistance.loader.store"):
+        result = extract_folder(folder, sigs, store_dir, workers=1)
+
+    assert len(result.panels) == 6 and not result.bad_files
+    assert result.decoded == 2
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 1 and str(newest) in warnings[0] and "decoded again" in warnings[0]
+    assert result.damaged_shards == [str(newest.parent / DAMAGED_DIR / newest.name)]
+    assert not newest.exists() and (newest.parent / DAMAGED_DIR / newest.name).is_file()
+
+    caplog.clear()
+    again = extract_folder(folder, sigs, store_dir, workers=1)
+    assert (again.decoded, again.damaged_shards, caplog.records) == (0, [], [])
+
+
+def test_losing_the_only_shard_costs_exactly_its_files(tmp_path, rng, store_dir):
+    folder = corpus(tmp_path, rng, n=4)
+    extract_folder(folder, all_signatures(), store_dir, workers=1)
+    for shard in FeatureStore(store_dir, all_signatures()).dir.glob("shard-*.npz"):
+        shard.write_bytes(shard.read_bytes()[:100])
+
+    result = extract_folder(folder, all_signatures(), store_dir, workers=1)
+
+    assert (result.decoded, len(result.panels), len(result.damaged_shards)) == (4, 4, 1)
