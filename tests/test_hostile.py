@@ -1,0 +1,129 @@
+"""One hostile folder, as real collections have them, through run -> report -> load.
+
+Zero-byte, truncated and fake images, a 30000x30000 PNG, a 1x1 PNG, a 300-frame
+GIF, names that are not UTF-8 or hold emoji, commas, quotes, a newline or rich
+markup, a symlink loop and a broken symlink, duplicate files, nested folders.
+Every readable image must come out once in panels.csv, once in the graph, and
+(when clustered) once in the report; every unreadable one in bad_files.csv.
+"""
+
+from __future__ import annotations
+
+import collections
+import csv
+import html
+import io
+import os
+import re
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.cli.test_graph_cli import invoke, server_env
+from visualdistance.analysis import synthetic
+from visualdistance.loader import outputs
+from visualdistance.loader.images import panel_id
+
+pytestmark = pytest.mark.neo4j
+
+LATIN1 = b"old-archive-\xe9t\xe9.png"  # Latin-1 bytes: not UTF-8
+
+
+def png_bytes(rgb: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def huge_png(side: int = 30000) -> bytes:
+    """A valid 1-bit PNG of side x side white pixels: about 110 kB on disk, 900 megapixels decoded."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    z = zlib.compressobj(9)
+    row = b"\x00" + b"\xff" * (side // 8)
+    body = b"".join(z.compress(row) for _ in range(side)) + z.flush()
+    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+
+
+def write(folder: Path, name: bytes | str, data: bytes) -> None:
+    path = os.path.join(os.fsencode(folder), name if isinstance(name, bytes) else os.fsencode(name))
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as fh:
+        fh.write(data)
+
+
+def hostile_folder(root: Path) -> tuple[Path, set[str], set[str]]:
+    """The folder, the ids of the readable images (all frames), and the names of the bad files."""
+    rng = np.random.default_rng(11)
+    folder = root / "hostile comic"
+    drawings = [synthetic.random_drawing(rng) for _ in range(4)]
+    art = [png_bytes(synthetic.render(d)) for d in drawings]
+    recolored = [png_bytes(synthetic.render(synthetic.recolor(d, rng))) for d in drawings]
+    # Every hostile name is one half of a recolor pair, so it lands in a cluster of the report.
+    pairs = {
+        "1_1.png": art[0], LATIN1: recolored[0],
+        "🎨 emoji panel.png": art[1], 'a,b "quoted", c.png': recolored[1],
+        "two\nlines.png": art[2], "[bold]markup[/bold] [link=x].png": recolored[2],
+        "nested/deeper/5_1.png": art[3], "nested/dup of 5_1.png": art[3],  # duplicate bytes, two panels
+    }
+    for name, data in pairs.items():
+        write(folder, name, data)
+    write(folder, "tiny 1x1.png", png_bytes(np.zeros((1, 1, 3), np.uint8)))
+    frames = [Image.fromarray(rng.integers(0, 255, (24, 24, 3), dtype=np.uint8)) for _ in range(300)]
+    gif = io.BytesIO()
+    frames[0].save(gif, "GIF", save_all=True, append_images=frames[1:], duration=40)
+    write(folder, "anim/300 frames.gif", gif.getvalue())
+    single_gif = io.BytesIO()
+    Image.fromarray(synthetic.render(drawings[0])).save(single_gif, "GIF")
+    bad = {
+        "zero.png": b"",
+        "cut.png": art[0][: len(art[0]) // 3],
+        "cut.gif": single_gif.getvalue()[: len(single_gif.getvalue()) // 2],
+        "shopping list.png": b"eggs, milk, bread\n",
+        "huge 30000x30000.png": huge_png(),
+    }
+    for name, data in bad.items():
+        write(folder, name, data)
+    os.symlink("..", folder / "nested" / "loop")  # a symlink loop back up the tree
+    os.symlink("nowhere.png", folder / "broken link.png")
+    readable = {n if isinstance(n, str) else os.fsdecode(n) for n in pairs} | {"tiny 1x1.png"}
+    ids = {panel_id(n, 0) for n in readable} | {"anim/300 frames.gif"} | {f"anim/300 frames.gif#{k}" for k in range(1, 300)}
+    return folder, ids, set(bad) | {"broken link.png"}
+
+
+def test_a_hostile_folder_goes_through_run_report_and_load(neo4j_clean, neo4j_server, tmp_path):
+    folder, ids, bad = hostile_folder(tmp_path)
+    out, env = tmp_path / "out", server_env(neo4j_server)
+
+    run = invoke("run", folder, "--out", out, "--store", tmp_path / "store", "-j", "2", env=env)
+
+    assert run.exit_code == 0, run.output
+    panels = outputs.read_panels(out)
+    assert collections.Counter(panels.ids.tolist()) == collections.Counter(ids)  # each readable image once
+    with open(out / "bad_files.csv", newline="", encoding="utf-8") as fh:
+        reasons = {r["path"]: r["reason"] for r in csv.DictReader(fh)}
+    assert set(reasons) == bad
+    assert "too large" in reasons["huge 30000x30000.png"] and reasons["zero.png"] == "empty file"
+    assert "\n" not in "".join(line for line in run.stdout.splitlines() if "skipped" in line)
+
+    graph_ids = [r["id"] for r in neo4j_clean.execute_query(
+        "MATCH (p:Panel {corpus: $corpus}) RETURN p.id AS id", corpus="hostile comic").records]
+    assert collections.Counter(graph_ids) == collections.Counter(ids)
+    again = invoke("load", out, env=env)  # loading again changes nothing
+    assert again.exit_code == 0, again.output
+    assert neo4j_clean.execute_query("MATCH (p:Panel) RETURN count(p) AS n").records[0]["n"] == len(ids)
+
+    report = invoke("report", out, env={})
+    assert report.exit_code == 0, report.output
+    pages = "".join(p.read_text(encoding="utf-8") for p in (out / "report").glob("*.html"))
+    shown = collections.Counter(html.unescape(x) for x in re.findall(r'<code class="pid" title="[^"]*">([^<]*)</code>', pages))
+    clustered = outputs.read_clusters(out, {p: i for i, p in enumerate(panels.ids)}).membership >= 0
+    assert shown == collections.Counter(panels.ids[clustered].tolist())  # every clustered panel, once
+    assert {n for n in ids if not n.startswith(("anim/", "tiny"))} <= set(shown)  # the hostile names among them
+    assert "missing images" not in report.output  # every thumbnail made from its file, odd names too
