@@ -326,10 +326,43 @@ def working_side(shape: tuple[int, ...], size: int) -> int:
     return min(round(WORK_SCALE * size), MAX_ENLARGE * max(shape[:2]))
 
 
-def find_drawing(rgb: np.ndarray, size: int = 128) -> Drawing:
-    """Isolate a panel's drawing and describe it on a size x size canvas centred on it."""
+def opacity_mask(alpha: np.ndarray, shape: tuple[int, ...], margin: int = FRAME_MARGIN) -> np.ndarray | None:
+    """The drawing's mask from its opacity, at the working image's `shape`; None when the edge is not transparent.
+
+    A sprite on a transparent background carries its own outline: white
+    fills that touch the background (a white shirt, a white cloak) are still
+    drawing, which a background found by colour on the white it was
+    composited on would cut away. Only used when most of the ring inside the
+    frame is transparent, as a background is.
+    """
+    h, w = shape[:2]
+    interp = cv2.INTER_AREA if h <= alpha.shape[0] else cv2.INTER_NEAREST
+    a = cv2.resize(np.ascontiguousarray(alpha), (w, h), interpolation=interp)
+    if min(h, w) <= 2 * margin + 4:
+        return None
+    ys, xs = _ring(h, w, margin)
+    if (a[ys, xs] < 128).mean() < 0.4:
+        return None
+    mask = np.zeros((h, w), bool)
+    mask[margin : h - margin, margin : w - margin] = a[margin : h - margin, margin : w - margin] >= 128
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    keep = np.zeros(n, bool)
+    keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= 3
+    return keep[labels]
+
+
+def find_drawing(rgb: np.ndarray, size: int = 128, alpha: np.ndarray | None = None) -> Drawing:
+    """Isolate a panel's drawing and describe it on a size x size canvas centred on it.
+
+    alpha: the panel's opacity (HxW uint8) when it has transparent pixels; a
+    transparent background then gives the mask directly.
+    """
     img = work_image(rgb, working_side(rgb.shape, size))
-    mask, colours, found_on, found_mask = _working_mask(rgb, img)
+    mask = None if alpha is None else opacity_mask(alpha, img.shape)
+    if mask is not None:
+        colours, found_on, found_mask = 1, img, mask
+    else:
+        mask, colours, found_on, found_mask = _working_mask(rgb, img)
     edges = colour_edges(img, mask)
     canvas_edges, canvas_mask = centre_on_content([edges, mask], mask, size)
     return Drawing(canvas_edges, canvas_mask, float(mask.mean()), colours, colour_histogram(found_on, found_mask))

@@ -1,9 +1,15 @@
 """Scoring links and clusters against ground truth (labels), any method alike.
 
 Definitions (the same as ../shared/README.md, so figures compare):
-- positive pairs: two panels of the same group, except where exactly one of
-  them is a mirrored copy of the group's drawing (those pairs, and the listed
-  mirror pairs, are neutral: a link between them is neither true nor false);
+- labels are per file: a link between any frame of one file and any frame of
+  another is a link of the two files (frames of one file are never a pair);
+- positive pairs: two files of the same group, except where exactly one of
+  them is a mirrored copy of the group's drawing;
+- neutral pairs (a link between them is neither true nor false): a mirrored
+  copy with its original, the listed mirror pairs, and two files of different
+  groups with the same non-empty `variant` (one pose with another person
+  swapped in, one shape in another colour: whether that is reuse is a
+  judgement call);
 - pair precision / recall / F1 over all links a method makes;
 - mirror recall: the share of listed mirror pairs linked directly;
 - blank false links: links that involve a panel labelled blank;
@@ -20,13 +26,27 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Truth:
-    """Ground truth aligned with the panels: group label per panel, flags and mirror pairs."""
+    """Ground truth per labelled file: group, variant and flags, the listed mirror pairs, and each panel's file.
 
-    group: np.ndarray  # int, one per panel
-    mirrored: np.ndarray  # bool, the panel is a mirrored copy of its group's drawing
+    file_of maps a panel row to its file row (frames of an animated file
+    share one); None when every panel is a file of its own.
+    """
+
+    group: np.ndarray  # int, one per file
+    mirrored: np.ndarray  # bool, the file is a mirrored copy of its group's drawing
     blank: np.ndarray  # bool
-    mirror_a: np.ndarray  # int, panel rows of listed mirror pairs
+    mirror_a: np.ndarray  # int, file rows of listed mirror pairs
     mirror_b: np.ndarray
+    variant: np.ndarray | None = None  # int per file, -1 for none; same variant, other group: neutral
+    file_of: np.ndarray | None = None  # int per panel
+
+    @property
+    def files(self) -> int:
+        return len(self.group)
+
+    def panel_groups(self) -> np.ndarray:
+        """The group of every panel (its file's)."""
+        return self.group if self.file_of is None else self.group[self.file_of]
 
 
 @dataclass(frozen=True)
@@ -49,16 +69,35 @@ def _pair_keys(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
     return lo * n + hi
 
 
-def score_pairs(n: int, a: np.ndarray, b: np.ndarray, truth: Truth) -> PairScores:
-    """Pair precision, recall, F1, mirror recall and blank false links of links (a, b)."""
-    a = np.asarray(a, np.int64)
-    b = np.asarray(b, np.int64)
-    keys = np.unique(_pair_keys(a, b, n))
-    a, b = keys // n, keys % n
+def file_pairs(a: np.ndarray, b: np.ndarray, truth: Truth) -> tuple[np.ndarray, np.ndarray]:
+    """Panel links (a, b) as distinct file pairs (lo, hi), lo < hi; links within one file dropped."""
+    a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
+    if truth.file_of is not None:
+        a, b = truth.file_of[a], truth.file_of[b]
+    n = max(truth.files, 1)
+    keys = np.unique(_pair_keys(a, b, n)[a != b])
+    return keys // n, keys % n
+
+
+def neutral_pairs(a: np.ndarray, b: np.ndarray, truth: Truth) -> np.ndarray:
+    """Which file pairs are neutral: a mirrored copy with its original, a listed mirror pair, one variant."""
+    n = max(truth.files, 1)
     same = truth.group[a] == truth.group[b]
     one_mirrored = truth.mirrored[a] != truth.mirrored[b]
-    listed = np.isin(keys, _pair_keys(truth.mirror_a, truth.mirror_b, n))
+    listed = np.isin(_pair_keys(a, b, n), _pair_keys(truth.mirror_a, truth.mirror_b, n))
     neutral = (same & one_mirrored) | listed
+    if truth.variant is not None:
+        neutral |= ~same & (truth.variant[a] == truth.variant[b]) & (truth.variant[a] >= 0)
+    return neutral
+
+
+def score_pairs(a: np.ndarray, b: np.ndarray, truth: Truth) -> PairScores:
+    """Pair precision, recall, F1, mirror recall and blank false links of panel links (a, b), scored per file."""
+    a, b = file_pairs(a, b, truth)
+    n = max(truth.files, 1)
+    keys = _pair_keys(a, b, n)
+    same = truth.group[a] == truth.group[b]
+    neutral = neutral_pairs(a, b, truth)
     tp = int((same & ~neutral).sum())
     fp = int((~same & ~neutral).sum())
     positives = _positive_pairs(truth)
@@ -92,14 +131,15 @@ def _positive_pairs(truth: Truth) -> int:
 
 
 def score_clusters(membership: np.ndarray, truth: Truth) -> dict[str, float]:
-    """Adjusted Rand index and NMI of a membership (-1 = no cluster) against the groups."""
+    """Adjusted Rand index and NMI of a per-panel membership (-1 = no cluster) against the groups (frames take their file's)."""
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score  # heavy: only when scoring
 
     m = np.asarray(membership).copy()
     lone = m < 0
     m[lone] = m.max(initial=-1) + 1 + np.arange(lone.sum())
+    groups = truth.panel_groups()
     return {
-        "ari": float(adjusted_rand_score(truth.group, m)),
-        "nmi": float(normalized_mutual_info_score(truth.group, m)),
+        "ari": float(adjusted_rand_score(groups, m)),
+        "nmi": float(normalized_mutual_info_score(groups, m)),
         "clusters": int(len(np.unique(membership[membership >= 0]))),
     }

@@ -53,15 +53,20 @@ class Preset:
     mirrored_checks: tuple[Rule, ...] = ()
 
     def __post_init__(self) -> None:
-        names = [r.metric.name for r in self.rules + self.mirrored_checks] + [m.name for m in self.report]
-        if len(set(names)) != len(names):
-            raise ValueError(f"preset {self.name}: metric names must be unique, got {names}")
+        # one name, one metric: distances are recorded per metric name
+        by_name: dict[str, Metric] = {}
+        for m in self.metrics:
+            if by_name.setdefault(m.name, m) != m:
+                raise ValueError(f"preset {self.name}: two different metrics are both called {m.name!r}")
         if self.combine not in ("any", "all"):
             raise ValueError(f"preset {self.name}: combine must be 'any' or 'all'")
 
     @property
     def metrics(self) -> tuple[Metric, ...]:
-        return tuple(r.metric for r in self.rules) + self.report + tuple(r.metric for r in self.mirrored_checks)
+        """Every metric the preset measures, once each (rules', required rules', report's, checks')."""
+        found = [m for r in self.rules for m in r.metrics] + list(self.report)
+        found += [m for r in self.mirrored_checks for m in r.metrics]
+        return tuple({m.name: m for m in found}.values())
 
     def params(self) -> dict:
         """What a run records about the method: rules, thresholds, gate."""
@@ -75,7 +80,12 @@ class Preset:
 
 
 def _describe(rules: tuple[Rule, ...]) -> dict:
-    return {r.name: {"metric": r.metric.name, "threshold": r.threshold.describe()} for r in rules}
+    out = {}
+    for r in rules:
+        out[r.name] = {"metric": r.metric.name, "threshold": r.threshold.describe()}
+        if r.requires:
+            out[r.name]["requires"] = [q.describe() for q in r.requires]
+    return out
 
 
 def find_links(sigs: Sigs, source: np.ndarray, preset: Preset) -> Links:
@@ -97,6 +107,11 @@ def find_links(sigs: Sigs, source: np.ndarray, preset: Preset) -> Links:
     keys, measured = [], {}
     for rule in preset.rules:
         a, b, direct, mirrored = rule.metric.search(sub, thresholds[rule.name][idx], source[idx])
+        if rule.requires:
+            t = thresholds[rule.name][idx]
+            d_ok, m_ok = _required(rule, sub, a, b, direct, mirrored, np.maximum(t[a], t[b]))
+            keep = d_ok | m_ok
+            a, b, direct, mirrored = a[keep], b[keep], direct[keep], mirrored[keep]
         key = idx[a].astype(np.int64) * n + idx[b]
         order = np.argsort(key, kind="stable")
         measured[rule.name] = Measured(key[order], direct[order], mirrored[order])
@@ -114,6 +129,35 @@ def find_links(sigs: Sigs, source: np.ndarray, preset: Preset) -> Links:
     if keep.all():
         return links
     return measure_links(sigs, links.a[keep], links.b[keep], preset, thresholds, measured)
+
+
+def _required(rule: Rule, sigs: Sigs, a, b, direct, mirrored, thr) -> tuple[np.ndarray, np.ndarray]:
+    """(direct ok, mirrored ok): under the rule's threshold and every required rule's, in that orientation."""
+    d_ok, m_ok = direct < thr, mirrored < thr
+    for req in rule.requires:
+        live = np.flatnonzero(d_ok | m_ok)  # only pairs still in play are measured
+        if len(live) == 0:
+            break
+        la, lb = a[live], b[live]
+        t = req.threshold.per_panel(sigs)
+        rd, rm = distances_on_rows(req.metric, sigs, la, lb)
+        rd_ok, rm_ok = _required(req, sigs, la, lb, rd, rm, np.maximum(t[la], t[lb]))
+        d_ok[live] &= rd_ok
+        m_ok[live] &= rm_ok
+    return d_ok, m_ok
+
+
+def distances_on_rows(metric: Metric, sigs: Sigs, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """metric.distances for pairs (a, b), given only the rows they involve.
+
+    Some metrics prepare every row they are given (the chamfer dilates each
+    edge map); a few candidate pairs should not cost a pass over the corpus.
+    """
+    rows = np.unique(np.concatenate([a, b]))
+    if len(rows) == len(next(iter(sigs.values()))):
+        return metric.distances(sigs, a, b)
+    sub = {name: sigs[name][rows] for name in metric.needs()}
+    return metric.distances(sub, np.searchsorted(rows, a), np.searchsorted(rows, b))
 
 
 def _pass_mirrored_checks(sigs: Sigs, links: Links, preset: Preset) -> np.ndarray:
@@ -172,7 +216,7 @@ def measure_links(
         else:
             direct, mirrored = rule.metric.distances(sigs, a, b)
         thr = np.maximum(thresholds[rule.name][a], thresholds[rule.name][b])
-        d_ok, m_ok = direct < thr, mirrored < thr
+        d_ok, m_ok = _required(rule, sigs, a, b, direct, mirrored, thr)
         rules_mask |= ((d_ok | m_ok).astype(np.uint32) << k)
         any_direct |= d_ok
         per_rule.append((rule, direct, mirrored, thr, d_ok | m_ok))
@@ -188,10 +232,11 @@ def measure_links(
         with np.errstate(divide="ignore", invalid="ignore"):
             sim = np.clip(1.0 - d / np.where(thr > 0, thr, np.inf), 0.0, 1.0)
         weight = np.maximum(weight, np.where(ok, sim, 0.0).astype(np.float32))
-    # context distances are skipped when not described; the mirrored checks' are part of the method
+    # context distances are skipped when not described; required rules' and the mirrored checks' are part of the method
     context = [m for m in preset.report if all(name in sigs for name in m.needs())]
-    for metric in context + [r.metric for r in preset.mirrored_checks]:
-        direct, mirrored = metric.distances(sigs, a, b)
+    required = [m for r in preset.rules for m in r.metrics[1:]] + [r.metric for r in preset.mirrored_checks]
+    for metric in {m.name: m for m in context + required if m.name not in distances}.values():
+        direct, mirrored = distances_on_rows(metric, sigs, a, b)
         distances[metric.name] = np.where(is_mirrored & np.isfinite(mirrored), mirrored, direct).astype(np.float32)
     return Links(a.astype(np.int32), b.astype(np.int32), distances, thr_out, rules_mask, is_mirrored, weight, names)
 

@@ -24,6 +24,7 @@ from visualdistance.analysis.signatures import (
     EdgeCount,
     EdgeHash,
     EdgeMap,
+    LayoutHash,
 )
 
 EDGE_SHAPE = (100, 100)
@@ -107,18 +108,45 @@ COMBINED = Preset(
 
 DRAWING_SIZE = 128
 
+#: the drawing metric: aligned truncated chamfer distance of the drawings' thin edges
+DRAWING_CHAMFER = EdgeChamfer("drawing", "drawing_edges", 1, 3, True, (DRAWING_SIZE, DRAWING_SIZE), slack=1)
+#: a drawing this close is the same drawing, moved, recoloured, on another background or flipped
+SAME_DRAWING = 0.05
+#: a drawing partly redrawn (an outfit, a prop, lettering) is the same drawing when the
+#: panel's composition agrees too: at most this many of the layout hash's 256 bits differ ...
+SAME_LAYOUT = 80
+#: ... and the drawing's edges still mostly agree
+REDRAWN_DRAWING = 0.2
+
 DRAWING = Preset(
     name="drawing",
     description=(
         "The drawing itself: frame and flat or two-tone background stripped, thin colour edges on a "
         "128 px canvas centred on the drawing; after aligning the two (up to 1 px), linked when an edge "
-        "pixel lies on average under 0.06 px beyond 1 px from the other drawing's edges (1 px is free, "
-        "the cost is capped at 2 px more; threshold 0.03 of that cap); mirror images included, "
+        "pixel lies on average under 0.1 px beyond 1 px from the other drawing's edges (1 px is free, "
+        "the cost is capped at 2 px more; threshold 0.05 of that cap), or, for a drawing partly redrawn "
+        "in place (an outfit recoloured, a logo or object added, lettering replaced), when the panel's "
+        "layout hash is within 80 of 256 bits and the edge distance under 0.2; mirror images included, "
         "flagged, and only when the drawing keeps its colours (under 20% of its colour histogram "
         "moved); near-blank panels never link."
     ),
-    signatures=(DrawingEdges(size=DRAWING_SIZE), DrawingStats(size=DRAWING_SIZE), DrawingColours(size=DRAWING_SIZE)),
-    rules=(Rule("drawing", EdgeChamfer("drawing", "drawing_edges", 1, 3, True, (DRAWING_SIZE, DRAWING_SIZE), slack=1), Fixed(0.03)),),
+    signatures=(
+        DrawingEdges(size=DRAWING_SIZE),
+        DrawingStats(size=DRAWING_SIZE),
+        DrawingColours(size=DRAWING_SIZE),
+        LayoutHash(),
+    ),
+    rules=(
+        Rule("drawing", DRAWING_CHAMFER, Fixed(SAME_DRAWING)),
+        # Two views that must agree: the whole panel's composition and the drawing's lines.
+        # Either alone links panels that only share a room, or icons of one shape.
+        Rule(
+            "redrawn",
+            Hamming("layout", "layout", False),
+            Fixed(SAME_LAYOUT),
+            requires=(Rule("drawing", DRAWING_CHAMFER, Fixed(REDRAWN_DRAWING)),),
+        ),
+    ),
     report=(Hamming("edges", "edges", True, EDGE_SHAPE), _hash_metric("phash")),
     gates=(
         Gate("drawing_stats", 0, 30, "drawing edge pixels"),

@@ -323,8 +323,25 @@ class Scaled(Threshold):
 
 @dataclass(frozen=True)
 class Rule:
-    """Panels a and b match under this rule when metric(a, b) < max(t_a, t_b)."""
+    """Panels a and b match under this rule when metric(a, b) < max(t_a, t_b).
+
+    requires: rules the pair must also pass, in the same orientation (direct
+    or mirrored), for this rule to match: two views of the pair that must
+    agree. The rule's own metric finds the candidates; each required metric
+    is measured only on those.
+    """
 
     name: str
     metric: Metric
     threshold: Threshold
+    requires: tuple["Rule", ...] = ()
+
+    @property
+    def metrics(self) -> tuple[Metric, ...]:
+        """This rule's metric and those of the rules it requires."""
+        return (self.metric,) + tuple(m for r in self.requires for m in r.metrics)
+
+    def describe(self) -> str:
+        """e.g. 'layout < 80 and drawing < 0.25'."""
+        own = f"{self.metric.name} < {self.threshold.describe()}"
+        return " and ".join([own] + [r.describe() for r in self.requires])

@@ -20,7 +20,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
 MARKER = "<!-- analysis: everything below this line is written by hand and kept -->"
-SETS = ("twemoji_panels", "twemoji")
+SETS = ("homestuck", "twemoji_panels", "twemoji")
 
 
 def main() -> None:

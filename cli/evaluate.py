@@ -19,6 +19,7 @@ from typing import Optional
 import numpy as np
 import typer
 from rich.console import Console
+from rich.progress import MofNCompleteColumn, Progress
 from rich.table import Table
 
 from visualdistance.analysis import communities
@@ -51,11 +52,12 @@ def _describe_cost(folder: Path, paths: list[str], preset: Preset, sample: int) 
     rng = np.random.default_rng(0)
     chosen = rng.choice(len(paths), min(sample, len(paths)), replace=False)
 
-    def read_and_decode() -> list[np.ndarray]:
+    def read_and_decode() -> list[tuple[np.ndarray, np.ndarray | None]]:
         images = []
         for k in chosen:
             try:
-                images.append(decode(read_bytes(folder / paths[k]), first_frame_only=True).frames[0])
+                decoded = decode(read_bytes(folder / paths[k]), first_frame_only=True)
+                images.append((decoded.frames[0], decoded.alpha(0)))
             except BadImage:
                 continue
         return images
@@ -64,8 +66,8 @@ def _describe_cost(folder: Path, paths: list[str], preset: Preset, sample: int) 
     t_decode = min(_timed(read_and_decode) for _ in range(TIMING_REPEATS))
 
     def describe(batch):
-        for rgb in batch:
-            view = PanelView(rgb)
+        for rgb, alpha in batch:
+            view = PanelView(rgb, alpha=alpha)
             for sig in preset.signatures:
                 sig.describe_all(view)
 
@@ -80,7 +82,7 @@ def score_method(preset: Preset, panels: Panels, truth: Truth, clusters: bool) -
     # a first, untimed run loads the compiled kernels: link seconds measure linking, not JIT cache loading
     links = find_links(panels.signatures, panels.source, preset)
     link_s = min(_timed(find_links, panels.signatures, panels.source, preset) for _ in range(2))
-    row = {"method": preset.name, "link_s": link_s, **asdict(score_pairs(len(panels), links.a, links.b, truth))}
+    row = {"method": preset.name, "link_s": link_s, **asdict(score_pairs(links.a, links.b, truth))}
     if clusters:
         for algorithm in ("leiden", "greedy"):
             c = communities.detect(len(panels), links.a, links.b, links.weight, algorithm=algorithm)
@@ -118,6 +120,10 @@ def evaluate(
     clusters: bool = typer.Option(True, "--clusters/--no-clusters", help="Also score clusterings (ARI, NMI) and the write-up's k-means."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write every figure as JSON here."),
     markdown: Optional[Path] = typer.Option(None, "--markdown", help="Write the tables as Markdown here."),
+    explain: Optional[Path] = typer.Option(
+        None, "--explain", help="Write a page to this folder showing, for each pair the default method missed "
+        "(and each false link), the two images, the drawings it compared and the step that lost the pair."
+    ),
     store: Optional[Path] = StoreOption,
     workers: Optional[int] = WorkersOption,
 ) -> None:
@@ -144,10 +150,10 @@ def evaluate(
 
     store = store or default_store()
     with console.status("describing panels (reusing the feature store)"):
-        main = extract_folder(folder, all_signatures(), store, all_frames=False, workers=workers)
+        main = extract_folder(folder, all_signatures(), store, all_frames=True, workers=workers)
         extra_sigs = tuple({s.name: s for m in methods if m.name not in PRESETS for s in m.signatures}.values())
         if extra_sigs:
-            extra = extract_folder(folder, extra_sigs, store, all_frames=False, workers=workers)
+            extra = extract_folder(folder, extra_sigs, store, all_frames=True, workers=workers)
             main.panels.signatures.update({k: v for k, v in extra.panels.signatures.items()})
     panels = main.panels
     try:
@@ -157,9 +163,10 @@ def evaluate(
         raise typer.Exit(1) from None
     panels = panels.take(keep)
     n = len(panels)
-    console.print(f"{n:,} labelled panels, {len(main.bad_files)} unreadable files, {len(truth.mirror_a)} mirror pairs")
+    console.print(f"{n:,} labelled panels in {truth.files:,} files, {len(main.bad_files)} unreadable files, {len(truth.mirror_a)} mirror pairs")
 
-    timing = {m.name: _describe_cost(folder, list(panels.paths), m, TIMING_SAMPLE) for m in methods}
+    files = list(dict.fromkeys(panels.paths))  # each file once, however many frames it has
+    timing = {m.name: _describe_cost(folder, files, m, TIMING_SAMPLE) for m in methods}
     rows = []
     for m in methods:
         with console.status(f"scoring {m.name}"):
@@ -186,6 +193,22 @@ def evaluate(
                                         "seconds": time.perf_counter() - t_start}, indent=1, default=float))
     if markdown:
         write_markdown(markdown, folder.name, rows, cluster_rows, command)
+    if explain:
+        _write_explain(folder, panels, truth, explain)
+
+
+def _write_explain(folder: Path, panels: Panels, truth: Truth, out: Path) -> None:
+    from visualdistance.loader.explain import explain as explain_pairs  # PIL pages: only when asked
+
+    links = find_links(panels.signatures, panels.source, PRESETS[DEFAULT_PRESET])
+    with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=console) as bar:
+        task = bar.add_task("explaining missed pairs", total=None)
+        found = explain_pairs(folder, panels, truth, links, out, lambda done, total: bar.update(task, completed=done, total=total))
+    steps: dict[str, int] = {}
+    for e in found:
+        steps[f"{e.kind} ({e.diagnosis.step})"] = steps.get(f"{e.kind} ({e.diagnosis.step})", 0) + 1
+    console.print(", ".join(f"{v} {k}" for k, v in sorted(steps.items())) or "nothing missed, no false links")
+    console.print(f"wrote {out / 'index.html'}")
 
 
 def _print(rows: list[dict], cluster_rows: list[dict]) -> None:

@@ -65,8 +65,8 @@ def describe_file(data: bytes, sha: str, signatures: tuple[Signature, ...], all_
         return _error_entry(sha, str(e), signatures), 0.0
     t1 = time.perf_counter()
     rows: dict[str, list[np.ndarray]] = {}
-    for rgb in decoded.frames:
-        view = PanelView(rgb)
+    for k, rgb in enumerate(decoded.frames):
+        view = PanelView(rgb, alpha=decoded.alpha(k))
         for sig in signatures:
             for name, row in sig.describe_all(view).items():
                 rows.setdefault(name, []).append(row)

@@ -100,6 +100,12 @@ class DecodedFile:
     frames: list[np.ndarray]
     sizes: list[tuple[int, int]]  # (width, height) before any shrinking
     total_frames: int
+    #: per frame, its opacity (HxW uint8) where it has transparent pixels, else None: a sprite's
+    #: true outline, which compositing on white hides wherever the sprite itself is white
+    alphas: list[np.ndarray | None] | None = None
+
+    def alpha(self, k: int) -> np.ndarray | None:
+        return self.alphas[k] if self.alphas else None
 
 
 def decode(data: bytes, first_frame_only: bool = False) -> DecodedFile:
@@ -126,14 +132,16 @@ def decode(data: bytes, first_frame_only: bool = False) -> DecodedFile:
         total = getattr(im, "n_frames", 1)
         fast = _decode_with_opencv(data, im) if total == 1 else None
         if fast is not None:
-            return DecodedFile([fast], [(w, h)], 1)
-        frames, sizes = [], []
+            return DecodedFile([fast[0]], [(w, h)], 1, [fast[1]])
+        frames, sizes, alphas = [], [], []
         try:
             for k, frame in enumerate(ImageSequence.Iterator(im)):
                 if k >= MAX_FRAMES or (first_frame_only and k >= 1):
                     break
                 sizes.append(frame.size)
-                frames.append(to_rgb_on_white(frame))
+                rgb, alpha = to_rgb_and_alpha(frame)
+                frames.append(rgb)
+                alphas.append(alpha)
         except BadImage:
             raise
         except Image.DecompressionBombError as e:
@@ -141,11 +149,11 @@ def decode(data: bytes, first_frame_only: bool = False) -> DecodedFile:
         except (OSError, SyntaxError, ValueError, EOFError) as e:
             if frames and not first_frame_only:
                 # A damaged later frame keeps the good ones: they are still panels.
-                return DecodedFile(frames, sizes, total)
+                return DecodedFile(frames, sizes, total, alphas)
             raise BadImage(f"damaged or truncated image data: {e}") from None
     if not frames:
         raise BadImage("no frames")
-    return DecodedFile(frames, sizes, total)
+    return DecodedFile(frames, sizes, total, alphas)
 
 
 #: single-frame files OpenCV decodes to the same pixels as Pillow, faster (about 30% for PNG)
@@ -153,8 +161,8 @@ _OPENCV_FORMATS = {"PNG", "BMP", "WEBP"}
 _OPENCV_MODES = {"RGB", "RGBA", "L", "LA"}
 
 
-def _decode_with_opencv(data: bytes, im: Image.Image) -> np.ndarray | None:
-    """RGB on white via OpenCV for plain 8-bit PNG/BMP/WebP; None to let Pillow handle the rest.
+def _decode_with_opencv(data: bytes, im: Image.Image) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """(RGB on white, opacity or None) via OpenCV for plain 8-bit PNG/BMP/WebP; None to let Pillow handle the rest.
 
     Pillow has read the header already (format, mode, size are checked);
     palettes, colour-key transparency, high bit depths and anything unusual
@@ -165,25 +173,39 @@ def _decode_with_opencv(data: bytes, im: Image.Image) -> np.ndarray | None:
     a = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if a is None or a.dtype != np.uint8:
         return None  # damaged data or 16-bit: Pillow says what is wrong or converts it
+    alpha = None
     if a.ndim == 2:
         rgb = cv2.cvtColor(a, cv2.COLOR_GRAY2RGB)
     elif a.shape[2] == 3:
         rgb = cv2.cvtColor(a, cv2.COLOR_BGR2RGB)
     elif a.shape[2] == 4:
-        rgba = cv2.cvtColor(a, cv2.COLOR_BGRA2RGBA).astype(np.float32)
-        alpha = rgba[..., 3:4] / 255.0
-        rgb = (rgba[..., :3] * alpha + 255.0 * (1.0 - alpha) + 0.5).astype(np.uint8)
+        rgb, alpha = _on_white(cv2.cvtColor(a, cv2.COLOR_BGRA2RGBA))
     else:
         return None
     h, w = rgb.shape[:2]
     if max(h, w) > WORK_SIDE:
         scale = WORK_SIDE / max(h, w)
-        rgb = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-    return rgb
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        alpha = None if alpha is None else cv2.resize(alpha, size, interpolation=cv2.INTER_AREA)
+    return rgb, alpha
+
+
+def _on_white(rgba: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """RGBA uint8 -> (RGB composited on white, the opacity where some pixel is transparent, else None)."""
+    opacity = np.ascontiguousarray(rgba[..., 3])
+    alpha = rgba[..., 3:4].astype(np.float32) / 255.0
+    rgb = (rgba[..., :3].astype(np.float32) * alpha + 255.0 * (1.0 - alpha) + 0.5).astype(np.uint8)
+    return rgb, (opacity if opacity.min() < 255 else None)
 
 
 def to_rgb_on_white(im: Image.Image) -> np.ndarray:
     """Any Pillow mode -> HxWx3 uint8 RGB, transparency composited on white, shrunk to WORK_SIDE."""
+    return to_rgb_and_alpha(im)[0]
+
+
+def to_rgb_and_alpha(im: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
+    """As `to_rgb_on_white`, with the opacity (HxW uint8) where the image has transparent pixels, else None."""
     if im.format == "JPEG":
         # Camera-style orientation tags: show the panel the way a viewer would.
         im = ImageOps.exif_transpose(im)
@@ -192,14 +214,12 @@ def to_rgb_on_white(im: Image.Image) -> np.ndarray:
         im.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BOX)
     mode = im.mode
     if mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
-        return _high_depth_to_rgb(im)
+        return _high_depth_to_rgb(im), None
     has_alpha = "A" in mode or mode == "PA" or "transparency" in im.info
     try:
         if has_alpha:
-            rgba = np.asarray(im.convert("RGBA"), dtype=np.float32)
-            alpha = rgba[..., 3:4] / 255.0
-            return (rgba[..., :3] * alpha + 255.0 * (1.0 - alpha) + 0.5).astype(np.uint8)
-        return np.asarray(im.convert("RGB"), dtype=np.uint8)
+            return _on_white(np.asarray(im.convert("RGBA"), dtype=np.uint8))
+        return np.asarray(im.convert("RGB"), dtype=np.uint8), None
     except ValueError as e:
         raise BadImage(f"unsupported colour mode {mode}: {e}") from None
 

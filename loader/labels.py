@@ -1,8 +1,10 @@
 """Reading ground truth for the evaluation: a labels CSV and optional mirror pairs.
 
 labels.csv: ``file,group`` (more columns allowed); optional ``mirrored``
-(1 = the panel is a mirrored copy of its group's drawing) and ``blank``
-(1 = near-blank panel). mirror_pairs.csv: ``file_a,file_b``: pairs where one
+(1 = the file is a mirrored copy of its group's drawing), ``blank``
+(1 = near-blank panel) and ``variant`` (files of other groups with the same
+variant are neutral pairs). Labels are per file: every frame of an animated
+file takes its file's. mirror_pairs.csv: ``file_a,file_b``: pairs where one
 is a mirrored redraw of the other. Files are paths relative to the folder.
 """
 
@@ -29,7 +31,14 @@ def _rows(path: Path) -> list[dict]:
 
 
 def read_truth(labels: Path, panel_files: list[str], mirror_pairs: Path | None = None) -> tuple[Truth, np.ndarray]:
-    """Truth for the panels whose file is labelled; also the indices (into panel_files) it covers."""
+    """Truth for the panels whose file is labelled, and the indices (into panel_files) of those panels.
+
+    panel_files: each panel's file (the frames of an animated file share
+    one). The truth is per labelled file that has panels; its `file_of` maps
+    each kept panel, in the order of the returned indices, to its file row.
+    An optional ``variant`` column makes pairs of other groups with the same
+    non-empty variant neutral.
+    """
     rows = _rows(labels)
     if not rows or "file" not in rows[0] or "group" not in rows[0]:
         raise LabelError(f"{labels} needs the columns file,group")
@@ -37,10 +46,11 @@ def read_truth(labels: Path, panel_files: list[str], mirror_pairs: Path | None =
     keep = np.array([k for k, f in enumerate(panel_files) if f in by_file], dtype=np.int64)
     if len(keep) == 0:
         raise LabelError(f"no panel in the folder is listed in {labels}")
-    chosen = [by_file[panel_files[k]] for k in keep]
+    files, file_of = np.unique(np.array([panel_files[k] for k in keep], dtype=object), return_inverse=True)
+    chosen = [by_file[f] for f in files]
     _, group = np.unique([r["group"] for r in chosen], return_inverse=True)
     flag = lambda r, c: str(r.get(c, "0")).strip() in ("1", "true", "True")  # noqa: E731
-    index = {panel_files[k]: i for i, k in enumerate(keep)}
+    index = {f: i for i, f in enumerate(files)}
     ma, mb = [], []
     if mirror_pairs is not None:
         for r in _rows(mirror_pairs):
@@ -53,5 +63,15 @@ def read_truth(labels: Path, panel_files: list[str], mirror_pairs: Path | None =
         blank=np.array([flag(r, "blank") for r in chosen], bool),
         mirror_a=np.array(ma, np.int64),
         mirror_b=np.array(mb, np.int64),
+        variant=_variants(chosen),
+        file_of=file_of.astype(np.int64),
     )
     return truth, keep
+
+
+def _variants(rows: list[dict]) -> np.ndarray:
+    """Variant number per row, -1 where the column is missing or empty."""
+    names = [(r.get("variant") or "").strip() for r in rows]
+    known = sorted({v for v in names if v})
+    number = {v: i for i, v in enumerate(known)}
+    return np.array([number.get(v, -1) for v in names], np.int64)

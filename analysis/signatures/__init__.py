@@ -7,7 +7,7 @@ from visualdistance.analysis.signatures.base import PanelView, Signature
 from visualdistance.analysis.signatures.binary import BinaryImage
 from visualdistance.analysis.signatures.content import DrawingColours, DrawingEdges, DrawingStats
 from visualdistance.analysis.signatures.edges import EdgeCount, EdgeMap
-from visualdistance.analysis.signatures.hashes import AverageHash, DctHash, DifferenceHash, EdgeHash
+from visualdistance.analysis.signatures.hashes import AverageHash, DctHash, DifferenceHash, EdgeHash, LayoutHash
 
 __all__ = [
     "PanelView",
@@ -22,4 +22,5 @@ __all__ = [
     "DctHash",
     "DifferenceHash",
     "EdgeHash",
+    "LayoutHash",
 ]

@@ -22,7 +22,7 @@ from visualdistance.analysis import image_ops
 
 
 class PanelView:
-    """A decoded panel (HxWx3 uint8 RGB, composited on white) and what is derived from it.
+    """A decoded panel (HxWx3 uint8 RGB, composited on white; its opacity when it has transparency) and what is derived from it.
 
     Small greyscale versions (sides up to `BASE`) are all made from one
     BASE x BASE area-averaged image: one pass over the full-size pixels serves
@@ -32,8 +32,9 @@ class PanelView:
 
     BASE = 100
 
-    def __init__(self, rgb: np.ndarray, mirror_of: "PanelView | None" = None) -> None:
+    def __init__(self, rgb: np.ndarray, mirror_of: "PanelView | None" = None, alpha: np.ndarray | None = None) -> None:
         self._rgb = rgb
+        self._alpha = alpha
         self._cache: dict[Hashable, Any] = {}
         self._mirror_of = mirror_of
         self._mirror: PanelView | None = None
@@ -43,6 +44,14 @@ class PanelView:
         if self._rgb is None:
             self._rgb = self._mirror_of.rgb[:, ::-1]
         return self._rgb
+
+    @property
+    def alpha(self) -> np.ndarray | None:
+        """Opacity (HxW uint8) when the panel has transparent pixels, else None."""
+        if self._mirror_of is not None:
+            a = self._mirror_of.alpha
+            return None if a is None else a[:, ::-1]
+        return self._alpha
 
     def cached(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         """compute() once per key for this panel."""

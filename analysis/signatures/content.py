@@ -13,7 +13,7 @@ from visualdistance.analysis.signatures.base import PanelView, Signature
 
 def drawing(view: PanelView, size: int) -> Drawing:
     """The panel's drawing on a size x size canvas, computed once per panel."""
-    return view.cached(("drawing", size), lambda: find_drawing(view.rgb, size))
+    return view.cached(("drawing", size), lambda: find_drawing(view.rgb, size, view.alpha))
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class DrawingEdges(Signature):
     name: str = "drawing_edges"
     size: int = 128
     mirrorable = True
-    version = 4  # 3: thin (Canny) colour edges; small images masked at their own size; 4: working side 1.25x the canvas
+    version = 5  # 3: thin (Canny) colour edges; small images masked at their own size; 4: working side 1.25x the canvas; 5: transparency is the mask
 
     def describe(self, view: PanelView) -> np.ndarray:
         return image_ops.pack_bits(drawing(view, self.size).edges)
@@ -43,7 +43,7 @@ class DrawingStats(Signature):
 
     name: str = "drawing_stats"
     size: int = 128
-    version = 4  # as DrawingEdges
+    version = 5  # as DrawingEdges
 
     def describe(self, view: PanelView) -> np.ndarray:
         d = drawing(view, self.size)
@@ -59,6 +59,7 @@ class DrawingColours(Signature):
 
     name: str = "drawing_colours"
     size: int = 128
+    version = 2  # 2: transparency is the mask
 
     def describe(self, view: PanelView) -> np.ndarray:
         return drawing(view, self.size).palette

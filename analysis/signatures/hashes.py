@@ -1,4 +1,4 @@
-"""64-bit perceptual hashes: average, DCT (pHash), difference, and average hash of the edge map."""
+"""Perceptual hashes: 64-bit average, DCT (pHash), difference, average hash of the edge map; the 256-bit layout hash."""
 
 from __future__ import annotations
 
@@ -72,3 +72,24 @@ class EdgeHash(Signature):
         edges = edge_map(view, self.edge_size, self.low, self.high).astype(np.float32)
         small = image_ops.resize(edges, self.size)
         return image_ops.pack_bits(small > small.mean())
+
+
+@dataclass(frozen=True)
+class LayoutHash(Signature):
+    """256-bit DCT hash of the whole panel's composition, built the way PDQ builds one.
+
+    The 16x16 lowest frequencies (less the constant row and column) of a
+    64x64 luminance image, each against their median. Fine enough to tell
+    two panels of one room apart by where the figures stand, coarse enough
+    that recolouring an outfit or adding a logo moves few bits. It sees the
+    panel where it is: a moved drawing is the edge metric's job.
+    """
+
+    name: str = "layout"
+    size: int = 64
+    keep: int = 16
+
+    def describe(self, view: PanelView) -> np.ndarray:
+        small = view.grey_resized(self.size).astype(np.float32)
+        low = cv2.dct(small)[1 : self.keep + 1, 1 : self.keep + 1]
+        return image_ops.pack_bits(low > np.median(low))

@@ -9,20 +9,20 @@ from visualdistance.analysis.presets import COMBINED, ORIGINAL_EDGES, PRESETS, a
 from visualdistance.analysis.signatures import PanelView
 
 
-def describe(images):
-    """Signature arrays for a list of RGB images, every signature of every preset."""
+def describe(images, alphas=None):
+    """Signature arrays for a list of RGB images (and their opacities), every signature of every preset."""
     sigs = {}
-    for img in images:
-        view = PanelView(img)
+    for k, img in enumerate(images):
+        view = PanelView(img, alpha=None if alphas is None else alphas[k])
         for s in all_signatures():
             for k, row in s.describe_all(view).items():
                 sigs.setdefault(k, []).append(row)
     return {k: np.stack(v) for k, v in sigs.items()}
 
 
-def links_of(images, preset, source=None):
+def links_of(images, preset, source=None, alphas=None):
     n = len(images)
-    links = find_links(describe(images), np.arange(n) if source is None else np.asarray(source), preset)
+    links = find_links(describe(images, alphas), np.arange(n) if source is None else np.asarray(source), preset)
     return {(int(a), int(b)): k for k, (a, b) in enumerate(zip(links.a, links.b))}, links
 
 

@@ -71,7 +71,8 @@ def test_ctrl_c_during_run_is_one_line_exit_130_and_the_next_run_resumes(tmp_pat
     again = subprocess.run(cli(*args), capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
     counts = json.loads((tmp_path / "out" / "run.json").read_text())["counts"]
-    assert counts["panels"] == 1200 and 0 < counts["decoded"] < 1200
+    # what the first run stored is not decoded again (all of it when Ctrl-C came after describing, on a fast machine)
+    assert counts["panels"] == 1200 and counts["decoded"] < 1200
 
 
 def test_an_interrupted_run_into_a_folder_of_another_run_never_reads_as_a_mix(tmp_path, big_comic):

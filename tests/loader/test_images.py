@@ -94,3 +94,25 @@ def test_huge_frames_are_shrunk_for_describing_but_keep_their_size(monkeypatch):
     monkeypatch.setattr(images, "WORK_SIDE", 50)
     out = decode(encode(Image.new("RGB", (200, 100)), "PNG"))
     assert out.sizes == [(200, 100)] and out.frames[0].shape == (25, 50, 3)
+
+
+def test_transparency_comes_back_as_opacity_and_opaque_images_have_none(tmp_path):
+    import io
+
+    from PIL import Image
+
+    from visualdistance.loader.images import decode
+
+    rgba = np.zeros((20, 30, 4), np.uint8)
+    rgba[5:15, 10:20] = (255, 255, 255, 255)  # a white square on a transparent background
+    for fmt, im in (("PNG", Image.fromarray(rgba, "RGBA")), ("GIF", Image.fromarray(rgba, "RGBA").convert("P"))):
+        buf = io.BytesIO()
+        im.save(buf, fmt, **({"transparency": 0} if fmt == "GIF" else {}))
+        decoded = decode(buf.getvalue())
+        alpha = decoded.alpha(0)
+        assert alpha is not None, fmt
+        assert (alpha[5:15, 10:20] == 255).all() and alpha[0, 0] == 0, fmt
+        assert (decoded.frames[0] == 255).all(), fmt  # composited on white: the square itself is invisible there
+    buf = io.BytesIO()
+    Image.fromarray(rgba[..., :3]).save(buf, "PNG")
+    assert decode(buf.getvalue()).alpha(0) is None

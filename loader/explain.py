@@ -1,0 +1,150 @@
+"""`eval --explain`: a page of the pairs the default method missed (and its false links), each with the
+two images, the drawings it compared and the step that lost the pair (see analysis.explain)."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from PIL import Image
+
+from visualdistance.analysis.content import find_drawing
+from visualdistance.analysis.data import Links, Panels
+from visualdistance.analysis.evaluation import Truth, file_pairs, neutral_pairs
+from visualdistance.analysis.explain import (
+    Diagnosis,
+    PairMeasures,
+    Thresholds,
+    canvas_edges,
+    diagnose,
+    drawing_picture,
+    edge_overlay,
+)
+from visualdistance.analysis import presets
+from visualdistance.analysis.rules import ColourShift, Hamming
+from visualdistance.loader.images import BadImage, decode, read_bytes
+
+TILE = 160
+
+
+@dataclass(frozen=True)
+class Explained:
+    file_a: str
+    file_b: str
+    kind: str  # "missed" or "false link"
+    diagnosis: Diagnosis
+    picture: str  # file name of the picture strip
+
+
+def _thresholds() -> Thresholds:
+    return Thresholds(presets.SAME_DRAWING, presets.SAME_LAYOUT, presets.REDRAWN_DRAWING, 0.2)
+
+
+def _measure(panels: Panels, a: np.ndarray, b: np.ndarray) -> list[PairMeasures]:
+    sigs = panels.signatures
+    direct, mirrored = presets.DRAWING_CHAMFER.distances(sigs, a, b)
+    wide = np.minimum(*replace(presets.DRAWING_CHAMFER, reach=4).distances(sigs, a, b))
+    layout = Hamming("layout", "layout", False).distances(sigs, a, b)[0]
+    colours = ColourShift("colours", "drawing_colours").distances(sigs, a, b)[0]
+    gates = presets.DRAWING.gates
+    fails = [[g.describe() for g in gates if not g.passes(sigs)[r]] for r in range(len(panels))]
+    area = sigs["drawing_stats"][:, 1] / 10000
+    return [
+        PairMeasures(direct[k], mirrored[k], wide[k], layout[k], colours[k], tuple(fails[a[k]] + fails[b[k]]), (area[a[k]], area[b[k]]))
+        for k in range(len(a))
+    ]
+
+
+def _closest_frames(panels: Panels, truth: Truth, fa: int, fb: int) -> tuple[int, int]:
+    """The panel rows of files fa and fb whose drawings are closest (frames of animated files)."""
+    ra, rb = np.flatnonzero(truth.file_of == fa), np.flatnonzero(truth.file_of == fb)
+    a, b = np.repeat(ra, len(rb)), np.tile(rb, len(ra))
+    d = np.minimum(*presets.DRAWING_CHAMFER.distances(panels.signatures, a, b))
+    k = int(np.argmin(d))
+    return int(a[k]), int(b[k])
+
+
+def _strip(folder: Path, panels: Panels, ra: int, rb: int) -> Image.Image:
+    """The two panels, the drawings the method compared, and their edges overlaid (red: a only, blue: b only)."""
+    tiles, drawings = [], []
+    for r in (ra, rb):
+        try:
+            decoded = decode(read_bytes(folder / panels.paths[r]))
+            rgb, alpha = decoded.frames[int(panels.frame[r])], decoded.alpha(int(panels.frame[r]))
+        except (BadImage, IndexError):
+            rgb, alpha = np.full((TILE, TILE, 3), 200, np.uint8), None
+        thumb = Image.fromarray(rgb)
+        thumb.thumbnail((TILE, TILE))
+        tiles.append(thumb)
+        drawings.append(find_drawing(rgb, presets.DRAWING_SIZE, alpha))
+    size = presets.DRAWING_SIZE
+    ea = canvas_edges(panels.signatures["drawing_edges"][ra], size)
+    eb = canvas_edges(panels.signatures["drawing_edges"][rb], size)
+    tiles += [Image.fromarray(drawing_picture(d)) for d in drawings] + [Image.fromarray(edge_overlay(ea, eb))]
+    strip = Image.new("RGB", (len(tiles) * (TILE + 6), TILE), "white")
+    for k, t in enumerate(tiles):
+        strip.paste(t, (k * (TILE + 6), 0))
+    return strip
+
+
+def explain(
+    folder: Path,
+    panels: Panels,
+    truth: Truth,
+    links: Links,
+    out: Path,
+    on_progress: Callable[[int, int], None] = lambda done, total: None,
+) -> list[Explained]:
+    """Write out/index.html (and one picture per pair) for the missed positive pairs and the false links."""
+    out.mkdir(parents=True, exist_ok=True)
+    la, lb = file_pairs(links.a, links.b, truth)
+    n = max(truth.files, 1)
+    linked = set((la * n + lb).tolist())
+    fa, fb = np.triu_indices(truth.files, 1)
+    same = truth.group[fa] == truth.group[fb]
+    positive = same & ~neutral_pairs(fa, fb, truth)
+    missed = [(int(x), int(y), "missed") for x, y in zip(fa[positive], fb[positive]) if x * n + y not in linked]
+    wrong = ~(truth.group[la] == truth.group[lb]) & ~neutral_pairs(la, lb, truth)
+    false = [(int(x), int(y), "false link") for x, y in zip(la[wrong], lb[wrong])]
+    files = _file_names(panels, truth)
+    found = []
+    for k, (x, y, kind) in enumerate(missed + false):
+        ra, rb = _closest_frames(panels, truth, x, y)
+        diagnosis = diagnose(_measure(panels, np.array([ra]), np.array([rb]))[0], _thresholds())
+        name = f"pair_{k:04d}.png"
+        _strip(folder, panels, ra, rb).save(out / name)
+        found.append(Explained(files[x], files[y], kind, diagnosis, name))
+        on_progress(k + 1, len(missed) + len(false))
+    (out / "index.html").write_text(_page(found), encoding="utf-8")
+    return found
+
+
+def _file_names(panels: Panels, truth: Truth) -> list[str]:
+    names = [""] * truth.files
+    for r, f in enumerate(truth.file_of):
+        names[f] = names[f] or str(panels.paths[r])
+    return names
+
+
+def _page(rows: list[Explained]) -> str:
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[f"{r.kind}: {r.diagnosis.step}"] = counts.get(f"{r.kind}: {r.diagnosis.step}", 0) + 1
+    summary = "".join(f"<li>{html.escape(k)}: {v}</li>" for k, v in sorted(counts.items()))
+    body = "".join(
+        f'<tr><td><b>{html.escape(r.kind)}</b><br>{html.escape(r.file_a)}<br>{html.escape(r.file_b)}<br>'
+        f'<b>{html.escape(r.diagnosis.step)}</b>: {html.escape(r.diagnosis.reason)}</td>'
+        f'<td><img src="{r.picture}" loading="lazy"></td></tr>'
+        for r in rows
+    )
+    return (
+        "<!doctype html><meta charset=utf-8><title>Why pairs were missed</title>"
+        "<style>body{font:14px sans-serif;margin:20px} td{vertical-align:top;padding:6px;border-bottom:1px solid #ddd;max-width:340px}</style>"
+        "<h1>Missed pairs and false links of the default method</h1>"
+        "<p>Each row: the two panels, the drawings the method compared (mask pale green, edges black), "
+        "and their edges overlaid (black both, red first only, blue second only).</p>"
+        f"<ul>{summary}</ul><table>{body}</table>"
+    )
