@@ -55,18 +55,20 @@ class Preset:
     def __post_init__(self) -> None:
         # one name, one metric: distances are recorded per metric name
         by_name: dict[str, Metric] = {}
-        for m in self.metrics:
+        for m in self._every_metric():
             if by_name.setdefault(m.name, m) != m:
                 raise ValueError(f"preset {self.name}: two different metrics are both called {m.name!r}")
         if self.combine not in ("any", "all"):
             raise ValueError(f"preset {self.name}: combine must be 'any' or 'all'")
 
+    def _every_metric(self) -> list[Metric]:
+        """The metrics of the rules, the rules they require, the report and the checks, as written (repeats kept)."""
+        return [m for r in self.rules + self.mirrored_checks for m in r.metrics] + list(self.report)
+
     @property
     def metrics(self) -> tuple[Metric, ...]:
-        """Every metric the preset measures, once each (rules', required rules', report's, checks')."""
-        found = [m for r in self.rules for m in r.metrics] + list(self.report)
-        found += [m for r in self.mirrored_checks for m in r.metrics]
-        return tuple({m.name: m for m in found}.values())
+        """Every metric the preset measures, once each."""
+        return tuple({m.name: m for m in self._every_metric()}.values())
 
     def params(self) -> dict:
         """What a run records about the method: rules, thresholds, gate."""
@@ -109,7 +111,10 @@ def find_links(sigs: Sigs, source: np.ndarray, preset: Preset) -> Links:
         a, b, direct, mirrored = rule.metric.search(sub, thresholds[rule.name][idx], source[idx])
         if rule.requires:
             t = thresholds[rule.name][idx]
-            d_ok, m_ok = _required(rule, sub, a, b, direct, mirrored, np.maximum(t[a], t[b]))
+            d_ok, m_ok = _required(
+                rule, sub, a, b, direct, mirrored, np.maximum(t[a], t[b]),
+                lambda metric, live: distances_on_rows(metric, sub, a[live], b[live]),
+            )
             keep = d_ok | m_ok
             a, b, direct, mirrored = a[keep], b[keep], direct[keep], mirrored[keep]
         key = idx[a].astype(np.int64) * n + idx[b]
@@ -131,19 +136,22 @@ def find_links(sigs: Sigs, source: np.ndarray, preset: Preset) -> Links:
     return measure_links(sigs, links.a[keep], links.b[keep], preset, thresholds, measured)
 
 
-def _required(rule: Rule, sigs: Sigs, a, b, direct, mirrored, thr) -> tuple[np.ndarray, np.ndarray]:
-    """(direct ok, mirrored ok): under the rule's threshold and every required rule's, in that orientation."""
+def _required(rule: Rule, sigs: Sigs, a, b, direct, mirrored, thr, measure) -> tuple[np.ndarray, np.ndarray]:
+    """(direct ok, mirrored ok): under the rule's threshold and every required rule's, in that orientation.
+
+    measure(metric, live) gives a required metric's (direct, mirrored) distances for the pairs at `live`;
+    only pairs still in play are measured.
+    """
     d_ok, m_ok = direct < thr, mirrored < thr
     for req in rule.requires:
-        live = np.flatnonzero(d_ok | m_ok)  # only pairs still in play are measured
+        live = np.flatnonzero(d_ok | m_ok)
         if len(live) == 0:
             break
-        la, lb = a[live], b[live]
         t = req.threshold.per_panel(sigs)
-        rd, rm = distances_on_rows(req.metric, sigs, la, lb)
-        rd_ok, rm_ok = _required(req, sigs, la, lb, rd, rm, np.maximum(t[la], t[lb]))
-        d_ok[live] &= rd_ok
-        m_ok[live] &= rm_ok
+        rthr = np.maximum(t[a[live]], t[b[live]])
+        rd, rm = measure(req.metric, live)
+        d_ok[live] &= rd < rthr
+        m_ok[live] &= rm < rthr
     return d_ok, m_ok
 
 
@@ -187,7 +195,7 @@ class Measured:
         mirrored = np.empty(len(key), np.float64)
         direct[found], mirrored[found] = self.direct[pos[found]], self.mirrored[pos[found]]
         if not found.all():
-            direct[~found], mirrored[~found] = metric.distances(sigs, a[~found], b[~found])
+            direct[~found], mirrored[~found] = distances_on_rows(metric, sigs, a[~found], b[~found])
         return direct, mirrored
 
 
@@ -210,13 +218,21 @@ def measure_links(
     rules_mask = np.zeros(m, np.uint32)
     any_direct = np.zeros(m, bool)
     per_rule = []
+    # every metric is measured once over all the pairs, however many rules and checks read it
+    known: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def measure(metric, live=slice(None)):
+        if metric.name not in known:
+            known[metric.name] = distances_on_rows(metric, sigs, a, b)
+        direct, mirrored = known[metric.name]
+        return direct[live], mirrored[live]
+
     for k, rule in enumerate(preset.rules):
-        if measured and rule.name in measured:
-            direct, mirrored = measured[rule.name].lookup(rule.metric, sigs, a, b)
-        else:
-            direct, mirrored = rule.metric.distances(sigs, a, b)
+        if measured and rule.name in measured and rule.metric.name not in known:
+            known[rule.metric.name] = measured[rule.name].lookup(rule.metric, sigs, a, b)
+        direct, mirrored = measure(rule.metric)
         thr = np.maximum(thresholds[rule.name][a], thresholds[rule.name][b])
-        d_ok, m_ok = _required(rule, sigs, a, b, direct, mirrored, thr)
+        d_ok, m_ok = _required(rule, sigs, a, b, direct, mirrored, thr, measure)
         rules_mask |= ((d_ok | m_ok).astype(np.uint32) << k)
         any_direct |= d_ok
         per_rule.append((rule, direct, mirrored, thr, d_ok | m_ok))
@@ -236,7 +252,7 @@ def measure_links(
     context = [m for m in preset.report if all(name in sigs for name in m.needs())]
     required = [m for r in preset.rules for m in r.metrics[1:]] + [r.metric for r in preset.mirrored_checks]
     for metric in {m.name: m for m in context + required if m.name not in distances}.values():
-        direct, mirrored = distances_on_rows(metric, sigs, a, b)
+        direct, mirrored = measure(metric)
         distances[metric.name] = np.where(is_mirrored & np.isfinite(mirrored), mirrored, direct).astype(np.float32)
     return Links(a.astype(np.int32), b.astype(np.int32), distances, thr_out, rules_mask, is_mirrored, weight, names)
 

@@ -336,10 +336,14 @@ class Rule:
     threshold: Threshold
     requires: tuple["Rule", ...] = ()
 
+    def __post_init__(self) -> None:
+        if any(r.requires for r in self.requires):
+            raise ValueError(f"rule {self.name}: a required rule cannot require others; list them all here")
+
     @property
     def metrics(self) -> tuple[Metric, ...]:
         """This rule's metric and those of the rules it requires."""
-        return (self.metric,) + tuple(m for r in self.requires for m in r.metrics)
+        return (self.metric,) + tuple(r.metric for r in self.requires)
 
     def describe(self) -> str:
         """e.g. 'layout < 80 and drawing < 0.25'."""

@@ -103,3 +103,39 @@ def test_distances_measured_while_searching_equal_measuring_again(rng, drawing):
     for name in found.distances:
         assert np.allclose(found.distances[name], again.distances[name])
     assert np.array_equal(found.mirrored, again.mirrored) and np.allclose(found.weight, again.weight)
+
+
+def _two_views():
+    """Four panels: 0-1 close in both views, 0-2 close only in x, 0-3 close only in y."""
+    from visualdistance.analysis.image_ops import pack_bits
+
+    x = np.zeros((4, 64), bool)
+    y = np.zeros((4, 64), bool)
+    x[3, :30] = True  # far from the others in x
+    y[2, :30] = True  # far from the others in y
+    x[1, 0] = y[1, 0] = True  # a bit off in both
+    return {"x": np.stack([pack_bits(r) for r in x]), "y": np.stack([pack_bits(r) for r in y])}
+
+
+def test_a_rule_links_only_where_the_rules_it_requires_agree():
+    from visualdistance.analysis.linking import Preset
+    from visualdistance.analysis.rules import Fixed, Hamming, Rule
+
+    both = Rule("both", Hamming("x", "x", False), Fixed(5), requires=(Rule("y", Hamming("y", "y", False), Fixed(5)),))
+    links = find_links(_two_views(), np.arange(4), Preset("p", "", (), (both,)))
+    assert list(zip(links.a.tolist(), links.b.tolist())) == [(0, 1)]
+    # the required metric's distance is recorded on the link
+    assert links.distances["y"].tolist() == [1.0]
+
+
+def test_a_preset_refuses_two_different_metrics_of_one_name_and_nested_requirements():
+    from visualdistance.analysis.linking import Preset
+    from visualdistance.analysis.rules import Fixed, Hamming, Rule
+
+    with pytest.raises(ValueError):
+        Preset("p", "", (), (Rule("a", Hamming("d", "x", False), Fixed(5)), Rule("b", Hamming("d", "y", False), Fixed(5))))
+    # the same metric read by two rules is one metric
+    same = Hamming("d", "x", False)
+    Preset("p", "", (), (Rule("a", same, Fixed(5)), Rule("b", Hamming("e", "y", False), Fixed(5), requires=(Rule("c", same, Fixed(9)),))))
+    with pytest.raises(ValueError):
+        Rule("a", same, Fixed(5), requires=(Rule("b", same, Fixed(5), requires=(Rule("c", same, Fixed(5)),)),))
