@@ -195,12 +195,15 @@ def content_mask(img: np.ndarray, margin: int = FRAME_MARGIN, tol: int = COLOUR_
     inner = np.zeros((h, w), bool)
     inner[margin : h - margin, margin : w - margin] = True
     bg = background_mask(img, margin, tol)
-    mask = inner & ~bg.mask
-    # specks (noise, a lone anti-aliased pixel) are not drawing
+    return _without_specks(inner & ~bg.mask), bg.colours
+
+
+def _without_specks(mask: np.ndarray) -> np.ndarray:
+    """The mask less its specks (noise, a lone anti-aliased pixel): they are not drawing."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     keep = np.zeros(n, bool)
     keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= 3
-    return keep[labels], bg.colours
+    return keep[labels]
 
 
 def colour_edges(img: np.ndarray, mask: np.ndarray, relative: float = 0.1, floor: float = 20.0) -> np.ndarray:
@@ -336,19 +339,16 @@ def opacity_mask(alpha: np.ndarray, shape: tuple[int, ...], margin: int = FRAME_
     frame is transparent, as a background is.
     """
     h, w = shape[:2]
-    interp = cv2.INTER_AREA if h <= alpha.shape[0] else cv2.INTER_NEAREST
-    a = cv2.resize(np.ascontiguousarray(alpha), (w, h), interpolation=interp)
     if min(h, w) <= 2 * margin + 4:
         return None
+    interp = cv2.INTER_AREA if h <= alpha.shape[0] else cv2.INTER_NEAREST
+    a = cv2.resize(np.ascontiguousarray(alpha), (w, h), interpolation=interp)
     ys, xs = _ring(h, w, margin)
     if (a[ys, xs] < 128).mean() < 0.4:
         return None
     mask = np.zeros((h, w), bool)
     mask[margin : h - margin, margin : w - margin] = a[margin : h - margin, margin : w - margin] >= 128
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-    keep = np.zeros(n, bool)
-    keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= 3
-    return keep[labels]
+    return _without_specks(mask)
 
 
 def find_drawing(rgb: np.ndarray, size: int = 128, alpha: np.ndarray | None = None) -> Drawing:

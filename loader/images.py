@@ -199,13 +199,9 @@ def _on_white(rgba: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     return rgb, (opacity if opacity.min() < 255 else None)
 
 
-def to_rgb_on_white(im: Image.Image) -> np.ndarray:
-    """Any Pillow mode -> HxWx3 uint8 RGB, transparency composited on white, shrunk to WORK_SIDE."""
-    return to_rgb_and_alpha(im)[0]
-
-
 def to_rgb_and_alpha(im: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
-    """As `to_rgb_on_white`, with the opacity (HxW uint8) where the image has transparent pixels, else None."""
+    """Any Pillow mode -> (HxWx3 uint8 RGB with transparency composited on white, shrunk to WORK_SIDE;
+    the opacity (HxW uint8) where the image has transparent pixels, else None)."""
     if im.format == "JPEG":
         # Camera-style orientation tags: show the panel the way a viewer would.
         im = ImageOps.exif_transpose(im)

@@ -27,16 +27,21 @@ class AverageHash(Signature):
 
 @dataclass(frozen=True)
 class DctHash(Signature):
-    """64-bit DCT perceptual hash: low 8x8 frequencies of a 32x32 image against their median."""
+    """64-bit DCT perceptual hash: low 8x8 frequencies of a 32x32 image against their median.
+
+    skip: lowest rows and columns left out (1 leaves out the constant row and column, as PDQ does).
+    """
 
     name: str = "phash"
     size: int = 32
     keep: int = 8
+    skip: int = 0
     mirrorable = True
 
     def describe(self, view: PanelView) -> np.ndarray:
         small = view.grey_resized(self.size).astype(np.float32)
-        low = cv2.dct(small)[: self.keep, : self.keep]
+        band = slice(self.skip, self.skip + self.keep)
+        low = cv2.dct(small)[band, band]
         return image_ops.pack_bits(low > np.median(low))
 
 
@@ -75,7 +80,7 @@ class EdgeHash(Signature):
 
 
 @dataclass(frozen=True)
-class LayoutHash(Signature):
+class LayoutHash(DctHash):
     """256-bit DCT hash of the whole panel's composition, built the way PDQ builds one.
 
     The 16x16 lowest frequencies (less the constant row and column) of a
@@ -88,8 +93,5 @@ class LayoutHash(Signature):
     name: str = "layout"
     size: int = 64
     keep: int = 16
-
-    def describe(self, view: PanelView) -> np.ndarray:
-        small = view.grey_resized(self.size).astype(np.float32)
-        low = cv2.dct(small)[1 : self.keep + 1, 1 : self.keep + 1]
-        return image_ops.pack_bits(low > np.median(low))
+    skip: int = 1
+    mirrorable = False
