@@ -19,7 +19,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from visualdistance.analysis.content import Drawing
-from visualdistance.analysis.image_ops import unpack_bits
 
 STEPS = ("linked", "gate", "mask", "alignment", "edges", "threshold", "mirrored check")
 
@@ -99,15 +98,6 @@ def diagnose(m: PairMeasures, t: Thresholds) -> Diagnosis:
     )
 
 
-def edge_overlay(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """RGB picture of two bool edge maps: black where both have an edge, red only a, blue only b."""
-    out = np.full(a.shape + (3,), 255, np.uint8)
-    out[a & b] = (20, 20, 20)
-    out[a & ~b] = (220, 40, 40)
-    out[b & ~a] = (40, 90, 230)
-    return out
-
-
 def drawing_picture(d: Drawing) -> np.ndarray:
     """RGB picture of what the method compares: the mask in pale green, the edges in black."""
     out = np.full(d.mask.shape + (3,), 255, np.uint8)
@@ -115,7 +105,3 @@ def drawing_picture(d: Drawing) -> np.ndarray:
     out[d.edges] = (20, 20, 20)
     return out
 
-
-def canvas_edges(words: np.ndarray, size: int) -> np.ndarray:
-    """A stored drawing_edges row as a bool size x size map."""
-    return unpack_bits(words, (size, size))

@@ -117,6 +117,8 @@ SAME_DRAWING = 0.05
 SAME_LAYOUT = 80
 #: ... and the drawing's edges still mostly agree
 REDRAWN_DRAWING = 0.2
+#: a match found only in the mirror image must move less than this share of the drawing's colours
+SAME_COLOURS = 0.2
 
 DRAWING = Preset(
     name="drawing",
@@ -154,7 +156,7 @@ DRAWING = Preset(
     ),
     # A mirrored match is weaker evidence (symmetric drawings, look-alike poses);
     # a drawing flipped by the artist keeps its palette.
-    mirrored_checks=(Rule("same colours", ColourShift("colours", "drawing_colours"), Fixed(0.2)),),
+    mirrored_checks=(Rule("same colours", ColourShift("colours", "drawing_colours"), Fixed(SAME_COLOURS)),),
 )
 
 DRAWING_ANY_MIRROR = replace(

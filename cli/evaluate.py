@@ -198,16 +198,13 @@ def evaluate(
 
 
 def _write_explain(folder: Path, panels: Panels, truth: Truth, out: Path) -> None:
-    from visualdistance.loader.explain import explain as explain_pairs  # PIL pages: only when asked
+    from visualdistance.loader.explain import explain as explain_pairs, step_counts  # PIL pages: only when asked
 
     links = find_links(panels.signatures, panels.source, PRESETS[DEFAULT_PRESET])
     with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=console) as bar:
         task = bar.add_task("explaining missed pairs", total=None)
         found = explain_pairs(folder, panels, truth, links, out, lambda done, total: bar.update(task, completed=done, total=total))
-    steps: dict[str, int] = {}
-    for e in found:
-        steps[f"{e.kind} ({e.diagnosis.step})"] = steps.get(f"{e.kind} ({e.diagnosis.step})", 0) + 1
-    console.print(", ".join(f"{v} {k}" for k, v in sorted(steps.items())) or "nothing missed, no false links")
+    console.print(", ".join(f"{v} {k}" for k, v in step_counts(found).items()) or "nothing missed, no false links")
     console.print(f"wrote {out / 'index.html'}")
 
 

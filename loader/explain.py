@@ -14,16 +14,11 @@ from PIL import Image
 from visualdistance.analysis.content import find_drawing
 from visualdistance.analysis.data import Links, Panels
 from visualdistance.analysis.evaluation import Truth, file_pairs, neutral_pairs
-from visualdistance.analysis.explain import (
-    Diagnosis,
-    PairMeasures,
-    Thresholds,
-    canvas_edges,
-    diagnose,
-    drawing_picture,
-    edge_overlay,
-)
+from visualdistance.analysis.explain import Diagnosis, PairMeasures, Thresholds, diagnose, drawing_picture
 from visualdistance.analysis import presets
+from visualdistance.analysis.image_ops import unpack_bits
+from visualdistance.analysis.linking import distances_on_rows
+from visualdistance.analysis.report import xor_rgb
 from visualdistance.analysis.rules import ColourShift, Hamming
 from visualdistance.loader.images import BadImage, decode, read_bytes
 
@@ -40,31 +35,42 @@ class Explained:
 
 
 def _thresholds() -> Thresholds:
-    return Thresholds(presets.SAME_DRAWING, presets.SAME_LAYOUT, presets.REDRAWN_DRAWING, 0.2)
+    return Thresholds(presets.SAME_DRAWING, presets.SAME_LAYOUT, presets.REDRAWN_DRAWING, presets.SAME_COLOURS)
 
 
 def _measure(panels: Panels, a: np.ndarray, b: np.ndarray) -> list[PairMeasures]:
+    """What the default method measures for panel pairs (a, b), each metric in one pass over the pairs."""
     sigs = panels.signatures
-    direct, mirrored = presets.DRAWING_CHAMFER.distances(sigs, a, b)
-    wide = np.minimum(*replace(presets.DRAWING_CHAMFER, reach=4).distances(sigs, a, b))
-    layout = Hamming("layout", "layout", False).distances(sigs, a, b)[0]
-    colours = ColourShift("colours", "drawing_colours").distances(sigs, a, b)[0]
-    gates = presets.DRAWING.gates
-    fails = [[g.describe() for g in gates if not g.passes(sigs)[r]] for r in range(len(panels))]
+    direct, mirrored = distances_on_rows(presets.DRAWING_CHAMFER, sigs, a, b)
+    wide = np.minimum(*distances_on_rows(replace(presets.DRAWING_CHAMFER, reach=4), sigs, a, b))
+    layout = distances_on_rows(Hamming("layout", "layout", False), sigs, a, b)[0]
+    colours = distances_on_rows(ColourShift("colours", "drawing_colours"), sigs, a, b)[0]
+    gates = [(g.describe(), g.passes(sigs)) for g in presets.DRAWING.gates]
     area = sigs["drawing_stats"][:, 1] / 10000
     return [
-        PairMeasures(direct[k], mirrored[k], wide[k], layout[k], colours[k], tuple(fails[a[k]] + fails[b[k]]), (area[a[k]], area[b[k]]))
+        PairMeasures(
+            direct[k], mirrored[k], wide[k], layout[k], colours[k],
+            tuple(what for r in (a[k], b[k]) for what, ok in gates if not ok[r]),
+            (area[a[k]], area[b[k]]),
+        )
         for k in range(len(a))
     ]
 
 
-def _closest_frames(panels: Panels, truth: Truth, fa: int, fb: int) -> tuple[int, int]:
-    """The panel rows of files fa and fb whose drawings are closest (frames of animated files)."""
-    ra, rb = np.flatnonzero(truth.file_of == fa), np.flatnonzero(truth.file_of == fb)
-    a, b = np.repeat(ra, len(rb)), np.tile(rb, len(ra))
-    d = np.minimum(*presets.DRAWING_CHAMFER.distances(panels.signatures, a, b))
-    k = int(np.argmin(d))
-    return int(a[k]), int(b[k])
+def _closest_frames(panels: Panels, truth: Truth, pairs: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """For each file pair, the panel rows (one frame of each file) whose drawings are closest."""
+    rows_of = [np.flatnonzero(truth.file_of == f) for f in range(truth.files)]
+    a, b, which = [], [], []
+    for k, (fx, fy) in enumerate(pairs):
+        ra, rb = rows_of[fx], rows_of[fy]
+        a.append(np.repeat(ra, len(rb)))
+        b.append(np.tile(rb, len(ra)))
+        which.append(np.full(len(ra) * len(rb), k))
+    a, b, which = np.concatenate(a), np.concatenate(b), np.concatenate(which)
+    d = np.minimum(*distances_on_rows(presets.DRAWING_CHAMFER, panels.signatures, a, b))
+    order = np.lexsort((d, which))
+    first = order[np.r_[True, which[order][1:] != which[order][:-1]]]
+    return a[first], b[first]
 
 
 def _strip(folder: Path, panels: Panels, ra: int, rb: int) -> Image.Image:
@@ -80,10 +86,9 @@ def _strip(folder: Path, panels: Panels, ra: int, rb: int) -> Image.Image:
         thumb.thumbnail((TILE, TILE))
         tiles.append(thumb)
         drawings.append(find_drawing(rgb, presets.DRAWING_SIZE, alpha))
-    size = presets.DRAWING_SIZE
-    ea = canvas_edges(panels.signatures["drawing_edges"][ra], size)
-    eb = canvas_edges(panels.signatures["drawing_edges"][rb], size)
-    tiles += [Image.fromarray(drawing_picture(d)) for d in drawings] + [Image.fromarray(edge_overlay(ea, eb))]
+    shape = (presets.DRAWING_SIZE, presets.DRAWING_SIZE)
+    ea, eb = (unpack_bits(panels.signatures["drawing_edges"][r], shape) for r in (ra, rb))
+    tiles += [Image.fromarray(drawing_picture(d)) for d in drawings] + [Image.fromarray(xor_rgb(ea, eb))]
     strip = Image.new("RGB", (len(tiles) * (TILE + 6), TILE), "white")
     for k, t in enumerate(tiles):
         strip.paste(t, (k * (TILE + 6), 0))
@@ -110,14 +115,18 @@ def explain(
     wrong = ~(truth.group[la] == truth.group[lb]) & ~neutral_pairs(la, lb, truth)
     false = [(int(x), int(y), "false link") for x, y in zip(la[wrong], lb[wrong])]
     files = _file_names(panels, truth)
+    todo = missed + false
     found = []
-    for k, (x, y, kind) in enumerate(missed + false):
-        ra, rb = _closest_frames(panels, truth, x, y)
-        diagnosis = diagnose(_measure(panels, np.array([ra]), np.array([rb]))[0], _thresholds())
+    if not todo:
+        (out / "index.html").write_text(_page(found), encoding="utf-8")
+        return found
+    ra, rb = _closest_frames(panels, truth, [(x, y) for x, y, _ in todo])
+    measures = _measure(panels, ra, rb)
+    for k, (x, y, kind) in enumerate(todo):
         name = f"pair_{k:04d}.png"
-        _strip(folder, panels, ra, rb).save(out / name)
-        found.append(Explained(files[x], files[y], kind, diagnosis, name))
-        on_progress(k + 1, len(missed) + len(false))
+        _strip(folder, panels, int(ra[k]), int(rb[k])).save(out / name)
+        found.append(Explained(files[x], files[y], kind, diagnose(measures[k], _thresholds()), name))
+        on_progress(k + 1, len(todo))
     (out / "index.html").write_text(_page(found), encoding="utf-8")
     return found
 
@@ -129,11 +138,17 @@ def _file_names(panels: Panels, truth: Truth) -> list[str]:
     return names
 
 
-def _page(rows: list[Explained]) -> str:
+def step_counts(rows: list[Explained]) -> dict[str, int]:
+    """How many pairs each step lost (or linked, for false links): "missed (mask)" -> 3."""
     counts: dict[str, int] = {}
     for r in rows:
-        counts[f"{r.kind}: {r.diagnosis.step}"] = counts.get(f"{r.kind}: {r.diagnosis.step}", 0) + 1
-    summary = "".join(f"<li>{html.escape(k)}: {v}</li>" for k, v in sorted(counts.items()))
+        key = f"{r.kind} ({r.diagnosis.step})"
+        counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def _page(rows: list[Explained]) -> str:
+    summary = "".join(f"<li>{html.escape(k)}: {v}</li>" for k, v in step_counts(rows).items())
     body = "".join(
         f'<tr><td><b>{html.escape(r.kind)}</b><br>{html.escape(r.file_a)}<br>{html.escape(r.file_b)}<br>'
         f'<b>{html.escape(r.diagnosis.step)}</b>: {html.escape(r.diagnosis.reason)}</td>'

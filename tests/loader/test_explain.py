@@ -1,0 +1,40 @@
+"""eval --explain's page, on generated panels: a missed pair and a false link, each with its picture."""
+
+import numpy as np
+from PIL import Image
+
+from visualdistance.analysis import synthetic
+from visualdistance.analysis.linking import find_links
+from visualdistance.analysis.presets import DRAWING, all_signatures
+from visualdistance.loader.explain import explain, step_counts
+from visualdistance.loader.extract import extract_folder
+from visualdistance.loader.labels import read_truth
+
+
+def test_missed_pairs_and_false_links_get_a_row_a_picture_and_a_step(tmp_path, rng):
+    folder = tmp_path / "set"
+    folder.mkdir()
+    a = synthetic.random_drawing(rng, (7, 8))
+    images = {
+        "a.png": synthetic.place(synthetic.render_sprite(a, 160), at=(200, 150)),
+        "copy.png": synthetic.place(synthetic.render_sprite(a, 160), at=(205, 148)),  # labelled another group: a false link
+        "other.png": synthetic.place(synthetic.render_sprite(synthetic.random_drawing(rng), 160), at=(200, 150)),  # labelled with a: missed
+    }
+    for name, img in images.items():
+        Image.fromarray(img).save(folder / name)
+    (folder / "labels.csv").write_text("file,group\na.png,1\ncopy.png,2\nother.png,1\n")
+    panels = extract_folder(folder, all_signatures(), tmp_path / "store", workers=1).panels
+    truth, keep = read_truth(folder / "labels.csv", list(panels.paths))
+    panels = panels.take(keep)
+    links = find_links(panels.signatures, panels.source, DRAWING)
+
+    found = explain(folder, panels, truth, links, tmp_path / "explain")
+
+    assert sorted((e.kind, e.file_a, e.file_b) for e in found) == [("false link", "a.png", "copy.png"), ("missed", "a.png", "other.png")]
+    assert step_counts(found)["false link (linked)"] == 1
+    assert next(e for e in found if e.kind == "missed").diagnosis.step != "linked"
+    page = (tmp_path / "explain" / "index.html").read_text()
+    for e in found:
+        assert e.picture in page
+        picture = np.asarray(Image.open(tmp_path / "explain" / e.picture))
+        assert picture.shape[0] == 160 and picture.shape[1] > 5 * 160  # two panels, two drawings, the overlay
