@@ -24,7 +24,7 @@ from rich.table import Table
 
 from visualdistance.analysis import communities
 from visualdistance.analysis.baselines import IMAGEHASH_PRESETS, exact_membership, kmeans_elbow
-from visualdistance.analysis.data import Panels
+from visualdistance.analysis.data import Links, Panels
 from visualdistance.analysis.evaluation import Truth, score_clusters, score_pairs
 from visualdistance.analysis.linking import Preset, find_links
 from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatures
@@ -77,8 +77,8 @@ def _describe_cost(folder: Path, paths: list[str], preset: Preset, sample: int) 
     return 1000 * t_decode / n, 1000 * t_describe / n
 
 
-def score_method(preset: Preset, panels: Panels, truth: Truth, clusters: bool) -> dict:
-    """Links of one preset on the labelled panels, with pair and cluster scores."""
+def score_method(preset: Preset, panels: Panels, truth: Truth, clusters: bool) -> tuple[dict, Links]:
+    """Pair and cluster scores of one preset on the labelled panels, and the links they score."""
     # a first, untimed run loads the compiled kernels: link seconds measure linking, not JIT cache loading
     links = find_links(panels.signatures, panels.source, preset)
     link_s = min(_timed(find_links, panels.signatures, panels.source, preset) for _ in range(2))
@@ -88,7 +88,7 @@ def score_method(preset: Preset, panels: Panels, truth: Truth, clusters: bool) -
             c = communities.detect(len(panels), links.a, links.b, links.weight, algorithm=algorithm)
             scores = score_clusters(c.membership, truth)
             row[f"ari_{algorithm}"], row[f"nmi_{algorithm}"] = scores["ari"], scores["nmi"]
-    return row
+    return row, links
 
 
 def write_markdown(path: Path, title: str, rows: list[dict], cluster_rows: list[dict], command: str) -> None:
@@ -167,10 +167,10 @@ def evaluate(
 
     files = list(dict.fromkeys(panels.paths))  # each file once, however many frames it has
     timing = {m.name: _describe_cost(folder, files, m, TIMING_SAMPLE) for m in methods}
-    rows = []
+    rows, links_of = [], {}
     for m in methods:
         with console.status(f"scoring {m.name}"):
-            row = score_method(m, panels, truth, clusters)
+            row, links_of[m.name] = score_method(m, panels, truth, clusters)
         decode_ms, describe_ms = timing[m.name]
         row.update(decode_ms=decode_ms, describe_ms=describe_ms, est_s=n * (decode_ms + describe_ms) / 1000 + row["link_s"])
         rows.append(row)
@@ -183,7 +183,7 @@ def evaluate(
         edges = panels.signatures["edges"]
         dist = np.stack([np.bitwise_count(edges[i] ^ edges).sum(axis=1) for i in range(n)]).astype(np.float32)
         cluster_rows.append({"method": "k-means on PCA of edge-distance rows (elbow k)", **score_clusters(kmeans_elbow(dist), truth)})
-        links = find_links(panels.signatures, panels.source, PRESETS[SPEED_BASELINE])
+        links = links_of[SPEED_BASELINE] if SPEED_BASELINE in links_of else find_links(panels.signatures, panels.source, PRESETS[SPEED_BASELINE])
         cluster_rows.append({"method": "exact membership of original-edges links", **score_clusters(exact_membership(n, links.a, links.b), truth)})
 
     _print(rows, cluster_rows)
@@ -194,13 +194,13 @@ def evaluate(
     if markdown:
         write_markdown(markdown, folder.name, rows, cluster_rows, command)
     if explain:
-        _write_explain(folder, panels, truth, explain)
+        links = links_of[DEFAULT_PRESET] if DEFAULT_PRESET in links_of else find_links(panels.signatures, panels.source, PRESETS[DEFAULT_PRESET])
+        _write_explain(folder, panels, truth, links, explain)
 
 
-def _write_explain(folder: Path, panels: Panels, truth: Truth, out: Path) -> None:
+def _write_explain(folder: Path, panels: Panels, truth: Truth, links: Links, out: Path) -> None:
     from visualdistance.loader.explain import explain as explain_pairs, step_counts  # PIL pages: only when asked
 
-    links = find_links(panels.signatures, panels.source, PRESETS[DEFAULT_PRESET])
     with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=console) as bar:
         task = bar.add_task("explaining missed pairs", total=None)
         found = explain_pairs(folder, panels, truth, links, out, lambda done, total: bar.update(task, completed=done, total=total))
