@@ -22,19 +22,15 @@ import json
 import os
 import zipfile
 import zlib
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-try:  # advisory lock on the run folder; POSIX only, skipped elsewhere
-    import fcntl
-except ImportError:  # pragma: no cover
-    fcntl = None
-
 import numpy as np
 
 from visualdistance.analysis.data import Clustering, Links, Panels
+from visualdistance.loader.locks import exclusive
 from visualdistance.loader.names import ENCODING_ERRORS, printable, safe_text
 
 HASH_COLUMNS = ("ahash", "phash", "dhash", "edge_ahash")
@@ -399,20 +395,11 @@ class RunFolderBusy(Exception):
     """Another command is writing to the run folder."""
 
 
-@contextmanager
-def locked(out: Path) -> Iterator[None]:
+def locked(out: Path) -> AbstractContextManager[None]:
     """Hold an exclusive lock on the run folder (a lock file in it) while a command writes there."""
-    fh = open(out / LOCK_FILE, "a")
-    try:
-        if fcntl is not None:
-            try:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                raise RunFolderBusy(f"another visualdistance command is writing to {printable(str(out))}; "
-                                    "wait for it to finish") from None
-        yield
-    finally:
-        fh.close()  # closing releases the lock
+    return exclusive(out / LOCK_FILE, lambda: RunFolderBusy(
+        f"another visualdistance command is writing to {printable(str(out))}; wait for it to finish"
+    ))
 
 
 def write_run_info(out: Path, info: dict) -> None:

@@ -31,10 +31,7 @@ import requests
 from bs4 import BeautifulSoup, CData, NavigableString, Tag
 from PIL import Image
 
-try:  # advisory lock on the output folder; POSIX only, skipped elsewhere
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
+from visualdistance.loader.locks import exclusive
 
 DEFAULT_BASE_URL = "https://www.homestuck.com"
 DEFAULT_SELECTOR = "img.mar-x-auto.disp-bl"
@@ -581,26 +578,9 @@ class PagesWriter:
         self.close()
 
 
-class _FolderLock:
-    """Holds an exclusive advisory lock on ``out_dir/.scrape.lock`` while a scrape runs."""
-
-    def __init__(self, out_dir: Path) -> None:
-        self._path = out_dir / LOCK_FILE
-        self._f = None
-
-    def __enter__(self) -> "_FolderLock":
-        self._f = open(self._path, "a")
-        if fcntl is not None:
-            try:
-                fcntl.flock(self._f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                self._f.close()
-                raise ScrapeLocked(f"another scrape is already writing to {self._path.parent}") from None
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._f is not None:
-            self._f.close()  # closing releases the lock
+def _folder_lock(out_dir: Path):
+    """An exclusive lock on ``out_dir/.scrape.lock`` while a scrape runs."""
+    return exclusive(out_dir / LOCK_FILE, lambda: ScrapeLocked(f"another scrape is already writing to {out_dir}"))
 
 
 def _remove_temp_files(out_dir: Path) -> None:
@@ -718,7 +698,7 @@ def scrape(
     started = time.monotonic()
     config.out_dir.mkdir(parents=True, exist_ok=True)
     summary = ScrapeSummary()
-    with _FolderLock(config.out_dir):
+    with _folder_lock(config.out_dir):
         _remove_temp_files(config.out_dir)
         todo = pages_to_fetch(config)
         summary.skipped = (config.last - config.first + 1) - len(todo)

@@ -507,7 +507,7 @@ def test_one_folder_one_scrape_and_stale_temp_files_are_cleared(site: Site, tmp_
     (out / ".vd-abc123.part").write_bytes(b"half an image")
     cfg = config(site, out)
 
-    with scraper._FolderLock(out):
+    with scraper._folder_lock(out):
         with pytest.raises(ScrapeLocked):
             scrape(cfg)
     assert site.hits["/story/1"] == 0
