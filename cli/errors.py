@@ -10,7 +10,9 @@ import functools
 from typing import Callable
 
 import typer
+from rich.markup import escape
 
+from visualdistance.cli.progress import console as err_console
 from visualdistance.loader.outputs import DamagedRunFile
 
 INTERRUPTED = "interrupted; run the same command again to resume"
@@ -28,13 +30,12 @@ def guarded(command: Callable) -> Callable:
             typer.echo(INTERRUPTED, err=True)
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except DamagedRunFile as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(1) from None
+            fail(str(exc))
 
     return wrapper
 
 
 def fail(message: str, code: int = 1) -> None:
-    """End the command with one plain line on stderr (no markup: paths may hold brackets)."""
-    typer.echo(f"error: {message}", err=True)
+    """End the command with one line on stderr, "error: <message>" (escaped: paths and URLs may hold "[...]")."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)

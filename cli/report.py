@@ -12,6 +12,7 @@ from rich.table import Table
 from visualdistance.analysis.presets import PRESETS
 from visualdistance.analysis.report import bit_images_for
 from visualdistance.cli.pipeline import out_console
+from visualdistance.cli.errors import fail
 from visualdistance.cli.progress import console as err_console
 from visualdistance.cli.progress import progress_bar
 from visualdistance.loader import outputs
@@ -44,26 +45,26 @@ def report(
     2 for bad options; 130 when interrupted.
     """
     if not out.is_dir():
-        _fail(f"no run folder at {out}")
+        fail(f"no run folder at {out}")
     for name in ("panels.csv", "signatures.npz", "links.csv", "links.json"):
         if not (out / name).exists():
-            _fail(f"{out} has no {name}; run `visualdistance run DIR --out {out}` first")
+            fail(f"{out} has no {name}; run `visualdistance run DIR --out {out}` first")
     if not (out / "clusters.json").exists():
-        _fail(f"{out} has no clusters.json; run `visualdistance communities {out}` first")
+        fail(f"{out} has no clusters.json; run `visualdistance communities {out}` first")
     try:
         run = outputs.read_run(out)
     except (OSError, ValueError, KeyError) as exc:
-        _fail(f"cannot read the run folder {out}: {type(exc).__name__}: {exc}")
+        fail(f"cannot read the run folder {out}: {type(exc).__name__}: {exc}")
     if images is None:
         if not run.info.get("input"):
-            _fail(f"{out}/run.json does not say where the images are; pass --images DIR")
+            fail(f"{out}/run.json does not say where the images are; pass --images DIR")
         images = Path(run.info["input"])
     if not images.is_dir():
-        _fail(f"images folder not found: {images} (pass --images DIR where the panels now live)")
+        fail(f"images folder not found: {images} (pass --images DIR where the panels now live)")
     dest = to if to is not None else out / "report"
     if _inside(dest, images) and not _inside(dest, out):
         # The next `run` on the images folder would describe the thumbnails as panels.
-        _fail(f"the report folder {dest} is inside the images folder {images}; choose another --to")
+        fail(f"the report folder {dest} is inside the images folder {images}; choose another --to")
     preset = (run.info.get("method") or {}).get("preset")
 
     state: dict = {}
@@ -90,7 +91,7 @@ def report(
             stage_progress=_after_thumbnails(state),
         )
     except OSError as exc:
-        _fail(f"cannot write the report to {exc.filename or dest}: {exc.strerror or exc}")
+        fail(f"cannot write the report to {exc.filename or dest}: {exc.strerror or exc}")
     finally:
         if "bar" in state:
             state["bar"].__exit__(None, None, None)
@@ -124,8 +125,3 @@ def _after_thumbnails(state: dict):
 def _inside(path: Path, folder: Path) -> bool:
     return path.resolve().is_relative_to(folder.resolve())
 
-
-def _fail(message: str, code: int = 1) -> None:
-    # Paths can hold "[...]"; escape them so rich does not read them as markup.
-    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)

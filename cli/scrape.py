@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from visualdistance.cli.errors import fail
 from visualdistance.cli.progress import console as err_console
 from visualdistance.cli.progress import progress_bar
 from visualdistance.loader import scraper
@@ -89,7 +90,7 @@ def scrape(
             max_consecutive_failures=stop_after_failures,
         )
     except ValueError as exc:
-        _fail(str(exc), 2)
+        fail(str(exc), 2)
 
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -97,9 +98,9 @@ def scrape(
         with progress_bar(total, "scraping", unit="pages") as advance:
             summary = scraper.scrape(config, on_progress=advance)
     except scraper.ScrapeLocked as exc:
-        _fail(str(exc), 1)
+        fail(str(exc), 1)
     except OSError as exc:
-        _fail(f"cannot use {exc.filename or out}: {exc.strerror or exc}", 1)
+        fail(f"cannot use {exc.filename or out}: {exc.strerror or exc}", 1)
 
     _print_summary(summary, config)
     if summary.aborted:
@@ -108,11 +109,6 @@ def scrape(
         err_console.print("run the same command again to retry failed pages", highlight=False)
         raise typer.Exit(1)
 
-
-def _fail(message: str, code: int) -> None:
-    # Messages hold URLs and paths; escape them so "[/path]" is not read as markup.
-    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
 
 
 def _print_summary(summary: scraper.ScrapeSummary, config: scraper.ScrapeConfig) -> None:
