@@ -109,17 +109,18 @@ def find_links(sigs: Sigs, source: np.ndarray, preset: Preset) -> Links:
     keys, measured = [], {}
     for rule in preset.rules:
         a, b, direct, mirrored = rule.metric.search(sub, thresholds[rule.name][idx], source[idx])
-        if rule.requires:
-            t = thresholds[rule.name][idx]
-            d_ok, m_ok = _required(
-                rule, sub, a, b, direct, mirrored, np.maximum(t[a], t[b]),
-                lambda metric, live: distances_on_rows(metric, sub, a[live], b[live]),
-            )
-            keep = d_ok | m_ok
-            a, b, direct, mirrored = a[keep], b[keep], direct[keep], mirrored[keep]
         key = idx[a].astype(np.int64) * n + idx[b]
-        order = np.argsort(key, kind="stable")
-        measured[rule.name] = Measured(key[order], direct[order], mirrored[order])
+        _remember(measured, rule.metric.name, key, direct, mirrored)
+        if rule.requires:
+
+            def measure(metric, live):
+                found = distances_on_rows(metric, sub, a[live], b[live])
+                _remember(measured, metric.name, key[live], *found)
+                return found
+
+            t = thresholds[rule.name][idx]
+            d_ok, m_ok = _required(rule, sub, a, b, direct, mirrored, np.maximum(t[a], t[b]), measure)
+            key = key[d_ok | m_ok]
         keys.append(key)
     if preset.combine == "all":
         pairs = keys[0]
@@ -177,9 +178,18 @@ def _pass_mirrored_checks(sigs: Sigs, links: Links, preset: Preset) -> np.ndarra
     return keep
 
 
+def _remember(measured: dict[str, "Measured"], name: str, key: np.ndarray, direct: np.ndarray, mirrored: np.ndarray) -> None:
+    """Add distances of metric `name` for pair keys a * n + b to what was measured before."""
+    if name in measured:
+        old = measured[name]
+        key, direct, mirrored = (np.concatenate(x) for x in ((old.keys, key), (old.direct, direct), (old.mirrored, mirrored)))
+    key, first = np.unique(key, return_index=True)
+    measured[name] = Measured(key, direct[first], mirrored[first])
+
+
 @dataclass(frozen=True)
 class Measured:
-    """Distances a rule's search already measured: pair keys a * n + b (sorted), direct, mirrored."""
+    """Distances of one metric measured while searching: pair keys a * n + b (sorted), direct, mirrored."""
 
     keys: np.ndarray
     direct: np.ndarray
@@ -209,7 +219,7 @@ def measure_links(
 ) -> Links:
     """Distances, matched rules, mirrored flag and weight for given pairs under a preset.
 
-    measured: per rule name, distances its search already took (reused, not measured again).
+    measured: per metric name, distances the search already took (reused, not measured again).
     """
     if thresholds is None:
         thresholds = {r.name: r.threshold.per_panel(sigs) for r in preset.rules}
@@ -223,13 +233,12 @@ def measure_links(
 
     def measure(metric, live=slice(None)):
         if metric.name not in known:
-            known[metric.name] = distances_on_rows(metric, sigs, a, b)
+            stored = (measured or {}).get(metric.name)
+            known[metric.name] = stored.lookup(metric, sigs, a, b) if stored else distances_on_rows(metric, sigs, a, b)
         direct, mirrored = known[metric.name]
         return direct[live], mirrored[live]
 
     for k, rule in enumerate(preset.rules):
-        if measured and rule.name in measured and rule.metric.name not in known:
-            known[rule.metric.name] = measured[rule.name].lookup(rule.metric, sigs, a, b)
         direct, mirrored = measure(rule.metric)
         thr = np.maximum(thresholds[rule.name][a], thresholds[rule.name][b])
         d_ok, m_ok = _required(rule, sigs, a, b, direct, mirrored, thr, measure)
