@@ -7,26 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from visualdistance.analysis.data import Links
-from visualdistance.analysis.rules import Metric, Rule, Sigs
+from visualdistance.analysis.rules import Gate, Metric, Rule, Sigs
 from visualdistance.analysis.signatures.base import Signature
-
-
-@dataclass(frozen=True)
-class Gate:
-    """Quality gate: panels whose signature[column] is under `minimum` are never linked."""
-
-    signature: str
-    column: int
-    minimum: float
-    what: str = ""
-
-    def describe(self) -> str:
-        return f"{self.what or f'{self.signature}[{self.column}]'} >= {self.minimum:g}"
-
-    def passes(self, sigs: Sigs) -> np.ndarray:
-        values = np.asarray(sigs[self.signature])
-        values = values.reshape(len(values), -1)[:, self.column]
-        return values >= self.minimum
 
 
 @dataclass(frozen=True)
@@ -111,7 +93,7 @@ def find_links(sigs: Sigs, source: np.ndarray, preset: Preset) -> Links:
         a, b, direct, mirrored = rule.metric.search(sub, thresholds[rule.name][idx], source[idx])
         key = idx[a].astype(np.int64) * n + idx[b]
         _remember(measured, rule.metric.name, key, direct, mirrored)
-        if rule.requires:
+        if rule.requires or rule.gates:
 
             def measure(metric, live):
                 found = distances_on_rows(metric, sub, a[live], b[live])
@@ -144,6 +126,11 @@ def _required(rule: Rule, sigs: Sigs, a, b, direct, mirrored, thr, measure) -> t
     only pairs still in play are measured.
     """
     d_ok, m_ok = direct < thr, mirrored < thr
+    if rule.gates:
+        both = _passes(rule.gates, sigs, len(next(iter(sigs.values()))))
+        both = both[a] & both[b]
+        d_ok &= both
+        m_ok &= both
     for req in rule.requires:
         live = np.flatnonzero(d_ok | m_ok)
         if len(live) == 0:
@@ -267,7 +254,12 @@ def measure_links(
 
 
 def _passes_gate(sigs: Sigs, preset: Preset, n: int) -> np.ndarray:
+    return _passes(preset.gates, sigs, n)
+
+
+def _passes(gates: tuple[Gate, ...], sigs: Sigs, n: int) -> np.ndarray:
+    """(n,) bool: the panels that pass every gate."""
     ok = np.ones(n, bool)
-    for gate in preset.gates:
+    for gate in gates:
         ok &= gate.passes(sigs)
     return ok

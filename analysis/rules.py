@@ -322,19 +322,39 @@ class Scaled(Threshold):
 
 
 @dataclass(frozen=True)
+class Gate:
+    """Quality gate: panels whose signature[column] is under `minimum` are never linked (by a preset), or never by one rule."""
+
+    signature: str
+    column: int
+    minimum: float
+    what: str = ""
+
+    def describe(self) -> str:
+        return f"{self.what or f'{self.signature}[{self.column}]'} >= {self.minimum:g}"
+
+    def passes(self, sigs: Sigs) -> np.ndarray:
+        values = np.asarray(sigs[self.signature])
+        values = values.reshape(len(values), -1)[:, self.column]
+        return values >= self.minimum
+
+
+@dataclass(frozen=True)
 class Rule:
     """Panels a and b match under this rule when metric(a, b) < max(t_a, t_b).
 
     requires: rules the pair must also pass, in the same orientation (direct
     or mirrored), for this rule to match: two views of the pair that must
     agree. The rule's own metric finds the candidates; each required metric
-    is measured only on those.
+    is measured only on those. gates: both panels must pass each, or this
+    rule never matches them (other rules still may).
     """
 
     name: str
     metric: Metric
     threshold: Threshold
     requires: tuple["Rule", ...] = ()
+    gates: tuple[Gate, ...] = ()
 
     def __post_init__(self) -> None:
         if any(r.requires for r in self.requires):
@@ -348,4 +368,4 @@ class Rule:
     def describe(self) -> str:
         """e.g. 'layout < 80 and drawing < 0.25'."""
         own = f"{self.metric.name} < {self.threshold.describe()}"
-        return " and ".join([own] + [r.describe() for r in self.requires])
+        return " and ".join([own] + [r.describe() for r in self.requires] + [g.describe() for g in self.gates])
