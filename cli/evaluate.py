@@ -42,9 +42,11 @@ SPEED_BASELINE = "original-edges"  # "the plain resize-then-canny preset"
 
 
 def _timed(fn, *args) -> float:
-    t0 = time.perf_counter()
+    """CPU seconds of fn(*args), all threads together: what it costs, and less swayed than the
+    wall clock by whatever else the machine is running."""
+    t0 = time.process_time()
     fn(*args)
-    return time.perf_counter() - t0
+    return time.process_time() - t0
 
 
 def _describe_cost(folder: Path, paths: list[str], preset: Preset, sample: int) -> tuple[float, float]:
@@ -132,7 +134,7 @@ def evaluate(
     Definitions: positive pairs share a group, except pairs where exactly one
     is a mirrored copy (neutral, as are listed mirror pairs); mirror recall
     is the share of mirror pairs linked; blank false links involve a panel
-    labelled blank. Speed: read + decode + describe ms/panel on one core over
+    labelled blank. Speed (CPU time, all threads): read + decode + describe ms/panel on one core over
     a sample, and link seconds (each the fastest of a few runs), and total
     cost relative to original-edges (resize-then-Canny).
     """
