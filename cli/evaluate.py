@@ -30,7 +30,7 @@ from visualdistance.analysis.linking import Preset, find_links
 from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatures
 from visualdistance.analysis.signatures.base import PanelView
 from visualdistance.cli.options import StoreOption, WorkersOption
-from visualdistance.cli.pipeline import default_store, out_console
+from visualdistance.cli.common import default_store, find_communities, out_console
 from visualdistance.cli.progress import console
 from visualdistance.loader.extract import extract_folder
 from visualdistance.loader.images import BadImage, decode, read_bytes
@@ -87,7 +87,7 @@ def score_method(preset: Preset, panels: Panels, truth: Truth, clusters: bool) -
     row = {"method": preset.name, "link_s": link_s, **asdict(score_pairs(links.a, links.b, truth))}
     if clusters:
         for algorithm in ("leiden", "greedy"):
-            c = communities.detect(len(panels), links.a, links.b, links.weight, algorithm=algorithm)
+            c = find_communities(algorithm, len(panels), links.a, links.b, links.weight, communities.OBJECTIVE, communities.RESOLUTION, communities.SEED)
             scores = score_clusters(c.membership, truth)
             row[f"ari_{algorithm}"], row[f"nmi_{algorithm}"] = scores["ari"], scores["nmi"]
     return row, links

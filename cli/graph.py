@@ -21,19 +21,17 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from visualdistance import cypher
 from visualdistance.analysis import communities
 from visualdistance.cli.options import ObjectiveOption, ResolutionOption, SeedOption, check_corpus
-from visualdistance.cli.progress import console as err_console
+from visualdistance.cli.common import err_console, find_communities, out_console
 from visualdistance.cli.progress import progress_bar
 from visualdistance.loader import graph, outputs
 from visualdistance.loader.graph import GraphError, Settings
 from visualdistance.loader.scraper import read_pages
 
-out_console = Console()  # stdout: summaries are the output, progress goes to stderr
 
 FIRST_QUERY = "largest_clusters"
 ALGORITHM_CHOICES = (*communities.ALGORITHMS, "both")
@@ -258,7 +256,7 @@ def cluster(
         filters = graph.SimilarFilter(metric=metric, rule=rule, max_distance=max_distance)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--max-distance") from None
-    algorithms = communities.ALGORITHMS[::-1] if algorithm == "both" else (algorithm,)
+    algorithms = tuple(communities.ALGORITHMS)[::-1] if algorithm == "both" else (algorithm,)
     settings = settings_for(uri, user, password, database)
     db = settings.database
     quiet_driver_logs()
@@ -272,9 +270,9 @@ def cluster(
             raise typer.Exit(1)
         for alg in algorithms:
             with err_console.status(f"finding communities ({alg}) in {len(a):,} links"):
-                found = communities.detect(len(ids), a, b, w, alg, objective, resolution, seed)
+                found = find_communities(alg, len(ids), a, b, w, objective, resolution, seed)
             params = {**found.params, "filters": filters.params(), "links": int(len(a)), "corpus": corpus}
-            run = dataclasses.replace(found, params=params, run_id=graph.cluster_run_id(params, ids, found.membership))
+            run = dataclasses.replace(found, params=params, run_id=communities.cluster_run_id(params, found.membership, ids))
             with progress_bar(int((run.membership >= 0).sum()), f"writing {alg} clusters", "panels") as advance:
                 graph.write_cluster_run(driver, run, ids, batch_size, advance, db, corpus)
             top_rows = graph.run_saved_query(driver, FIRST_QUERY, {"corpus": corpus, "run": run.run_id, "limit": top}, db)

@@ -8,14 +8,12 @@ recluster with another algorithm without relinking.
 from __future__ import annotations
 
 import functools
-import os
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -25,6 +23,7 @@ from visualdistance.analysis.data import Clustering, Links, Panels
 from visualdistance.analysis.linking import Preset, find_links
 from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatures, get_preset
 from visualdistance.cli import graph as graph_step
+from visualdistance.cli.common import default_store, find_communities, out_console
 from visualdistance.cli.errors import fail
 from visualdistance.cli.options import (
     AlgorithmOption,
@@ -43,18 +42,6 @@ from visualdistance.cli.progress import console, progress_bar
 from visualdistance.loader import outputs
 from visualdistance.loader.extract import ExtractResult, extract_folder
 from visualdistance.loader.names import printable
-
-out_console = Console()  # stdout: summaries are the output, progress goes to stderr
-
-
-def default_store() -> Path:
-    """The feature store: $VISUALDISTANCE_STORE, else the user's cache folder."""
-    env = os.environ.get("VISUALDISTANCE_STORE")
-    if env:
-        return Path(env)
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "visualdistance" / "features"
-
 
 # -------------------------------------------------------------------- steps
 
@@ -126,7 +113,7 @@ def step_communities(
     panels: Panels, links: Links, algorithm: str, objective: str, resolution: float, seed: int
 ) -> Clustering:
     with console.status(f"finding communities ({algorithm})"):
-        return communities.detect(len(panels), links.a, links.b, links.weight, algorithm, objective, resolution, seed)
+        return find_communities(algorithm, len(panels), links.a, links.b, links.weight, objective, resolution, seed)
 
 
 def _check_choice(value: str, choices, name: str) -> None:

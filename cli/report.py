@@ -11,9 +11,8 @@ from rich.table import Table
 
 from visualdistance.analysis.presets import PRESETS
 from visualdistance.analysis.report import bit_images_for
-from visualdistance.cli.pipeline import out_console
+from visualdistance.cli.common import out_console
 from visualdistance.cli.errors import fail
-from visualdistance.cli.progress import console as err_console
 from visualdistance.cli.progress import progress_bar
 from visualdistance.loader import outputs
 from visualdistance.loader.report import build_report

@@ -19,7 +19,6 @@ same graph. Functions here never print or draw; long ones take ``on_progress(n)`
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from contextlib import contextmanager
@@ -462,15 +461,6 @@ def similar_arrays(a_ids: list, b_ids: list, weights: list) -> tuple[np.ndarray,
         return np.empty(0, object), np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0, np.float32)
     ids, inverse = np.unique(np.array(list(a_ids) + list(b_ids), dtype=object), return_inverse=True)
     return ids, inverse[:n].astype(np.int32), inverse[n:].astype(np.int32), np.asarray(weights, np.float32)
-
-
-def cluster_run_id(params: dict, ids: np.ndarray, membership: np.ndarray) -> str:
-    """A run id that changes with the parameters, the panels and the result: the same clustering
-    written twice is one run, anything different is a new one."""
-    h = hashlib.sha1(json.dumps(params, sort_keys=True, default=str).encode())
-    h.update("\0".join(map(str, ids)).encode())
-    h.update(np.asarray(membership, np.int32).tobytes())
-    return h.hexdigest()[:12]
 
 
 def write_cluster_run(

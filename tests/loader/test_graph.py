@@ -299,16 +299,6 @@ def test_cluster_runs_coexist_and_read_back(neo4j_clean):
         graph.read_cluster_run(neo4j_clean, "nope")
 
 
-def test_cluster_run_id_depends_on_params_panels_and_result():
-    ids = np.array(["a", "b", "c"], dtype=object)
-    m = np.array([0, 0, -1], np.int32)
-    base = graph.cluster_run_id({"algorithm": "leiden"}, ids, m)
-    assert base == graph.cluster_run_id({"algorithm": "leiden"}, ids.copy(), m.copy())
-    assert base != graph.cluster_run_id({"algorithm": "greedy"}, ids, m)
-    assert base != graph.cluster_run_id({"algorithm": "leiden"}, np.array(["a", "b", "d"], dtype=object), m)
-    assert base != graph.cluster_run_id({"algorithm": "leiden"}, ids, np.array([0, -1, -1], np.int32))
-
-
 # ------------------------------------------------------------ saved queries
 
 
