@@ -475,24 +475,15 @@ def write_cluster_run(
     """Write a clustering over panels `ids` of `corpus` as (:ClusterRun)-[:HAS_CLUSTER]->(:Cluster)<-[:IN_CLUSTER]-(:Panel).
 
     Keyed by (corpus, clustering.run_id): earlier runs stay, writing the same run again
-    changes nothing. Panels in no cluster (-1) get no relationship. Returns the run id.
+    changes nothing. Panels in no cluster (-1) get no relationship. The ClusterRun node
+    comes last: until every cluster and membership is written the run does not exist, so
+    an interrupted write never becomes the latest run (writing it again completes it).
+    Returns the run id.
     """
     m = np.asarray(clustering.membership)
     if len(m) != len(ids):
         raise ValueError(f"membership has {len(m)} rows for {len(ids)} panel ids")
     sizes = clustering.sizes()
-    q = clustering.modularity
-    driver.execute_query(
-        cypher.load("write_cluster_run"),
-        id=clustering.run_id,
-        algorithm=clustering.algorithm,
-        params=json.dumps(clustering.params, sort_keys=True, default=str),
-        modularity=float(q) if np.isfinite(q) else None,
-        clusters=int(len(sizes)),
-        panels=int(sizes.sum()),
-        corpus=corpus,
-        database_=database,
-    )
     run = clustering.run_id
     cluster_rows = [{"id": c, "size": s} for c, s in enumerate(sizes.tolist())]
     write_batches(driver, cypher.load("write_clusters"), row_batches(cluster_rows, batch_size), None, database, run=run,
@@ -503,7 +494,19 @@ def write_cluster_run(
         driver, cypher.load("write_membership"), row_batches(member_rows, batch_size), on_progress, database, run=run,
         corpus=corpus,
     )
-    return clustering.run_id
+    q = clustering.modularity
+    driver.execute_query(
+        cypher.load("write_cluster_run"),
+        id=run,
+        algorithm=clustering.algorithm,
+        params=json.dumps(clustering.params, sort_keys=True, default=str),
+        modularity=float(q) if np.isfinite(q) else None,
+        clusters=int(len(sizes)),
+        panels=int(sizes.sum()),
+        corpus=corpus,
+        database_=database,
+    )
+    return run
 
 
 def read_cluster_run(

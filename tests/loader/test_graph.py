@@ -299,6 +299,28 @@ def test_cluster_runs_coexist_and_read_back(neo4j_clean):
         graph.read_cluster_run(neo4j_clean, "nope")
 
 
+@pytest.mark.neo4j
+def test_an_interrupted_cluster_write_never_becomes_the_latest_run(neo4j_clean):
+    graph.load_run(neo4j_clean, known_run())
+    ids = np.array(KNOWN_IDS, dtype=object)
+    graph.write_cluster_run(neo4j_clean, clustering("run-a", [[A, B], [C, D]]), ids)
+
+    def stop(_n):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        graph.write_cluster_run(neo4j_clean, clustering("run-b", [[A, B, C, D], [F, E]]), ids, batch_size=2, on_progress=stop)
+    # the half-written run is not a run: the latest, and the saved query users try first, is still run-a
+    assert counts(neo4j_clean)["ClusterRun"] == 1
+    assert {r["run"] for r in graph.run_saved_query(neo4j_clean, "largest_clusters", {})} == {"run-a"}
+    with pytest.raises(GraphError):
+        graph.read_cluster_run(neo4j_clean, "run-b")
+    # writing it again completes it
+    graph.write_cluster_run(neo4j_clean, clustering("run-b", [[A, B, C, D], [F, E]]), ids, batch_size=2)
+    assert graph.read_cluster_run(neo4j_clean, "run-b") == {A: 0, B: 0, C: 0, D: 0, F: 1, E: 1}
+    assert {r["run"] for r in graph.run_saved_query(neo4j_clean, "largest_clusters", {})} == {"run-b"}
+
+
 # ------------------------------------------------------------ saved queries
 
 
