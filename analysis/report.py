@@ -16,6 +16,7 @@ from visualdistance.analysis.data import Clustering, Links, Panels
 from visualdistance.analysis.image_ops import unpack_bits
 from visualdistance.analysis.presets import PRESETS
 from visualdistance.analysis.rules import Metric
+from visualdistance.analysis.signatures.base import mirror_name
 
 #: colours of the difference image: pixels in both maps, only in a, only in b, in neither
 BOTH = (20, 20, 20)
@@ -38,13 +39,14 @@ class BitImage:
 
 
 def bit_images(metrics: tuple[Metric, ...] | list[Metric], signatures: dict[str, np.ndarray]) -> list[BitImage]:
-    """The image-shaped signatures among `metrics` (those with a `shape`), present in `signatures`."""
+    """The image-shaped signatures the `metrics` compare (Metric.drawable), present in `signatures`."""
     found: dict[str, BitImage] = {}
     for m in metrics:
-        shape = getattr(m, "shape", None)
-        # Hamming reads `signature`; Mixed keeps its image half in `edge_signature`.
-        sig = getattr(m, "signature", None) or getattr(m, "edge_signature", None)
-        if shape is None or not sig or sig in found or sig not in signatures:
+        drawable = m.drawable()
+        if drawable is None:
+            continue
+        sig, shape = drawable
+        if sig in found or sig not in signatures:
             continue
         if signatures[sig].ndim != 2 or signatures[sig].shape[1] * 64 < shape[0] * shape[1]:
             continue  # not packed bits of that size: not something we can draw
@@ -69,7 +71,7 @@ def bit_images_for(preset: str | None, signatures: dict[str, np.ndarray]) -> lis
 
 def bit_map(signatures: dict[str, np.ndarray], image: BitImage, row: int, mirrored: bool = False) -> np.ndarray:
     """The panel's bit map as a bool (h, w) array; the mirrored panel's when asked and stored."""
-    name = image.signature + "_mirror" if mirrored and image.signature + "_mirror" in signatures else image.signature
+    name = mirror_name(image.signature) if mirrored and mirror_name(image.signature) in signatures else image.signature
     return unpack_bits(signatures[name][row], image.shape)
 
 

@@ -32,9 +32,8 @@ class DrawingEdges(Signature):
     def describe(self, view: PanelView) -> np.ndarray:
         return image_ops.pack_bits(drawing(view, self.size).edges)
 
-    def describe_all(self, view: PanelView) -> dict[str, np.ndarray]:
-        edges = drawing(view, self.size).edges
-        return {self.name: image_ops.pack_bits(edges), self.name + "_mirror": image_ops.pack_bits(edges[:, ::-1])}
+    def describe_mirrored(self, view: PanelView) -> np.ndarray:
+        return image_ops.pack_bits(drawing(view, self.size).edges[:, ::-1])
 
 
 @dataclass(frozen=True)
