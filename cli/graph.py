@@ -30,30 +30,30 @@ from visualdistance.cli.common import err_console, find_communities, out_console
 from visualdistance.cli.progress import progress_bar
 from visualdistance.loader import graph, outputs
 from visualdistance.loader.graph import GraphError, Settings
-from visualdistance.loader.scraper import read_pages
+from visualdistance.loader.pages import PAGES_FILE, read_pages
 
 
 FIRST_QUERY = "largest_clusters"
 ALGORITHM_CHOICES = (*communities.ALGORITHMS, "both")
 
 UriOption = typer.Option(
-    None, "--uri", envvar="NEO4J_URI", show_default=False,
+    None, "--uri", envvar=graph.ENV_VARS["uri"], show_default=False,
     help="Bolt URI. Default: the local `scripts/neo4j` server, else bolt://127.0.0.1:7687.",
 )
-UserOption = typer.Option(graph.DEFAULT_USER, "--user", envvar="NEO4J_USER", help="Neo4j user.")
+UserOption = typer.Option(graph.DEFAULT_USER, "--user", envvar=graph.ENV_VARS["user"], help="Neo4j user.")
 PasswordOption = typer.Option(
-    None, "--password", envvar="NEO4J_PASSWORD", show_default=False,
+    None, "--password", envvar=graph.ENV_VARS["password"], show_default=False,
     help="Password. Default: the local `scripts/neo4j` server's (.neo4j/password).",
 )
-DatabaseOption = typer.Option(graph.DEFAULT_DATABASE, "--database", envvar="NEO4J_DATABASE", help="Database name.")
+DatabaseOption = typer.Option(
+    graph.DEFAULT_DATABASE, "--database", envvar=graph.ENV_VARS["database"], help="Database name."
+)
 BatchOption = typer.Option(graph.DEFAULT_BATCH_SIZE, "--batch-size", min=1, help="Rows per transaction.")
 
 
 def settings_for(uri: str | None, user: str | None, password: str | None, database: str | None) -> Settings:
     """Connection settings from options (typer fills them from NEO4J_*), gaps filled from the local server."""
-    return graph.resolve_settings(
-        uri, user, password, database, os.environ.get("NEO4J_HTTP_URL"), local=graph.find_local_server()
-    )
+    return graph.env_settings(graph.find_local_server(), uri=uri, user=user, password=password, database=database)
 
 
 @contextmanager
@@ -72,14 +72,14 @@ def exit_on_graph_error() -> Iterator[None]:
 def default_pages_file(info: dict) -> Path | None:
     """pages.jsonl in the run's input folder (run.json "input"), when it is there."""
     folder = info.get("input")
-    path = Path(folder) / "pages.jsonl" if folder else None
+    path = Path(folder) / PAGES_FILE if folder else None
     return path if path and path.is_file() else None
 
 
 def read_page_file(pages: Path | None, info: dict) -> tuple[dict[int, dict], Path | None]:
     """Scraped pages for the load: from --pages (a file, or a folder holding pages.jsonl), else the default."""
     if pages is not None:
-        path = pages / "pages.jsonl" if pages.is_dir() else pages
+        path = pages / PAGES_FILE if pages.is_dir() else pages
         if not path.is_file():
             raise typer.BadParameter(f"no pages file at {path}", param_hint="--pages")
     else:
@@ -323,15 +323,11 @@ def after_run(out: Path, mode: bool | None) -> None:
     """
     if mode is False:
         return
-    env = os.environ
     local = graph.find_local_server()
-    if mode is None and not env.get("NEO4J_URI") and local is None:
-        typer.echo(f"Graph not loaded: no Neo4j configured (NEO4J_URI). {graph_view_hint(out)}")
+    if mode is None and not os.environ.get(graph.ENV_VARS["uri"]) and local is None:
+        typer.echo(f"Graph not loaded: no Neo4j configured ({graph.ENV_VARS['uri']}). {graph_view_hint(out)}")
         return
-    settings = graph.resolve_settings(
-        env.get("NEO4J_URI"), env.get("NEO4J_USER"), env.get("NEO4J_PASSWORD"), env.get("NEO4J_DATABASE"),
-        env.get("NEO4J_HTTP_URL"), local=local,
-    )
+    settings = graph.env_settings(local)
     with err_console.status(f"reading {out} for the graph"):
         run = outputs.read_run(out)
     page_data, pages_path = read_page_file(None, run.info)

@@ -20,6 +20,7 @@ same graph. Functions here never print or draw; long ones take ``on_progress(n)`
 from __future__ import annotations
 
 import json
+import os
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -128,6 +129,18 @@ def find_local_server(roots: Sequence[Path] | None = None) -> Settings | None:
         if found:
             return found
     return None
+
+
+#: the environment variables that configure the server, by Settings field
+ENV_VARS = {"uri": "NEO4J_URI", "user": "NEO4J_USER", "password": "NEO4J_PASSWORD", "database": "NEO4J_DATABASE",
+            "http_url": "NEO4J_HTTP_URL"}
+
+
+def env_settings(local: Settings | None = None, **given: str | None) -> Settings:
+    """Settings from the values `given` (uri=, user=, ...; None = not given), else the NEO4J_* variables
+    (ENV_VARS), else `local` (see resolve_settings)."""
+    values = {field: given.get(field) if given.get(field) is not None else os.environ.get(var) for field, var in ENV_VARS.items()}
+    return resolve_settings(**values, local=local)
 
 
 def resolve_settings(

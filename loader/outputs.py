@@ -19,7 +19,6 @@ import csv
 import hashlib
 import io
 import json
-import os
 import zipfile
 import zlib
 from contextlib import AbstractContextManager, contextmanager
@@ -31,21 +30,18 @@ import numpy as np
 
 from visualdistance.analysis.data import Clustering, Links, Panels
 from visualdistance.loader.locks import exclusive
+from visualdistance.loader.files import atomic_open, write_atomic
 from visualdistance.loader.names import ENCODING_ERRORS, printable, safe_text
 
 HASH_COLUMNS = ("ahash", "phash", "dhash", "edge_ahash")
+
+
+def csv_flag(cell) -> bool:
+    """A yes/no CSV cell as written here (1/0) or by hand (true/True); anything else, empty included, is no."""
+    return str(cell).strip() in ("1", "true", "True")
+
+
 PANEL_COLUMNS = ("id", "path", "frame", "page", "position", "width", "height", "sha256", "edge_pixels") + HASH_COLUMNS
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write text to path via a temporary file and a rename (never half-written)."""
-    tmp = path.with_name(path.name + ".tmp")
-    # Paths keep file names that are not UTF-8 as their original bytes (see loader.names).
-    with open(tmp, "w", encoding="utf-8", errors=ENCODING_ERRORS, newline="") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 class DamagedRunFile(Exception):
@@ -164,11 +160,9 @@ def panel_records(panels: Panels) -> list[dict]:
 
 def write_panels(out: Path, panels: Panels) -> None:
     recs = panel_records(panels)
-    atomic_write_text(out / "panels.csv", _csv_text(list(PANEL_COLUMNS), ([r[c] for c in PANEL_COLUMNS] for r in recs)))
-    tmp = out / "signatures.npz.tmp"
-    with open(tmp, "wb") as fh:
+    write_atomic(out / "panels.csv", _csv_text(list(PANEL_COLUMNS), ([r[c] for c in PANEL_COLUMNS] for r in recs)))
+    with atomic_open(out / "signatures.npz") as fh:
         np.savez(fh, **{f"s_{k}": v for k, v in panels.signatures.items()}, source=panels.source)
-    os.replace(tmp, out / "signatures.npz")
 
 
 def read_panels(out: Path) -> Panels:
@@ -205,17 +199,19 @@ def link_records(links: Links, ids: np.ndarray) -> list[dict]:
     for k in range(len(links)):
         rec = {"a": ids[links.a[k]], "b": ids[links.b[k]]}
         for m in metrics:
-            rec[f"dist_{m}"] = _num(links.distances[m][k])
+            rec[f"dist_{m}"] = link_number(links.distances[m][k])
         rec["rule"] = labels[k]
         rec["mirrored"] = bool(links.mirrored[k])
-        rec["weight"] = round(float(links.weight[k]), 4)
+        rec["weight"] = round(float(links.weight[k]), 4)  # always a float: a weight of 1 is "1.0"
         for m in links.thresholds:
-            rec[f"threshold_{m}"] = _num(links.thresholds[m][k])
+            rec[f"threshold_{m}"] = link_number(links.thresholds[m][k])
         recs.append(rec)
     return recs
 
 
-def _num(x) -> float | int | None:
+def link_number(x) -> float | int | None:
+    """A distance, threshold or weight as written and shown everywhere: a whole number as int,
+    else rounded to 4 decimals; None for NaN and infinity."""
     x = float(x)
     if not np.isfinite(x):
         return None
@@ -227,8 +223,8 @@ def write_links(out: Path, links: Links, ids: np.ndarray) -> None:
     header = ["a", "b"] + [f"dist_{m}" for m in links.distances] + ["rule", "mirrored", "weight"]
     header += [f"threshold_{m}" for m in links.thresholds]
     rows = ([("" if r[c] is None else int(r[c]) if c == "mirrored" else r[c]) for c in header] for r in recs)
-    atomic_write_text(out / "links.csv", _csv_text(header, rows))
-    atomic_write_text(out / "links.json", json.dumps({"rules": list(links.rule_names), "links": recs}))
+    write_atomic(out / "links.csv", _csv_text(header, rows))
+    write_atomic(out / "links.json", json.dumps({"rules": list(links.rule_names), "links": recs}))
 
 
 def read_links(out: Path, panel_index: dict[str, int]) -> Links:
@@ -248,7 +244,7 @@ def read_links(out: Path, panel_index: dict[str, int]) -> Links:
             distances={c[5:]: f32(c) for c in header if c.startswith("dist_")},
             thresholds={c[10:]: f32(c) for c in header if c.startswith("threshold_")},
             rules=rules,
-            mirrored=np.array([r["mirrored"] in ("1", "True", "true") for r in rows], bool),
+            mirrored=np.array([csv_flag(r["mirrored"]) for r in rows], bool),
             weight=f32("weight"),
             rule_names=rule_names,
         )
@@ -284,7 +280,7 @@ def cluster_records(clustering: Clustering, panels: Panels) -> list[dict]:
 def write_clusters(out: Path, clustering: Clustering, panels: Panels) -> None:
     recs = cluster_records(clustering, panels)
     header = ["cluster", "panel", "page", "path", "frame"]
-    atomic_write_text(out / "clusters.csv", _csv_text(header, ([r[c] for c in header] for r in recs)))
+    write_atomic(out / "clusters.csv", _csv_text(header, ([r[c] for c in header] for r in recs)))
     sizes = clustering.sizes()
     clusters = [{"id": int(c), "size": int(sizes[c]), "panels": []} for c in range(clustering.n_clusters)]
     for r in recs:
@@ -296,7 +292,7 @@ def write_clusters(out: Path, clustering: Clustering, panels: Panels) -> None:
         "modularity": None if not np.isfinite(clustering.modularity) else round(clustering.modularity, 6),
         "clusters": clusters,
     }
-    atomic_write_text(out / "clusters.json", json.dumps(doc, indent=1))
+    write_atomic(out / "clusters.json", json.dumps(doc, indent=1))
 
 
 def read_clusters(out: Path, panel_index: dict[str, int]) -> Clustering:
@@ -316,7 +312,7 @@ def read_clusters(out: Path, panel_index: dict[str, int]) -> Clustering:
 
 
 def write_bad_files(out: Path, bad) -> None:
-    atomic_write_text(out / "bad_files.csv", _csv_text(["path", "reason"], ((b.path, b.reason) for b in bad)))
+    write_atomic(out / "bad_files.csv", _csv_text(["path", "reason"], ((b.path, b.reason) for b in bad)))
 
 
 RUN_INFO = "run.json"
@@ -403,7 +399,7 @@ def locked(out: Path) -> AbstractContextManager[None]:
 
 
 def write_run_info(out: Path, info: dict) -> None:
-    atomic_write_text(out / "run.json", json.dumps(info, indent=1, default=str))
+    write_atomic(out / "run.json", json.dumps(info, indent=1, default=str))
 
 
 def read_run_info(out: Path) -> dict:

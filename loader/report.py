@@ -50,6 +50,7 @@ from visualdistance.analysis.report import (
     xor_rgb,
 )
 from visualdistance.loader import outputs
+from visualdistance.loader.files import write_atomic
 from visualdistance.loader.images import BadImage, decode, read_bytes
 from visualdistance.loader.names import ENCODING_ERRORS, safe_text
 
@@ -103,12 +104,6 @@ def thumb_name(panel_id: str, sha256: str) -> str:
     return f"{_digest(panel_id)}-{(sha256 or 'nosha')[:12]}{THUMB_EXT}"
 
 
-def _replace_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def _encode(img: Image.Image, fmt: str) -> bytes:
     buf = io.BytesIO()
     if fmt == "WEBP":
@@ -130,7 +125,7 @@ def write_png(rgb: np.ndarray, path: Path) -> None:
         img = Image.fromarray(rgb)
     buf = io.BytesIO()
     img.save(buf, "PNG")
-    _replace_bytes(path, buf.getvalue())
+    write_atomic(path, buf.getvalue())
 
 
 def make_thumbnails(src: Path, frames: dict[int, Path], side: int = THUMB_SIDE) -> str:
@@ -147,7 +142,7 @@ def make_thumbnails(src: Path, frames: dict[int, Path], side: int = THUMB_SIDE) 
             raise BadImage(f"has {len(decoded.frames)} frames, no frame {frame}")
         img = Image.fromarray(decoded.frames[frame])
         img.thumbnail((side, side), Image.Resampling.LANCZOS)
-        _replace_bytes(dest, _encode(img, "WEBP" if dest.suffix == ".webp" else "PNG"))
+        write_atomic(dest, _encode(img, "WEBP" if dest.suffix == ".webp" else "PNG"))
     return hashlib.sha256(data).hexdigest()
 
 
@@ -156,7 +151,7 @@ def _missing_thumb(path: Path, side: int = THUMB_SIDE) -> None:
     draw = ImageDraw.Draw(img)
     draw.rectangle([0, 0, img.width - 1, img.height - 1], outline=(190, 186, 180))
     draw.text((side // 2, side * 3 // 8), "image missing", fill=(120, 116, 110), anchor="mm")
-    _replace_bytes(path, _encode(img, "PNG"))
+    write_atomic(path, _encode(img, "PNG"))
 
 
 # ----------------------------------------------------------------- html bits
@@ -182,9 +177,8 @@ def why_file(cluster: int) -> str:
 
 
 def _fmt(x: float | None) -> str:
-    if x is None or not np.isfinite(x):
-        return "—"
-    return f"{int(x):,}" if float(x).is_integer() else f"{x:,.3f}".rstrip("0").rstrip(".")
+    v = None if x is None else outputs.link_number(x)
+    return "—" if v is None else f"{v:,}"
 
 
 def _page_label(panels: Panels, row: int) -> str:
@@ -290,7 +284,7 @@ def build_report(
     maps_used: set[str] = set()
     with bar(len(plans), "why matched", "clusters") as advance:
         for plan in plans:
-            outputs.atomic_write_text(dest / why_file(plan.cluster), _why_page(ctx, plan, maps_used))
+            write_atomic(dest / why_file(plan.cluster), _why_page(ctx, plan, maps_used))
             advance(1)
     t3 = time.perf_counter()
 
@@ -298,8 +292,8 @@ def build_report(
         _write_exports(ctx, plans)
     t4 = time.perf_counter()
 
-    outputs.atomic_write_text(dest / "report.css", CSS)
-    outputs.atomic_write_text(
+    write_atomic(dest / "report.css", CSS)
+    write_atomic(
         dest / "clusters.js",
         "// cluster id -> page file, for the 'go to cluster' box\nwindow.CLUSTER_PAGES = "
         + json.dumps({str(c): page_file(n) for c, n in cluster_page.items()})
@@ -308,7 +302,7 @@ def build_report(
     summary = _summary_html(ctx, plans, pages, missing, changed)
     # Later pages first: index.html, the entry point, is written last.
     for n in range(len(pages), 0, -1):
-        outputs.atomic_write_text(dest / page_file(n), _cluster_page(ctx, pages, n, summary if n == 1 else ""))
+        write_atomic(dest / page_file(n), _cluster_page(ctx, pages, n, summary if n == 1 else ""))
     _prune(dest, len(pages), {p.cluster for p in plans}, set(thumbs.values()), maps_used)
     t5 = time.perf_counter()
 
@@ -761,7 +755,7 @@ def write_graphml(path: Path, panels: Panels, links: Links, clustering: Clusteri
     ET.indent(root, space=" ")
     buf = io.BytesIO()
     ET.ElementTree(root).write(buf, encoding="utf-8", xml_declaration=True)
-    _replace_bytes(path, buf.getvalue())
+    write_atomic(path, buf.getvalue())
 
 
 # ---------------------------------------------------------------------- prune

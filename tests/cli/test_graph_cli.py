@@ -364,3 +364,15 @@ def test_repeated_wrong_passwords_say_to_wait(neo4j_server, run_folder):
     assert lines[-1] == (f"error: Neo4j at {neo4j_server.uri} refuses user 'neo4j' for now after several wrong "
                          "passwords in a row: wait a few seconds, then try again with the right one "
                          "(NEO4J_PASSWORD or --password)")
+
+
+def test_reading_pages_for_the_graph_does_not_load_the_scraper_or_its_http_stack():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import visualdistance.cli.graph; "
+        "print(sorted(m for m in ('requests', 'bs4', 'visualdistance.loader.scraper') if m in sys.modules))"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert found == "[]"
