@@ -15,8 +15,7 @@ from visualdistance.analysis.signatures.base import Signature
 class Preset:
     """A named linking method: which signatures to compute and which rules link panels.
 
-    combine: "any" links a pair when any rule matches, "all" only when every
-    rule does. report: extra metrics whose distances are recorded on each link
+    A pair links when any rule matches. report: extra metrics whose distances are recorded on each link
     without deciding anything (when their signatures were computed). gates: quality gates; a panel failing any is
     never linked (near-blank panels carry no drawing to compare).
     mirrored_checks: rules a link that matched only in the mirror image must
@@ -29,7 +28,6 @@ class Preset:
     description: str
     signatures: tuple[Signature, ...]
     rules: tuple[Rule, ...]
-    combine: str = "any"
     report: tuple[Metric, ...] = ()
     gates: tuple[Gate, ...] = ()
     mirrored_checks: tuple[Rule, ...] = ()
@@ -40,8 +38,6 @@ class Preset:
         for m in self._every_metric():
             if by_name.setdefault(m.name, m) != m:
                 raise ValueError(f"preset {self.name}: two different metrics are both called {m.name!r}")
-        if self.combine not in ("any", "all"):
-            raise ValueError(f"preset {self.name}: combine must be 'any' or 'all'")
 
     def _every_metric(self) -> list[Metric]:
         """The metrics of the rules, the rules they require, the report and the checks, as written (repeats kept)."""
@@ -56,7 +52,6 @@ class Preset:
         """What a run records about the method: rules, thresholds, gate."""
         return {
             "preset": self.name,
-            "combine": self.combine,
             "rules": _describe(self.rules),
             "gates": [g.describe() for g in self.gates],
             "mirrored_checks": _describe(self.mirrored_checks),
@@ -104,12 +99,7 @@ def find_links(sigs: Sigs, source: np.ndarray, preset: Preset) -> Links:
             d_ok, m_ok = _required(rule, sub, a, b, direct, mirrored, np.maximum(t[a], t[b]), measure)
             key = key[d_ok | m_ok]
         keys.append(key)
-    if preset.combine == "all":
-        pairs = keys[0]
-        for k in keys[1:]:
-            pairs = np.intersect1d(pairs, k)
-    else:
-        pairs = np.unique(np.concatenate(keys)) if keys else np.empty(0, np.int64)
+    pairs = np.unique(np.concatenate(keys)) if keys else np.empty(0, np.int64)
     a = (pairs // max(n, 1)).astype(np.int32)
     b = (pairs % max(n, 1)).astype(np.int32)
     links = measure_links(sigs, a, b, preset, thresholds, measured)

@@ -522,33 +522,6 @@ def write_cluster_run(
     return run
 
 
-def read_cluster_run(
-    driver: Driver, run_id: str, database: str = DEFAULT_DATABASE, corpus: str = DEFAULT_CORPUS
-) -> dict[str, int]:
-    """Membership of a cluster run: {panel id: cluster id} for every clustered panel; GraphError if no such run."""
-    if cluster_run_info(driver, run_id, database, corpus) is None:
-        raise GraphError(f"no cluster run {run_id!r} of corpus {corpus!r} in the graph")
-    records = driver.execute_query(
-        cypher.load("read_cluster_run"), run=run_id, corpus=corpus, database_=database, routing_=RoutingControl.READ
-    ).records
-    return {r["panel"]: r["cluster"] for r in records}
-
-
-def cluster_run_info(
-    driver: Driver, run_id: str, database: str = DEFAULT_DATABASE, corpus: str = DEFAULT_CORPUS
-) -> dict | None:
-    """A cluster run's properties (params decoded from JSON), or None."""
-    records = driver.execute_query(
-        cypher.load("read_cluster_run_info"), run=run_id, corpus=corpus, database_=database,
-        routing_=RoutingControl.READ,
-    ).records
-    if not records:
-        return None
-    info = records[0].data()
-    info["params"] = json.loads(info["params"]) if info["params"] else {}
-    return info
-
-
 # ------------------------------------------------------ saved queries
 
 

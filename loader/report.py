@@ -659,7 +659,7 @@ def _rules_html(method: dict) -> str:
         f"<tr><td>{esc(name)}</td><td>{esc(r.get('metric', ''))}</td><td>&lt; {esc(r.get('threshold', ''))}</td></tr>"
         for name, r in rules.items()
     )
-    notes = [f"a pair links when {'every' if method.get('combine') == 'all' else 'any'} rule matches"]
+    notes = ["a pair links when any rule matches"]
     for gate in method.get("gates") or []:
         notes.append(f"only panels with {esc(gate)} link")
     return f'<table class="rules"><tr><th>rule</th><th>metric</th><th>threshold</th></tr>{rows}</table><small class="muted">{" · ".join(notes)}</small>'

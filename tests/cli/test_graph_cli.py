@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import save
-from tests.graph_data import A, B, C, D, E, F, clustering, known_pages, known_run
+from tests.graph_data import A, B, C, D, E, F, clustering, known_pages, known_run, read_cluster_run
 from visualdistance.analysis import synthetic
 from visualdistance.cli import graph as graph_cli
 from visualdistance.cli.main import app
@@ -82,7 +82,7 @@ def test_load_command_loads_the_folder_and_says_where_to_look(neo4j_clean, neo4j
 
     assert result.exit_code == 0, result.output
     assert graph_counts(neo4j_clean) == (8, 8, 4, 1, 6)
-    assert graph.read_cluster_run(neo4j_clean, "folder-run", corpus="panels") == {A: 0, B: 0, C: 0, D: 0, F: 1, E: 1}
+    assert read_cluster_run(neo4j_clean, "folder-run", corpus="panels") == {A: 0, B: 0, C: 0, D: 0, F: 1, E: 1}
     assert f"Neo4j Browser: {neo4j_server.http_url}/browser/" in result.stdout
     assert "Try first: paste the saved query largest_clusters" in result.stdout
     assert 'with :param corpus => "panels"' in result.stdout
@@ -128,7 +128,7 @@ def test_cluster_writes_one_run_per_algorithm_and_keeps_earlier_runs(neo4j_clean
     assert sorted(r["algorithm"] for r in runs.values()) == ["greedy", "leiden"]
     for run_id in runs:
         assert f"cluster run {run_id}" in result.stdout
-        membership = graph.read_cluster_run(neo4j_clean, run_id)
+        membership = read_cluster_run(neo4j_clean, run_id)
         # Two components: the chain 1_1-5_1-40_1-41_1 and the pair 2_1-100_1.
         assert membership[F] == membership[E] and set(membership) == {A, B, C, D, E, F}
         params = json.loads(runs[run_id]["params"])
@@ -141,7 +141,7 @@ def test_cluster_writes_one_run_per_algorithm_and_keeps_earlier_runs(neo4j_clean
     assert filtered.exit_code == 0, filtered.output
     latest = graph.run_saved_query(neo4j_clean, "cluster_runs", {"limit": 1})[0]
     assert count(neo4j_clean, "MATCH (r:ClusterRun) RETURN count(r)") == 3
-    assert graph.read_cluster_run(neo4j_clean, latest["run"]) == {B: 0, C: 0, D: 0}
+    assert read_cluster_run(neo4j_clean, latest["run"]) == {B: 0, C: 0, D: 0}
 
 
 def test_cluster_metric_and_distance_filters(neo4j_clean, neo4j_server):
@@ -152,7 +152,7 @@ def test_cluster_metric_and_distance_filters(neo4j_clean, neo4j_server):
 
     assert result.exit_code == 0, result.output
     latest = graph.run_saved_query(neo4j_clean, "cluster_runs", {"limit": 1})[0]
-    assert graph.read_cluster_run(neo4j_clean, latest["run"]) == {A: 0, B: 0, C: 0}
+    assert read_cluster_run(neo4j_clean, latest["run"]) == {A: 0, B: 0, C: 0}
 
     bad = invoke("cluster", "--max-distance", "3", env=env)
     assert bad.exit_code == 2 and "needs a metric" in bad.output

@@ -21,9 +21,11 @@ from tests.graph_data import (
     G,
     H,
     chain_run,
+    cluster_run_info,
     clustering,
     known_pages,
     known_run,
+    read_cluster_run,
 )
 from visualdistance import cypher
 from visualdistance.loader import graph
@@ -285,9 +287,9 @@ def test_cluster_runs_coexist_and_read_back(neo4j_clean):
 
     c = counts(neo4j_clean)
     assert (c["ClusterRun"], c["Cluster"], c["HAS_CLUSTER"], c["IN_CLUSTER"]) == (2, 4, 4, 6 + 4)
-    assert graph.read_cluster_run(neo4j_clean, "run-a") == {A: 0, B: 0, C: 0, D: 0, F: 1, E: 1}
-    assert graph.read_cluster_run(neo4j_clean, "run-b") == {A: 0, B: 0, C: 1, D: 1}
-    info = graph.cluster_run_info(neo4j_clean, "run-b")
+    assert read_cluster_run(neo4j_clean, "run-a") == {A: 0, B: 0, C: 0, D: 0, F: 1, E: 1}
+    assert read_cluster_run(neo4j_clean, "run-b") == {A: 0, B: 0, C: 1, D: 1}
+    info = cluster_run_info(neo4j_clean, "run-b")
     assert (info["algorithm"], info["params"], info["modularity"], info["clusters"], info["panels"]) == (
         "greedy", {"algorithm": "greedy", "seed": 1}, 0.5, 2, 4,
     )
@@ -296,7 +298,7 @@ def test_cluster_runs_coexist_and_read_back(neo4j_clean):
     ).records
     assert [(r["id"], r["size"]) for r in sizes] == [(0, 4), (1, 2)]
     with pytest.raises(GraphError, match="no cluster run 'nope'"):
-        graph.read_cluster_run(neo4j_clean, "nope")
+        read_cluster_run(neo4j_clean, "nope")
 
 
 @pytest.mark.neo4j
@@ -314,10 +316,10 @@ def test_an_interrupted_cluster_write_never_becomes_the_latest_run(neo4j_clean):
     assert counts(neo4j_clean)["ClusterRun"] == 1
     assert {r["run"] for r in graph.run_saved_query(neo4j_clean, "largest_clusters", {})} == {"run-a"}
     with pytest.raises(GraphError):
-        graph.read_cluster_run(neo4j_clean, "run-b")
+        read_cluster_run(neo4j_clean, "run-b")
     # writing it again completes it
     graph.write_cluster_run(neo4j_clean, clustering("run-b", [[A, B, C, D], [F, E]]), ids, batch_size=2)
-    assert graph.read_cluster_run(neo4j_clean, "run-b") == {A: 0, B: 0, C: 0, D: 0, F: 1, E: 1}
+    assert read_cluster_run(neo4j_clean, "run-b") == {A: 0, B: 0, C: 0, D: 0, F: 1, E: 1}
     assert {r["run"] for r in graph.run_saved_query(neo4j_clean, "largest_clusters", {})} == {"run-b"}
 
 
@@ -418,8 +420,8 @@ def test_two_comics_with_the_same_file_names_sit_side_by_side(neo4j_clean):
 
     c = counts(neo4j_clean)
     assert (c["Panel"], c["Page"], c["HAS_PANEL"], c["SIMILAR"], c["ClusterRun"]) == (16, 16, 14, 8, 2)
-    assert graph.read_cluster_run(neo4j_clean, "same-id", corpus="comic-a") == {A: 0, B: 0, C: 0, D: 0}
-    assert graph.read_cluster_run(neo4j_clean, "same-id", corpus="comic-b") == {E: 0, F: 0}
+    assert read_cluster_run(neo4j_clean, "same-id", corpus="comic-a") == {A: 0, B: 0, C: 0, D: 0}
+    assert read_cluster_run(neo4j_clean, "same-id", corpus="comic-b") == {E: 0, F: 0}
     assert [(r["name"], r["input"], r["panels"]) for r in graph.list_corpora(neo4j_clean)] == [
         ("comic-a", "/comics/a/panels", 8), ("comic-b", "/comics/b/panels", 8)]
     ids_b, a, b, _ = graph.read_similar(neo4j_clean, corpus="comic-b")
