@@ -224,6 +224,7 @@ def one_size(args, n_files: int, extra: list[str]) -> dict:
     """Build (or reuse) the corpus of n_files, run cold, optionally add 100 files and run again."""
     corpus = args.corpus / f"files-{n_files}-seed-{args.seed}"
     info = build_corpus(corpus, n_files, args.seed)
+    remove_more(corpus, n_files)
     print(f"\ncorpus {corpus}: {n_files:,} files, {info['frames']:,} frames, {info['pictures']:,} pictures, "
           f"{info['reuses']:,} reuses (generated in {info['seconds']} s)")
     work = args.corpus / f"work-{n_files}"
@@ -268,9 +269,11 @@ def build_corpus_more(corpus: Path, n_files: int, seed: int) -> None:
 
 
 def remove_more(corpus: Path, n_files: int) -> None:
-    """Put the corpus back to n_files (the added files and their labels removed)."""
-    for k in range(n_files, n_files + 100):
-        (corpus / file_name(k)).unlink(missing_ok=True)
+    """Put the corpus back to its first n_files (files added by an earlier, perhaps interrupted, run removed)."""
+    for path in corpus.glob("*.gif"):
+        page, n = (int(x) for x in path.stem.split("_"))
+        if (page - 1) * 2 + n - 1 >= n_files:
+            path.unlink()
     with open(corpus / "labels.csv", newline="") as fh:
         rows = list(csv.reader(fh))[: n_files + 1]
     with open(corpus / "labels.csv", "w", newline="") as fh:
@@ -304,6 +307,12 @@ def main() -> None:
     args = ap.parse_args(argv)
     load = os.getloadavg()
     print(f"{os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at start")
+    # numba compiles (and caches) its kernels on first use: a small run first, so no size pays for that
+    warm = args.corpus / "warmup"
+    build_corpus(warm, 40, args.seed)
+    timed(run_command(warm, warm.parent / "warmup-out", warm.parent / "warmup-store", extra))
+    shutil.rmtree(warm.parent / "warmup-out", ignore_errors=True)
+    shutil.rmtree(warm.parent / "warmup-store", ignore_errors=True)
     results = [one_size(args, int(n), extra) for n in args.files.split(",")]
     growth(results)
     print(f"load average {os.getloadavg()[0]:.2f} at the end")

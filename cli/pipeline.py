@@ -92,7 +92,7 @@ def step_extract(
     finally:
         if "bar" in state:
             state["bar"].__exit__(None, None, None)
-    outputs.write_panels(out, result.panels)
+    outputs.write_panels(out, result.panels, result.store)
     outputs.write_bad_files(out, result.bad_files)
     if not len(result.panels):
         outputs.write_run_info(out, _run_info(out, ("extract",)))  # what it wrote is this run's, if empty
@@ -282,7 +282,7 @@ def extract(
     first_frame_only: bool = FirstFrameOption,
     corpus: Optional[str] = CorpusOption,
 ) -> None:
-    """Describe every panel in DIR with every signature; write panels.csv, signatures.npz, bad_files.csv."""
+    """Describe every panel in DIR with every signature; write panels.csv, features.json, bad_files.csv."""
     t0 = time.perf_counter()
     ex = step_extract(folder, out, store, workers, first_frame_only, corpus)
     seconds = {"describe": time.perf_counter() - t0}

@@ -61,3 +61,4 @@ def test_losing_the_only_shard_costs_exactly_its_files(tmp_path, rng, store_dir)
     result = extract_folder(folder, all_signatures(), store_dir, workers=1)
 
     assert (result.decoded, len(result.panels), len(result.damaged_shards)) == (4, 4, 1)
+
