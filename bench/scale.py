@@ -145,7 +145,7 @@ def render_file(job: tuple[Path, int, dict]) -> None:
         first = scene == 0
         base, face = _picture(seed, owner if first else k, scene, rng if (src >= 0 and first) else None,
                               shift if first else (0, 0))
-        frames += _animate(base, face, bounds[scene + 1] - bounds[scene]) if p["frames"] > 1 else [base]
+        frames += _animate(base, face, bounds[scene + 1] - bounds[scene])  # a still has its face too
     images = [Image.fromarray(f, "P") for f in frames]
     for im in images:
         im.putpalette(_PALETTE.tobytes())
@@ -157,7 +157,7 @@ def render_file(job: tuple[Path, int, dict]) -> None:
 def build_corpus(folder: Path, n_files: int, seed: int, first: int = 0) -> dict:
     """Write files [first, n_files) of the corpus into folder (kept when already there) and labels.csv for all."""
     marker = folder / ".corpus.json"
-    wanted = {"files": n_files, "seed": seed, "version": 2}
+    wanted = {"files": n_files, "seed": seed, "version": 3}
     if first == 0 and marker.exists() and json.loads(marker.read_text()).get("spec") == wanted:
         return json.loads(marker.read_text())
     if first == 0:
