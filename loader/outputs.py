@@ -191,8 +191,9 @@ def write_panels(out: Path, panels: Panels, store: tuple[Path, list[str]] | None
     atomic_write_text(out / FEATURES, json.dumps(features, indent=1))
 
 
-def read_panels(out: Path) -> Panels:
-    """Panels (with signatures) from a run folder; DamagedRunFile when a file is damaged or the store lacks rows."""
+def read_panels(out: Path, signatures: bool = True) -> Panels:
+    """Panels (with signatures, unless not asked for) from a run folder; DamagedRunFile when a file is damaged
+    or the store lacks rows."""
     check_files(out, STAGES["extract"][:2])
     with reading(out / "panels.csv"):
         rows, header = _read_csv(out / "panels.csv", PANEL_COLUMNS)
@@ -204,13 +205,24 @@ def read_panels(out: Path) -> Panels:
         if features.get("panels") != len(rows):
             raise ValueError(f"it describes {features.get('panels')} panels, panels.csv has {len(rows):,}")
     ids, paths, sha = col("id"), col("path"), col("sha256")
-    if "store" in features:
+    if not signatures:
+        sigs, source = {}, np.unique(paths, return_inverse=True)[1].astype(np.int32)
+    elif "store" in features:
         sigs = _store_rows(out, features, sha, ints["frame"])
         source = np.unique(paths, return_inverse=True)[1].astype(np.int32)
     else:
         sigs, source = _npz_rows(out, features, len(rows))
     return Panels(ids=ids, paths=paths, source=source, sha256=sha, **{k: v for k, v in ints.items() if k != "last_frame"},
                   signatures=sigs, last_frame=ints["last_frame"])
+
+
+def features_store(out: Path) -> str | None:
+    """The feature-store folder a run folder's signature rows live in (None: its own signatures.npz, or unreadable)."""
+    try:
+        with open(out / FEATURES, encoding="utf-8") as fh:
+            return json.load(fh).get("store")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _store_rows(out: Path, features: dict, sha: np.ndarray, frame: np.ndarray) -> dict[str, np.ndarray]:
