@@ -190,8 +190,11 @@ def _fmt(x: float | None) -> str:
 def _page_label(panels: Panels, row: int) -> str:
     page = int(panels.page[row])
     label = f"page {page}" if page >= 0 else "no page"
-    if panels.frame[row] > 0:
-        label += f" · frame {int(panels.frame[row])}"
+    first, last = int(panels.frame[row]), int(panels.last_frame[row])
+    if last > first:  # frames that repeat its picture: the full image (the animation) shows them
+        label += f" · frames {first}–{last}"
+    elif first > 0:
+        label += f" · frame {first}"
     return label
 
 

@@ -172,7 +172,9 @@ class FeatureStore:
                 sha256=sha,
                 error=str(z["f_error"][f]),
                 total_frames=int(z["f_total"][f]),
-                all_frames=bool(z["f_all"][f]),
+                # shards from before frames that repeat were collapsed hold every frame of an animation:
+                # they still serve its first frame; all frames are described again, once
+                all_frames=bool(z["f_all"][f]) and ("r_last" in z or int(z["f_total"][f]) <= 1),
                 frame=z["r_frame"][lo:hi],
                 last=(z["r_last"] if "r_last" in z else z["r_frame"])[lo:hi],
                 width=z["r_width"][lo:hi],

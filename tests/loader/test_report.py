@@ -335,3 +335,12 @@ def test_why_matched_draws_the_presets_image_metrics_or_edges_for_context(run):
     # context comes from the first preset with an image metric: the default's drawing edges
     assert (context.signature, context.shape, context.used) == ("drawing_edges", (128, 128), False)
     assert bit_images_for("combined", {}) == [] and bit_images_for(None, {}) == []
+
+
+def test_a_panel_that_stands_for_repeated_frames_says_which():
+    from visualdistance.loader.report import _page_label
+
+    panels = _panels([4, 4, 4], [1, 1, 1])
+    panels.frame[:] = [0, 3, 5]
+    panels.last_frame = np.array([2, 3, 9], np.int32)
+    assert [_page_label(panels, r) for r in range(3)] == ["page 4 · frames 0–2", "page 4 · frame 3", "page 4 · frames 5–9"]
