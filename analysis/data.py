@@ -21,7 +21,10 @@ class Panels:
     from, so frames of one file can be kept apart. ``page`` and ``position`` are
     -1 where the file name does not carry them. ``signatures`` maps a signature
     name to an array with one row per panel (packed bits as uint64 words,
-    counts as integers).
+    counts as integers). ``last_frame``: the last frame of the file the panel
+    stands for; frames ``frame .. last_frame`` repeat its picture (a blink, a
+    moving mouth) and were not described again (None: each panel stands for
+    its own frame only).
     """
 
     ids: np.ndarray  # str (object)
@@ -34,6 +37,11 @@ class Panels:
     height: np.ndarray  # int32
     sha256: np.ndarray  # str (object), of the file's bytes
     signatures: dict[str, np.ndarray] = field(default_factory=dict)
+    last_frame: np.ndarray | None = None  # int32
+
+    def __post_init__(self) -> None:
+        if self.last_frame is None:
+            self.last_frame = np.asarray(self.frame, np.int32).copy()
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -52,6 +60,7 @@ class Panels:
             height=self.height[rows],
             sha256=self.sha256[rows],
             signatures={k: v[rows] for k, v in self.signatures.items()},
+            last_frame=self.last_frame[rows],
         )
 
     @staticmethod

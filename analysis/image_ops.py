@@ -66,3 +66,20 @@ def dilate_bits(bits: np.ndarray, shape: tuple[int, int], radius: int) -> np.nda
         m = unpack_bits(row, shape).astype(np.uint8)
         out[k] = pack_bits(cv2.dilate(m, kernel) > 0)
     return out
+
+
+#: Two frames of one animation show the same picture when at most this share of their pixels
+#: differ: a blinking eye or a moving mouth (a few hundred of a panel's 300,000 pixels) stays
+#: one picture; a cut, a pan or a character walking in changes far more. At this share every
+#: signature's working image (100-128 px) moves by well under a pixel's worth of edges.
+REPEAT_SHARE = 0.005
+
+
+def changed_share(a: np.ndarray, b: np.ndarray) -> float:
+    """The share of pixels (HxW or HxWxC arrays of one shape) where a and b differ in any channel; 1.0 for other shapes."""
+    if a.shape != b.shape:
+        return 1.0
+    differ = a != b
+    if differ.ndim == 3:
+        differ = differ.any(axis=2)
+    return float(np.count_nonzero(differ)) / max(differ.size, 1)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from visualdistance.analysis.data import Links
-from visualdistance.analysis.rules import Gate, Metric, Rule, Sigs
+from visualdistance.analysis.rules import Gate, Metric, Mixed, Rule, Sigs
 from visualdistance.analysis.signatures.base import Signature
 
 
@@ -107,6 +107,56 @@ def find_links(sigs: Sigs, source: np.ndarray, preset: Preset) -> Links:
     if keep.all():
         return links
     return measure_links(sigs, links.a[keep], links.b[keep], preset, thresholds, measured)
+
+
+def pairwise(preset: Preset) -> bool:
+    """True when whether two panels link depends on those two alone, so links found once stay valid as panels
+    come and go. The write-up's mixed metric scales by corpus means: adding panels can change any of its links."""
+    return not any(isinstance(m, Mixed) for m in preset.metrics)
+
+
+def find_new_links(sigs: Sigs, source: np.ndarray, preset: Preset, fresh: np.ndarray) -> Links:
+    """The links of `find_links` that involve at least one `fresh` panel ((n,) bool): new panels against all.
+
+    The kernels already skip pairs of one source (frames of one file), so the
+    panels that are not fresh share one source: their pairs cost a comparison
+    of two integers each, never a distance. For a `pairwise` preset these plus
+    the earlier links between the other panels are exactly what find_links gives.
+    """
+    source = np.asarray(source, np.int64).copy()
+    source[~np.asarray(fresh, bool)] = -1  # file numbers are >= 0
+    return find_links(sigs, source, preset)
+
+
+def carry_over(links: Links, new_row: np.ndarray, n: int) -> tuple[Links, np.ndarray]:
+    """Earlier links renumbered for a new table of n panels, and which of its panels are fresh ((n,) bool).
+
+    new_row: each earlier panel's row in the new table, -1 when it is gone or
+    changed; links of such panels are dropped, the rest keep every field.
+    """
+    new_row = np.asarray(new_row, np.int64)
+    keep = (new_row[links.a] >= 0) & (new_row[links.b] >= 0) if len(links) else np.zeros(0, bool)
+    fresh = np.ones(n, bool)
+    fresh[new_row[new_row >= 0]] = False
+    kept = Links(new_row[links.a[keep]].astype(np.int32), new_row[links.b[keep]].astype(np.int32),
+                 {m: v[keep] for m, v in links.distances.items()}, {m: v[keep] for m, v in links.thresholds.items()},
+                 links.rules[keep], links.mirrored[keep], links.weight[keep], links.rule_names)
+    return kept, fresh
+
+
+def merge_links(parts: list[Links]) -> Links:
+    """Links of disjoint pair sets as one table, sorted by (a, b) as find_links sorts them."""
+    parts = [p for p in parts if len(p)] or parts[:1]
+    cat = lambda get: np.concatenate([get(p) for p in parts])  # noqa: E731
+    a, b = cat(lambda p: p.a), cat(lambda p: p.b)
+    order = np.lexsort((b, a))
+    return Links(
+        a[order], b[order],
+        {m: cat(lambda p: p.distances[m])[order] for m in parts[0].distances},
+        {m: cat(lambda p: p.thresholds[m])[order] for m in parts[0].thresholds},
+        cat(lambda p: p.rules)[order], cat(lambda p: p.mirrored)[order], cat(lambda p: p.weight)[order],
+        parts[0].rule_names,
+    )
 
 
 def _required(rule: Rule, sigs: Sigs, a, b, direct, mirrored, thr, measure) -> tuple[np.ndarray, np.ndarray]:

@@ -34,6 +34,7 @@ from PIL import Image
 from visualdistance.analysis import synthetic
 from visualdistance.analysis.kernels import hamming_links
 from visualdistance.analysis.presets import get_preset
+from visualdistance.loader import outputs
 
 def build_corpus(folder: Path, n: int, seed: int = 7) -> dict:
     """Write n planted panels as `<page>_<n>.png`; returns counts of each kind of reuse."""
@@ -153,8 +154,8 @@ def main() -> None:
     print(f"    writing outputs          {sec['write']:6.2f} s")
     print(f"  links {cold['counts']['links']:,}, clusters {cold['counts']['clusters']:,}")
 
-    with np.load(work / "out" / "signatures.npz") as z:
-        bits, mirror, counts = z["s_edges"], z["s_edges_mirror"], z["s_edge_pixels"].reshape(-1)
+    sigs = outputs.read_panels(work / "out").signatures
+    bits, mirror, counts = sigs["edges"], sigs["edges_mirror"], sigs["edge_pixels"].reshape(-1)
     rule = get_preset("original-edges").rules[0]
     thr = rule.threshold.per_panel({"edge_pixels": counts})
     hamming_links(bits[:300], thr[:300], mirror[:300], shape=(100, 100))  # load the compiled kernel

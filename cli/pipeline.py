@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
+import numpy as np
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -20,7 +21,7 @@ from rich.table import Table
 from visualdistance import __version__
 from visualdistance.analysis import communities
 from visualdistance.analysis.data import Clustering, Links, Panels
-from visualdistance.analysis.linking import Preset, find_links
+from visualdistance.analysis.linking import Preset, carry_over, find_links, find_new_links, merge_links, pairwise
 from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatures, get_preset
 from visualdistance.cli import graph as graph_step
 from visualdistance.cli.common import default_store, find_communities, out_console
@@ -79,7 +80,7 @@ def step_extract(
     finally:
         if "bar" in state:
             state["bar"].__exit__(None, None, None)
-    outputs.write_panels(out, result.panels)
+    outputs.write_panels(out, result.panels, result.store)
     outputs.write_bad_files(out, result.bad_files)
     if not len(result.panels):
         outputs.write_run_info(out, _run_info(out, ("extract",)))  # what it wrote is this run's, if empty
@@ -107,6 +108,47 @@ def _no_panels(folder: Path, out: Path, files: int) -> None:
 def step_link(panels: Panels, preset: Preset) -> Links:
     with console.status(f"linking {len(panels):,} panels ({preset.name})"):
         return find_links(panels.signatures, panels.source, preset)
+
+
+def _earlier_run(out: Path, method: Preset) -> tuple[Panels, Links, str] | str:
+    """The panels (no signatures) and links a finished earlier run left in OUT with this method, and the
+    feature store it read; else why everything is linked (a sentence)."""
+    if not (out / "links.csv").exists():
+        return "no earlier run in this folder"
+    try:
+        info = outputs.read_run_info(out)
+        if info.get("method") != method.params():
+            return "the method changed since the last run"
+        if not pairwise(method):
+            return f"{method.name} scales by corpus means, so new panels can change any link"
+        earlier = outputs.read_panels(out, signatures=False)
+        links = outputs.read_links(out, {p: i for i, p in enumerate(earlier.ids)})
+    except outputs.DamagedRunFile as e:
+        return f"the last run's files cannot be reused ({e.problem})"
+    return earlier, links, outputs.features_store(out) or ""
+
+
+def step_link_again(ex: ExtractResult, method: Preset, earlier) -> tuple[Links, dict]:
+    """Links of the extracted panels: new panels against all, and the earlier run's links between
+    panels that are still there unchanged; everything when there is no usable earlier run."""
+    panels = ex.panels
+    if isinstance(earlier, tuple) and earlier[2] != str(Path(ex.store[0]).resolve()):
+        earlier = "the signatures come from another feature store"
+    if not isinstance(earlier, tuple):
+        return step_link(panels, method), {"mode": "all pairs", "why": earlier}
+    old, old_links, _ = earlier
+    # a panel is the same panel when its id, file content and frames are
+    key = lambda p, i: (p.ids[i], p.sha256[i], int(p.frame[i]), int(p.last_frame[i]))  # noqa: E731
+    now = {key(panels, i): i for i in range(len(panels))}
+    new_row = np.array([now.get(key(old, i), -1) for i in range(len(old))], np.int64)
+    kept, fresh = carry_over(old_links, new_row, len(panels))
+    gone = int((new_row < 0).sum())
+    with console.status(f"linking {int(fresh.sum()):,} new panels against all {len(panels):,} ({method.name})"):
+        links = merge_links([kept, find_new_links(panels.signatures, panels.source, method, fresh)]) if fresh.any() else kept
+    if gone:
+        console.print(f"{gone:,} panels of the last run are gone or changed: their links were dropped")
+    return links, {"mode": "new against all", "new_panels": int(fresh.sum()), "gone_panels": gone,
+                   "kept_links": len(kept), "new_links": len(links) - len(kept)}
 
 
 def step_communities(
@@ -231,9 +273,10 @@ def run(
     _check_choice(objective, communities.OBJECTIVES, "--objective")
     method = _preset(preset)
     t0 = time.perf_counter()
+    earlier = _earlier_run(out, method)  # read before step_extract starts this run's run.json
     ex = step_extract(folder, out, store, workers, first_frame_only, corpus)
     t1 = time.perf_counter()
-    links = step_link(ex.panels, method)
+    links, linking = step_link_again(ex, method, earlier)
     t2 = time.perf_counter()
     clustering = step_communities(ex.panels, links, algorithm, objective, resolution, seed)
     t3 = time.perf_counter()
@@ -253,6 +296,7 @@ def run(
             counts={"files": ex.files, "panels": len(ex.panels), "bad_files": len(ex.bad_files), "decoded": ex.decoded,
                     "links": len(links), "clusters": clustering.n_clusters},
             seconds=seconds,
+            linking=linking,
             describe_breakdown={**ex.seconds, **{f"workers_{k}": v for k, v in ex.worker_seconds.items()}},
         ),
     )
@@ -269,7 +313,7 @@ def extract(
     first_frame_only: bool = FirstFrameOption,
     corpus: Optional[str] = CorpusOption,
 ) -> None:
-    """Describe every panel in DIR with every signature; write panels.csv, signatures.npz, bad_files.csv."""
+    """Describe every panel in DIR with every signature; write panels.csv, features.json, bad_files.csv."""
     t0 = time.perf_counter()
     ex = step_extract(folder, out, store, workers, first_frame_only, corpus)
     seconds = {"describe": time.perf_counter() - t0}

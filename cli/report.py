@@ -45,7 +45,7 @@ def report(
     """
     if not out.is_dir():
         fail(f"no run folder at {out}")
-    for name in ("panels.csv", "signatures.npz", "links.csv", "links.json"):
+    for name in ("panels.csv", outputs.FEATURES, "links.csv", "links.json"):
         if not (out / name).exists():
             fail(f"{out} has no {name}; run `visualdistance run DIR --out {out}` first")
     if not (out / "clusters.json").exists():

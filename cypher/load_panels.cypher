@@ -1,7 +1,7 @@
 // One batch of panels of corpus $corpus: the columns of panels.csv (page and position
 // null where the file name carries none), linked to their story page when that page
 // was loaded.
-// $rows: [{id, path, frame, page, position, width, height, sha256, edge_pixels,
+// $rows: [{id, path, frame, last_frame, page, position, width, height, sha256, edge_pixels,
 //          ahash, phash, dhash, edge_ahash}]
 // MERGE on (corpus, id): loading again updates the same node, never a second one.
 UNWIND $rows AS row

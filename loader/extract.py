@@ -49,6 +49,8 @@ class ExtractResult:
     worker_seconds: dict[str, float] = field(default_factory=dict)
     #: feature-store shards found damaged and moved aside (their files were decoded again)
     damaged_shards: list[str] = field(default_factory=list)
+    #: where the panels' signature rows live: (the store's folder for this signature set, row names)
+    store: tuple[Path, list[str]] | None = None
 
 
 # ----------------------------------------------------------------- per file
@@ -60,7 +62,7 @@ def describe_file(data: bytes, sha: str, signatures: tuple[Signature, ...], all_
     Returns the entry and the seconds spent describing (the benchmark's breakdown).
     """
     try:
-        decoded = decode(data, first_frame_only=not all_frames)
+        decoded = decode(data, first_frame_only=not all_frames, collapse_repeats=all_frames)
     except BadImage as e:
         return _error_entry(sha, str(e), signatures), 0.0
     t1 = time.perf_counter()
@@ -76,7 +78,8 @@ def describe_file(data: bytes, sha: str, signatures: tuple[Signature, ...], all_
         error="",
         total_frames=decoded.total_frames,
         all_frames=all_frames or decoded.total_frames == 1,
-        frame=np.arange(k, dtype=np.int32),
+        frame=np.array(decoded.frame_numbers(), np.int32),
+        last=np.array(decoded.last_frames(), np.int32),
         width=np.array([s[0] for s in decoded.sizes], np.int32),
         height=np.array([s[1] for s in decoded.sizes], np.int32),
         rows={name: np.stack(v) for name, v in rows.items()},
@@ -87,7 +90,7 @@ def describe_file(data: bytes, sha: str, signatures: tuple[Signature, ...], all_
 def _error_entry(sha: str, reason: str, signatures: tuple[Signature, ...]) -> FileEntry:
     empty = np.empty(0, np.int32)
     names = [n for s in signatures for n in s.describe_all_names()]
-    return FileEntry(sha, reason, 0, True, empty, empty, empty, {n: np.empty(0) for n in names})
+    return FileEntry(sha, reason, 0, True, empty, empty, empty, empty, {n: np.empty(0) for n in names})
 
 
 # ----------------------------------------------------------- worker process
@@ -193,6 +196,7 @@ def extract_folder(
         seconds={"discover": t1 - t0, "read+hash+decode+describe": t2 - t1, "assemble": t3 - t2},
         worker_seconds=cpu,
         damaged_shards=[str(path) for path, _ in store.damaged],
+        store=(store.dir, list(store.names)),
     )
 
 
@@ -257,7 +261,7 @@ def _describe_all(files, known, store, signatures, all_frames, workers, on_progr
 
 def _assemble(files: list[ImageFile], shas: list[str], unreadable: dict[int, str], store: FeatureStore, all_frames: bool):
     bad: list[BadFile] = []
-    cols: dict[str, list] = {k: [] for k in ("ids", "paths", "source", "frame", "page", "position", "width", "height", "sha")}
+    cols: dict[str, list] = {k: [] for k in ("ids", "paths", "source", "frame", "page", "position", "width", "height", "sha", "last")}
     sig_parts: dict[str, list[np.ndarray]] = {n: [] for n in store.names}
     for src, (f, sha) in enumerate(zip(files, shas)):
         entry = store.get(sha, all_frames) if sha else None
@@ -274,6 +278,7 @@ def _assemble(files: list[ImageFile], shas: list[str], unreadable: dict[int, str
             cols["paths"].append(f.rel)
             cols["source"].append(src)
             cols["frame"].append(fr)
+            cols["last"].append(int(entry.last[r]) if all_frames else fr)
             cols["page"].append(f.page)
             cols["position"].append(f.position)
             cols["width"].append(int(entry.width[r]))
@@ -296,5 +301,6 @@ def _assemble(files: list[ImageFile], shas: list[str], unreadable: dict[int, str
         height=i32("height"),
         sha256=obj("sha"),
         signatures={n: np.concatenate(parts) for n, parts in sig_parts.items()},
+        last_frame=i32("last"),
     )
     return panels, bad

@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
+from visualdistance.analysis.image_ops import REPEAT_SHARE, changed_share
 from visualdistance.loader.names import safe_text
 from visualdistance.loader.outputs import is_run_folder
 
@@ -103,13 +104,30 @@ class DecodedFile:
     #: per frame, its opacity (HxW uint8) where it has transparent pixels, else None: a sprite's
     #: true outline, which compositing on white hides wherever the sprite itself is white
     alphas: list[np.ndarray | None] | None = None
+    #: with repeats collapsed: the frame number of each kept frame, and the last frame it stands for
+    #: (the frames in between repeat its picture); None when every frame is kept, numbered from 0
+    numbers: list[int] | None = None
+    last: list[int] | None = None
 
     def alpha(self, k: int) -> np.ndarray | None:
         return self.alphas[k] if self.alphas else None
 
+    def frame_numbers(self) -> list[int]:
+        """The frame number of each kept frame."""
+        return self.numbers if self.numbers is not None else list(range(len(self.frames)))
 
-def decode(data: bytes, first_frame_only: bool = False) -> DecodedFile:
-    """Decode image bytes into RGB frames on white; raises BadImage with the reason."""
+    def last_frames(self) -> list[int]:
+        """The last frame each kept frame stands for (itself, unless repeats were collapsed)."""
+        return self.last if self.last is not None else self.frame_numbers()
+
+
+def decode(data: bytes, first_frame_only: bool = False, collapse_repeats: bool = False) -> DecodedFile:
+    """Decode image bytes into RGB frames on white; raises BadImage with the reason.
+
+    collapse_repeats: a frame that repeats the last kept frame's picture (at most
+    REPEAT_SHARE of its pixels differ: a blink, a moving mouth) is not kept; the
+    kept frame stands for it (see DecodedFile.numbers and .last).
+    """
     if not data:
         raise BadImage("empty file")
     with warnings.catch_warnings():
@@ -129,31 +147,89 @@ def decode(data: bytes, first_frame_only: bool = False) -> DecodedFile:
             raise BadImage(f"no pixels ({w}x{h})")
         if w * h > MAX_PIXELS:
             raise BadImage(f"too large: {w}x{h} pixels is over the {MAX_PIXELS:,} limit")
-        total = getattr(im, "n_frames", 1)
+        try:
+            total = getattr(im, "n_frames", 1)
+        except Exception:  # counting frames reads them all: a damaged later one (Pillow raises IndexError too)
+            total = None
         fast = _decode_with_opencv(data, im) if total == 1 else None
         if fast is not None:
             return DecodedFile([fast[0]], [(w, h)], 1, [fast[1]])
-        frames, sizes, alphas = [], [], []
+        frames, sizes, alphas, numbers, last = [], [], [], [], []
+        repeats = _Repeats(im) if collapse_repeats else None
         try:
             for k, frame in enumerate(ImageSequence.Iterator(im)):
                 if k >= MAX_FRAMES or (first_frame_only and k >= 1):
                     break
-                sizes.append(frame.size)
+                if repeats and frames and repeats.redrawn_little(frame):
+                    last[-1] = k  # nothing outside a few pixels was redrawn: no pixels needed
+                    continue
                 rgb, alpha = to_rgb_and_alpha(frame)
+                if repeats and frames and repeats.same_picture(rgb, alpha, frames[-1], alphas[-1]):
+                    last[-1] = k
+                    continue
+                if repeats:
+                    repeats.kept(frame)
+                sizes.append(frame.size)
                 frames.append(rgb)
                 alphas.append(alpha)
+                numbers.append(k)
+                last.append(k)
         except BadImage:
             raise
         except Image.DecompressionBombError as e:
             raise BadImage(f"too large: {e}") from None
-        except (OSError, SyntaxError, ValueError, EOFError) as e:
+        except (OSError, SyntaxError, ValueError, EOFError, IndexError) as e:
             if frames and not first_frame_only:
                 # A damaged later frame keeps the good ones: they are still panels.
-                return DecodedFile(frames, sizes, total, alphas)
+                return _decoded(frames, sizes, total or last[-1] + 1, alphas, numbers, last, collapse_repeats)
             raise BadImage(f"damaged or truncated image data: {e}") from None
     if not frames:
         raise BadImage("no frames")
-    return DecodedFile(frames, sizes, total, alphas)
+    return _decoded(frames, sizes, total or last[-1] + 1, alphas, numbers, last, collapse_repeats)
+
+
+def _decoded(frames, sizes, total, alphas, numbers, last, collapsed: bool) -> DecodedFile:
+    return DecodedFile(frames, sizes, total, alphas, numbers if collapsed else None, last if collapsed else None)
+
+
+class _Repeats:
+    """Tells which frames of an animation repeat the last kept frame's picture.
+
+    A GIF frame redraws only its own rectangle (and, when the frame before asks
+    to be disposed, that one's): pixels outside the union of those rectangles
+    since the kept frame are unchanged, so a small union settles it without
+    converting the frame. Otherwise (a GIF frame redrawn whole, APNG, WebP) the
+    pixels are compared.
+    """
+
+    def __init__(self, im: Image.Image) -> None:
+        self.gif = im.format == "GIF"
+        self.limit = REPEAT_SHARE * im.size[0] * im.size[1]
+        self.box: tuple[int, int, int, int] | None = None  # union of what was redrawn since the kept frame
+
+    def kept(self, frame: Image.Image) -> None:
+        """A new picture starts at `frame`; its own rectangle counts when it asks to be disposed."""
+        extent = getattr(frame, "dispose_extent", None)
+        self.box = extent if extent and getattr(frame, "disposal_method", 0) >= 2 else None
+
+    def redrawn_little(self, frame: Image.Image) -> bool:
+        """True when `frame` (a GIF's, not loaded yet) redraws at most REPEAT_SHARE of the panel since the kept frame."""
+        extent = getattr(frame, "dispose_extent", None) if self.gif else None
+        if not extent:
+            self.box = (0, 0) + frame.size  # unknown: compare pixels
+            return False
+        b = self.box or extent
+        self.box = (min(b[0], extent[0]), min(b[1], extent[1]), max(b[2], extent[2]), max(b[3], extent[3]))
+        return (self.box[2] - self.box[0]) * (self.box[3] - self.box[1]) <= self.limit
+
+    def same_picture(self, rgb, alpha, kept_rgb, kept_alpha) -> bool:
+        """Pixels: at most REPEAT_SHARE of them differ from the kept frame's, opacity included."""
+        if (alpha is None) != (kept_alpha is None):
+            return False
+        share = changed_share(rgb, kept_rgb)
+        if alpha is not None and share <= REPEAT_SHARE:
+            share = max(share, changed_share(alpha, kept_alpha))
+        return share <= REPEAT_SHARE
 
 
 #: single-frame files OpenCV decodes to the same pixels as Pillow, faster (about 30% for PNG)

@@ -1,9 +1,11 @@
 """Writing and reading a run's output folder.
 
 A run folder holds:
-- ``panels.csv``: one row per panel (id, path, frame, page, position, size, sha256,
-  edge_pixels, hashes as hex) and ``signatures.npz`` (the signature arrays, rows
-  aligned with panels.csv), so later stages need not touch the images again;
+- ``panels.csv``: one row per panel (id, path, frame, last_frame, page, position,
+  size, sha256, edge_pixels, hashes as hex) and ``features.json``, which says where
+  the signature arrays are: rows of the feature store the run read (by content
+  hash and frame; no second copy), or ``signatures.npz`` beside it for panels that
+  came from elsewhere; so later stages need not touch the images again;
 - ``links.csv`` / ``links.json``: a, b (panel ids), one ``dist_<metric>`` column per
   metric, rule, mirrored, weight, then ``threshold_<metric>``;
 - ``clusters.csv`` / ``clusters.json``: cluster, panel, page, path, frame;
@@ -32,6 +34,7 @@ from visualdistance.analysis.data import Clustering, Links, Panels
 from visualdistance.loader.locks import exclusive
 from visualdistance.loader.files import atomic_open, write_atomic
 from visualdistance.loader.names import ENCODING_ERRORS, printable, safe_text
+from visualdistance.loader.store import FeatureStore
 
 HASH_COLUMNS = ("ahash", "phash", "dhash", "edge_ahash")
 
@@ -41,7 +44,7 @@ def csv_flag(cell) -> bool:
     return str(cell).strip() in ("1", "true", "True")
 
 
-PANEL_COLUMNS = ("id", "path", "frame", "page", "position", "width", "height", "sha256", "edge_pixels") + HASH_COLUMNS
+PANEL_COLUMNS = ("id", "path", "frame", "last_frame", "page", "position", "width", "height", "sha256", "edge_pixels") + HASH_COLUMNS
 
 
 class DamagedRunFile(Exception):
@@ -60,6 +63,7 @@ class DamagedRunFile(Exception):
 WRITTEN_BY = {
     "panels.csv": "run DIR --out OUT",
     "signatures.npz": "run DIR --out OUT",
+    "features.json": "run DIR --out OUT",
     "bad_files.csv": "run DIR --out OUT",
     "run.json": "run DIR --out OUT",
     "links.csv": "link OUT",
@@ -146,6 +150,7 @@ def panel_records(panels: Panels) -> list[dict]:
             "id": panels.ids[i],
             "path": panels.paths[i],
             "frame": int(panels.frame[i]),
+            "last_frame": int(panels.last_frame[i]),
             "page": int(panels.page[i]),
             "position": int(panels.position[i]),
             "width": int(panels.width[i]),
@@ -158,34 +163,84 @@ def panel_records(panels: Panels) -> list[dict]:
     return out
 
 
-def write_panels(out: Path, panels: Panels) -> None:
+FEATURES = "features.json"
+SIGNATURES = "signatures.npz"
+
+
+def write_panels(out: Path, panels: Panels, store: tuple[Path, list[str]] | None = None) -> None:
+    """panels.csv and features.json; store: (the feature-store folder the signatures came from, their names).
+
+    With a store, features.json points at its rows (a run folder holds no second
+    copy of the signatures); without one the arrays go to signatures.npz.
+    """
     recs = panel_records(panels)
     write_atomic(out / "panels.csv", _csv_text(list(PANEL_COLUMNS), ([r[c] for c in PANEL_COLUMNS] for r in recs)))
-    with atomic_open(out / "signatures.npz") as fh:
-        np.savez(fh, **{f"s_{k}": v for k, v in panels.signatures.items()}, source=panels.source)
+    if store is not None:
+        (out / SIGNATURES).unlink(missing_ok=True)  # an earlier run's copy
+        features = {"store": str(Path(store[0]).resolve()), "names": list(store[1]), "panels": len(panels)}
+    else:
+        with atomic_open(out / SIGNATURES) as fh:
+            np.savez(fh, **{f"s_{k}": v for k, v in panels.signatures.items()}, source=panels.source)
+        features = {"file": SIGNATURES, "sha256": file_digest(out / SIGNATURES), "panels": len(panels)}
+    write_atomic(out / FEATURES, json.dumps(features, indent=1))
 
 
-def read_panels(out: Path) -> Panels:
-    """Panels (with signatures) from a run folder; DamagedRunFile when a file is damaged."""
-    check_files(out, ("panels.csv", "signatures.npz"))
+def read_panels(out: Path, signatures: bool = True) -> Panels:
+    """Panels (with signatures, unless not asked for) from a run folder; DamagedRunFile when a file is damaged
+    or the store lacks rows."""
+    check_files(out, STAGES["extract"][:2])
     with reading(out / "panels.csv"):
-        rows, _ = _read_csv(out / "panels.csv", PANEL_COLUMNS)
+        rows, header = _read_csv(out / "panels.csv", PANEL_COLUMNS)
         col = lambda k, t=object: np.array([r[k] for r in rows], dtype=t)  # noqa: E731
-        ints = {k: col(k, np.int32) for k in ("frame", "page", "position", "width", "height")}
-    with reading(out / "signatures.npz"):
-        with np.load(out / "signatures.npz", allow_pickle=False) as z:
+        ints = {k: col(k, np.int32) for k in ("frame", "last_frame", "page", "position", "width", "height")}
+    with reading(out / FEATURES):
+        with open(out / FEATURES, encoding="utf-8") as fh:
+            features = json.load(fh)
+        if features.get("panels") != len(rows):
+            raise ValueError(f"it describes {features.get('panels')} panels, panels.csv has {len(rows):,}")
+    ids, paths, sha = col("id"), col("path"), col("sha256")
+    if not signatures:
+        sigs, source = {}, np.unique(paths, return_inverse=True)[1].astype(np.int32)
+    elif "store" in features:
+        sigs = _store_rows(out, features, sha, ints["frame"])
+        source = np.unique(paths, return_inverse=True)[1].astype(np.int32)
+    else:
+        sigs, source = _npz_rows(out, features, len(rows))
+    return Panels(ids=ids, paths=paths, source=source, sha256=sha, **{k: v for k, v in ints.items() if k != "last_frame"},
+                  signatures=sigs, last_frame=ints["last_frame"])
+
+
+def features_store(out: Path) -> str | None:
+    """The feature-store folder a run folder's signature rows live in (None: its own signatures.npz, or unreadable)."""
+    try:
+        with open(out / FEATURES, encoding="utf-8") as fh:
+            return json.load(fh).get("store")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _store_rows(out: Path, features: dict, sha: np.ndarray, frame: np.ndarray) -> dict[str, np.ndarray]:
+    """The signature rows a run folder references in the feature store; DamagedRunFile when they are gone."""
+    store = FeatureStore.reopen(Path(features["store"]), features["names"])
+    try:
+        return store.rows(sha, frame)
+    except KeyError as e:
+        raise DamagedRunFile(out / FEATURES, f"the feature store {printable(features['store'])} no longer holds "
+                             f"panel {e.args[0]}") from None
+
+
+def _npz_rows(out: Path, features: dict, n: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Signature arrays and file numbers from the run folder's own signatures.npz."""
+    path = out / SIGNATURES
+    with reading(path):
+        if file_digest(path) != features.get("sha256"):
+            raise ValueError("it is not the file features.json describes")
+        with np.load(path, allow_pickle=False) as z:
             sigs = {k[2:]: z[k] for k in z.files if k.startswith("s_")}
             source = z["source"]
-        if any(len(v) != len(rows) for v in (source, *sigs.values())):
-            raise ValueError(f"its rows do not match the {len(rows):,} panels of panels.csv")
-    return Panels(
-        ids=col("id"),
-        paths=col("path"),
-        source=source.astype(np.int32),
-        sha256=col("sha256"),
-        **ints,
-        signatures=sigs,
-    )
+        if any(len(v) != n for v in (source, *sigs.values())):
+            raise ValueError(f"its rows do not match the {n:,} panels of panels.csv")
+    return sigs, source.astype(np.int32)
 
 
 # -------------------------------------------------------------------- links
@@ -341,7 +396,7 @@ def is_run_folder(folder: Path) -> bool:
 
 #: the files each stage writes; a stage's files make the later stages' files stale
 STAGES = {
-    "extract": ("panels.csv", "signatures.npz", "bad_files.csv"),
+    "extract": ("panels.csv", FEATURES, "bad_files.csv"),
     "link": ("links.csv", "links.json"),
     "communities": ("clusters.csv", "clusters.json"),
 }

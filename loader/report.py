@@ -184,8 +184,11 @@ def _fmt(x: float | None) -> str:
 def _page_label(panels: Panels, row: int) -> str:
     page = int(panels.page[row])
     label = f"page {page}" if page >= 0 else "no page"
-    if panels.frame[row] > 0:
-        label += f" · frame {int(panels.frame[row])}"
+    first, last = int(panels.frame[row]), int(panels.last_frame[row])
+    if last > first:  # frames that repeat its picture: the full image (the animation) shows them
+        label += f" · frames {first}–{last}"
+    elif first > 0:
+        label += f" · frame {first}"
     return label
 
 
@@ -575,35 +578,55 @@ def _cluster_section(ctx: _Context, plan: ClusterPlan) -> str:
         near = '<p class="near">also linked to ' + ", ".join(
             f'<a href="{_cluster_href(ctx, c)}">#{c}</a> <span class="muted">({n})</span>' for c, n in top
         ) + (" …" if len(plan.neighbours) > len(top) else "") + "</p>"
-    items = []
+    # one thumbnail per file: its other pictures in this cluster (cuts of one animation) open on demand
+    by_file: dict[str, list[int]] = {}
     for k, row in enumerate(plan.rows.tolist()):
-        badges = []
-        if k == 0:
-            badges.append('<span class="badge original" title="earliest page in the cluster">original</span>')
-        if plan.mirrored[k]:
-            badges.append('<span class="badge mirrored" title="faces the other way from the original">mirrored</span>')
-        why = ""
-        if plan.via[k] >= 0:
-            link = int(plan.via[k])
-            other = int(ctx.links.a[link]) if int(ctx.links.b[link]) == row else int(ctx.links.b[link])
-            why = (
-                f'<a class="why" href="{url(why_file(plan.cluster))}#link-{link}" title="why it matched {esc(p.ids[other])}">'
-                f"why ↔ {esc(p.ids[other])}</a>"
-            )
-        cls = "panel" + (" original" if k == 0 else "") + (" mirrored" if plan.mirrored[k] else "")
-        items.append(
-            f'<li class="{cls}"><a class="thumb" href="{_full_href(ctx, row)}" title="{esc(p.ids[row])}">'
-            f'<img src="{url("thumbs/" + ctx.thumbs[row])}" alt="{esc(p.ids[row])}" loading="lazy" decoding="async">'
-            f'<span class="badges">{"".join(badges)}</span></a>'
-            f'<div class="cap"><span class="pg">{esc(_page_label(p, row))}</span>'
-            f'<code class="pid" title="{esc(p.ids[row])}">{esc(p.ids[row])}</code>{why}</div></li>'
-        )
+        by_file.setdefault(p.paths[row], []).append(k)
+    items = []
+    for ks in by_file.values():
+        more = ""
+        if len(ks) > 1:
+            rows = plan.rows[ks]
+            frames = int((p.last_frame[rows] - p.frame[rows] + 1).sum())
+            more = (f'<details class="more"><summary>+{len(ks) - 1} more of this file ({frames} frames)</summary>'
+                    f'<ol class="grid">{"".join(_member_item(ctx, plan, k) for k in ks[1:])}</ol></details>')
+        items.append(_member_item(ctx, plan, ks[0], more))
     return (
         f'<section class="cluster" id="cluster-{plan.cluster}" data-size="{plan.size}">'
         f'<div class="chead"><h3><a href="#cluster-{plan.cluster}">Cluster #{plan.cluster}</a></h3>'
         f'<span class="meta">{plan.size} panels{span} · {plan.internal_links} links{mirrored_note}</span>'
         f'<a class="whylink" href="{url(why_file(plan.cluster))}">why matched →</a></div>{near}'
         f'<ol class="grid">{"".join(items)}</ol></section>'
+    )
+
+
+def _member_item(ctx: _Context, plan: ClusterPlan, k: int, more: str = "") -> str:
+    """Member k of a cluster as a grid item: thumbnail, badges, caption, its strongest tie; `more` goes at its end."""
+    p = ctx.panels
+    row = int(plan.rows[k])
+    badges = []
+    if k == 0:
+        badges.append('<span class="badge original" title="earliest page in the cluster">original</span>')
+    if plan.mirrored[k]:
+        badges.append('<span class="badge mirrored" title="faces the other way from the original">mirrored</span>')
+    frames = int(p.last_frame[row]) - int(p.frame[row]) + 1
+    if frames > 1:
+        badges.append(f'<span class="badge frames" title="frames that repeat this picture">{frames} frames</span>')
+    why = ""
+    if plan.via[k] >= 0:
+        link = int(plan.via[k])
+        other = int(ctx.links.a[link]) if int(ctx.links.b[link]) == row else int(ctx.links.b[link])
+        why = (
+            f'<a class="why" href="{url(why_file(plan.cluster))}#link-{link}" title="why it matched {esc(p.ids[other])}">'
+            f"why ↔ {esc(p.ids[other])}</a>"
+        )
+    cls = "panel" + (" original" if k == 0 else "") + (" mirrored" if plan.mirrored[k] else "")
+    return (
+        f'<li class="{cls}"><a class="thumb" href="{_full_href(ctx, row)}" title="{esc(p.ids[row])}">'
+        f'<img src="{url("thumbs/" + ctx.thumbs[row])}" alt="{esc(p.ids[row])}" loading="lazy" decoding="async">'
+        f'<span class="badges">{"".join(badges)}</span></a>'
+        f'<div class="cap"><span class="pg">{esc(_page_label(p, row))}</span>'
+        f'<code class="pid" title="{esc(p.ids[row])}">{esc(p.ids[row])}</code>{why}</div>{more}</li>'
     )
 
 
@@ -697,7 +720,7 @@ def _xml_text(value: object) -> str:
 def write_graphml(path: Path, panels: Panels, links: Links, clustering: Clustering, plans: Iterable[ClusterPlan] = ()) -> None:
     """The link graph as GraphML: a node per linked or clustered panel, an edge per link.
 
-    Node attributes: label (panel id), path, page, position, frame, cluster
+    Node attributes: label (panel id), path, page, position, frame, last_frame, cluster
     (-1: none), original, mirrored. Edge attributes: weight, mirrored, rule,
     internal (both ends in one cluster), dist_<metric>, threshold_<metric>.
     """
@@ -715,7 +738,7 @@ def write_graphml(path: Path, panels: Panels, links: Links, clustering: Clusteri
     ns = "http://graphml.graphdrawing.org/xmlns"
     root = ET.Element("graphml", xmlns=ns)
     node_keys = [("label", "string"), ("path", "string"), ("page", "int"), ("position", "int"), ("frame", "int"),
-                 ("cluster", "int"), ("original", "boolean"), ("mirrored", "boolean")]
+                 ("last_frame", "int"), ("cluster", "int"), ("original", "boolean"), ("mirrored", "boolean")]
     edge_keys = [("weight", "double"), ("mirrored", "boolean"), ("rule", "string"), ("internal", "boolean")]
     edge_keys += [(f"dist_{k}", "double") for k in links.distances] + [(f"threshold_{k}", "double") for k in links.thresholds]
     for scope, keys in (("node", node_keys), ("edge", edge_keys)):
@@ -738,7 +761,7 @@ def write_graphml(path: Path, panels: Panels, links: Links, clustering: Clusteri
         node = ET.SubElement(graph, "node", id=f"n{i}")
         for key, value in (("label", panels.ids[i]), ("path", safe_text(panels.paths[i])), ("page", int(panels.page[i])),
                            ("position", int(panels.position[i])), ("frame", int(panels.frame[i])),
-                           ("cluster", int(m[i])), ("original", bool(original[i])), ("mirrored", bool(mirrored[i]))):
+                           ("last_frame", int(panels.last_frame[i])), ("cluster", int(m[i])), ("original", bool(original[i])), ("mirrored", bool(mirrored[i]))):
             data(node, f"n_{key}", value)
     labels = links.rule_labels()
     for k in range(len(links)):
@@ -864,6 +887,8 @@ li.original a.thumb { border:2px solid var(--orig); }
 .badges { position:absolute; top:6px; left:6px; display:flex; gap:4px; }
 .badge { font-size:11px; font-weight:700; letter-spacing:.02em; padding:1px 7px; border-radius:9px; color:#fff; }
 .badge.original { background:var(--orig); } .badge.mirrored { background:var(--mirr); }
+.badge.frames { background:#555; }
+details.more { margin-top:4px; font-size:12px; } details.more > ol.grid { margin-top:6px; }
 .badge.mirrored::before { content:"⇋ "; }
 .cap { display:flex; flex-direction:column; padding:5px 2px 0; font-size:12.5px; }
 .cap .pg { font-weight:600; }

@@ -8,9 +8,11 @@ resumes from them. Bad files are remembered too, with their reason, so they are
 not decoded again either.
 
 A shard holds, per file: its sha256, frame count, whether all frames were
-described, and an error reason ('' when fine); per row (one per frame): the
-file it belongs to, the frame number, the original width and height, and one
-array per signature.
+described, and an error reason ('' when fine); per row (one per described
+frame): the file it belongs to, the frame number, the last frame it stands for
+(frames that repeat its picture are not described again; shards from before
+this was recorded have one row per frame), the original width and height, and
+one array per signature.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class FileEntry:
     total_frames: int
     all_frames: bool
     frame: np.ndarray  # (k,) int32, frame number of each stored row
+    last: np.ndarray  # (k,) int32, the last frame each row stands for (frames up to it repeat its picture)
     width: np.ndarray  # (k,) int32
     height: np.ndarray  # (k,) int32
     rows: dict[str, np.ndarray]  # signature name -> (k, ...) rows
@@ -68,12 +71,43 @@ class FeatureStore:
         (self.dir / "signatures.json").write_text(
             json.dumps([{"name": s.name, "type": type(s).__name__, "fingerprint": s.fingerprint} for s in signatures], indent=1)
         )
-        self.names = [n for s in signatures for n in s.describe_all_names()]
+        self._open([n for s in signatures for n in s.describe_all_names()])
+        self._load()
+
+    def _open(self, names: list[str]) -> None:
+        self.names = names
         self._entries: dict[str, FileEntry] = {}
         self._pending: list[FileEntry] = []
         #: shards found damaged on open: (where they were moved, why)
         self.damaged: list[tuple[Path, str]] = []
-        self._load()
+
+    @classmethod
+    def reopen(cls, set_dir: Path, names: list[str]) -> "FeatureStore":
+        """The folder of one signature set (`FeatureStore.dir`) with rows `names`, for reading back what a run described."""
+        store = cls.__new__(cls)
+        store.dir = Path(set_dir)
+        store._open(list(names))
+        if store.dir.is_dir():
+            store._load(compact=False)
+        return store
+
+    def rows(self, sha256: np.ndarray, frame: np.ndarray) -> dict[str, np.ndarray]:
+        """Signature arrays with one row per (file content hash, frame number); KeyError names the first one missing."""
+        where: list[tuple[FileEntry, int]] = []
+        for sha, fr in zip(sha256.tolist(), np.asarray(frame).tolist()):
+            e = self._entries.get(sha)
+            hit = np.flatnonzero(e.frame == fr) if e is not None else ()
+            if len(hit) == 0:
+                raise KeyError(f"{sha[:12]}... frame {fr}")
+            where.append((e, int(hit[0])))
+        out = {}
+        for n in self.names:
+            first = where[0][0].rows[n] if where else np.empty((0,))
+            arr = np.empty((len(where),) + first.shape[1:], first.dtype)
+            for k, (e, r) in enumerate(where):
+                arr[k] = e.rows[n][r]
+            out[n] = arr
+        return out
 
     # ------------------------------------------------------------------ reading
 
@@ -94,7 +128,7 @@ class FeatureStore:
     def _shards(self) -> list[Path]:
         return sorted(self.dir.glob("shard-*.npz"))
 
-    def _load(self) -> None:
+    def _load(self, compact: bool = True) -> None:
         remove_temp_files(self.dir)  # shards whose write was interrupted
         good = []
         for path in self._shards():
@@ -106,7 +140,7 @@ class FeatureStore:
                 continue
             self._entries.update(entries)
             good.append(path)
-        if len(good) > _COMPACT_AT:
+        if compact and len(good) > _COMPACT_AT:
             self._compact(good)
 
     def _set_aside(self, path: Path, error: Exception) -> None:
@@ -126,7 +160,7 @@ class FeatureStore:
             return {}  # written for another signature set version: not ours to judge
         row_file, n_files = z["r_file"], len(z["f_sha"])
         rows = len(row_file)
-        if any(len(z[k]) != rows for k in ("r_frame", "r_width", "r_height")) or any(
+        if any(len(z[k]) != rows for k in ("r_frame", "r_width", "r_height") + (("r_last",) if "r_last" in z else ())) or any(
             len(z[k]) != n_files for k in ("f_error", "f_total", "f_all")
         ) or any(len(z[f"s_{n}"]) != rows for n in self.names) or (rows and not 0 <= row_file.min() <= row_file.max() < n_files):
             raise ValueError("its arrays do not fit together")
@@ -138,8 +172,11 @@ class FeatureStore:
                 sha256=sha,
                 error=str(z["f_error"][f]),
                 total_frames=int(z["f_total"][f]),
-                all_frames=bool(z["f_all"][f]),
+                # shards from before frames that repeat were collapsed hold every frame of an animation:
+                # they still serve its first frame; all frames are described again, once
+                all_frames=bool(z["f_all"][f]) and ("r_last" in z or int(z["f_total"][f]) <= 1),
                 frame=z["r_frame"][lo:hi],
+                last=(z["r_last"] if "r_last" in z else z["r_frame"])[lo:hi],
                 width=z["r_width"][lo:hi],
                 height=z["r_height"][lo:hi],
                 rows={n: z[f"s_{n}"][lo:hi] for n in self.names},
@@ -184,6 +221,7 @@ def _pack(entries: list[FileEntry], names: list[str]) -> dict[str, np.ndarray]:
         "f_all": np.array([e.all_frames for e in entries], bool),
         "r_file": np.repeat(np.arange(len(entries), dtype=np.int32), counts),
         "r_frame": _cat([e.frame for e in entries], np.int32),
+        "r_last": _cat([e.last for e in entries], np.int32),
         "r_width": _cat([e.width for e in entries], np.int32),
         "r_height": _cat([e.height for e in entries], np.int32),
     }

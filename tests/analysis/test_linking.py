@@ -155,3 +155,35 @@ def test_a_rule_gate_stops_only_its_own_rule():
     links = find_links(sigs, np.arange(4), Preset("p", "", (), (loose_x, loose_y)))
     pairs = dict(zip(zip(links.a.tolist(), links.b.tolist()), links.rule_labels()))
     assert pairs == {(0, 1): "x+y", (0, 3): "y", (1, 3): "y"}
+
+
+@pytest.mark.parametrize("name", ["drawing", "combined", "original-edges"])
+def test_new_panels_against_all_plus_the_earlier_links_are_a_full_relink(name):
+    from visualdistance.analysis.linking import find_new_links, merge_links, pairwise
+    from visualdistance.analysis.presets import get_preset
+
+    rng = np.random.default_rng(5)
+    panels = list(synthetic.planted_corpus(60, seed=3))
+    sigs = describe([p.image for p in panels])
+    source = np.arange(len(panels))
+    source[10:13] = 10  # three frames of one file
+    preset = get_preset(name)
+    full = find_links(sigs, source, preset)
+    fresh = np.zeros(len(panels), bool)
+    fresh[rng.choice(len(panels), 15, replace=False)] = True
+    old_rows = np.flatnonzero(~fresh)
+    before = find_links({k: v[old_rows] for k, v in sigs.items()}, source[old_rows], preset)
+    before.a, before.b = old_rows[before.a].astype(np.int32), old_rows[before.b].astype(np.int32)
+    both = merge_links([before, find_new_links(sigs, source, preset, fresh)])
+    assert pairwise(preset) and len(full) > 0
+    assert np.array_equal(both.a, full.a) and np.array_equal(both.b, full.b)
+    assert np.array_equal(both.rules, full.rules) and np.array_equal(both.weight, full.weight)
+    for m in full.distances:
+        assert np.array_equal(both.distances[m], full.distances[m], equal_nan=True), m
+
+
+def test_a_metric_scaled_by_corpus_means_is_not_pairwise():
+    from visualdistance.analysis.linking import pairwise
+    from visualdistance.analysis.presets import get_preset
+
+    assert not pairwise(get_preset("original-mixed"))

@@ -110,3 +110,49 @@ def test_run_folders_and_their_reports_inside_the_input_are_never_panels(tmp_pat
     assert again.exit_code == 0, again.output
     with open(tmp_path / "run2" / "panels.csv", newline="") as fh:
         assert sorted(r["id"] for r in csv.DictReader(fh)) == ["1_1.png", "2_1.png", "3_1.png", "3_2.png"]
+
+
+# ------------------------------------------------------------- running again
+
+
+def planted(folder: Path, start: int, n: int, seed: int) -> None:
+    """n generated panels (with planted reuse) as <page>_1.png from page start on."""
+    for k, p in enumerate(synthetic.planted_corpus(n, seed=seed)):
+        save(p.image, folder / f"{start + k}_1.png")
+
+
+def run_json(out: Path) -> dict:
+    import json
+
+    return json.loads((out / "run.json").read_text())
+
+
+def test_running_again_links_only_new_panels_and_gives_what_a_full_run_gives(tmp_path):
+    folder, out, fresh = tmp_path / "panels", tmp_path / "out", tmp_path / "fresh"
+    planted(folder, 1, 40, seed=1)
+    assert invoke(*run_args(folder, out, tmp_path), env=NO_SERVER).exit_code == 0
+    assert run_json(out)["linking"]["mode"] == "all pairs"
+
+    planted(folder, 100, 12, seed=2)  # new files
+    (folder / "3_1.png").unlink()  # a file removed
+    save(synthetic.render(synthetic.random_drawing(np.random.default_rng(9))), folder / "5_1.png")  # one redrawn
+    result = invoke(*run_args(folder, out, tmp_path), env=NO_SERVER)
+    assert result.exit_code == 0, result.output
+    linking = run_json(out)["linking"]
+    assert linking["mode"] == "new against all"
+    assert (linking["new_panels"], linking["gone_panels"]) == (13, 2)
+    assert "2 panels of the last run are gone or changed" in result.output
+
+    assert invoke(*run_args(folder, fresh, tmp_path), env=NO_SERVER).exit_code == 0
+    assert (out / "links.csv").read_bytes() == (fresh / "links.csv").read_bytes()
+    assert (out / "clusters.csv").read_bytes() == (fresh / "clusters.csv").read_bytes()
+
+
+def test_another_preset_links_everything_again(tmp_path):
+    folder, out = tmp_path / "panels", tmp_path / "out"
+    planted(folder, 1, 20, seed=1)
+    assert invoke(*run_args(folder, out, tmp_path), env=NO_SERVER).exit_code == 0
+    assert invoke(*run_args(folder, out, tmp_path, "--preset", "combined"), env=NO_SERVER).exit_code == 0
+    assert run_json(out)["linking"] == {"mode": "all pairs", "why": "the method changed since the last run"}
+    assert invoke(*run_args(folder, out, tmp_path, "--preset", "combined"), env=NO_SERVER).exit_code == 0
+    assert run_json(out)["linking"]["new_panels"] == 0

@@ -50,7 +50,7 @@ def cut(path: Path) -> None:
     ("links.json", "visualdistance link", ["communities", "report", "load"]),
     ("clusters.json", "visualdistance communities", ["report", "load"]),
     ("panels.csv", "visualdistance run", ["link", "communities", "report", "load"]),
-    ("signatures.npz", "visualdistance run", ["link", "communities", "report", "load"]),
+    ("features.json", "visualdistance run", ["link", "communities", "report", "load"]),
     ("run.json", "visualdistance run", ["link", "communities", "report", "load"]),
 ])
 def test_a_file_cut_short_is_named_with_the_command_that_writes_it(out, name, fix, commands):

@@ -93,3 +93,20 @@ def test_changed_signature_parameters_do_not_reuse_old_rows(tmp_path, rng, store
     extract_folder(folder, (EdgeMap(),), store_dir, workers=1)
     assert extract_folder(folder, (EdgeMap(low=50, high=150),), store_dir, workers=1).decoded == 3
     assert extract_folder(folder, (EdgeMap(),), store_dir, workers=1).decoded == 0
+
+
+def test_frames_that_repeat_are_one_panel_that_stands_for_them(tmp_path, rng, store_dir):
+    from tests.loader.test_images import blinking, shared_palette
+
+    folder = tmp_path / "panels"
+    folder.mkdir()
+    frames = shared_palette(blinking(rng, cut_at=3, n=5))
+    frames[0].save(folder / "2_1.gif", save_all=True, append_images=frames[1:], duration=80)
+    save(synthetic.render(synthetic.random_drawing(rng), size=(160, 120)), folder / "1_1.png")
+    for attempt in range(2):  # described, then served by the store
+        p = extract_folder(folder, all_signatures(), store_dir, workers=1).panels
+        assert p.ids.tolist() == ["1_1.png", "2_1.gif", "2_1.gif#3"], attempt
+        assert p.frame.tolist() == [0, 0, 3] and p.last_frame.tolist() == [0, 2, 4], attempt
+        assert all(len(v) == 3 for v in p.signatures.values())
+    first = extract_folder(folder, all_signatures(), store_dir, all_frames=False, workers=1).panels
+    assert first.ids.tolist() == ["1_1.png", "2_1.gif"] and first.last_frame.tolist() == [0, 0]

@@ -162,7 +162,7 @@ def test_load_writes_panels_pages_and_links(neo4j_clean):
                                    "ClusterRun": 0, "Cluster": 0, "HAS_CLUSTER": 0, "IN_CLUSTER": 0}
     panel = neo4j_clean.execute_query("MATCH (p:Panel {id: $id}) RETURN properties(p) AS p", id=B).records[0]["p"]
     assert panel == {
-        "corpus": "default", "id": B, "path": f"panels/{B}", "frame": 0, "page": 5, "position": 1, "width": 400, "height": 300,
+        "corpus": "default", "id": B, "path": f"panels/{B}", "frame": 0, "last_frame": 0, "page": 5, "position": 1, "width": 400, "height": 300,
         "sha256": f"{3:064x}", "edge_pixels": 503, "phash": f"{0xABC + 3:016x}",
     }
     # No page in the file name: no page property, no HAS_PANEL.

@@ -116,3 +116,58 @@ def test_transparency_comes_back_as_opacity_and_opaque_images_have_none(tmp_path
     buf = io.BytesIO()
     Image.fromarray(rgba[..., :3]).save(buf, "PNG")
     assert decode(buf.getvalue()).alpha(0) is None
+
+
+def blinking(rng, cut_at=None, n=6, size=(160, 120)):
+    """Frames of one drawing whose face blinks and talks (a few pixels change); from `cut_at` on, another drawing."""
+    from visualdistance.analysis import synthetic
+    import cv2
+
+    pictures = [synthetic.render(synthetic.random_drawing(rng), size) for _ in range(2)]
+    frames = []
+    for f in range(n):
+        img = pictures[int(cut_at is not None and f >= cut_at)].copy()
+        cv2.circle(img, (80, 60), 1 + f % 3, (0, 0, 0), -1)  # at most 49 of 19,200 pixels
+        frames.append(Image.fromarray(img))
+    return frames
+
+
+def shared_palette(frames):
+    """The frames on one palette, as an animation tool writes them (each quantised alone, unchanged pixels would change)."""
+    both = Image.new("RGB", (frames[0].width, frames[0].height * 2))
+    both.paste(frames[0], (0, 0))
+    both.paste(frames[-1], (0, frames[0].height))
+    palette = both.quantize(128)
+    return [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "PNG"])  # GIF: by the frames' own rectangles; APNG: by pixels
+def test_frames_that_repeat_a_picture_are_kept_once_and_stand_for_the_rest(rng, fmt):
+    frames = shared_palette(blinking(rng, cut_at=4, n=6)) if fmt == "GIF" else blinking(rng, cut_at=4, n=6)
+    data = encode(frames[0], fmt, save_all=True, append_images=frames[1:], duration=50)
+    d = decode(data, collapse_repeats=True)
+    assert d.frame_numbers() == [0, 4] and d.last_frames() == [3, 5]
+    assert len(d.frames) == 2 and d.total_frames == 6
+    every = decode(data)
+    assert len(every.frames) == 6 and every.frame_numbers() == list(range(6)) == every.last_frames()
+    assert np.array_equal(d.frames[1], every.frames[4])  # a kept frame is the frame itself
+
+
+def test_small_changes_that_add_up_start_a_new_picture():
+    # a bar growing by 0.3% of the panel per frame: each frame is near its neighbour, not near the kept one
+    frames = []
+    for f in range(5):
+        a = np.full((100, 100, 3), 255, np.uint8)
+        a[: 3 * (f + 1), :10] = 0
+        frames.append(Image.fromarray(a))
+    for fmt in ("GIF", "PNG"):
+        d = decode(encode(frames[0], fmt, save_all=True, append_images=frames[1:], duration=50), collapse_repeats=True)
+        assert d.frame_numbers() == [0, 2, 4], fmt
+        assert d.last_frames() == [1, 3, 4], fmt
+
+
+def test_a_damaged_later_frame_ends_the_last_picture_where_decoding_stopped(rng):
+    frames = shared_palette(blinking(rng, n=6))
+    data = encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=50)
+    d = decode(data[: len(data) - 40], collapse_repeats=True)
+    assert d.frame_numbers() == [0] and 0 < d.last_frames()[0] < 5

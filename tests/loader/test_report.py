@@ -330,3 +330,36 @@ def test_why_matched_draws_the_presets_image_metrics_or_edges_for_context(plante
     # context comes from the first preset with an image metric: the default's drawing edges
     assert (context.signature, context.shape, context.used) == ("drawing_edges", (128, 128), False)
     assert bit_images_for("combined", {}) == [] and bit_images_for(None, {}) == []
+
+
+def test_a_panel_that_stands_for_repeated_frames_says_which():
+    from visualdistance.loader.report import _page_label
+
+    panels = _panels([4, 4, 4], [1, 1, 1])
+    panels.frame[:] = [0, 3, 5]
+    panels.last_frame = np.array([2, 3, 9], np.int32)
+    assert [_page_label(panels, r) for r in range(3)] == ["page 4 · frames 0–2", "page 4 · frame 3", "page 4 · frames 5–9"]
+
+
+def test_pictures_of_one_file_in_a_cluster_are_one_thumbnail_with_the_rest_on_demand(tmp_path):
+    from visualdistance.analysis.data import Clustering
+    from visualdistance.loader.report import build_report
+
+    # a.gif has two pictures (frames 0-4 and 5-6) in the cluster, b.png one
+    panels = _panels([1, 1, 2], [1, 1, 1])
+    panels.ids = np.array(["a.gif", "a.gif#5", "b.png"], dtype=object)
+    panels.paths = np.array(["a.gif", "a.gif", "b.png"], dtype=object)
+    panels.source = np.array([0, 0, 1], np.int32)
+    panels.frame[:] = [0, 5, 0]
+    panels.last_frame = np.array([4, 6, 0], np.int32)
+    links = _links([(0, 2, 0.9, False), (1, 2, 0.8, False)])
+    clustering = Clustering("r1", "leiden", {}, np.zeros(3, np.int32))
+    images = tmp_path / "img"
+    images.mkdir()
+    dest = tmp_path / "report"
+    build_report(panels, links, clustering, {"method": {"preset": "x", "rules": {}}}, images, dest)
+    page = (dest / "index.html").read_text()
+    assert page.count('<li class="panel') == 3  # every member is still there
+    head, more = page.split('<details class="more">', 1)
+    assert '5 frames</span>' in head and 'title="a.gif"' in head
+    assert "+1 more of this file (7 frames)" in more and 'title="a.gif#5"' in more.split("</details>")[0]

@@ -61,3 +61,23 @@ def test_losing_the_only_shard_costs_exactly_its_files(tmp_path, rng, store_dir)
     result = extract_folder(folder, all_signatures(), store_dir, workers=1)
 
     assert (result.decoded, len(result.panels), len(result.damaged_shards)) == (4, 4, 1)
+
+
+
+def test_an_animation_stored_before_repeats_were_collapsed_is_described_again_once(tmp_path, rng, store_dir):
+    import numpy as np
+
+    from tests.loader.test_images import blinking, shared_palette
+
+    folder = tmp_path / "panels"
+    folder.mkdir()
+    frames = shared_palette(blinking(rng, n=4))
+    frames[0].save(folder / "1_1.gif", save_all=True, append_images=frames[1:], duration=80)
+    extract_folder(folder, all_signatures(), store_dir, workers=1)
+    (shard,) = FeatureStore(store_dir, all_signatures()).dir.glob("shard-*.npz")
+    with np.load(shard) as z:
+        old = {k: z[k] for k in z.files if k != "r_last"}  # as the store wrote it before
+    np.savez(shard.with_suffix(".npz"), **old)
+    again = extract_folder(folder, all_signatures(), store_dir, workers=1)
+    assert again.decoded == 1 and again.panels.last_frame.tolist() == [3]
+    assert extract_folder(folder, all_signatures(), store_dir, workers=1).decoded == 0
