@@ -333,7 +333,7 @@ def test_why_matched_draws_the_presets_image_metrics_or_edges_for_context(plante
 
 
 def test_a_panel_that_stands_for_repeated_frames_says_which():
-    from visualdistance.loader.report import _page_label
+    from visualdistance.loader.report.pages import _page_label
 
     panels = _panels([4, 4, 4], [1, 1, 1])
     panels.frame[:] = [0, 3, 5]
