@@ -19,11 +19,11 @@ from visualdistance.loader.files import write_atomic
 from visualdistance.loader.graphml import write_graphml
 from visualdistance.loader.report.pages import (
     CSS,
-    _Context,
-    _cluster_page,
-    _relative_href,
-    _summary_html,
-    _why_page,
+    Context,
+    render_cluster_page,
+    relative_href,
+    render_summary,
+    render_why_page,
     page_file,
     paginate,
     why_file,
@@ -98,14 +98,14 @@ def build_report(
     thumbs, made, reused, missing, changed = make_all(panels, shown_rows, images, dest / "thumbs", workers, on_start, on_progress)
     t2 = time.perf_counter()
 
-    ctx = _Context(
+    ctx = Context(
         panels=panels,
         links=links,
         clustering=clustering,
         info=info,
         images=images,
         dest=dest,
-        images_href=_relative_href(images, dest),
+        images_href=relative_href(images, dest),
         thumbs=thumbs,
         cluster_page=cluster_page,
         bit_images=list(bit_images or []),
@@ -114,7 +114,7 @@ def build_report(
     maps_used: set[str] = set()
     with bar(len(plans), "why matched", "clusters") as advance:
         for plan in plans:
-            write_atomic(dest / why_file(plan.cluster), _why_page(ctx, plan, maps_used))
+            write_atomic(dest / why_file(plan.cluster), render_why_page(ctx, plan, maps_used))
             advance(1)
     t3 = time.perf_counter()
 
@@ -129,10 +129,10 @@ def build_report(
         + json.dumps({str(c): page_file(n) for c, n in cluster_page.items()})
         + ";\n",
     )
-    summary = _summary_html(ctx, plans, pages, missing, changed)
+    summary = render_summary(ctx, plans, pages, missing, changed)
     # Later pages first: index.html, the entry point, is written last.
     for n in range(len(pages), 0, -1):
-        write_atomic(dest / page_file(n), _cluster_page(ctx, pages, n, summary if n == 1 else ""))
+        write_atomic(dest / page_file(n), render_cluster_page(ctx, pages, n, summary if n == 1 else ""))
     _prune(dest, len(pages), {p.cluster for p in plans}, set(thumbs.values()), maps_used)
     t5 = time.perf_counter()
 
@@ -151,7 +151,7 @@ def build_report(
     )
 
 
-def _write_exports(ctx: _Context, plans: list[ClusterPlan]) -> None:
+def _write_exports(ctx: Context, plans: list[ClusterPlan]) -> None:
     data = ctx.dest / "data"
     outputs.write_links(data, ctx.links, ctx.panels.ids)
     outputs.write_clusters(data, ctx.clustering, ctx.panels)

@@ -85,7 +85,7 @@ def paginate(plans: list[ClusterPlan], per_page: int, max_panels: int = MAX_PANE
 
 
 @dataclass
-class _Context:
+class Context:
     """What every page of one build needs to know."""
 
     panels: Panels
@@ -101,7 +101,7 @@ class _Context:
     method_description: str
 
 
-def _relative_href(images: Path, dest: Path) -> str:
+def relative_href(images: Path, dest: Path) -> str:
     """The images folder as seen from the report folder: a relative POSIX path, or a file: URI
     ending in "/" where no relative path exists (another drive on Windows)."""
     try:
@@ -111,7 +111,7 @@ def _relative_href(images: Path, dest: Path) -> str:
     return Path(rel).as_posix()
 
 
-def _full_href(ctx: _Context, row: int, up: str = "") -> str:
+def _full_href(ctx: Context, row: int, up: str = "") -> str:
     """href of a panel's original file, from a page `up` levels below the report folder."""
     if ctx.images_href.endswith("/"):
         return esc(ctx.images_href + quote(str(ctx.panels.paths[row]), safe="/", errors=ENCODING_ERRORS))
@@ -121,7 +121,7 @@ def _full_href(ctx: _Context, row: int, up: str = "") -> str:
 # ---------------------------------------------------------------- why pages
 
 
-def _map_file(ctx: _Context, rgb: np.ndarray, used: set[str]) -> str:
+def _map_file(ctx: Context, rgb: np.ndarray, used: set[str]) -> str:
     """Write a small map image once, named by its pixels; returns its name under why/maps/."""
     name = hashlib.sha1(rgb.tobytes() + str(rgb.shape).encode()).hexdigest()[:20] + ".png"
     if name not in used and not (ctx.dest / "why/maps" / name).exists():
@@ -130,7 +130,7 @@ def _map_file(ctx: _Context, rgb: np.ndarray, used: set[str]) -> str:
     return name
 
 
-def _why_page(ctx: _Context, plan: ClusterPlan, maps_used: set[str]) -> str:
+def render_why_page(ctx: Context, plan: ClusterPlan, maps_used: set[str]) -> str:
     p, L = ctx.panels, ctx.links
     back = f"../{page_file(ctx.cluster_page[plan.cluster])}#cluster-{plan.cluster}"
     parts = [
@@ -178,7 +178,7 @@ def _why_page(ctx: _Context, plan: ClusterPlan, maps_used: set[str]) -> str:
     )
 
 
-def _why_panel(ctx: _Context, row: int, side: str) -> str:
+def _why_panel(ctx: Context, row: int, side: str) -> str:
     return (
         f'<figure class="side"><a href="{_full_href(ctx, row, "../")}">'
         f'<img src="{url("../thumbs/" + ctx.thumbs[row])}" alt="{esc(ctx.panels.ids[row])}"></a>'
@@ -186,7 +186,7 @@ def _why_panel(ctx: _Context, row: int, side: str) -> str:
     )
 
 
-def _map_figure(ctx: _Context, rgb: np.ndarray, used: set[str], caption: str, cls: str = "") -> str:
+def _map_figure(ctx: Context, rgb: np.ndarray, used: set[str], caption: str, cls: str = "") -> str:
     name = _map_file(ctx, rgb, used)
     return (
         f'<figure class="map {cls}"><img src="{url("maps/" + name)}" alt="{esc(caption)}" '
@@ -194,7 +194,7 @@ def _map_figure(ctx: _Context, rgb: np.ndarray, used: set[str], caption: str, cl
     )
 
 
-def _legend(ctx: _Context) -> str:
+def _legend(ctx: Context) -> str:
     if not ctx.bit_images:
         return '<p class="note">This method has no image-shaped signature to draw; the distances below are what matched.</p>'
     sw = lambda rgb: f'<i class="sw" style="background:rgb{rgb}"></i>'  # noqa: E731
@@ -206,7 +206,7 @@ def _legend(ctx: _Context) -> str:
     )
 
 
-def _distance_table(ctx: _Context, k: int, matched_label: str) -> str:
+def _distance_table(ctx: Context, k: int, matched_label: str) -> str:
     L = ctx.links
     rules = (ctx.info.get("method") or {}).get("rules") or {}
     rule_of = {v.get("metric", name): (name, v.get("threshold", "")) for name, v in rules.items()}
@@ -238,7 +238,7 @@ def _distance_table(ctx: _Context, k: int, matched_label: str) -> str:
 # ----------------------------------------------------------------- main pages
 
 
-def _header(ctx: _Context, title: str, up: str = "", pages: int = 0, current: int = 0) -> str:
+def _header(ctx: Context, title: str, up: str = "", pages: int = 0, current: int = 0) -> str:
     nav = ""
     if pages:
         nav = _pager(pages, current)
@@ -269,7 +269,7 @@ def _pager(pages: int, current: int) -> str:
     return f'<nav class="pager">{prev_link}{"".join(items)}{next_link}</nav>'
 
 
-def _cluster_page(ctx: _Context, pages: list[list[ClusterPlan]], n: int, summary: str) -> str:
+def render_cluster_page(ctx: Context, pages: list[list[ClusterPlan]], n: int, summary: str) -> str:
     page = pages[n - 1]
     first = f"#{page[0].cluster}" if page else ""
     heading = (
@@ -284,12 +284,12 @@ def _cluster_page(ctx: _Context, pages: list[list[ClusterPlan]], n: int, summary
     return _document(title, _header(ctx, title, pages=len(pages), current=n), body, script=True)
 
 
-def _cluster_href(ctx: _Context, c: int) -> str:
+def _cluster_href(ctx: Context, c: int) -> str:
     """href of a cluster's section (made of our own page names and numbers: nothing to escape)."""
     return f"{page_file(ctx.cluster_page[c])}#cluster-{c}"
 
 
-def _cluster_section(ctx: _Context, plan: ClusterPlan) -> str:
+def _cluster_section(ctx: Context, plan: ClusterPlan) -> str:
     p = ctx.panels
     pages = [int(x) for x in p.page[plan.rows] if x >= 0]
     span = ""
@@ -325,7 +325,7 @@ def _cluster_section(ctx: _Context, plan: ClusterPlan) -> str:
     )
 
 
-def _member_item(ctx: _Context, plan: ClusterPlan, k: int, more: str = "") -> str:
+def _member_item(ctx: Context, plan: ClusterPlan, k: int, more: str = "") -> str:
     """Member k of a cluster as a grid item: thumbnail, badges, caption, its strongest tie; `more` goes at its end."""
     p = ctx.panels
     row = int(plan.rows[k])
@@ -355,7 +355,7 @@ def _member_item(ctx: _Context, plan: ClusterPlan, k: int, more: str = "") -> st
     )
 
 
-def _summary_html(ctx: _Context, plans: list[ClusterPlan], pages: list[list[ClusterPlan]], missing: list[str], changed: list[str]) -> str:
+def render_summary(ctx: Context, plans: list[ClusterPlan], pages: list[list[ClusterPlan]], missing: list[str], changed: list[str]) -> str:
     info, L, c = ctx.info, ctx.links, ctx.clustering
     method = info.get("method") or {}
     sizes = [p.size for p in plans]
