@@ -48,24 +48,6 @@ class Preset:
         """Every metric the preset measures, once each."""
         return tuple({m.name: m for m in self._every_metric()}.values())
 
-    def params(self) -> dict:
-        """What a run records about the method: rules, thresholds, gate."""
-        return {
-            "preset": self.name,
-            "rules": _describe(self.rules),
-            "gates": [g.describe() for g in self.gates],
-            "mirrored_checks": _describe(self.mirrored_checks),
-        }
-
-
-def _describe(rules: tuple[Rule, ...]) -> dict:
-    out = {}
-    for r in rules:
-        out[r.name] = {"metric": r.metric.name, "threshold": r.threshold.describe()}
-        if r.requires:
-            out[r.name]["requires"] = [q.describe() for q in r.requires]
-    return out
-
 
 def find_links(sigs: Sigs, source: np.ndarray, preset: Preset) -> Links:
     """All links of a preset between panels.
@@ -140,7 +122,7 @@ def carry_over(links: Links, new_row: np.ndarray, n: int) -> tuple[Links, np.nda
     fresh[new_row[new_row >= 0]] = False
     kept = Links(new_row[links.a[keep]].astype(np.int32), new_row[links.b[keep]].astype(np.int32),
                  {m: v[keep] for m, v in links.distances.items()}, {m: v[keep] for m, v in links.thresholds.items()},
-                 links.rules[keep], links.mirrored[keep], links.weight[keep], links.rule_names)
+                 links.rules[keep], links.mirrored[keep], links.weight[keep], links.rule_names, links.rule_metrics)
     return kept, fresh
 
 
@@ -155,7 +137,7 @@ def merge_links(parts: list[Links]) -> Links:
         {m: cat(lambda p: p.distances[m])[order] for m in parts[0].distances},
         {m: cat(lambda p: p.thresholds[m])[order] for m in parts[0].thresholds},
         cat(lambda p: p.rules)[order], cat(lambda p: p.mirrored)[order], cat(lambda p: p.weight)[order],
-        parts[0].rule_names,
+        parts[0].rule_names, parts[0].rule_metrics,
     )
 
 
@@ -290,7 +272,8 @@ def measure_links(
     for metric in {m.name: m for m in context + required if m.name not in distances}.values():
         direct, mirrored = measure(metric)
         distances[metric.name] = np.where(is_mirrored & np.isfinite(mirrored), mirrored, direct).astype(np.float32)
-    return Links(a.astype(np.int32), b.astype(np.int32), distances, thr_out, rules_mask, is_mirrored, weight, names)
+    return Links(a.astype(np.int32), b.astype(np.int32), distances, thr_out, rules_mask, is_mirrored, weight, names,
+                 tuple(r.metric.name for r in preset.rules))
 
 
 def _passes_gate(sigs: Sigs, preset: Preset, n: int) -> np.ndarray:

@@ -31,6 +31,7 @@ from visualdistance.cli.progress import progress_bar
 from visualdistance.loader import graph, outputs
 from visualdistance.loader.graph import GraphError, Settings
 from visualdistance.loader.pages import PAGES_FILE, read_pages
+from visualdistance.loader.run_record import RunInfo
 
 
 FIRST_QUERY = "largest_clusters"
@@ -69,14 +70,14 @@ def exit_on_graph_error() -> Iterator[None]:
 # ------------------------------------------------------------- inputs
 
 
-def default_pages_file(info: dict) -> Path | None:
+def default_pages_file(info: RunInfo) -> Path | None:
     """pages.jsonl in the run's input folder (run.json "input"), when it is there."""
-    folder = info.get("input")
+    folder = info.input
     path = Path(folder) / PAGES_FILE if folder else None
     return path if path and path.is_file() else None
 
 
-def read_page_file(pages: Path | None, info: dict) -> tuple[dict[int, dict], Path | None]:
+def read_page_file(pages: Path | None, info: RunInfo) -> tuple[dict[int, dict], Path | None]:
     """Scraped pages for the load: from --pages (a file, or a folder holding pages.jsonl), else the default."""
     if pages is not None:
         path = pages / PAGES_FILE if pages.is_dir() else pages
@@ -126,7 +127,7 @@ def load_folder(
 ) -> Loaded:
     """Connect, load the run (pages, panels, links) into its corpus with a progress bar, then write its clustering."""
     db = settings.database
-    corpus = corpus or run.info["corpus"]
+    corpus = corpus or run.info.corpus
     quiet_driver_logs()
     # Innermost first: a driver error becomes its one line, then gets the advice to run again.
     with graph.connect(settings) as driver, completes_when_run_again(), graph.errors_explained(settings):

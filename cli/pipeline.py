@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
@@ -43,6 +44,7 @@ from visualdistance.cli.progress import console, progress_bar
 from visualdistance.loader import outputs
 from visualdistance.loader.extract import ExtractResult, extract_folder
 from visualdistance.loader.names import printable
+from visualdistance.loader.run_record import ClusteringInfo, MethodInfo, RunInfo
 
 # -------------------------------------------------------------------- steps
 
@@ -117,7 +119,7 @@ def _earlier_run(out: Path, method: Preset) -> tuple[Panels, Links, str] | str:
         return "no earlier run in this folder"
     try:
         info = outputs.read_run_info(out)
-        if info.get("method") != method.params():
+        if info.method != MethodInfo.of(method):
             return "the method changed since the last run"
         if not pairwise(method):
             return f"{method.name} scales by corpus means, so new panels can change any link"
@@ -205,18 +207,18 @@ def shown(name: str) -> str:
     return escape(printable(str(name)))
 
 
-def _fresh_info(folder: Path, corpus: str | None) -> dict:
+def _fresh_info(folder: Path, corpus: str | None) -> RunInfo:
     """run.json of a run that has just started: what it reads and its corpus, nothing it found yet."""
-    return {"input": str(folder.resolve()), "corpus": corpus or outputs.corpus_name(folder.resolve()),
-            "version": __version__, "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "files": {}}  # none yet: files left by an earlier run no longer count as this run's
+    return RunInfo(input=str(folder.resolve()), corpus=corpus or outputs.corpus_name(folder.resolve()),
+                   version=__version__, started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                   files={})  # none yet: files left by an earlier run no longer count as this run's
 
 
 
-def _run_info(out: Path, stages: tuple[str, ...], **extra) -> dict:
-    """run.json updated with `extra` and with the files `stages` wrote (see outputs.record_files)."""
-    info = outputs.read_run_info(out) if (out / "run.json").exists() else {}
-    info.update(extra, version=__version__, updated=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+def _run_info(out: Path, stages: tuple[str, ...], **fields) -> RunInfo:
+    """run.json with `fields` replaced and the files `stages` wrote recorded (see outputs.record_files)."""
+    info = outputs.read_run_info(out) if (out / outputs.RUN_INFO).exists() else RunInfo()
+    info = replace(info, **fields, version=__version__, updated=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     return outputs.record_files(out, info, stages)
 
 
@@ -291,8 +293,8 @@ def run(
             out,
             ("extract", "link", "communities"),
             input=str(folder.resolve()),
-            method=method.params(),
-            clustering={"run_id": clustering.run_id, **clustering.params, "modularity": clustering.modularity},
+            method=MethodInfo.of(method),
+            clustering=ClusteringInfo.of(clustering),
             counts={"files": ex.files, "panels": len(ex.panels), "bad_files": len(ex.bad_files), "decoded": ex.decoded,
                     "links": len(links), "clusters": clustering.n_clusters},
             seconds=seconds,
@@ -337,7 +339,7 @@ def link(
     links = step_link(panels, method)
     outputs.write_links(out, links, panels.ids)
     seconds = {"link": time.perf_counter() - t0}
-    outputs.write_run_info(out, _run_info(out, ("link",), method=method.params()))
+    outputs.write_run_info(out, _run_info(out, ("link",), method=MethodInfo.of(method)))
     print_summary(panels, links, None, None, seconds)
 
 
@@ -360,8 +362,7 @@ def communities_command(
     clustering = step_communities(panels, links, algorithm, objective, resolution, seed)
     outputs.write_clusters(out, clustering, panels)
     seconds = {"communities": time.perf_counter() - t0}
-    outputs.write_run_info(out, _run_info(out, ("communities",), clustering={"run_id": clustering.run_id, **clustering.params,
-                                                            "modularity": clustering.modularity}))
+    outputs.write_run_info(out, _run_info(out, ("communities",), clustering=ClusteringInfo.of(clustering)))
     print_summary(panels, links, clustering, None, seconds)
 
 

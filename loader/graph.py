@@ -399,10 +399,10 @@ def load_run(
     it is merged, then panels, then links between them. on_progress counts
     rows of all three. The clustering is not written here: see `write_cluster_run`.
     """
-    corpus = corpus or run.info.get("corpus") or DEFAULT_CORPUS
+    corpus = corpus or run.info.corpus or DEFAULT_CORPUS
     create_schema(driver, database)
-    claim_corpus(driver, corpus, run.info.get("input"), database)
-    preset = (run.info.get("method") or {}).get("preset")
+    claim_corpus(driver, corpus, run.info.input, database)
+    preset = run.info.method.preset if run.info.method else None
     prows = page_rows(pages or {})
     nrows = panel_rows(run.panels)
     write = lambda name, batches, **kw: write_batches(  # noqa: E731

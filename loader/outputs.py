@@ -24,7 +24,7 @@ import json
 import zipfile
 import zlib
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
@@ -34,6 +34,7 @@ from visualdistance.analysis.data import Clustering, Links, Panels
 from visualdistance.loader.locks import exclusive
 from visualdistance.loader.files import atomic_open, write_atomic
 from visualdistance.loader.names import ENCODING_ERRORS, printable, safe_text
+from visualdistance.loader.run_record import RunInfo
 from visualdistance.loader.store import FeatureStore
 
 HASH_COLUMNS = ("ahash", "phash", "dhash", "edge_ahash")
@@ -279,7 +280,8 @@ def write_links(out: Path, links: Links, ids: np.ndarray) -> None:
     header += [f"threshold_{m}" for m in links.thresholds]
     rows = ([("" if r[c] is None else int(r[c]) if c == "mirrored" else r[c]) for c in header] for r in recs)
     write_atomic(out / "links.csv", _csv_text(header, rows))
-    write_atomic(out / "links.json", json.dumps({"rules": list(links.rule_names), "links": recs}))
+    doc = {"rules": list(links.rule_names), "rule_metrics": dict(zip(links.rule_names, links.rule_metrics)), "links": recs}
+    write_atomic(out / "links.json", json.dumps(doc))
 
 
 def read_links(out: Path, panel_index: dict[str, int]) -> Links:
@@ -287,7 +289,9 @@ def read_links(out: Path, panel_index: dict[str, int]) -> Links:
     check_files(out, STAGES["link"])
     with reading(out / "links.json"):
         with open(out / "links.json", encoding="utf-8") as fh:
-            rule_names = tuple(json.load(fh).get("rules", []))
+            doc = json.load(fh)
+            rule_names = tuple(doc.get("rules", []))
+            rule_metrics = tuple((doc.get("rule_metrics") or {}).get(n, "") for n in rule_names)
     with reading(out / "links.csv"):
         rows, header = _read_csv(out / "links.csv", ("a", "b", "rule", "mirrored", "weight"))
         f32 = lambda c: np.array([float(r[c]) if r[c] != "" else np.nan for r in rows], np.float32)  # noqa: E731
@@ -302,6 +306,7 @@ def read_links(out: Path, panel_index: dict[str, int]) -> Links:
             mirrored=np.array([csv_flag(r["mirrored"]) for r in rows], bool),
             weight=f32("weight"),
             rule_names=rule_names,
+            rule_metrics=rule_metrics,
         )
 
 
@@ -410,15 +415,15 @@ def file_digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def record_files(out: Path, info: dict, stages: tuple[str, ...]) -> dict:
-    """`info` with "files" updated: the digests of what `stages` just wrote, and the files of
+def record_files(out: Path, info: RunInfo, stages: tuple[str, ...]) -> RunInfo:
+    """`info` with `files` updated: the digests of what `stages` just wrote, and the files of
     every later stage dropped (links over other panels, clusters over other links are stale)."""
     order = list(STAGES)
     first = min(order.index(s) for s in stages)
-    files = {n: d for n, d in (info.get("files") or {}).items()
+    files = {n: d for n, d in (info.files or {}).items()
              if not any(n in STAGES[s] for s in order[first:])}
     files.update({n: file_digest(out / n) for s in stages for n in STAGES[s]})
-    return {**info, "files": files}
+    return replace(info, files=files)
 
 
 def check_files(out: Path, names: tuple[str, ...]) -> None:
@@ -430,7 +435,7 @@ def check_files(out: Path, names: tuple[str, ...]) -> None:
     """
     if not (out / RUN_INFO).exists():
         return
-    recorded = read_run_info(out).get("files")
+    recorded = read_run_info(out).files
     if recorded is None:
         return  # a folder from before records existed
     for name in names:
@@ -453,17 +458,16 @@ def locked(out: Path) -> AbstractContextManager[None]:
     ))
 
 
-def write_run_info(out: Path, info: dict) -> None:
-    write_atomic(out / "run.json", json.dumps(info, indent=1, default=str))
+def write_run_info(out: Path, info: RunInfo) -> None:
+    """run.json: the one writer of the run record."""
+    write_atomic(out / RUN_INFO, json.dumps(info.to_json(), indent=1, default=str))
 
 
-def read_run_info(out: Path) -> dict:
-    with reading(out / "run.json"):
-        with open(out / "run.json", encoding="utf-8") as fh:
-            info = json.load(fh)
-        if not isinstance(info, dict):
-            raise ValueError("it holds no JSON object")
-        return info
+def read_run_info(out: Path) -> RunInfo:
+    """run.json: the one reader of the run record; DamagedRunFile when it cannot be read."""
+    with reading(out / RUN_INFO):
+        with open(out / RUN_INFO, encoding="utf-8") as fh:
+            return RunInfo.from_json(json.load(fh))
 
 
 @dataclass
@@ -473,7 +477,7 @@ class RunOutput:
     panels: Panels
     links: Links
     clustering: Clustering | None
-    info: dict
+    info: RunInfo
 
 
 def read_run(out: Path) -> RunOutput:
@@ -481,7 +485,8 @@ def read_run(out: Path) -> RunOutput:
     index = {pid: i for i, pid in enumerate(panels.ids)}
     links = read_links(out, index)
     clustering = read_clusters(out, index) if (out / "clusters.json").exists() else None
-    info = read_run_info(out) if (out / "run.json").exists() else {}
-    # Run folders from before corpora: the input folder's name, as a new run would choose.
-    info.setdefault("corpus", corpus_name(info["input"]) if info.get("input") else DEFAULT_CORPUS)
+    info = read_run_info(out) if (out / RUN_INFO).exists() else RunInfo()
+    if info.corpus is None:
+        # Run folders from before corpora: the input folder's name, as a new run would choose.
+        info = replace(info, corpus=corpus_name(info.input) if info.input else DEFAULT_CORPUS)
     return RunOutput(panels, links, clustering, info)

@@ -24,6 +24,7 @@ import numpy as np
 from visualdistance.analysis.data import Clustering, Links, Panels
 from visualdistance.loader.graph import DEFAULT_CORPUS, GraphError
 from visualdistance.loader.outputs import RunOutput
+from visualdistance.loader.run_record import MethodInfo, RunInfo
 
 A, F, G, B, C, D, E, H = "1_1.png", "2_1.png", "3_1.png", "5_1.png", "40_1.png", "41_1.png", "100_1.png", "cover.png"
 KNOWN_IDS = [A, F, G, B, C, D, E, H]
@@ -76,13 +77,14 @@ def make_links(ids: list[str], links: list[tuple]) -> Links:
         mirrored=np.array([link[5] for link in links], bool),
         weight=np.array([link[6] for link in links], np.float32),
         rule_names=("edges", "phash"),
+        rule_metrics=("edges", "phash"),
     )
 
 
 def make_run(ids, pages, links, clustering: Clustering | None = None, preset: str = "combined",
              corpus: str = "default") -> RunOutput:
     return RunOutput(make_panels(list(ids), list(pages)), make_links(list(ids), links), clustering,
-                     {"method": {"preset": preset}, "corpus": corpus})
+                     RunInfo(method=MethodInfo(preset), corpus=corpus))
 
 
 def known_run() -> RunOutput:

@@ -13,10 +13,11 @@ from typing import Callable, ContextManager, Iterator
 import numpy as np
 
 from visualdistance.analysis.data import Clustering, Links, Panels
-from visualdistance.analysis.report import BitImage, ClusterPlan, plan_clusters
+from visualdistance.analysis.report import ClusterPlan, plan_clusters, present
 from visualdistance.loader import outputs
 from visualdistance.loader.files import write_atomic
 from visualdistance.loader.graphml import write_graphml
+from visualdistance.loader.run_record import RunInfo
 from visualdistance.loader.report.pages import (
     CSS,
     Context,
@@ -59,14 +60,12 @@ def build_report(
     panels: Panels,
     links: Links,
     clustering: Clustering,
-    info: dict,
+    info: RunInfo,
     images: Path,
     dest: Path,
     *,
     per_page: int = 50,
     max_links: int = 20,
-    bit_images: list[BitImage] | None = None,
-    method_description: str = "",
     workers: int | None = None,
     on_start: Callable[[int], None] | None = None,
     on_progress: Progress | None = None,
@@ -74,11 +73,11 @@ def build_report(
 ) -> ReportResult:
     """Write the HTML report of `clustering` over `panels` and `links` into `dest`.
 
-    info: the run's run.json (method, clustering, input), shown in the
-    summary. images: the folder the panel paths are relative to (thumbnails
+    info: the run's record (method, clustering, input), shown in the
+    summary; "why matched" draws the image-shaped signatures its method
+    records. images: the folder the panel paths are relative to (thumbnails
     are made from it; panels link to their files there by relative path).
-    bit_images: image-shaped signatures to draw in "why matched" (see
-    `analysis.report.bit_images`). on_start(n) / on_progress(k) report
+    on_start(n) / on_progress(k) report
     thumbnail progress; stage_progress(total, description, unit), a context
     manager yielding advance(k) (the CLI's progress_bar), shows the later stages.
     """
@@ -108,8 +107,7 @@ def build_report(
         images_href=relative_href(images, dest),
         thumbs=thumbs,
         cluster_page=cluster_page,
-        bit_images=list(bit_images or []),
-        method_description=method_description,
+        bit_images=present(info.method.drawable, panels.signatures) if info.method else [],
     )
     maps_used: set[str] = set()
     with bar(len(plans), "why matched", "clusters") as advance:

@@ -21,6 +21,7 @@ from visualdistance.analysis.data import Clustering, Links, Panels
 from visualdistance.analysis.report import BOTH, ONLY_A, ONLY_B, BitImage, ClusterPlan, bit_map, map_rgb, xor_rgb
 from visualdistance.loader import outputs
 from visualdistance.loader.names import ENCODING_ERRORS
+from visualdistance.loader.run_record import MethodInfo, RunInfo
 from visualdistance.loader.report.thumbnails import write_png
 
 #: bit maps are drawn this many screen pixels per bit (100x100 edges -> 240 px), crisp
@@ -91,14 +92,13 @@ class Context:
     panels: Panels
     links: Links
     clustering: Clustering
-    info: dict
+    info: RunInfo
     images: Path
     dest: Path
     images_href: str  # the image folder relative to the report folder, POSIX
     thumbs: dict[int, str]  # panel row -> thumbnail file name
     cluster_page: dict[int, int]
     bit_images: list[BitImage]
-    method_description: str
 
 
 def relative_href(images: Path, dest: Path) -> str:
@@ -208,8 +208,11 @@ def _legend(ctx: Context) -> str:
 
 def _distance_table(ctx: Context, k: int, matched_label: str) -> str:
     L = ctx.links
-    rules = (ctx.info.get("method") or {}).get("rules") or {}
-    rule_of = {v.get("metric", name): (name, v.get("threshold", "")) for name, v in rules.items()}
+    rules = ctx.info.method.rules if ctx.info.method else {}
+    # the links say which metric each rule decided with; the record adds its threshold as written
+    metrics = L.rule_metrics or ("",) * len(L.rule_names)  # links.json from before rule_metrics: the record's
+    rule_of = {metric or (rules[name].metric if name in rules else ""): (name, rules[name].threshold if name in rules else "")
+               for name, metric in zip(L.rule_names, metrics)}
     matched = set(matched_label.split("+")) if matched_label else set()
     rows = []
     for metric, values in L.distances.items():
@@ -218,7 +221,7 @@ def _distance_table(ctx: Context, k: int, matched_label: str) -> str:
         rule, how = rule_of.get(metric, ("", ""))
         if thr is None:
             verdict, cls = "recorded only", "muted"
-        elif rule in matched or (not rule and np.isfinite(d) and d < thr):
+        elif rule in matched:
             verdict, cls = "matched", "yes"
         else:
             verdict, cls = "over threshold", "no"
@@ -357,7 +360,7 @@ def _member_item(ctx: Context, plan: ClusterPlan, k: int, more: str = "") -> str
 
 def render_summary(ctx: Context, plans: list[ClusterPlan], pages: list[list[ClusterPlan]], missing: list[str], changed: list[str]) -> str:
     info, L, c = ctx.info, ctx.links, ctx.clustering
-    method = info.get("method") or {}
+    method = info.method
     sizes = [p.size for p in plans]
     stats = [
         ("panels", f"{len(ctx.panels):,}", f"{sum(sizes):,} in clusters"),
@@ -369,8 +372,8 @@ def render_summary(ctx: Context, plans: list[ClusterPlan], pages: list[list[Clus
     params = {k: v for k, v in c.params.items() if k != "algorithm"}
     q = "" if not np.isfinite(c.modularity) else f" · modularity {c.modularity:.3f}"
     facts = [
-        ("method", f"<b>{esc(method.get('preset', 'unknown'))}</b>"
-         + (f" <span class=muted>{esc(ctx.method_description)}</span>" if ctx.method_description else "")),
+        ("method", f"<b>{esc(method.preset if method else 'unknown')}</b>"
+         + (f" <span class=muted>{esc(method.description)}</span>" if method and method.description else "")),
         ("rules", _rules_html(method)),
         ("clustering", f"{esc(c.algorithm)} <span class=muted>{esc(', '.join(f'{k} {v}' for k, v in params.items()))}{q}</span>"),
         ("run id", f"<code>{esc(c.run_id)}</code>"),
@@ -399,16 +402,15 @@ def render_summary(ctx: Context, plans: list[ClusterPlan], pages: list[list[Clus
     )
 
 
-def _rules_html(method: dict) -> str:
-    rules = method.get("rules") or {}
-    if not rules:
+def _rules_html(method: MethodInfo | None) -> str:
+    if method is None or not method.rules:
         return "—"
     rows = "".join(
-        f"<tr><td>{esc(name)}</td><td>{esc(r.get('metric', ''))}</td><td>&lt; {esc(r.get('threshold', ''))}</td></tr>"
-        for name, r in rules.items()
+        f"<tr><td>{esc(name)}</td><td>{esc(r.metric)}</td><td>&lt; {esc(' and '.join((r.threshold,) + r.requires + r.gates))}</td></tr>"
+        for name, r in method.rules.items()
     )
     notes = ["a pair links when any rule matches"]
-    for gate in method.get("gates") or []:
+    for gate in method.gates:
         notes.append(f"only panels with {esc(gate)} link")
     return f'<table class="rules"><tr><th>rule</th><th>metric</th><th>threshold</th></tr>{rows}</table><small class="muted">{" · ".join(notes)}</small>'
 

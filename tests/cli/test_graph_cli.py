@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import save
+from visualdistance.loader.run_record import MethodInfo, RunInfo
 from tests.graph_data import A, B, C, D, E, F, clustering, known_pages, known_run, read_cluster_run
 from visualdistance.analysis import synthetic
 from visualdistance.cli import graph as graph_cli
@@ -68,7 +69,7 @@ def run_folder(tmp_path) -> Path:
     outputs.write_panels(out, run.panels)
     outputs.write_links(out, run.links, run.panels.ids)
     outputs.write_clusters(out, clustering("folder-run", [[A, B, C, D], [F, E]]), run.panels)
-    outputs.write_run_info(out, {"input": str(panels_dir), "method": {"preset": "combined"}})
+    outputs.write_run_info(out, RunInfo(input=str(panels_dir), method=MethodInfo("combined")))
     return out
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import socket
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -400,7 +401,7 @@ def test_every_saved_query_runs_with_the_expected_answer(known_graph):
 def other_comic(corpus: str, input_folder: str, shared: tuple[str, ...] = ()):
     """The known graph's file names again, as another comic: other art (hashes) except the `shared` panels."""
     run = known_run()
-    run.info.update(corpus=corpus, input=input_folder)
+    run.info = replace(run.info, corpus=corpus, input=input_folder)
     for i, pid in enumerate(run.panels.ids):
         if pid not in shared:
             run.panels.sha256[i] = f"{0xB000 + i:064x}"
@@ -411,7 +412,7 @@ def other_comic(corpus: str, input_folder: str, shared: tuple[str, ...] = ()):
 @pytest.mark.neo4j
 def test_two_comics_with_the_same_file_names_sit_side_by_side(neo4j_clean):
     first = known_run()
-    first.info.update(corpus="comic-a", input="/comics/a/panels")
+    first.info = replace(first.info, corpus="comic-a", input="/comics/a/panels")
     graph.load_run(neo4j_clean, first, known_pages())
     graph.load_run(neo4j_clean, other_comic("comic-b", "/comics/b/panels", shared=(B,)), known_pages())
     ids = np.array(KNOWN_IDS, dtype=object)

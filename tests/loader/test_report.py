@@ -6,6 +6,7 @@ import html
 import os
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -21,13 +22,15 @@ from visualdistance.analysis.report import (
     NEITHER,
     ONLY_A,
     ONLY_B,
-    bit_images_for,
+    present,
     bit_map,
     page_order,
     plan_clusters,
     xor_rgb,
 )
+from visualdistance.analysis.presets import get_preset
 from visualdistance.loader import outputs
+from visualdistance.loader.run_record import MethodInfo, RunInfo
 from visualdistance.loader.report import ReportResult, build_report, make_thumbnails, paginate, thumb_name
 
 
@@ -35,7 +38,7 @@ def build(planted_run: PlantedRun, dest: Path, images: Path | None = None, per_p
     r = outputs.read_run(planted_run.out)
     result = build_report(
         r.panels, r.links, r.clustering, r.info, images or planted_run.images, dest,
-        per_page=per_page, bit_images=bit_images_for(r.info["method"]["preset"], r.panels.signatures),
+        per_page=per_page,
     )
     return result, r
 
@@ -176,9 +179,9 @@ def test_report_files_and_counts_follow_the_data(planted_run, tmp_path):
     assert not list(dest.rglob("*.tmp"))
 
     index = (dest / "index.html").read_text()
-    method = r.info["method"]
-    rule = next(iter(method["rules"].values()))
-    for fact in (method["preset"], r.clustering.run_id, rule["threshold"], f"{len(r.panels)}</b><span>panels"):
+    method = r.info.method
+    rule = next(iter(method.rules.values()))
+    for fact in (method.preset, r.clustering.run_id, rule.threshold, f"{len(r.panels)}</b><span>panels"):
         assert fact in index
 
 
@@ -234,7 +237,7 @@ def test_why_matched_images_are_the_bit_maps_and_their_xor(planted_run, tmp_path
     dest = tmp_path / "report"
     build(planted_run, dest)
     r = outputs.read_run(planted_run.out)
-    (edges,) = bit_images_for("combined", r.panels.signatures)
+    (edges,) = present(r.info.method.drawable, r.panels.signatures)
     index = {pid: i for i, pid in enumerate(r.panels.ids)}
     checked_mirrored = checked_direct = 0
     for page in (dest / "why").glob("cluster-*.html"):
@@ -320,16 +323,33 @@ def test_every_link_and_image_in_the_report_resolves(planted_run, tmp_path):
     assert checked > 100
 
 
-def test_why_matched_draws_the_presets_image_metrics_or_edges_for_context(planted_run):
+def test_why_matched_draws_the_methods_image_metrics_or_edges_for_context(planted_run):
     sigs = outputs.read_panels(planted_run.out).signatures
-    (edges,) = bit_images_for("combined", sigs)
+    drawable = lambda name: present(MethodInfo.of(get_preset(name)).drawable, sigs)  # noqa: E731
+    (edges,) = drawable("combined")
     assert (edges.signature, edges.shape, edges.used) == ("edges", (100, 100), True)
-    (binary,) = bit_images_for("original-binary", sigs)
+    (binary,) = drawable("original-binary")
     assert binary.signature == "binary" and binary.used
-    (context,) = bit_images_for("original-phash", sigs)
+    (context,) = drawable("original-phash")
     # context comes from the first preset with an image metric: the default's drawing edges
     assert (context.signature, context.shape, context.used) == ("drawing_edges", (128, 128), False)
-    assert bit_images_for("combined", {}) == [] and bit_images_for(None, {}) == []
+    assert present(MethodInfo.of(get_preset("combined")).drawable, {}) == []
+
+
+def test_the_run_record_describes_the_method_as_it_was_not_as_the_preset_is_now(planted_run, tmp_path):
+    """A preset changed (or gone) after the run does not change what its report says."""
+    out = tmp_path / "out"
+    shutil.copytree(planted_run.out, out)
+    info = outputs.read_run_info(out)
+    renamed = replace(info, method=replace(info.method, preset="gone-since", description="as it was then"))
+    outputs.write_run_info(out, renamed)
+    assert outputs.read_run_info(out) == renamed  # one writer, one reader, nothing lost
+    r = outputs.read_run(out)
+    dest = tmp_path / "report"
+    build_report(r.panels, r.links, r.clustering, r.info, planted_run.images, dest)
+    index = (dest / "index.html").read_text()
+    assert "gone-since" in index and "as it was then" in index
+    assert list((dest / "why" / "maps").iterdir())  # maps drawn from the recorded signatures, no preset looked up
 
 
 def test_a_panel_that_stands_for_repeated_frames_says_which():
@@ -357,7 +377,7 @@ def test_pictures_of_one_file_in_a_cluster_are_one_thumbnail_with_the_rest_on_de
     images = tmp_path / "img"
     images.mkdir()
     dest = tmp_path / "report"
-    build_report(panels, links, clustering, {"method": {"preset": "x", "rules": {}}}, images, dest)
+    build_report(panels, links, clustering, RunInfo(method=MethodInfo("x")), images, dest)
     page = (dest / "index.html").read_text()
     assert page.count('<li class="panel') == 3  # every member is still there
     head, more = page.split('<details class="more">', 1)
