@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 import time
+from enum import Enum
 from dataclasses import asdict
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import numpy as np
 import typer
@@ -29,11 +30,13 @@ from visualdistance.analysis.evaluation import Truth, score_clusters, score_pair
 from visualdistance.analysis.linking import Preset, find_links
 from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatures
 from visualdistance.analysis.signatures.base import PanelView
-from visualdistance.cli.options import StoreOption, WorkersOption
+from visualdistance.cli.errors import fail
+from visualdistance.cli.options import Store, Workers
 from visualdistance.cli.common import default_store, find_communities, out_console
 from visualdistance.cli.progress import console
 from visualdistance.loader.extract import extract_folder
 from visualdistance.loader.images import BadImage, decode, read_bytes
+from visualdistance.loader.names import printable
 from visualdistance.loader.labels import LabelError, read_truth
 
 TIMING_SAMPLE = 200
@@ -111,23 +114,34 @@ def write_markdown(path: Path, title: str, rows: list[dict], cluster_rows: list[
     path.write_text("\n".join(lines) + "\n")
 
 
+#: every method eval can score: the presets, then the imagehash baselines
+Method = Enum("Method", {m: m for m in list(PRESETS) + [p.name for p in IMAGEHASH_PRESETS]}, type=str)
+
+
 def evaluate(
-    folder: Path = typer.Argument(..., metavar="DIR", help="Folder of labelled images."),
-    labels: Path = typer.Option(..., "--labels", "-l", help="CSV with columns file,group (optional: mirrored, blank)."),
-    mirror_pairs: Optional[Path] = typer.Option(
-        None, "--mirror-pairs", help="CSV file_a,file_b of mirrored redraws (default: DIR/mirror_pairs.csv if present)."
-    ),
-    preset: list[str] = typer.Option([], "--preset", "-p", help="Methods to score (repeat); default: all presets and baselines."),
-    baselines: bool = typer.Option(True, "--baselines/--no-baselines", help="Also score imagehash phash/dhash/average_hash."),
-    clusters: bool = typer.Option(True, "--clusters/--no-clusters", help="Also score clusterings (ARI, NMI) and the write-up's k-means."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Write every figure as JSON here."),
-    markdown: Optional[Path] = typer.Option(None, "--markdown", help="Write the tables as Markdown here."),
-    explain: Optional[Path] = typer.Option(
-        None, "--explain", help="Write a page to this folder showing, for each pair the default method missed "
-        "(and each false link), the two images, the drawings it compared and the step that lost the pair."
-    ),
-    store: Optional[Path] = StoreOption,
-    workers: Optional[int] = WorkersOption,
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="Folder of labelled images.")],
+    labels: Annotated[Path, typer.Option("--labels", "-l", help="CSV with columns file,group (optional: mirrored, blank, variant).")],
+    mirror_pairs: Annotated[Optional[Path], typer.Option(
+        "--mirror-pairs", show_default=False,
+        help="CSV file_a,file_b of mirrored redraws (default: DIR/mirror_pairs.csv if present).",
+    )] = None,
+    preset: Annotated[list[Method], typer.Option(
+        "--preset", "-p", metavar="METHOD", show_default=False,
+        help=f"Methods to score (repeat), of: {', '.join(m.value for m in Method)}; default: all presets and baselines."
+    )] = [],  # noqa: B006  (typer reads the default; it is never mutated)
+    baselines: Annotated[bool, typer.Option("--baselines/--no-baselines", help="Also score imagehash phash/dhash/average_hash.")] = True,
+    clusters: Annotated[bool, typer.Option(
+        "--clusters/--no-clusters", help="Also score clusterings (ARI, NMI) and the write-up's k-means."
+    )] = True,
+    json_out: Annotated[Optional[Path], typer.Option("--json", show_default=False, help="Write every figure as JSON here.")] = None,
+    markdown: Annotated[Optional[Path], typer.Option("--markdown", show_default=False, help="Write the tables as Markdown here.")] = None,
+    explain: Annotated[Optional[Path], typer.Option(
+        "--explain", show_default=False,
+        help="Write a page to this folder showing, for each pair the default method missed "
+        "(and each false link), the two images, the drawings it compared and the step that lost the pair.",
+    )] = None,
+    store: Store = None,
+    workers: Workers = None,
 ) -> None:
     """Score linking methods against ground truth: pair precision/recall/F1, mirror recall, blank false links, ARI/NMI.
 
@@ -140,15 +154,12 @@ def evaluate(
     """
     t_start = time.perf_counter()
     if not folder.is_dir():
-        raise typer.BadParameter(f"not a folder: {folder}", param_hint="DIR")
+        fail(f"not a folder: {printable(str(folder))}", 2)
     mirror_pairs = mirror_pairs or (folder / "mirror_pairs.csv" if (folder / "mirror_pairs.csv").exists() else None)
     methods = [PRESETS[p] for p in PRESETS] + (list(IMAGEHASH_PRESETS) if baselines else [])
     if preset:
         known = {m.name: m for m in list(PRESETS.values()) + list(IMAGEHASH_PRESETS)}
-        unknown = [p for p in preset if p not in known]
-        if unknown:
-            raise typer.BadParameter(f"unknown {unknown}; choose from {', '.join(known)}", param_hint="--preset")
-        methods = [known[p] for p in preset]
+        methods = [known[p.value] for p in preset]
 
     store = store or default_store()
     with console.status("describing panels (reusing the feature store)"):
@@ -161,8 +172,7 @@ def evaluate(
     try:
         truth, keep = read_truth(labels, list(panels.paths), mirror_pairs)
     except LabelError as e:
-        console.print(f"[red]error:[/red] {e}")
-        raise typer.Exit(1) from None
+        fail(str(e))
     panels = panels.take(keep)
     n = len(panels)
     console.print(f"{n:,} labelled panels in {truth.files:,} files, {len(main.bad_files)} unreadable files, {len(truth.mirror_a)} mirror pairs")

@@ -18,39 +18,38 @@ import logging
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Annotated, Iterator, Optional
 
 import typer
 from rich.table import Table
 
 from visualdistance import cypher
 from visualdistance.analysis import communities
-from visualdistance.cli.options import ObjectiveOption, ResolutionOption, SeedOption, check_corpus
+from visualdistance.cli.options import (
+    DEFAULT_OBJECTIVE,
+    BatchSize,
+    ClusterAlgorithm,
+    Database,
+    ObjectiveChoice,
+    Password,
+    Resolution,
+    RunFolder,
+    Seed,
+    Uri,
+    User,
+    check_corpus,
+)
+from visualdistance.cli.errors import fail
 from visualdistance.cli.common import err_console, find_communities, out_console
 from visualdistance.cli.progress import progress_bar
 from visualdistance.loader import graph, outputs
 from visualdistance.loader.graph import GraphError, Settings
+from visualdistance.loader.names import printable
 from visualdistance.loader.pages import PAGES_FILE, read_pages
 from visualdistance.loader.run_record import RunInfo
 
 
 FIRST_QUERY = "largest_clusters"
-ALGORITHM_CHOICES = (*communities.ALGORITHMS, "both")
-
-UriOption = typer.Option(
-    None, "--uri", envvar=graph.ENV_VARS["uri"], show_default=False,
-    help="Bolt URI. Default: the local `scripts/neo4j` server, else bolt://127.0.0.1:7687.",
-)
-UserOption = typer.Option(graph.DEFAULT_USER, "--user", envvar=graph.ENV_VARS["user"], help="Neo4j user.")
-PasswordOption = typer.Option(
-    None, "--password", envvar=graph.ENV_VARS["password"], show_default=False,
-    help="Password. Default: the local `scripts/neo4j` server's (.neo4j/password).",
-)
-DatabaseOption = typer.Option(
-    graph.DEFAULT_DATABASE, "--database", envvar=graph.ENV_VARS["database"], help="Database name."
-)
-BatchOption = typer.Option(graph.DEFAULT_BATCH_SIZE, "--batch-size", min=1, help="Rows per transaction.")
-
 
 def settings_for(uri: str | None, user: str | None, password: str | None, database: str | None) -> Settings:
     """Connection settings from options (typer fills them from NEO4J_*), gaps filled from the local server."""
@@ -63,8 +62,7 @@ def exit_on_graph_error() -> Iterator[None]:
     try:
         yield
     except GraphError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        fail(str(exc))
 
 
 # ------------------------------------------------------------- inputs
@@ -82,17 +80,15 @@ def read_page_file(pages: Path | None, info: RunInfo) -> tuple[dict[int, dict], 
     if pages is not None:
         path = pages / PAGES_FILE if pages.is_dir() else pages
         if not path.is_file():
-            raise typer.BadParameter(f"no pages file at {path}", param_hint="--pages")
+            fail(f"--pages {printable(str(path))}: no pages file there", 2)
     else:
         path = default_pages_file(info)
     return (read_pages(path) if path else {}), path
 
 
 def read_run_folder(out: Path) -> outputs.RunOutput:
-    """The run folder's panels, links, clustering and info; a usage error when it has no links yet."""
-    for name in ("panels.csv", "links.csv"):
-        if not (out / name).is_file():
-            raise typer.BadParameter(f"{out} has no {name}; run `visualdistance run DIR --out {out}` first", param_hint="OUT")
+    """The run folder's panels, links, clustering and info; MissingRunFile when it has no links yet."""
+    outputs.require_files(out, ("panels.csv", outputs.FEATURES) + outputs.STAGES["link"])
     return outputs.read_run(out)
 
 
@@ -178,20 +174,20 @@ def completes_when_run_again() -> Iterator[None]:
 
 
 def load(
-    out: Path = typer.Argument(..., metavar="OUT", help="Run folder written by `visualdistance run`."),
-    pages: Optional[Path] = typer.Option(
-        None, "--pages", show_default=False,
+    out: RunFolder,
+    pages: Annotated[Optional[Path], typer.Option(
+        "--pages", show_default=False,
         help="The scraper's pages.jsonl (or its folder). Default: pages.jsonl in the run's input folder, if any.",
-    ),
-    corpus: Optional[str] = typer.Option(
-        None, "--corpus", show_default=False,
+    )] = None,
+    corpus: Annotated[Optional[str], typer.Option(
+        "--corpus", show_default=False,
         help="Load under this corpus name (default: the one in run.json, from `run --corpus` or the input folder's name).",
-    ),
-    batch_size: int = BatchOption,
-    uri: Optional[str] = UriOption,
-    user: str = UserOption,
-    password: Optional[str] = PasswordOption,
-    database: str = DatabaseOption,
+    )] = None,
+    batch_size: BatchSize = graph.DEFAULT_BATCH_SIZE,
+    uri: Uri = None,
+    user: User = graph.DEFAULT_USER,
+    password: Password = None,
+    database: Database = graph.DEFAULT_DATABASE,
 ) -> None:
     """Load a run folder into Neo4j: panels, their story pages, SIMILAR links and the run's clustering.
 
@@ -217,29 +213,31 @@ def load(
 
 
 def cluster(
-    algorithm: str = typer.Option("both", "--algorithm", "-a", help="leiden, greedy, or both (one cluster run each)."),
-    metric: Optional[str] = typer.Option(
-        None, "--metric", show_default=False,
+    algorithm: Annotated[ClusterAlgorithm, typer.Option(
+        "--algorithm", "-a", help="Community detection; both: one cluster run each."
+    )] = ClusterAlgorithm.both,
+    metric: Annotated[Optional[str], typer.Option(
+        "--metric", show_default=False,
         help="Only links with a distance for this metric (edges, phash, ahash, dhash, edge_ahash, ...).",
-    ),
-    max_distance: Optional[float] = typer.Option(
-        None, "--max-distance", show_default=False, help="Only links whose --metric distance is at most this."
-    ),
-    rule: Optional[str] = typer.Option(
-        None, "--rule", show_default=False, help="Only links that this rule matched (e.g. edges or phash)."
-    ),
-    objective: str = ObjectiveOption,
-    resolution: float = ResolutionOption,
-    seed: int = SeedOption,
-    top: int = typer.Option(5, "--top", min=0, help="Clusters to show per run."),
-    corpus: Optional[str] = typer.Option(
-        None, "--corpus", show_default=False, help="Which corpus to cluster (default: the graph's only one).",
-    ),
-    batch_size: int = BatchOption,
-    uri: Optional[str] = UriOption,
-    user: str = UserOption,
-    password: Optional[str] = PasswordOption,
-    database: str = DatabaseOption,
+    )] = None,
+    max_distance: Annotated[Optional[float], typer.Option(
+        "--max-distance", show_default=False, help="Only links whose --metric distance is at most this."
+    )] = None,
+    rule: Annotated[Optional[str], typer.Option(
+        "--rule", show_default=False, help="Only links that this rule matched (e.g. edges or phash)."
+    )] = None,
+    objective: ObjectiveChoice = DEFAULT_OBJECTIVE,
+    resolution: Resolution = communities.RESOLUTION,
+    seed: Seed = communities.SEED,
+    top: Annotated[int, typer.Option("--top", min=0, help="Clusters to show per run.")] = 5,
+    corpus: Annotated[Optional[str], typer.Option(
+        "--corpus", show_default=False, help="Which corpus to cluster (default: the graph's only one).",
+    )] = None,
+    batch_size: BatchSize = graph.DEFAULT_BATCH_SIZE,
+    uri: Uri = None,
+    user: User = graph.DEFAULT_USER,
+    password: Password = None,
+    database: Database = graph.DEFAULT_DATABASE,
 ) -> None:
     """Cluster the SIMILAR graph in Neo4j and write the clusters back as a new cluster run.
 
@@ -249,15 +247,11 @@ def cluster(
     with (:Panel)-[:IN_CLUSTER]->(:Cluster). Earlier runs stay, so runs can be
     compared (saved query cluster_run_diff); the same run written twice is one run.
     """
-    if algorithm not in ALGORITHM_CHOICES:
-        raise typer.BadParameter(f"{algorithm!r}; choose one of: {', '.join(ALGORITHM_CHOICES)}", param_hint="--algorithm")
-    if objective not in communities.OBJECTIVES:
-        raise typer.BadParameter(f"{objective!r}; choose one of: {', '.join(communities.OBJECTIVES)}", param_hint="--objective")
     try:
         filters = graph.SimilarFilter(metric=metric, rule=rule, max_distance=max_distance)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--max-distance") from None
-    algorithms = tuple(communities.ALGORITHMS)[::-1] if algorithm == "both" else (algorithm,)
+        fail(f"--max-distance: {exc}", 2)
+    algorithms = tuple(communities.ALGORITHMS)[::-1] if algorithm is ClusterAlgorithm.both else (algorithm.value,)
     settings = settings_for(uri, user, password, database)
     db = settings.database
     quiet_driver_logs()
@@ -266,12 +260,11 @@ def cluster(
         with err_console.status("reading SIMILAR links"):
             ids, a, b, w = graph.read_similar(driver, filters, db, corpus)
         if len(a) == 0:
-            typer.echo(f"error: no SIMILAR links in the graph match {filters.params()}; load a run with "
-                       "`visualdistance load OUT` or loosen the filters", err=True)
-            raise typer.Exit(1)
+            fail(f"no SIMILAR links in the graph match {filters.params()}; load a run with "
+                 "`visualdistance load --out OUT` or loosen the filters")
         for alg in algorithms:
             with err_console.status(f"finding communities ({alg}) in {len(a):,} links"):
-                found = find_communities(alg, len(ids), a, b, w, objective, resolution, seed)
+                found = find_communities(alg, len(ids), a, b, w, objective.value, resolution, seed)
             params = {**found.params, "filters": filters.params(), "links": int(len(a)), "corpus": corpus}
             run = dataclasses.replace(found, params=params, run_id=communities.cluster_run_id(params, found.membership, ids))
             with progress_bar(int((run.membership >= 0).sum()), f"writing {alg} clusters", "panels") as advance:
@@ -289,7 +282,7 @@ def pick_corpus(driver, corpus: str | None, database: str) -> str:
     if corpus is None and len(names) == 1:
         return names[0]
     if not names:
-        raise GraphError("the graph holds no corpus yet; load a run with `visualdistance load OUT`")
+        raise GraphError("the graph holds no corpus yet; load a run with `visualdistance load --out OUT`")
     what = f"no corpus {corpus!r}" if corpus is not None else "several corpora"
     raise GraphError(f"the graph has {what}; choose one with --corpus: {', '.join(map(repr, names))}")
 
@@ -310,7 +303,7 @@ def print_cluster_run(run, n_panels: int, n_links: int, top_rows: list[dict]) ->
 
 
 def graph_view_hint(out: Path) -> str:
-    return f"For the graph view: `scripts/neo4j start`, then `visualdistance load {out}`."
+    return f"For the graph view: `scripts/neo4j start`, then `visualdistance load --out {out}`."
 
 
 def after_run(out: Path, mode: bool | None) -> None:
@@ -336,10 +329,9 @@ def after_run(out: Path, mode: bool | None) -> None:
         loaded = load_folder(settings, run, page_data, graph.DEFAULT_BATCH_SIZE)
     except GraphError as exc:
         if mode:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(1) from None
+            fail(str(exc))
         # A taken corpus name already says what to run; a server problem needs the load afterwards.
-        then = "" if isinstance(exc, graph.CorpusTaken) else f"; then `visualdistance load {out}`"
+        then = "" if isinstance(exc, graph.CorpusTaken) else f"; then `visualdistance load --out {out}`"
         typer.echo(f"Graph not loaded: {exc}{then}.")
         return
     print_loaded(settings, loaded, pages_path)

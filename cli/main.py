@@ -6,6 +6,8 @@ type hints; this file only names them, so `--help` lists them in pipeline order.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from visualdistance import __version__
@@ -28,7 +30,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
 ) -> None:
     """Find reused art in a folder of panels: describe, link, cluster, report."""
 

@@ -1,29 +1,89 @@
-"""Options shared by several commands, defined once so their names and help read the same everywhere."""
+"""Options shared by several commands, defined once so their names, choices and help read the same everywhere.
+
+Each is an `Annotated` type: a command writes ``preset: PresetChoice = PresetName(DEFAULT_PRESET)``.
+Choices are str Enums, so `--help` lists them and click refuses anything else
+(exit 2) before a command starts. Every command that works on a run folder names
+it the same way: ``--out/-o OUT``.
+"""
 
 from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 
 from visualdistance.analysis import communities
-from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS
+from visualdistance.analysis.presets import PRESETS
 from visualdistance.cli.errors import fail
+from visualdistance.loader import graph
 from visualdistance.loader.names import printable
 
-OutOption = typer.Option(..., "--out", "-o", help="Run folder: outputs are written (and later stages read) here.")
-StoreOption = typer.Option(
-    None, "--store", help="Feature store folder (default: $VISUALDISTANCE_STORE or ~/.cache/visualdistance/features)."
-)
-WorkersOption = typer.Option(None, "--workers", "-j", min=1, help="Processes for decoding (default: all cores).")
-FirstFrameOption = typer.Option(False, "--first-frame-only", help="Animated images: describe only the first frame.")
-PresetOption = typer.Option(DEFAULT_PRESET, "--preset", "-p", help=f"Linking method: {', '.join(PRESETS)}.")
-AlgorithmOption = typer.Option("leiden", "--algorithm", "-a", help="Community detection: leiden or greedy.")
-ObjectiveOption = typer.Option(communities.OBJECTIVE, "--objective", help="Leiden objective: modularity or cpm.")
-ResolutionOption = typer.Option(communities.RESOLUTION, "--resolution", help="Leiden CPM resolution (the link density a cluster needs).")
-SeedOption = typer.Option(communities.SEED, "--seed", help="Random seed: the same seed gives the same clusters.")
-CorpusOption = typer.Option(
-    None, "--corpus", show_default=False,
-    help="Name of this collection in the graph (one per comic; default: the input folder's name).",
-)
+#: the linking methods, by name (the values are the preset names)
+PresetName = Enum("PresetName", {name: name for name in PRESETS}, type=str)
+
+
+class Algorithm(str, Enum):
+    leiden = "leiden"
+    greedy = "greedy"
+
+
+class ClusterAlgorithm(str, Enum):
+    leiden = "leiden"
+    greedy = "greedy"
+    both = "both"
+
+
+class Objective(str, Enum):
+    modularity = "modularity"
+    cpm = "cpm"
+
+
+assert {a.value for a in Algorithm} == set(communities.ALGORITHMS)
+assert {o.value for o in Objective} == set(communities.OBJECTIVES)
+
+RunFolder = Annotated[
+    Path,
+    typer.Option("--out", "-o", metavar="OUT", show_default=False,
+                 help="Run folder: `run` and `extract` write it; the later stages read it and add their files."),
+]
+Store = Annotated[
+    Optional[Path],
+    typer.Option("--store", show_default=False,
+                 help="Feature store folder (default: $VISUALDISTANCE_STORE or ~/.cache/visualdistance/features)."),
+]
+Workers = Annotated[Optional[int], typer.Option("--workers", "-j", min=1, show_default=False,
+                                                help="Processes for decoding (default: all cores).")]
+FirstFrameOnly = Annotated[bool, typer.Option("--first-frame-only", help="Animated images: describe only the first frame.")]
+PresetChoice = Annotated[PresetName, typer.Option(
+    "--preset", "-p", metavar="PRESET",
+    help=f"Linking method, one of: {', '.join(PRESETS)} (`visualdistance presets` describes each).",
+)]
+AlgorithmChoice = Annotated[Algorithm, typer.Option("--algorithm", "-a", help="Community detection.")]
+ObjectiveChoice = Annotated[Objective, typer.Option("--objective", help="Leiden's objective.")]
+Resolution = Annotated[float, typer.Option("--resolution", help="Leiden CPM resolution (the link density a cluster needs).")]
+Seed = Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same clusters.")]
+Corpus = Annotated[
+    Optional[str],
+    typer.Option("--corpus", show_default=False,
+                 help="Name of this collection in the graph (one per comic; default: the input folder's name)."),
+]
+Uri = Annotated[
+    Optional[str],
+    typer.Option("--uri", envvar=graph.ENV_VARS["uri"], show_default=False,
+                 help="Bolt URI. Default: the local `scripts/neo4j` server, else bolt://127.0.0.1:7687."),
+]
+User = Annotated[str, typer.Option("--user", envvar=graph.ENV_VARS["user"], help="Neo4j user.")]
+Password = Annotated[
+    Optional[str],
+    typer.Option("--password", envvar=graph.ENV_VARS["password"], show_default=False,
+                 help="Password. Default: the local `scripts/neo4j` server's (.neo4j/password)."),
+]
+Database = Annotated[str, typer.Option("--database", envvar=graph.ENV_VARS["database"], help="Database name.")]
+BatchSize = Annotated[int, typer.Option("--batch-size", min=1, help="Rows per transaction.")]
+
+DEFAULT_OBJECTIVE = Objective(communities.OBJECTIVE)
 
 
 def check_corpus(name: str | None) -> str | None:

@@ -12,7 +12,7 @@ import time
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import numpy as np
 import typer
@@ -28,17 +28,21 @@ from visualdistance.cli import graph as graph_step
 from visualdistance.cli.common import default_store, find_communities, out_console
 from visualdistance.cli.errors import fail
 from visualdistance.cli.options import (
-    AlgorithmOption,
-    CorpusOption,
-    FirstFrameOption,
+    DEFAULT_OBJECTIVE,
+    Algorithm,
+    AlgorithmChoice,
+    Corpus,
+    FirstFrameOnly,
+    ObjectiveChoice,
+    Objective,
+    PresetChoice,
+    PresetName,
+    Resolution,
+    RunFolder,
+    Seed,
+    Store,
+    Workers,
     check_corpus,
-    ObjectiveOption,
-    OutOption,
-    PresetOption,
-    ResolutionOption,
-    SeedOption,
-    StoreOption,
-    WorkersOption,
 )
 from visualdistance.cli.progress import console, progress_bar
 from visualdistance.loader import outputs
@@ -54,7 +58,7 @@ def step_extract(
 ) -> ExtractResult:
     """Describe the folder's panels (reusing the store), write panels and bad files, show progress."""
     if not folder.is_dir():
-        raise typer.BadParameter(f"not a folder: {folder}", param_hint="DIR")
+        fail(f"not a folder: {printable(str(folder))}", 2)
     check_out(folder, out)
     check_corpus(corpus)
     out.mkdir(parents=True, exist_ok=True)
@@ -154,22 +158,12 @@ def step_link_again(ex: ExtractResult, method: Preset, earlier) -> tuple[Links, 
 
 
 def step_communities(
-    panels: Panels, links: Links, algorithm: str, objective: str, resolution: float, seed: int
+    panels: Panels, links: Links, algorithm: Algorithm, objective: Objective, resolution: float, seed: int
 ) -> Clustering:
-    with console.status(f"finding communities ({algorithm})"):
-        return find_communities(algorithm, len(panels), links.a, links.b, links.weight, objective, resolution, seed)
+    with console.status(f"finding communities ({algorithm.value})"):
+        return find_communities(algorithm.value, len(panels), links.a, links.b, links.weight, objective.value, resolution, seed)
 
 
-def _check_choice(value: str, choices, name: str) -> None:
-    if value not in choices:
-        raise typer.BadParameter(f"{value!r}; choose one of: {', '.join(choices)}", param_hint=name)
-
-
-def _preset(name: str) -> Preset:
-    try:
-        return get_preset(name)
-    except ValueError as e:
-        raise typer.BadParameter(str(e), param_hint="--preset") from None
 
 
 # ----------------------------------------------------------------- summary
@@ -248,21 +242,21 @@ def writes_out(command):
 
 @writes_out
 def run(
-    folder: Path = typer.Argument(..., metavar="DIR", help="Folder of panels (searched recursively)."),
-    out: Path = OutOption,
-    preset: str = PresetOption,
-    algorithm: str = AlgorithmOption,
-    objective: str = ObjectiveOption,
-    resolution: float = ResolutionOption,
-    seed: int = SeedOption,
-    store: Optional[Path] = StoreOption,
-    workers: Optional[int] = WorkersOption,
-    first_frame_only: bool = FirstFrameOption,
-    corpus: Optional[str] = CorpusOption,
-    neo4j: Optional[bool] = typer.Option(
-        None, "--neo4j/--no-neo4j", show_default=False,
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="Folder of panels (searched recursively).")],
+    out: RunFolder,
+    preset: PresetChoice = PresetName(DEFAULT_PRESET),
+    algorithm: AlgorithmChoice = Algorithm.leiden,
+    objective: ObjectiveChoice = DEFAULT_OBJECTIVE,
+    resolution: Resolution = communities.RESOLUTION,
+    seed: Seed = communities.SEED,
+    store: Store = None,
+    workers: Workers = None,
+    first_frame_only: FirstFrameOnly = False,
+    corpus: Corpus = None,
+    neo4j: Annotated[Optional[bool], typer.Option(
+        "--neo4j/--no-neo4j", show_default=False,
         help="Load the results into Neo4j. Default: when one is configured (NEO4J_URI, or a local scripts/neo4j server).",
-    ),
+    )] = None,
 ) -> None:
     """Find reused art in DIR: describe every panel, link similar ones, group them into clusters.
 
@@ -271,9 +265,7 @@ def run(
     path), panels.csv, bad_files.csv and run.json; prints a summary.
     A second run on the same folder reuses the feature store and decodes nothing.
     """
-    _check_choice(algorithm, communities.ALGORITHMS, "--algorithm")
-    _check_choice(objective, communities.OBJECTIVES, "--objective")
-    method = _preset(preset)
+    method = get_preset(preset.value)
     t0 = time.perf_counter()
     earlier = _earlier_run(out, method)  # read before step_extract starts this run's run.json
     ex = step_extract(folder, out, store, workers, first_frame_only, corpus)
@@ -308,12 +300,12 @@ def run(
 
 @writes_out
 def extract(
-    folder: Path = typer.Argument(..., metavar="DIR", help="Folder of panels (searched recursively)."),
-    out: Path = OutOption,
-    store: Optional[Path] = StoreOption,
-    workers: Optional[int] = WorkersOption,
-    first_frame_only: bool = FirstFrameOption,
-    corpus: Optional[str] = CorpusOption,
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="Folder of panels (searched recursively).")],
+    out: RunFolder,
+    store: Store = None,
+    workers: Workers = None,
+    first_frame_only: FirstFrameOnly = False,
+    corpus: Corpus = None,
 ) -> None:
     """Describe every panel in DIR with every signature; write panels.csv, features.json, bad_files.csv."""
     t0 = time.perf_counter()
@@ -328,12 +320,9 @@ def extract(
 
 
 @writes_out
-def link(
-    out: Path = typer.Argument(..., metavar="OUT", help="Run folder written by `extract` or `run`."),
-    preset: str = PresetOption,
-) -> None:
-    """Link the panels of a run folder with a preset; write links.csv and links.json."""
-    method = _preset(preset)
+def link(out: RunFolder, preset: PresetChoice = PresetName(DEFAULT_PRESET)) -> None:
+    """Link the panels of a run folder (from `extract` or `run`) with a preset; write links.csv and links.json."""
+    method = get_preset(preset.value)
     panels = _read_panels(out)
     t0 = time.perf_counter()
     links = step_link(panels, method)
@@ -345,18 +334,15 @@ def link(
 
 @writes_out
 def communities_command(
-    out: Path = typer.Argument(..., metavar="OUT", help="Run folder with links (from `link` or `run`)."),
-    algorithm: str = AlgorithmOption,
-    objective: str = ObjectiveOption,
-    resolution: float = ResolutionOption,
-    seed: int = SeedOption,
+    out: RunFolder,
+    algorithm: AlgorithmChoice = Algorithm.leiden,
+    objective: ObjectiveChoice = DEFAULT_OBJECTIVE,
+    resolution: Resolution = communities.RESOLUTION,
+    seed: Seed = communities.SEED,
 ) -> None:
-    """Group linked panels into clusters (Leiden or greedy modularity); write clusters.csv and clusters.json."""
-    _check_choice(algorithm, communities.ALGORITHMS, "--algorithm")
-    _check_choice(objective, communities.OBJECTIVES, "--objective")
+    """Group a run folder's linked panels into clusters (Leiden or greedy modularity); write clusters.csv and clusters.json."""
     panels = _read_panels(out)
-    if not (out / "links.csv").exists():
-        raise typer.BadParameter(f"{out} has no links.csv; run `visualdistance link {out}` first", param_hint="OUT")
+    outputs.require_files(out, outputs.STAGES["link"])
     links = outputs.read_links(out, {p: i for i, p in enumerate(panels.ids)})
     t0 = time.perf_counter()
     clustering = step_communities(panels, links, algorithm, objective, resolution, seed)
@@ -377,8 +363,7 @@ def presets() -> None:
 
 
 def _read_panels(out: Path) -> Panels:
-    if not (out / "panels.csv").exists():
-        raise typer.BadParameter(f"{out} has no panels.csv; run `visualdistance extract DIR --out {out}` first", param_hint="OUT")
+    outputs.require_files(out, ("panels.csv", outputs.FEATURES))
     panels = outputs.read_panels(out)
     if not len(panels):
         fail(f"{printable(str(out))} has no panels (its input had no readable image; see bad_files.csv there)")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 from rich.markup import escape
@@ -11,22 +11,25 @@ from rich.table import Table
 
 from visualdistance.cli.common import out_console
 from visualdistance.cli.errors import fail
+from visualdistance.cli.options import RunFolder
 from visualdistance.cli.progress import progress_bar
 from visualdistance.loader import outputs
 from visualdistance.loader.report import build_report
 
 
 def report(
-    out: Path = typer.Argument(..., metavar="OUT", help="Run folder written by `visualdistance run`."),
-    to: Optional[Path] = typer.Option(None, "--to", help="Report folder (default: OUT/report)."),
-    images: Optional[Path] = typer.Option(
-        None, "--images", help="Folder of the panel images (default: the input folder recorded in OUT/run.json)."
-    ),
-    per_page: int = typer.Option(50, "--per-page", min=1, help="Clusters per HTML page."),
-    links_per_cluster: int = typer.Option(
-        20, "--links-per-cluster", min=0, help="Strongest links explained per cluster, besides one tie per member."
-    ),
-    workers: Optional[int] = typer.Option(None, "--workers", "-j", min=1, help="Threads for thumbnails (default: cores, at most 8)."),
+    out: RunFolder,
+    to: Annotated[Optional[Path], typer.Option("--to", show_default=False, help="Report folder (default: OUT/report).")] = None,
+    images: Annotated[Optional[Path], typer.Option(
+        "--images", show_default=False, help="Folder of the panel images (default: the input folder recorded in OUT/run.json)."
+    )] = None,
+    per_page: Annotated[int, typer.Option("--per-page", min=1, help="Clusters per HTML page.")] = 50,
+    links_per_cluster: Annotated[int, typer.Option(
+        "--links-per-cluster", min=0, help="Strongest links explained per cluster, besides one tie per member."
+    )] = 20,
+    workers: Annotated[Optional[int], typer.Option(
+        "--workers", "-j", min=1, show_default=False, help="Threads for thumbnails (default: cores, at most 8)."
+    )] = None,
 ) -> None:
     """Write a static HTML report of OUT's clusters: open REPORT/index.html from disk, no server needed.
 
@@ -41,13 +44,7 @@ def report(
     Exit status: 0 on success; 1 when the run folder or images cannot be used;
     2 for bad options; 130 when interrupted.
     """
-    if not out.is_dir():
-        fail(f"no run folder at {out}")
-    for name in ("panels.csv", outputs.FEATURES, "links.csv", "links.json"):
-        if not (out / name).exists():
-            fail(f"{out} has no {name}; run `visualdistance run DIR --out {out}` first")
-    if not (out / "clusters.json").exists():
-        fail(f"{out} has no clusters.json; run `visualdistance communities {out}` first")
+    outputs.require_files(out, ("panels.csv", outputs.FEATURES) + outputs.STAGES["link"] + outputs.STAGES["communities"])
     try:
         run = outputs.read_run(out)
     except (OSError, ValueError, KeyError) as exc:

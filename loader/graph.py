@@ -376,7 +376,7 @@ def claim_corpus(driver: Driver, corpus: str, folder: str | None, database: str 
     if held and folder and held != folder:
         raise CorpusTaken(
             f"corpus {corpus!r} in the graph holds the panels of {printable(held)}, not {printable(folder)}; "
-            "give this folder its own corpus: `visualdistance load OUT --corpus NAME` "
+            "give this folder its own corpus: `visualdistance load --out OUT --corpus NAME` "
             "(or `visualdistance run DIR --out OUT --corpus NAME`)"
         )
     driver.execute_query(cypher.load("corpus_record"), name=corpus, input=folder, database_=database)

@@ -60,6 +60,23 @@ class DamagedRunFile(Exception):
         super().__init__(f"{printable(str(path))} {what} ({problem}); {remedy(path)}")
 
 
+class MissingRunFile(DamagedRunFile):
+    """A run folder without a file a command needs (or no run folder at all); str(error) names the command that writes it."""
+
+    def __init__(self, out: Path, name: str) -> None:
+        self.path, self.problem = Path(out) / name, "missing"
+        command = WRITTEN_BY.get(name, "run DIR --out OUT").replace("OUT", printable(str(out)))
+        what = f"{printable(str(out))} has no {name}" if Path(out).is_dir() else f"no run folder at {printable(str(out))}"
+        Exception.__init__(self, f"{what}; run `visualdistance {command.replace('DIR', _input_of(out))}` first")
+
+
+def require_files(out: Path, names: tuple[str, ...]) -> None:
+    """MissingRunFile for the first of `names` the run folder `out` lacks (in the order the stages write them)."""
+    for name in names:
+        if not (Path(out) / name).is_file():
+            raise MissingRunFile(out, name)
+
+
 #: the command that writes each run-folder file, for messages (OUT: the folder; DIR: its input)
 WRITTEN_BY = {
     "panels.csv": "run DIR --out OUT",
@@ -67,10 +84,10 @@ WRITTEN_BY = {
     "features.json": "run DIR --out OUT",
     "bad_files.csv": "run DIR --out OUT",
     "run.json": "run DIR --out OUT",
-    "links.csv": "link OUT",
-    "links.json": "link OUT",
-    "clusters.csv": "communities OUT",
-    "clusters.json": "communities OUT",
+    "links.csv": "link --out OUT",
+    "links.json": "link --out OUT",
+    "clusters.csv": "communities --out OUT",
+    "clusters.json": "communities --out OUT",
 }
 
 

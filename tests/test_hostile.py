@@ -115,11 +115,11 @@ def test_a_hostile_folder_goes_through_run_report_and_load(neo4j_clean, neo4j_se
     graph_ids = [r["id"] for r in neo4j_clean.execute_query(
         "MATCH (p:Panel {corpus: $corpus}) RETURN p.id AS id", corpus="hostile comic").records]
     assert collections.Counter(graph_ids) == collections.Counter(ids)
-    again = invoke("load", out, env=env)  # loading again changes nothing
+    again = invoke("load", "--out", out, env=env)  # loading again changes nothing
     assert again.exit_code == 0, again.output
     assert neo4j_clean.execute_query("MATCH (p:Panel) RETURN count(p) AS n").records[0]["n"] == len(ids)
 
-    report = invoke("report", out, env={})
+    report = invoke("report", "--out", out, env={})
     assert report.exit_code == 0, report.output
     pages = "".join(p.read_text(encoding="utf-8") for p in (out / "report").glob("*.html"))
     shown = collections.Counter(html.unescape(x) for x in re.findall(r'<code class="pid" title="[^"]*">([^<]*)</code>', pages))

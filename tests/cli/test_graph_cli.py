@@ -79,7 +79,7 @@ def run_folder(tmp_path) -> Path:
 def test_load_command_loads_the_folder_and_says_where_to_look(neo4j_clean, neo4j_server, run_folder):
     env = server_env(neo4j_server)
 
-    result = invoke("load", run_folder, env=env)
+    result = invoke("load", "--out", run_folder, env=env)
 
     assert result.exit_code == 0, result.output
     assert graph_counts(neo4j_clean) == (8, 8, 4, 1, 6)
@@ -90,7 +90,7 @@ def test_load_command_loads_the_folder_and_says_where_to_look(neo4j_clean, neo4j
     assert f"corpus 'panels': 8 panels, 4 links, 8 pages (pages from {run_folder.parent / 'panels' / 'pages.jsonl'})" in result.stdout
     assert "loading graph" in result.stderr  # the progress bar
 
-    again = invoke("load", run_folder, "--batch-size", "3", env=env)
+    again = invoke("load", "--out", run_folder, "--batch-size", "3", env=env)
     assert again.exit_code == 0, again.output
     assert graph_counts(neo4j_clean) == (8, 8, 4, 1, 6)
 
@@ -100,19 +100,22 @@ def test_load_takes_an_explicit_pages_file_and_refuses_a_missing_one(neo4j_clean
     pages = tmp_path / "elsewhere.jsonl"
     pages.write_text(json.dumps({"page": 5, "status": "ok", "title": "Five"}) + "\n")
 
-    result = invoke("load", run_folder, "--pages", pages, env=env)
+    result = invoke("load", "--out", run_folder, "--pages", pages, env=env)
     assert result.exit_code == 0, result.output
     assert count(neo4j_clean, "MATCH (g:Page {number: 5, title: 'Five'})-[:HAS_PANEL]->(:Panel {id: '5_1.png'}) "
                               "RETURN count(g)") == 1
     assert count(neo4j_clean, "MATCH (g:Page) RETURN count(g)") == 1
 
-    missing = invoke("load", run_folder, "--pages", tmp_path / "nope.jsonl", env=env)
+    missing = invoke("load", "--out", run_folder, "--pages", tmp_path / "nope.jsonl", env=env)
     assert missing.exit_code == 2 and "no pages file" in missing.output
 
 
 def test_load_refuses_a_folder_without_links(neo4j_server, tmp_path):
-    result = invoke("load", tmp_path, env=server_env(neo4j_server))
-    assert result.exit_code == 2 and "panels.csv" in result.output
+    result = invoke("load", "--out", tmp_path, env=server_env(neo4j_server))
+    # the same exit status and one line as every command whose run folder lacks a file
+    assert result.exit_code == 1 and error_lines(result) == [
+        f"error: {tmp_path} has no panels.csv; run `visualdistance run DIR --out {tmp_path}` first"
+    ]
 
 
 # ------------------------------------------------------------ cluster
@@ -166,7 +169,7 @@ def test_cluster_metric_and_distance_filters(neo4j_clean, neo4j_server):
 
 def test_unreachable_server_is_one_line_and_exit_1(run_folder):
     env = {"NEO4J_URI": f"bolt://127.0.0.1:{closed_port()}", "NEO4J_PASSWORD": "whatever"}
-    for args in (["load", run_folder], ["cluster"]):
+    for args in (["load", "--out", run_folder], ["cluster"]):
         result = invoke(*args, env=env)
         assert result.exit_code == 1
         assert len(error_lines(result)) == 1 and error_lines(result)[0].startswith("error: cannot reach Neo4j at bolt://")
@@ -175,7 +178,7 @@ def test_unreachable_server_is_one_line_and_exit_1(run_folder):
 
 def test_wrong_password_is_one_line_and_exit_1(neo4j_clean, neo4j_server, run_folder):
     # The only wrong-password attempt in these tests: Neo4j locks the user after a few in a row.
-    result = invoke("load", run_folder, env=server_env(neo4j_server, NEO4J_PASSWORD=neo4j_server.password + "-wrong"))
+    result = invoke("load", "--out", run_folder, env=server_env(neo4j_server, NEO4J_PASSWORD=neo4j_server.password + "-wrong"))
     assert result.exit_code == 1
     assert error_lines(result) == [
         f"error: Neo4j at {neo4j_server.uri} refused user 'neo4j': wrong password? Set NEO4J_PASSWORD or "
@@ -185,7 +188,7 @@ def test_wrong_password_is_one_line_and_exit_1(neo4j_clean, neo4j_server, run_fo
 
 
 def test_unknown_database_is_one_line_and_exit_1(neo4j_clean, neo4j_server, run_folder):
-    result = invoke("load", run_folder, "--database", "no_such_db", env=server_env(neo4j_server))
+    result = invoke("load", "--out", run_folder, "--database", "no_such_db", env=server_env(neo4j_server))
     assert result.exit_code == 1
     assert len(error_lines(result)) == 1 and "has no database 'no_such_db'" in error_lines(result)[0]
     assert count(neo4j_clean, "MATCH (n) RETURN count(n)") == 0
@@ -230,7 +233,7 @@ def test_run_without_a_reachable_server_still_succeeds_and_says_how(panels_dir, 
     assert result.exit_code == 0, result.output
     assert (tmp_path / "out" / "links.csv").is_file()
     hint = [line for line in result.stdout.splitlines() if line.startswith("Graph not loaded")]
-    assert len(hint) == 1 and "cannot reach Neo4j" in hint[0] and f"visualdistance load {tmp_path / 'out'}" in hint[0]
+    assert len(hint) == 1 and "cannot reach Neo4j" in hint[0] and f"visualdistance load --out {tmp_path / 'out'}" in hint[0]
 
     forced = invoke(*run_args(panels_dir, tmp_path, "--neo4j"), env=env)
     assert forced.exit_code == 1 and error_lines(forced)[-1].startswith("error: cannot reach Neo4j")
@@ -245,7 +248,7 @@ def test_run_with_no_server_configured_prints_the_way_to_the_graph_view(panels_d
     assert result.exit_code == 0, result.output
     assert [line for line in result.stdout.splitlines() if line.startswith("Graph not loaded")] == [
         f"Graph not loaded: no Neo4j configured (NEO4J_URI). For the graph view: `scripts/neo4j start`, "
-        f"then `visualdistance load {tmp_path / 'out'}`."
+        f"then `visualdistance load --out {tmp_path / 'out'}`."
     ]
     quiet = invoke(*run_args(panels_dir, tmp_path, "--no-neo4j"), env={"NEO4J_URI": None})
     assert quiet.exit_code == 0 and "Graph not loaded" not in quiet.output and "Neo4j Browser" not in quiet.output
@@ -296,7 +299,7 @@ def test_two_comics_land_side_by_side_and_a_second_folder_under_a_taken_name_is_
     assert line.startswith(f"Graph not loaded: corpus 'panels' in the graph holds the panels of {a}, not {b}; ")
     assert "--corpus NAME" in line
     assert corpus_panels(neo4j_clean) == {"panels": 4}
-    forced = invoke("load", tmp_path / "out-b", env=env)
+    forced = invoke("load", "--out", tmp_path / "out-b", env=env)
     assert forced.exit_code == 1 and error_lines(forced)[-1].startswith("error: corpus 'panels' in the graph holds")
 
     named = invoke("run", b, "--out", tmp_path / "out-b", *store, "--corpus", "beta", env=env)
@@ -325,7 +328,7 @@ def test_a_load_that_fails_part_way_says_running_it_again_completes_it(neo4j_cle
     # Page 100's title is a map, which Neo4j cannot store: its batch (the third) is rejected.
     pages_file.write_text(good.replace('"title": "Page 100"', '"title": {"not": "text"}'))
 
-    failed = invoke("load", run_folder, "--batch-size", "3", env=env)
+    failed = invoke("load", "--out", run_folder, "--batch-size", "3", env=env)
 
     assert failed.exit_code == 1 and "Traceback" not in failed.output
     (line,) = [x for x in error_lines(failed) if not x.startswith("loading graph")]  # the bar, then one line
@@ -333,7 +336,7 @@ def test_a_load_that_fails_part_way_says_running_it_again_completes_it(neo4j_cle
     assert line.endswith("; the load stopped part-way: run the same command again to complete it")
     assert count(neo4j_clean, "MATCH (g:Page) RETURN count(g)") == 6  # two whole batches
     pages_file.write_text(good)
-    assert invoke("load", run_folder, "--batch-size", "3", env=env).exit_code == 0
+    assert invoke("load", "--out", run_folder, "--batch-size", "3", env=env).exit_code == 0
     assert graph_counts(neo4j_clean) == (8, 8, 4, 1, 6)
 
 
@@ -357,7 +360,7 @@ def test_repeated_wrong_passwords_say_to_wait(neo4j_server, run_folder):
     env = server_env(neo4j_server, NEO4J_PASSWORD=neo4j_server.password + "-wrong")
     lines = []
     for _ in range(5):  # Neo4j locks the user for 5 s after 3 failed attempts in a row
-        result = invoke("load", run_folder, env=env)
+        result = invoke("load", "--out", run_folder, env=env)
         assert result.exit_code == 1
         lines += error_lines(result)
     time.sleep(6)  # let the lock expire before the next test logs in

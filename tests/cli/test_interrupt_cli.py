@@ -91,7 +91,7 @@ def test_an_interrupted_run_into_a_folder_of_another_run_never_reads_as_a_mix(tm
     assert proc.returncode == 130
 
     for command in ("report", "load"):
-        result = subprocess.run(cli(command, out), capture_output=True, text=True, timeout=120,
+        result = subprocess.run(cli(command, "--out", out), capture_output=True, text=True, timeout=120,
                                 env={**os.environ, "NEO4J_URI": "bolt://127.0.0.1:1"})
         assert result.returncode == 1, (command, result.stderr)
         (line,) = result.stderr.strip().splitlines()

@@ -48,7 +48,7 @@ def test_a_name_that_is_not_utf8_goes_through_run_report_and_neo4j(neo4j_clean, 
                                     id="x\\xe9.png").records
     assert [(r["path"], r["q"]) for r in got] == [("x\\xe9.png", "1_1.png")]
 
-    report = invoke("report", out, env={})
+    report = invoke("report", "--out", out, env={})
     assert report.exit_code == 0, report.output
     index = (out / "report" / "index.html").read_text(encoding="utf-8")
     assert html.escape("x\\xe9.png") in index and "x%E9.png" in index  # shown escaped, linked by its bytes

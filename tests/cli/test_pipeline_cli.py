@@ -52,7 +52,7 @@ def test_a_folder_of_only_bad_files_points_at_bad_files_csv_and_link_refuses_it(
     assert result.exit_code == 1
     assert error_lines(result)[-1] == f"error: 2 files, all unreadable; see {out / 'bad_files.csv'}"
     assert {r["path"] for r in bad_rows(out)} == {"empty.png", "list.gif"}
-    link = invoke("link", out, env=NO_SERVER)
+    link = invoke("link", "--out", out, env=NO_SERVER)
     assert link.exit_code == 1 and error_lines(link) == [
         f"error: {out} has no panels (its input had no readable image; see bad_files.csv there)"
     ]
@@ -99,7 +99,7 @@ def test_run_folders_and_their_reports_inside_the_input_are_never_panels(tmp_pat
     folder = drawn(tmp_path / "comic")
     first = invoke(*run_args(folder, folder / "run1", tmp_path), env=NO_SERVER)
     assert first.exit_code == 0, first.output
-    assert invoke("report", folder / "run1", env=NO_SERVER).exit_code == 0
+    assert invoke("report", "--out", folder / "run1", env=NO_SERVER).exit_code == 0
     assert list((folder / "run1" / "report" / "thumbs").glob("*.webp"))
     # An old run folder moved into the comic's folder is skipped too, report and all.
     (folder / "sub").mkdir()

@@ -69,7 +69,7 @@ def driver(tmp_path_factory) -> Iterator:
 def report(planted_run, tmp_path_factory) -> Path:
     """The report, made by the real command, with few clusters per page so there are several pages."""
     dest = tmp_path_factory.mktemp("browser") / "report"
-    result = CliRunner().invoke(app, ["report", str(planted_run.out), "--to", str(dest), "--per-page", str(PER_PAGE)], catch_exceptions=False)
+    result = CliRunner().invoke(app, ["report", "--out", str(planted_run.out), "--to", str(dest), "--per-page", str(PER_PAGE)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return dest
 

@@ -14,7 +14,7 @@ runner = CliRunner()
 
 
 def report(*args: str):
-    return runner.invoke(app, ["report", *args], catch_exceptions=False)
+    return runner.invoke(app, ["report", "--out", *args], catch_exceptions=False)
 
 
 def test_report_defaults_to_out_report_and_reuses_thumbnails(planted_run, tmp_path):
@@ -37,7 +37,8 @@ def test_report_defaults_to_out_report_and_reuses_thumbnails(planted_run, tmp_pa
 def test_missing_run_folder_is_one_line_and_exit_1(tmp_path):
     result = report(str(tmp_path / "nowhere"))
     assert result.exit_code == 1
-    assert result.output.strip().splitlines() == [f"error: no run folder at {tmp_path / 'nowhere'}"]
+    nowhere = tmp_path / "nowhere"
+    assert result.output.strip().splitlines() == [f"error: no run folder at {nowhere}; run `visualdistance run DIR --out {nowhere}` first"]
 
 
 def test_a_folder_that_is_not_a_finished_run_says_what_to_do(planted_run, tmp_path):

@@ -46,9 +46,9 @@ def cut(path: Path) -> None:
 
 
 @pytest.mark.parametrize("name, fix, commands", [
-    ("links.csv", "visualdistance link", ["communities", "report", "load"]),
-    ("links.json", "visualdistance link", ["communities", "report", "load"]),
-    ("clusters.json", "visualdistance communities", ["report", "load"]),
+    ("links.csv", "visualdistance link --out", ["communities", "report", "load"]),
+    ("links.json", "visualdistance link --out", ["communities", "report", "load"]),
+    ("clusters.json", "visualdistance communities --out", ["report", "load"]),
     ("panels.csv", "visualdistance run", ["link", "communities", "report", "load"]),
     ("features.json", "visualdistance run", ["link", "communities", "report", "load"]),
     ("run.json", "visualdistance run", ["link", "communities", "report", "load"]),
@@ -57,7 +57,7 @@ def test_a_file_cut_short_is_named_with_the_command_that_writes_it(out, name, fi
     cut(out / name)
     env = {"NEO4J_URI": f"bolt://127.0.0.1:{closed_port()}", "NEO4J_PASSWORD": "x"}
     for command in commands:
-        result = invoke(command, out, env=env)
+        result = invoke(command, "--out", out, env=env)
         assert result.exit_code == 1, (command, result.output)
         (line,) = error_lines(result)
         assert line.startswith(f"error: {out / name} is damaged or incomplete ("), (command, line)
@@ -71,28 +71,28 @@ def test_an_emptied_links_file_is_damaged_too(out, recorded):
         del info["files"]
         (out / "run.json").write_text(json.dumps(info))
     (out / "links.csv").write_bytes(b"")
-    result = invoke("communities", out, env=NO_SERVER)
+    result = invoke("communities", "--out", out, env=NO_SERVER)
     problem = "it changed after the run wrote it" if recorded else "empty file"
     assert result.exit_code == 1 and error_lines(result) == [
-        f"error: {out / 'links.csv'} is damaged or incomplete ({problem}); run `visualdistance link {out}` to write it again"
+        f"error: {out / 'links.csv'} is damaged or incomplete ({problem}); run `visualdistance link --out {out}` to write it again"
     ]
 
 
 def test_a_newer_stage_makes_the_later_files_stale_until_they_are_written_again(out):
-    assert invoke("link", out, "--preset", "original-ahash", env=NO_SERVER).exit_code == 0
+    assert invoke("link", "--out", out, "--preset", "original-ahash", env=NO_SERVER).exit_code == 0
 
-    report = invoke("report", out, env=NO_SERVER)
+    report = invoke("report", "--out", out, env=NO_SERVER)
 
     assert report.exit_code == 1 and error_lines(report) == [
         f"error: {out / 'clusters.csv'} is not from the run that run.json describes (an earlier or interrupted run "
-        f"left it); run `visualdistance communities {out}` to write it again"
+        f"left it); run `visualdistance communities --out {out}` to write it again"
     ]
-    assert invoke("communities", out, env=NO_SERVER).exit_code == 0
-    assert invoke("report", out, env=NO_SERVER).exit_code == 0
+    assert invoke("communities", "--out", out, env=NO_SERVER).exit_code == 0
+    assert invoke("report", "--out", out, env=NO_SERVER).exit_code == 0
 
 
 def test_a_second_command_on_a_busy_run_folder_is_refused(out, tmp_path):
     with outputs.locked(out):
-        result = invoke("link", out, env=NO_SERVER)
+        result = invoke("link", "--out", out, env=NO_SERVER)
     assert result.exit_code == 1
     assert error_lines(result) == [f"error: another visualdistance command is writing to {out}; wait for it to finish"]

@@ -1,0 +1,58 @@
+"""One convention for every command: the run folder is --out, choices are listed and checked, one exit table."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.cli.test_graph_cli import error_lines, invoke
+from visualdistance.analysis.presets import PRESETS
+from visualdistance.cli.main import app
+
+RUN_FOLDER_COMMANDS = ["run", "extract", "link", "communities", "load", "report"]
+WIDE = {"COLUMNS": "200", "TERMINAL_WIDTH": "200"}
+
+
+def help_of(*command: str) -> str:
+    result = CliRunner().invoke(app, [*command, "--help"], env=WIDE)
+    # rich wraps long lines inside its boxes: join the text back before looking for a choice
+    assert result.exit_code == 0, result.output
+    return " ".join(line.strip(" │╭╮╰╯─") for line in result.output.splitlines())
+
+
+@pytest.mark.parametrize("command", RUN_FOLDER_COMMANDS)
+def test_every_command_names_its_run_folder_with_out(command):
+    assert "--out" in help_of(command) and "-o" in help_of(command)
+
+
+@pytest.mark.parametrize("command, choices", [
+    ("run", [*PRESETS, "leiden", "greedy", "modularity", "cpm"]),
+    ("link", list(PRESETS)),
+    ("communities", ["leiden", "greedy", "modularity", "cpm"]),
+    ("cluster", ["leiden", "greedy", "both", "modularity", "cpm"]),
+    ("eval", [*PRESETS, "imagehash-phash"]),
+])
+def test_help_lists_every_choice(command, choices):
+    text = help_of(command)
+    missing = [c for c in choices if not re.search(rf"(?<![\w-]){re.escape(c)}(?![\w-])", text)]
+    assert not missing, missing
+
+
+@pytest.mark.parametrize("args", [
+    ["link", "--preset", "nope"],
+    ["communities", "--algorithm", "kmeans"],
+    ["run", "DIR", "--objective", "surprise"],
+])
+def test_a_choice_not_listed_is_a_usage_error_before_anything_runs(tmp_path, args):
+    result = invoke(*args, "--out", tmp_path / "out", env={})
+    assert result.exit_code == 2
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command", ["link", "communities", "load", "report"])
+def test_a_folder_that_is_not_a_run_gets_the_same_line_and_status_from_every_command(tmp_path, command):
+    result = invoke(command, "--out", tmp_path, env={"NEO4J_URI": "bolt://127.0.0.1:1", "NEO4J_PASSWORD": "x"})
+    assert result.exit_code == 1
+    assert error_lines(result) == [f"error: {tmp_path} has no panels.csv; run `visualdistance run DIR --out {tmp_path}` first"]
