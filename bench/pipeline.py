@@ -31,10 +31,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from visualdistance.analysis import synthetic
-from visualdistance.analysis.kernels import hamming_links
-from visualdistance.analysis.presets import get_preset
-from visualdistance.loader import outputs
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repo root: tests.synthetic generates the corpus
+from tests import synthetic  # noqa: E402
+from visualdistance.analysis.kernels import hamming_links  # noqa: E402
+from visualdistance.analysis.presets import get_preset  # noqa: E402
+from visualdistance.loader import outputs  # noqa: E402
+
 
 def build_corpus(folder: Path, n: int, seed: int = 7) -> dict:
     """Write n planted panels as `<page>_<n>.png`; returns counts of each kind of reuse."""

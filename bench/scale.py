@@ -41,9 +41,10 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repo root: tests.synthetic generates the corpus
 from pipeline import TreeMemory  # noqa: E402  (bench/ is not a package)
 
-from visualdistance.analysis import synthetic  # noqa: E402
+from tests import synthetic  # noqa: E402
 from visualdistance.analysis.evaluation import score_pairs  # noqa: E402
 from visualdistance.loader.labels import read_truth  # noqa: E402
 

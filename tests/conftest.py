@@ -36,7 +36,7 @@ import pytest
 from neo4j import Driver, GraphDatabase
 from PIL import Image
 
-from visualdistance.analysis import synthetic
+from tests import synthetic
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 from typer.testing import CliRunner
 
-from visualdistance.analysis import synthetic
+from tests import synthetic
 from visualdistance.cli.main import app
 
 GROUPS = 8

@@ -24,7 +24,7 @@ import pytest
 from PIL import Image
 
 from tests.cli.test_graph_cli import invoke, server_env
-from visualdistance.analysis import synthetic
+from tests import synthetic
 from visualdistance.loader import outputs
 from visualdistance.loader.images import panel_id
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from visualdistance.analysis import synthetic
+from tests import synthetic
 from visualdistance.analysis.content import (
     _working_mask,
     background_mask,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from visualdistance.analysis import synthetic
+from tests import synthetic
 from visualdistance.analysis.linking import find_links
 from visualdistance.analysis.presets import COMBINED, ORIGINAL_EDGES, PRESETS, all_signatures
 from visualdistance.analysis.signatures import PanelView

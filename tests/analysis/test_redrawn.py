@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from visualdistance.analysis import synthetic
+from tests import synthetic
 from visualdistance.analysis.content import find_drawing
 from visualdistance.analysis.presets import DRAWING, DRAWING_CHAMFER, REDRAWN_MIN_SIZE, SAME_DRAWING
 from tests.analysis.test_linking import describe, links_of

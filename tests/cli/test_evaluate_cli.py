@@ -8,7 +8,7 @@ import numpy as np
 
 from tests.cli.test_graph_cli import invoke
 from tests.conftest import save
-from visualdistance.analysis import synthetic
+from tests import synthetic
 from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS
 from visualdistance.cli.evaluate import SPEED_BASELINE
 

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from tests.conftest import save
 from visualdistance.loader.run_record import MethodInfo, RunInfo
 from tests.graph_data import A, B, C, D, E, F, clustering, known_pages, known_run, read_cluster_run
-from visualdistance.analysis import synthetic
+from tests import synthetic
 from visualdistance.cli import graph as graph_cli
 from visualdistance.cli.main import app
 from visualdistance.loader import graph, outputs

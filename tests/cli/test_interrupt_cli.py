@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from visualdistance.analysis import synthetic
+from tests import synthetic
 from visualdistance.cli.errors import INTERRUPTED
 
 

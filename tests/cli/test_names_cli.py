@@ -12,7 +12,7 @@ import pytest
 
 from tests.cli.test_graph_cli import invoke, server_env
 from tests.conftest import save
-from visualdistance.analysis import synthetic
+from tests import synthetic
 from visualdistance.loader import outputs
 
 pytestmark = pytest.mark.neo4j

@@ -10,7 +10,7 @@ import pytest
 
 from tests.cli.test_graph_cli import error_lines, invoke
 from tests.conftest import save
-from visualdistance.analysis import synthetic
+from tests import synthetic
 
 NO_SERVER = {"NEO4J_URI": None}
 

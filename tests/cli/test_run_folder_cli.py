@@ -11,7 +11,7 @@ import pytest
 
 from tests.cli.test_graph_cli import closed_port, error_lines, invoke
 from tests.conftest import save
-from visualdistance.analysis import synthetic
+from tests import synthetic
 from visualdistance.loader import outputs
 
 NO_SERVER = {"NEO4J_URI": None}

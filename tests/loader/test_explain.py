@@ -3,7 +3,7 @@
 import numpy as np
 from PIL import Image
 
-from visualdistance.analysis import synthetic
+from tests import synthetic
 from visualdistance.analysis.linking import find_links
 from visualdistance.analysis.presets import DRAWING, all_signatures
 from visualdistance.loader.explain import explain, step_counts

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from visualdistance.analysis import synthetic
+from tests import synthetic
 from visualdistance.analysis.presets import all_signatures
 from visualdistance.loader.extract import extract_folder
 from tests.conftest import save

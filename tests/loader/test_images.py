@@ -120,7 +120,7 @@ def test_transparency_comes_back_as_opacity_and_opaque_images_have_none(tmp_path
 
 def blinking(rng, cut_at=None, n=6, size=(160, 120)):
     """Frames of one drawing whose face blinks and talks (a few pixels change); from `cut_at` on, another drawing."""
-    from visualdistance.analysis import synthetic
+    from tests import synthetic
     import cv2
 
     pictures = [synthetic.render(synthetic.random_drawing(rng), size) for _ in range(2)]

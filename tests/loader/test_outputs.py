@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import save
-from visualdistance.analysis import synthetic
+from tests import synthetic
 from visualdistance.analysis.presets import all_signatures
 from visualdistance.loader import outputs
 from visualdistance.loader.extract import extract_folder
