@@ -96,6 +96,12 @@ class Links:
     def __len__(self) -> int:
         return len(self.a)
 
+    def take(self, rows: np.ndarray) -> "Links":
+        """The links at `rows` (indices or a bool mask), every field kept; a link's fields never depend on the others."""
+        return Links(self.a[rows], self.b[rows], {m: v[rows] for m, v in self.distances.items()},
+                     {m: v[rows] for m, v in self.thresholds.items()}, self.rules[rows], self.mirrored[rows],
+                     self.weight[rows], self.rule_names, self.rule_metrics)
+
     def rule_labels(self) -> list[str]:
         """Per link, the names of the rules that matched, joined by '+'."""
         labels = []

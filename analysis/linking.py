@@ -86,9 +86,7 @@ def find_links(sigs: Sigs, source: np.ndarray, preset: Preset) -> Links:
     b = (pairs % max(n, 1)).astype(np.int32)
     links = measure_links(sigs, a, b, preset, thresholds, measured)
     keep = _pass_mirrored_checks(sigs, links, preset)
-    if keep.all():
-        return links
-    return measure_links(sigs, links.a[keep], links.b[keep], preset, thresholds, measured)
+    return links if keep.all() else links.take(keep)
 
 
 def pairwise(preset: Preset) -> bool:
@@ -120,9 +118,8 @@ def carry_over(links: Links, new_row: np.ndarray, n: int) -> tuple[Links, np.nda
     keep = (new_row[links.a] >= 0) & (new_row[links.b] >= 0) if len(links) else np.zeros(0, bool)
     fresh = np.ones(n, bool)
     fresh[new_row[new_row >= 0]] = False
-    kept = Links(new_row[links.a[keep]].astype(np.int32), new_row[links.b[keep]].astype(np.int32),
-                 {m: v[keep] for m, v in links.distances.items()}, {m: v[keep] for m, v in links.thresholds.items()},
-                 links.rules[keep], links.mirrored[keep], links.weight[keep], links.rule_names, links.rule_metrics)
+    kept = links.take(keep)
+    kept.a, kept.b = new_row[kept.a].astype(np.int32), new_row[kept.b].astype(np.int32)
     return kept, fresh
 
 
