@@ -17,6 +17,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Optional
 
+import cv2
 import numpy as np
 import typer
 from rich.console import Console
@@ -77,7 +78,12 @@ def _describe_cost(folder: Path, paths: list[str], preset: Preset, sample: int) 
                 sig.describe_all(view)
 
     describe(images[:5])  # one-time costs (imports, caches) are not per-panel costs
-    t_describe = min(_timed(describe, images) for _ in range(TIMING_REPEATS))
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)  # one core, as extraction runs it (a process per core); OpenCV's threads only add CPU time
+    try:
+        t_describe = min(_timed(describe, images) for _ in range(TIMING_REPEATS))
+    finally:
+        cv2.setNumThreads(threads)
     n = max(len(images), 1)
     return 1000 * t_decode / n, 1000 * t_describe / n
 
