@@ -16,7 +16,11 @@ import numpy as np
 
 from visualdistance.analysis.data import Clustering
 
-ALGORITHMS = ("leiden", "greedy")
+#: The defaults, in one place: the CLI's options read them too.
+OBJECTIVE = "modularity"
+#: CPM's resolution: the link density (of weights in (0, 1]) a cluster needs
+RESOLUTION = 0.05
+SEED = 42
 OBJECTIVES = ("modularity", "cpm")
 
 
@@ -29,38 +33,42 @@ def link_graph(n: int, a: np.ndarray, b: np.ndarray, weight: np.ndarray | None =
     return g
 
 
-def detect(
+def leiden(
     n: int,
     a: np.ndarray,
     b: np.ndarray,
     weight: np.ndarray | None = None,
-    algorithm: str = "leiden",
-    objective: str = "modularity",
-    resolution: float = 1.0,
-    seed: int = 42,
+    objective: str = OBJECTIVE,
+    resolution: float = RESOLUTION,
+    seed: int = SEED,
 ) -> Clustering:
-    """Communities of the link graph.
+    """Leiden communities (leidenalg) of the graph of n panels with links (a, b) and their weights in [0, 1].
 
-    algorithm: "greedy" (igraph's fast greedy modularity, cut where modularity
-    peaks) or "leiden" (leidenalg; objective "modularity", or "cpm" with
-    `resolution` as the density a cluster needs). Deterministic for a seed.
-    Weights are shifted to (0, 1] (a link at its threshold still counts a little).
+    objective: "modularity", or "cpm" with `resolution` the density a cluster
+    needs. The same seed gives the same clusters.
     """
-    if algorithm not in ALGORITHMS:
-        raise ValueError(f"unknown algorithm {algorithm!r}; choose one of {ALGORITHMS}")
     if objective not in OBJECTIVES:
         raise ValueError(f"unknown objective {objective!r}; choose one of {OBJECTIVES}")
-    w = np.ones(len(a)) if weight is None else 0.1 + 0.9 * np.clip(np.asarray(weight, float), 0.0, 1.0)
-    params = {"algorithm": algorithm, "seed": seed}
-    if algorithm == "leiden":
-        params.update(objective=objective, resolution=resolution)
+    params = {"algorithm": "leiden", "seed": seed, "objective": objective, "resolution": resolution}
+    return _communities(n, a, b, weight, params, lambda g: _leiden(g, objective, resolution, seed))
+
+
+def greedy_modularity(n: int, a: np.ndarray, b: np.ndarray, weight: np.ndarray | None = None) -> Clustering:
+    """igraph's fast greedy modularity communities, cut where modularity peaks (deterministic, no seed)."""
+    return _communities(n, a, b, weight, {"algorithm": "greedy"}, _greedy)
+
+
+#: every community function by the name the CLI and the run record use
+ALGORITHMS = {"leiden": leiden, "greedy": greedy_modularity}
+
+
+def _communities(n: int, a: np.ndarray, b: np.ndarray, weight: np.ndarray | None, params: dict, find) -> Clustering:
+    """Relabelled communities from find(graph) -> raw labels; weights shifted to (0, 1] (a link at its threshold still counts a little)."""
     if len(a) == 0:
         return _clustering(np.full(n, -1, np.int32), params, float("nan"))
+    w = np.ones(len(a)) if weight is None else 0.1 + 0.9 * np.clip(np.asarray(weight, float), 0.0, 1.0)
     g = link_graph(n, a, b, w)
-    if algorithm == "greedy":
-        raw = _greedy(g)
-    else:
-        raw = _leiden(g, objective, resolution, seed)
+    raw = find(g)
     q = g.modularity(raw.tolist(), weights="weight")
     return _clustering(relabel(raw), params, float(q))
 
@@ -93,6 +101,15 @@ def relabel(raw: np.ndarray) -> np.ndarray:
     return new_id[inverse]
 
 
+def cluster_run_id(params: dict, membership: np.ndarray, ids: np.ndarray | None = None) -> str:
+    """A run id that changes with the parameters, the panels (when their ids are given) and the result:
+    the same clustering written twice is one run, anything different is a new one."""
+    h = hashlib.sha1(json.dumps(params, sort_keys=True, default=str).encode())
+    if ids is not None:
+        h.update("\0".join(map(str, ids)).encode())
+    h.update(np.asarray(membership, np.int32).tobytes())
+    return h.hexdigest()[:12]
+
+
 def _clustering(membership: np.ndarray, params: dict, modularity: float) -> Clustering:
-    run_id = hashlib.sha1(json.dumps(params, sort_keys=True).encode() + membership.tobytes()).hexdigest()[:12]
-    return Clustering(run_id=run_id, algorithm=params["algorithm"], params=params, membership=membership, modularity=modularity)
+    return Clustering(cluster_run_id(params, membership), params["algorithm"], params, membership, modularity)

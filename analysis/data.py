@@ -77,6 +77,7 @@ class Links:
     distances: metric name -> float32 distance per link (NaN where a metric was
     not computed). thresholds: metric name -> the threshold that applied to the
     pair. rules: bitmask of the preset's rules that matched (bit k = rule k).
+    rule_names, rule_metrics: the preset's rules (bit k) and the metric each one decides with.
     mirrored: the link matched only through the mirrored signatures.
     weight: similarity in [0, 1], 1 = identical, 0 = at the threshold; comparable
     across metrics because each is measured against its own threshold.
@@ -90,6 +91,7 @@ class Links:
     mirrored: np.ndarray  # bool
     weight: np.ndarray  # float32
     rule_names: tuple[str, ...] = ()
+    rule_metrics: tuple[str, ...] = ()  # the metric of each rule, as rule_names
 
     def __len__(self) -> int:
         return len(self.a)

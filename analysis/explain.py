@@ -39,6 +39,7 @@ class PairMeasures:
     colours: float  # colour histogram shift
     gate_failures: tuple[str, ...]  # gates either panel fails, as described by the preset
     area: tuple[float, float]  # share of each working image the drawing covers
+    size: tuple[float, float] = (float("inf"), float("inf"))  # each drawing's size in its file's pixels
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Thresholds:
     same_layout: float
     redrawn_drawing: float
     colours: float
+    redrawn_min_size: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,8 @@ def diagnose(m: PairMeasures, t: Thresholds) -> Diagnosis:
     best = min(m.drawing, m.drawing_mirrored)
     if m.drawing < t.same_drawing:
         return Diagnosis("linked", f"same drawing: edge distance {m.drawing:.3f} (under {t.same_drawing:g})")
-    if m.layout < t.same_layout and m.drawing < t.redrawn_drawing:
+    redrawn = m.layout < t.same_layout and m.drawing < t.redrawn_drawing
+    if redrawn and min(m.size) >= t.redrawn_min_size:
         return Diagnosis(
             "linked",
             f"partly redrawn: layout {m.layout:.0f} bits (under {t.same_layout:g}) and edge distance {m.drawing:.3f} "
@@ -88,6 +91,12 @@ def diagnose(m: PairMeasures, t: Thresholds) -> Diagnosis:
             "alignment",
             f"edge distance {best:.3f} at the 1 px alignment, {m.drawing_wide:.3f} when moved further: "
             "the drawings are offset inside their crop",
+        )
+    if redrawn:
+        return Diagnosis(
+            "threshold",
+            f"edge distance {m.drawing:.3f} and layout {m.layout:.0f} bits would pass as partly redrawn, but a drawing "
+            f"is {min(m.size):.0f} px across in its file (partly redrawn needs {t.redrawn_min_size:g}): an icon",
         )
     if best >= t.redrawn_drawing:
         return Diagnosis("edges", f"the lines mostly differ: edge distance {best:.3f} (partly redrawn allows under {t.redrawn_drawing:g})")

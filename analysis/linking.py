@@ -7,34 +7,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from visualdistance.analysis.data import Links
-from visualdistance.analysis.rules import Metric, Mixed, Rule, Sigs
+from visualdistance.analysis.rules import Gate, Metric, Mixed, Rule, Sigs
 from visualdistance.analysis.signatures.base import Signature
-
-
-@dataclass(frozen=True)
-class Gate:
-    """Quality gate: panels whose signature[column] is under `minimum` are never linked."""
-
-    signature: str
-    column: int
-    minimum: float
-    what: str = ""
-
-    def describe(self) -> str:
-        return f"{self.what or f'{self.signature}[{self.column}]'} >= {self.minimum:g}"
-
-    def passes(self, sigs: Sigs) -> np.ndarray:
-        values = np.asarray(sigs[self.signature])
-        values = values.reshape(len(values), -1)[:, self.column]
-        return values >= self.minimum
 
 
 @dataclass(frozen=True)
 class Preset:
     """A named linking method: which signatures to compute and which rules link panels.
 
-    combine: "any" links a pair when any rule matches, "all" only when every
-    rule does. report: extra metrics whose distances are recorded on each link
+    A pair links when any rule matches. report: extra metrics whose distances are recorded on each link
     without deciding anything (when their signatures were computed). gates: quality gates; a panel failing any is
     never linked (near-blank panels carry no drawing to compare).
     mirrored_checks: rules a link that matched only in the mirror image must
@@ -47,7 +28,6 @@ class Preset:
     description: str
     signatures: tuple[Signature, ...]
     rules: tuple[Rule, ...]
-    combine: str = "any"
     report: tuple[Metric, ...] = ()
     gates: tuple[Gate, ...] = ()
     mirrored_checks: tuple[Rule, ...] = ()
@@ -58,8 +38,6 @@ class Preset:
         for m in self._every_metric():
             if by_name.setdefault(m.name, m) != m:
                 raise ValueError(f"preset {self.name}: two different metrics are both called {m.name!r}")
-        if self.combine not in ("any", "all"):
-            raise ValueError(f"preset {self.name}: combine must be 'any' or 'all'")
 
     def _every_metric(self) -> list[Metric]:
         """The metrics of the rules, the rules they require, the report and the checks, as written (repeats kept)."""
@@ -69,25 +47,6 @@ class Preset:
     def metrics(self) -> tuple[Metric, ...]:
         """Every metric the preset measures, once each."""
         return tuple({m.name: m for m in self._every_metric()}.values())
-
-    def params(self) -> dict:
-        """What a run records about the method: rules, thresholds, gate."""
-        return {
-            "preset": self.name,
-            "combine": self.combine,
-            "rules": _describe(self.rules),
-            "gates": [g.describe() for g in self.gates],
-            "mirrored_checks": _describe(self.mirrored_checks),
-        }
-
-
-def _describe(rules: tuple[Rule, ...]) -> dict:
-    out = {}
-    for r in rules:
-        out[r.name] = {"metric": r.metric.name, "threshold": r.threshold.describe()}
-        if r.requires:
-            out[r.name]["requires"] = [q.describe() for q in r.requires]
-    return out
 
 
 def find_links(sigs: Sigs, source: np.ndarray, preset: Preset) -> Links:
@@ -111,7 +70,7 @@ def find_links(sigs: Sigs, source: np.ndarray, preset: Preset) -> Links:
         a, b, direct, mirrored = rule.metric.search(sub, thresholds[rule.name][idx], source[idx])
         key = idx[a].astype(np.int64) * n + idx[b]
         _remember(measured, rule.metric.name, key, direct, mirrored)
-        if rule.requires:
+        if rule.requires or rule.gates:
 
             def measure(metric, live):
                 found = distances_on_rows(metric, sub, a[live], b[live])
@@ -122,12 +81,7 @@ def find_links(sigs: Sigs, source: np.ndarray, preset: Preset) -> Links:
             d_ok, m_ok = _required(rule, sub, a, b, direct, mirrored, np.maximum(t[a], t[b]), measure)
             key = key[d_ok | m_ok]
         keys.append(key)
-    if preset.combine == "all":
-        pairs = keys[0]
-        for k in keys[1:]:
-            pairs = np.intersect1d(pairs, k)
-    else:
-        pairs = np.unique(np.concatenate(keys)) if keys else np.empty(0, np.int64)
+    pairs = np.unique(np.concatenate(keys)) if keys else np.empty(0, np.int64)
     a = (pairs // max(n, 1)).astype(np.int32)
     b = (pairs % max(n, 1)).astype(np.int32)
     links = measure_links(sigs, a, b, preset, thresholds, measured)
@@ -168,7 +122,7 @@ def carry_over(links: Links, new_row: np.ndarray, n: int) -> tuple[Links, np.nda
     fresh[new_row[new_row >= 0]] = False
     kept = Links(new_row[links.a[keep]].astype(np.int32), new_row[links.b[keep]].astype(np.int32),
                  {m: v[keep] for m, v in links.distances.items()}, {m: v[keep] for m, v in links.thresholds.items()},
-                 links.rules[keep], links.mirrored[keep], links.weight[keep], links.rule_names)
+                 links.rules[keep], links.mirrored[keep], links.weight[keep], links.rule_names, links.rule_metrics)
     return kept, fresh
 
 
@@ -183,7 +137,7 @@ def merge_links(parts: list[Links]) -> Links:
         {m: cat(lambda p: p.distances[m])[order] for m in parts[0].distances},
         {m: cat(lambda p: p.thresholds[m])[order] for m in parts[0].thresholds},
         cat(lambda p: p.rules)[order], cat(lambda p: p.mirrored)[order], cat(lambda p: p.weight)[order],
-        parts[0].rule_names,
+        parts[0].rule_names, parts[0].rule_metrics,
     )
 
 
@@ -194,6 +148,11 @@ def _required(rule: Rule, sigs: Sigs, a, b, direct, mirrored, thr, measure) -> t
     only pairs still in play are measured.
     """
     d_ok, m_ok = direct < thr, mirrored < thr
+    if rule.gates:
+        both = _passes(rule.gates, sigs, len(next(iter(sigs.values()))))
+        both = both[a] & both[b]
+        d_ok &= both
+        m_ok &= both
     for req in rule.requires:
         live = np.flatnonzero(d_ok | m_ok)
         if len(live) == 0:
@@ -313,11 +272,17 @@ def measure_links(
     for metric in {m.name: m for m in context + required if m.name not in distances}.values():
         direct, mirrored = measure(metric)
         distances[metric.name] = np.where(is_mirrored & np.isfinite(mirrored), mirrored, direct).astype(np.float32)
-    return Links(a.astype(np.int32), b.astype(np.int32), distances, thr_out, rules_mask, is_mirrored, weight, names)
+    return Links(a.astype(np.int32), b.astype(np.int32), distances, thr_out, rules_mask, is_mirrored, weight, names,
+                 tuple(r.metric.name for r in preset.rules))
 
 
 def _passes_gate(sigs: Sigs, preset: Preset, n: int) -> np.ndarray:
+    return _passes(preset.gates, sigs, n)
+
+
+def _passes(gates: tuple[Gate, ...], sigs: Sigs, n: int) -> np.ndarray:
+    """(n,) bool: the panels that pass every gate."""
     ok = np.ones(n, bool)
-    for gate in preset.gates:
+    for gate in gates:
         ok &= gate.passes(sigs)
     return ok

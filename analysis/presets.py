@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from visualdistance.analysis.linking import Gate, Preset
-from visualdistance.analysis.rules import ColourShift, EdgeChamfer, Fixed, Hamming, Mixed, Rule, Scaled
+from visualdistance.analysis.linking import Preset
+from visualdistance.analysis.rules import ColourShift, EdgeChamfer, Fixed, Gate, Hamming, Mixed, Rule, Scaled
 from visualdistance.analysis.signatures import (
     AverageHash,
     BinaryImage,
@@ -117,6 +117,11 @@ SAME_DRAWING = 0.05
 SAME_LAYOUT = 80
 #: ... and the drawing's edges still mostly agree
 REDRAWN_DRAWING = 0.2
+#: ... and both drawings have at least this many of their own pixels across (half the canvas).
+#: A smaller drawing, an icon, is enlarged over 2x for comparison: a part redrawn in it is a few
+#: pixels, and an icon set's shared template (one figure in many roles, one flag outline)
+#: agrees with every icon built on it as well as a reused drawing does.
+REDRAWN_MIN_SIZE = DRAWING_SIZE // 2
 #: a match found only in the mirror image must move less than this share of the drawing's colours
 SAME_COLOURS = 0.2
 
@@ -128,7 +133,8 @@ DRAWING = Preset(
         "pixel lies on average under 0.1 px beyond 1 px from the other drawing's edges (1 px is free, "
         "the cost is capped at 2 px more; threshold 0.05 of that cap), or, for a drawing partly redrawn "
         "in place (an outfit recoloured, a logo or object added, lettering replaced), when the panel's "
-        "layout hash is within 80 of 256 bits and the edge distance under 0.2; mirror images included, "
+        "layout hash is within 80 of 256 bits and the edge distance under 0.2 (drawings at least 64 px "
+        "across in the file, not icons); mirror images included, "
         "flagged, and only when the drawing keeps its colours (under 20% of its colour histogram "
         "moved); near-blank panels never link."
     ),
@@ -147,6 +153,7 @@ DRAWING = Preset(
             Hamming("layout", "layout", False),
             Fixed(SAME_LAYOUT),
             requires=(Rule("drawing", DRAWING_CHAMFER, Fixed(REDRAWN_DRAWING)),),
+            gates=(Gate("drawing_stats", 3, REDRAWN_MIN_SIZE, "drawing size (file pixels)"),),
         ),
     ),
     report=(Hamming("edges", "edges", True, EDGE_SHAPE), _hash_metric("phash")),

@@ -8,14 +8,14 @@ plans and arrays into HTML and images.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from visualdistance.analysis.data import Clustering, Links, Panels
 from visualdistance.analysis.image_ops import unpack_bits
-from visualdistance.analysis.presets import PRESETS
 from visualdistance.analysis.rules import Metric
+from visualdistance.analysis.signatures.base import mirror_name
 
 #: colours of the difference image: pixels in both maps, only in a, only in b, in neither
 BOTH = (20, 20, 20)
@@ -37,39 +37,29 @@ class BitImage:
     used: bool = True  # False: shown for context, the method did not decide with it
 
 
-def bit_images(metrics: tuple[Metric, ...] | list[Metric], signatures: dict[str, np.ndarray]) -> list[BitImage]:
-    """The image-shaped signatures among `metrics` (those with a `shape`), present in `signatures`."""
+def drawable_images(metrics: tuple[Metric, ...] | list[Metric]) -> list[BitImage]:
+    """The image-shaped signatures the `metrics` compare (Metric.drawable), each once, in order."""
     found: dict[str, BitImage] = {}
     for m in metrics:
-        shape = getattr(m, "shape", None)
-        # Hamming reads `signature`; Mixed keeps its image half in `edge_signature`.
-        sig = getattr(m, "signature", None) or getattr(m, "edge_signature", None)
-        if shape is None or not sig or sig in found or sig not in signatures:
-            continue
-        if signatures[sig].ndim != 2 or signatures[sig].shape[1] * 64 < shape[0] * shape[1]:
-            continue  # not packed bits of that size: not something we can draw
-        found[sig] = BitImage(m.name, sig, tuple(shape))
+        d = m.drawable()
+        if d is not None and d[0] not in found:
+            found[d[0]] = BitImage(m.name, d[0], tuple(d[1]))
     return list(found.values())
 
 
-def bit_images_for(preset: str | None, signatures: dict[str, np.ndarray]) -> list[BitImage]:
-    """What "why matched" draws for a run made with the preset called `preset`.
-
-    The preset's image-shaped metrics; when it has none (a hash-only preset)
-    or is unknown, the first image-shaped signature other presets use, marked
-    as context (a person judging a hash match still wants to see the drawings' edges).
-    """
-    own = bit_images(PRESETS[preset].metrics, signatures) if preset in PRESETS else []
-    if own:
-        return own
-    others = [m for p in PRESETS.values() for m in p.metrics]
-    # One map is context enough (the first preset's, the edge map of the default method).
-    return [replace(b, used=False) for b in bit_images(others, signatures)[:1]]
+def present(images, signatures: dict[str, np.ndarray]) -> list[BitImage]:
+    """The `images` whose signature arrays are there and hold packed bits of their shape (what can be drawn)."""
+    out = []
+    for image in images:
+        bits = signatures.get(image.signature)
+        if bits is not None and bits.ndim == 2 and bits.shape[1] * 64 >= image.shape[0] * image.shape[1]:
+            out.append(image)
+    return out
 
 
 def bit_map(signatures: dict[str, np.ndarray], image: BitImage, row: int, mirrored: bool = False) -> np.ndarray:
     """The panel's bit map as a bool (h, w) array; the mirrored panel's when asked and stored."""
-    name = image.signature + "_mirror" if mirrored and image.signature + "_mirror" in signatures else image.signature
+    name = mirror_name(image.signature) if mirrored and mirror_name(image.signature) in signatures else image.signature
     return unpack_bits(signatures[name][row], image.shape)
 
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from visualdistance.analysis import kernels
 from visualdistance.analysis.image_ops import dilate_bits
+from visualdistance.analysis.signatures.base import mirror_name
 
 Sigs = dict[str, np.ndarray]
 
@@ -42,6 +43,10 @@ class Metric(ABC):
     @abstractmethod
     def distances(self, sigs: Sigs, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Exact (direct, mirrored) distances for the pairs; mirrored is +inf when not supported."""
+
+    def drawable(self) -> tuple[str, tuple[int, int]] | None:
+        """(signature, (h, w)) when this metric compares packed bits that are an image a report can draw; else None."""
+        return None
 
     def search(
         self, sigs: Sigs, thresholds: np.ndarray, source: np.ndarray
@@ -69,10 +74,13 @@ class Hamming(Metric):
     shape: tuple[int, int] | None = None
 
     def needs(self) -> tuple[str, ...]:
-        return (self.signature, self.signature + "_mirror") if self.mirror else (self.signature,)
+        return (self.signature, mirror_name(self.signature)) if self.mirror else (self.signature,)
+
+    def drawable(self):
+        return (self.signature, self.shape) if self.shape else None
 
     def all_pairs(self, sigs, thresholds, source):
-        mirror_bits = sigs[self.signature + "_mirror"] if self.mirror else None
+        mirror_bits = sigs[mirror_name(self.signature)] if self.mirror else None
         a, b, _ = kernels.hamming_links(sigs[self.signature], thresholds, mirror_bits, source, shape=self.shape)
         return a, b
 
@@ -81,7 +89,7 @@ class Hamming(Metric):
         direct = kernels.pair_distances(bits, a, b)
         if not self.mirror:
             return direct, np.full(len(a), np.inf)
-        return direct, kernels.pair_distances(bits, a, b, sigs[self.signature + "_mirror"])
+        return direct, kernels.pair_distances(bits, a, b, sigs[mirror_name(self.signature)])
 
 
 def mean_pair_hamming(bits: np.ndarray) -> float:
@@ -116,7 +124,10 @@ class Mixed(Metric):
 
     def needs(self) -> tuple[str, ...]:
         names = (self.edge_signature, self.hash_signature)
-        return names + tuple(n + "_mirror" for n in names) if self.mirror else names
+        return names + tuple(mirror_name(n) for n in names) if self.mirror else names
+
+    def drawable(self):
+        return (self.edge_signature, self.shape) if self.shape else None
 
     def _weights(self, sigs: Sigs) -> np.ndarray:
         """Segment weights from the corpus means (of the direct signatures, so both orientations share one scale)."""
@@ -124,14 +135,15 @@ class Mixed(Metric):
         mean_h = mean_pair_hamming(sigs[self.hash_signature]) or 1.0
         return np.array([0.5 * mean_h / mean_e, 0.5])
 
-    def _bits(self, sigs: Sigs, suffix: str = "") -> tuple[np.ndarray, np.ndarray]:
-        """(edges and hash side by side, segment boundaries)."""
-        edges, hashes = sigs[self.edge_signature + suffix], sigs[self.hash_signature + suffix]
+    def _bits(self, sigs: Sigs, mirrored: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """(edges and hash side by side, segment boundaries), of the mirrored panels when asked."""
+        name = mirror_name if mirrored else str
+        edges, hashes = sigs[name(self.edge_signature)], sigs[name(self.hash_signature)]
         return np.hstack([edges, hashes]), np.array([0, edges.shape[1], edges.shape[1] + hashes.shape[1]])
 
     def all_pairs(self, sigs, thresholds, source):
         bits, seg = self._bits(sigs)
-        mirror_bits = self._bits(sigs, "_mirror")[0] if self.mirror else None
+        mirror_bits = self._bits(sigs, mirrored=True)[0] if self.mirror else None
         a, b, _ = kernels.hamming_links(bits, thresholds, mirror_bits, source, seg, self._weights(sigs), shape=self.shape)
         return a, b
 
@@ -141,7 +153,7 @@ class Mixed(Metric):
         direct = kernels.pair_distances(bits, a, b, None, seg, w)
         if not self.mirror:
             return direct, np.full(len(a), np.inf)
-        return direct, kernels.pair_distances(bits, a, b, self._bits(sigs, "_mirror")[0], seg, w)
+        return direct, kernels.pair_distances(bits, a, b, self._bits(sigs, mirrored=True)[0], seg, w)
 
 
 @dataclass(frozen=True)
@@ -176,7 +188,10 @@ class EdgeChamfer(Metric):
             raise ValueError(f"EdgeChamfer needs reach >= 1 and 0 <= slack < tau, got {self}")
 
     def needs(self) -> tuple[str, ...]:
-        return (self.signature, self.signature + "_mirror") if self.mirror else (self.signature,)
+        return (self.signature, mirror_name(self.signature)) if self.mirror else (self.signature,)
+
+    def drawable(self):
+        return self.signature, self.shape
 
     def _dilations(self, edges: np.ndarray, radii: range) -> np.ndarray:
         return np.stack([dilate_bits(edges, self.shape, r) for r in radii]) if len(radii) else np.empty(
@@ -197,7 +212,7 @@ class EdgeChamfer(Metric):
         stack_radii = range(1, self.reach + self.tau)
         edges = sigs[self.signature]
         stack = self._dilations(edges, stack_radii)
-        m_edges = sigs[self.signature + "_mirror"] if self.mirror else None
+        m_edges = sigs[mirror_name(self.signature)] if self.mirror else None
         m_stack = self._dilations(m_edges, stack_radii) if self.mirror else None
         # stack[k] is radius k + 1
         wide = slice(self.reach + self.slack - 1, None)
@@ -212,7 +227,7 @@ class EdgeChamfer(Metric):
 
     def distances(self, sigs, a, b):
         edges = sigs[self.signature]
-        m_edges = sigs[self.signature + "_mirror"] if self.mirror else None
+        m_edges = sigs[mirror_name(self.signature)] if self.mirror else None
         return self._measure(
             edges,
             self._dilations(edges, self._radii),
@@ -322,19 +337,39 @@ class Scaled(Threshold):
 
 
 @dataclass(frozen=True)
+class Gate:
+    """Quality gate: panels whose signature[column] is under `minimum` are never linked (by a preset), or never by one rule."""
+
+    signature: str
+    column: int
+    minimum: float
+    what: str = ""
+
+    def describe(self) -> str:
+        return f"{self.what or f'{self.signature}[{self.column}]'} >= {self.minimum:g}"
+
+    def passes(self, sigs: Sigs) -> np.ndarray:
+        values = np.asarray(sigs[self.signature])
+        values = values.reshape(len(values), -1)[:, self.column]
+        return values >= self.minimum
+
+
+@dataclass(frozen=True)
 class Rule:
     """Panels a and b match under this rule when metric(a, b) < max(t_a, t_b).
 
     requires: rules the pair must also pass, in the same orientation (direct
     or mirrored), for this rule to match: two views of the pair that must
     agree. The rule's own metric finds the candidates; each required metric
-    is measured only on those.
+    is measured only on those. gates: both panels must pass each, or this
+    rule never matches them (other rules still may).
     """
 
     name: str
     metric: Metric
     threshold: Threshold
     requires: tuple["Rule", ...] = ()
+    gates: tuple[Gate, ...] = ()
 
     def __post_init__(self) -> None:
         if any(r.requires for r in self.requires):
@@ -348,4 +383,4 @@ class Rule:
     def describe(self) -> str:
         """e.g. 'layout < 80 and drawing < 0.25'."""
         own = f"{self.metric.name} < {self.threshold.describe()}"
-        return " and ".join([own] + [r.describe() for r in self.requires])
+        return " and ".join([own] + [r.describe() for r in self.requires] + [g.describe() for g in self.gates])

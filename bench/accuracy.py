@@ -48,7 +48,7 @@ def main() -> None:
         "on a 2-core machine. Definitions as in `../shared/README.md`: positive pairs share a group, pairs with exactly one",
         "mirrored copy and listed mirror pairs are neutral; mirror recall is the share of mirror pairs linked; blank false",
         "links involve a panel labelled blank. ARI is for the clusters each method's links give (Leiden and greedy",
-        "modularity). Cost: describe ms/panel (decode + the method's signatures, one core, 200-panel sample, fastest of 3 runs) plus link",
+        "modularity). Cost, in CPU time (all threads; a busy machine sways it less than the wall clock): describe ms/panel (decode + the method's signatures, one core, 200-panel sample, fastest of 3 runs) plus link",
         "seconds, relative to `original-edges` (resize-then-Canny).",
         "",
     ]

@@ -114,7 +114,7 @@ def main() -> int:
             ids, a, b, w = graph.read_similar(driver, database=db)
             print(f"read SIMILAR back: {len(a):,} links over {len(ids):,} panels in {time.perf_counter() - t:.1f} s")
             t = time.perf_counter()
-            clustering = communities.detect(len(ids), a, b, w, "leiden")
+            clustering = communities.leiden(len(ids), a, b, w)
             print(f"leiden: {clustering.n_clusters:,} clusters in {time.perf_counter() - t:.1f} s")
 
             t = time.perf_counter()

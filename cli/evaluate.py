@@ -30,7 +30,7 @@ from visualdistance.analysis.linking import Preset, find_links
 from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatures
 from visualdistance.analysis.signatures.base import PanelView
 from visualdistance.cli.options import StoreOption, WorkersOption
-from visualdistance.cli.pipeline import default_store, out_console
+from visualdistance.cli.common import default_store, find_communities, out_console
 from visualdistance.cli.progress import console
 from visualdistance.loader.extract import extract_folder
 from visualdistance.loader.images import BadImage, decode, read_bytes
@@ -42,9 +42,11 @@ SPEED_BASELINE = "original-edges"  # "the plain resize-then-canny preset"
 
 
 def _timed(fn, *args) -> float:
-    t0 = time.perf_counter()
+    """CPU seconds of fn(*args), all threads together: what it costs, and less swayed than the
+    wall clock by whatever else the machine is running."""
+    t0 = time.process_time()
     fn(*args)
-    return time.perf_counter() - t0
+    return time.process_time() - t0
 
 
 def _describe_cost(folder: Path, paths: list[str], preset: Preset, sample: int) -> tuple[float, float]:
@@ -85,7 +87,7 @@ def score_method(preset: Preset, panels: Panels, truth: Truth, clusters: bool) -
     row = {"method": preset.name, "link_s": link_s, **asdict(score_pairs(links.a, links.b, truth))}
     if clusters:
         for algorithm in ("leiden", "greedy"):
-            c = communities.detect(len(panels), links.a, links.b, links.weight, algorithm=algorithm)
+            c = find_communities(algorithm, len(panels), links.a, links.b, links.weight, communities.OBJECTIVE, communities.RESOLUTION, communities.SEED)
             scores = score_clusters(c.membership, truth)
             row[f"ari_{algorithm}"], row[f"nmi_{algorithm}"] = scores["ari"], scores["nmi"]
     return row, links
@@ -132,7 +134,7 @@ def evaluate(
     Definitions: positive pairs share a group, except pairs where exactly one
     is a mirrored copy (neutral, as are listed mirror pairs); mirror recall
     is the share of mirror pairs linked; blank false links involve a panel
-    labelled blank. Speed: read + decode + describe ms/panel on one core over
+    labelled blank. Speed (CPU time, all threads): read + decode + describe ms/panel on one core over
     a sample, and link seconds (each the fastest of a few runs), and total
     cost relative to original-edges (resize-then-Canny).
     """

@@ -21,41 +21,40 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from visualdistance import cypher
 from visualdistance.analysis import communities
 from visualdistance.cli.options import ObjectiveOption, ResolutionOption, SeedOption, check_corpus
-from visualdistance.cli.progress import console as err_console
+from visualdistance.cli.common import err_console, find_communities, out_console
 from visualdistance.cli.progress import progress_bar
 from visualdistance.loader import graph, outputs
 from visualdistance.loader.graph import GraphError, Settings
-from visualdistance.loader.scraper import read_pages
+from visualdistance.loader.pages import PAGES_FILE, read_pages
+from visualdistance.loader.run_record import RunInfo
 
-out_console = Console()  # stdout: summaries are the output, progress goes to stderr
 
 FIRST_QUERY = "largest_clusters"
 ALGORITHM_CHOICES = (*communities.ALGORITHMS, "both")
 
 UriOption = typer.Option(
-    None, "--uri", envvar="NEO4J_URI", show_default=False,
+    None, "--uri", envvar=graph.ENV_VARS["uri"], show_default=False,
     help="Bolt URI. Default: the local `scripts/neo4j` server, else bolt://127.0.0.1:7687.",
 )
-UserOption = typer.Option(graph.DEFAULT_USER, "--user", envvar="NEO4J_USER", help="Neo4j user.")
+UserOption = typer.Option(graph.DEFAULT_USER, "--user", envvar=graph.ENV_VARS["user"], help="Neo4j user.")
 PasswordOption = typer.Option(
-    None, "--password", envvar="NEO4J_PASSWORD", show_default=False,
+    None, "--password", envvar=graph.ENV_VARS["password"], show_default=False,
     help="Password. Default: the local `scripts/neo4j` server's (.neo4j/password).",
 )
-DatabaseOption = typer.Option(graph.DEFAULT_DATABASE, "--database", envvar="NEO4J_DATABASE", help="Database name.")
+DatabaseOption = typer.Option(
+    graph.DEFAULT_DATABASE, "--database", envvar=graph.ENV_VARS["database"], help="Database name."
+)
 BatchOption = typer.Option(graph.DEFAULT_BATCH_SIZE, "--batch-size", min=1, help="Rows per transaction.")
 
 
 def settings_for(uri: str | None, user: str | None, password: str | None, database: str | None) -> Settings:
     """Connection settings from options (typer fills them from NEO4J_*), gaps filled from the local server."""
-    return graph.resolve_settings(
-        uri, user, password, database, os.environ.get("NEO4J_HTTP_URL"), local=graph.find_local_server()
-    )
+    return graph.env_settings(graph.find_local_server(), uri=uri, user=user, password=password, database=database)
 
 
 @contextmanager
@@ -71,17 +70,17 @@ def exit_on_graph_error() -> Iterator[None]:
 # ------------------------------------------------------------- inputs
 
 
-def default_pages_file(info: dict) -> Path | None:
+def default_pages_file(info: RunInfo) -> Path | None:
     """pages.jsonl in the run's input folder (run.json "input"), when it is there."""
-    folder = info.get("input")
-    path = Path(folder) / "pages.jsonl" if folder else None
+    folder = info.input
+    path = Path(folder) / PAGES_FILE if folder else None
     return path if path and path.is_file() else None
 
 
-def read_page_file(pages: Path | None, info: dict) -> tuple[dict[int, dict], Path | None]:
+def read_page_file(pages: Path | None, info: RunInfo) -> tuple[dict[int, dict], Path | None]:
     """Scraped pages for the load: from --pages (a file, or a folder holding pages.jsonl), else the default."""
     if pages is not None:
-        path = pages / "pages.jsonl" if pages.is_dir() else pages
+        path = pages / PAGES_FILE if pages.is_dir() else pages
         if not path.is_file():
             raise typer.BadParameter(f"no pages file at {path}", param_hint="--pages")
     else:
@@ -128,7 +127,7 @@ def load_folder(
 ) -> Loaded:
     """Connect, load the run (pages, panels, links) into its corpus with a progress bar, then write its clustering."""
     db = settings.database
-    corpus = corpus or run.info["corpus"]
+    corpus = corpus or run.info.corpus
     quiet_driver_logs()
     # Innermost first: a driver error becomes its one line, then gets the advice to run again.
     with graph.connect(settings) as driver, completes_when_run_again(), graph.errors_explained(settings):
@@ -258,7 +257,7 @@ def cluster(
         filters = graph.SimilarFilter(metric=metric, rule=rule, max_distance=max_distance)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--max-distance") from None
-    algorithms = communities.ALGORITHMS[::-1] if algorithm == "both" else (algorithm,)
+    algorithms = tuple(communities.ALGORITHMS)[::-1] if algorithm == "both" else (algorithm,)
     settings = settings_for(uri, user, password, database)
     db = settings.database
     quiet_driver_logs()
@@ -272,9 +271,9 @@ def cluster(
             raise typer.Exit(1)
         for alg in algorithms:
             with err_console.status(f"finding communities ({alg}) in {len(a):,} links"):
-                found = communities.detect(len(ids), a, b, w, alg, objective, resolution, seed)
+                found = find_communities(alg, len(ids), a, b, w, objective, resolution, seed)
             params = {**found.params, "filters": filters.params(), "links": int(len(a)), "corpus": corpus}
-            run = dataclasses.replace(found, params=params, run_id=graph.cluster_run_id(params, ids, found.membership))
+            run = dataclasses.replace(found, params=params, run_id=communities.cluster_run_id(params, found.membership, ids))
             with progress_bar(int((run.membership >= 0).sum()), f"writing {alg} clusters", "panels") as advance:
                 graph.write_cluster_run(driver, run, ids, batch_size, advance, db, corpus)
             top_rows = graph.run_saved_query(driver, FIRST_QUERY, {"corpus": corpus, "run": run.run_id, "limit": top}, db)
@@ -325,15 +324,11 @@ def after_run(out: Path, mode: bool | None) -> None:
     """
     if mode is False:
         return
-    env = os.environ
     local = graph.find_local_server()
-    if mode is None and not env.get("NEO4J_URI") and local is None:
-        typer.echo(f"Graph not loaded: no Neo4j configured (NEO4J_URI). {graph_view_hint(out)}")
+    if mode is None and not os.environ.get(graph.ENV_VARS["uri"]) and local is None:
+        typer.echo(f"Graph not loaded: no Neo4j configured ({graph.ENV_VARS['uri']}). {graph_view_hint(out)}")
         return
-    settings = graph.resolve_settings(
-        env.get("NEO4J_URI"), env.get("NEO4J_USER"), env.get("NEO4J_PASSWORD"), env.get("NEO4J_DATABASE"),
-        env.get("NEO4J_HTTP_URL"), local=local,
-    )
+    settings = graph.env_settings(local)
     with err_console.status(f"reading {out} for the graph"):
         run = outputs.read_run(out)
     page_data, pages_path = read_page_file(None, run.info)

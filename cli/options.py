@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from visualdistance.analysis import communities
 from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS
 from visualdistance.cli.errors import fail
 from visualdistance.loader.names import printable
@@ -16,9 +17,9 @@ WorkersOption = typer.Option(None, "--workers", "-j", min=1, help="Processes for
 FirstFrameOption = typer.Option(False, "--first-frame-only", help="Animated images: describe only the first frame.")
 PresetOption = typer.Option(DEFAULT_PRESET, "--preset", "-p", help=f"Linking method: {', '.join(PRESETS)}.")
 AlgorithmOption = typer.Option("leiden", "--algorithm", "-a", help="Community detection: leiden or greedy.")
-ObjectiveOption = typer.Option("modularity", "--objective", help="Leiden objective: modularity or cpm.")
-ResolutionOption = typer.Option(0.05, "--resolution", help="Leiden CPM resolution (the link density a cluster needs).")
-SeedOption = typer.Option(42, "--seed", help="Random seed: the same seed gives the same clusters.")
+ObjectiveOption = typer.Option(communities.OBJECTIVE, "--objective", help="Leiden objective: modularity or cpm.")
+ResolutionOption = typer.Option(communities.RESOLUTION, "--resolution", help="Leiden CPM resolution (the link density a cluster needs).")
+SeedOption = typer.Option(communities.SEED, "--seed", help="Random seed: the same seed gives the same clusters.")
 CorpusOption = typer.Option(
     None, "--corpus", show_default=False,
     help="Name of this collection in the graph (one per comic; default: the input folder's name).",

@@ -8,15 +8,14 @@ recluster with another algorithm without relinking.
 from __future__ import annotations
 
 import functools
-import os
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
 import numpy as np
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -26,6 +25,7 @@ from visualdistance.analysis.data import Clustering, Links, Panels
 from visualdistance.analysis.linking import Preset, carry_over, find_links, find_new_links, merge_links, pairwise
 from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatures, get_preset
 from visualdistance.cli import graph as graph_step
+from visualdistance.cli.common import default_store, find_communities, out_console
 from visualdistance.cli.errors import fail
 from visualdistance.cli.options import (
     AlgorithmOption,
@@ -44,18 +44,7 @@ from visualdistance.cli.progress import console, progress_bar
 from visualdistance.loader import outputs
 from visualdistance.loader.extract import ExtractResult, extract_folder
 from visualdistance.loader.names import printable
-
-out_console = Console()  # stdout: summaries are the output, progress goes to stderr
-
-
-def default_store() -> Path:
-    """The feature store: $VISUALDISTANCE_STORE, else the user's cache folder."""
-    env = os.environ.get("VISUALDISTANCE_STORE")
-    if env:
-        return Path(env)
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "visualdistance" / "features"
-
+from visualdistance.loader.run_record import ClusteringInfo, MethodInfo, RunInfo
 
 # -------------------------------------------------------------------- steps
 
@@ -130,7 +119,7 @@ def _earlier_run(out: Path, method: Preset) -> tuple[Panels, Links, str] | str:
         return "no earlier run in this folder"
     try:
         info = outputs.read_run_info(out)
-        if info.get("method") != method.params():
+        if info.method != MethodInfo.of(method):
             return "the method changed since the last run"
         if not pairwise(method):
             return f"{method.name} scales by corpus means, so new panels can change any link"
@@ -168,7 +157,7 @@ def step_communities(
     panels: Panels, links: Links, algorithm: str, objective: str, resolution: float, seed: int
 ) -> Clustering:
     with console.status(f"finding communities ({algorithm})"):
-        return communities.detect(len(panels), links.a, links.b, links.weight, algorithm, objective, resolution, seed)
+        return find_communities(algorithm, len(panels), links.a, links.b, links.weight, objective, resolution, seed)
 
 
 def _check_choice(value: str, choices, name: str) -> None:
@@ -218,18 +207,18 @@ def shown(name: str) -> str:
     return escape(printable(str(name)))
 
 
-def _fresh_info(folder: Path, corpus: str | None) -> dict:
+def _fresh_info(folder: Path, corpus: str | None) -> RunInfo:
     """run.json of a run that has just started: what it reads and its corpus, nothing it found yet."""
-    return {"input": str(folder.resolve()), "corpus": corpus or outputs.corpus_name(folder.resolve()),
-            "version": __version__, "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "files": {}}  # none yet: files left by an earlier run no longer count as this run's
+    return RunInfo(input=str(folder.resolve()), corpus=corpus or outputs.corpus_name(folder.resolve()),
+                   version=__version__, started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                   files={})  # none yet: files left by an earlier run no longer count as this run's
 
 
 
-def _run_info(out: Path, stages: tuple[str, ...], **extra) -> dict:
-    """run.json updated with `extra` and with the files `stages` wrote (see outputs.record_files)."""
-    info = outputs.read_run_info(out) if (out / "run.json").exists() else {}
-    info.update(extra, version=__version__, updated=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+def _run_info(out: Path, stages: tuple[str, ...], **fields) -> RunInfo:
+    """run.json with `fields` replaced and the files `stages` wrote recorded (see outputs.record_files)."""
+    info = outputs.read_run_info(out) if (out / outputs.RUN_INFO).exists() else RunInfo()
+    info = replace(info, **fields, version=__version__, updated=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     return outputs.record_files(out, info, stages)
 
 
@@ -304,8 +293,8 @@ def run(
             out,
             ("extract", "link", "communities"),
             input=str(folder.resolve()),
-            method=method.params(),
-            clustering={"run_id": clustering.run_id, **clustering.params, "modularity": clustering.modularity},
+            method=MethodInfo.of(method),
+            clustering=ClusteringInfo.of(clustering),
             counts={"files": ex.files, "panels": len(ex.panels), "bad_files": len(ex.bad_files), "decoded": ex.decoded,
                     "links": len(links), "clusters": clustering.n_clusters},
             seconds=seconds,
@@ -350,7 +339,7 @@ def link(
     links = step_link(panels, method)
     outputs.write_links(out, links, panels.ids)
     seconds = {"link": time.perf_counter() - t0}
-    outputs.write_run_info(out, _run_info(out, ("link",), method=method.params()))
+    outputs.write_run_info(out, _run_info(out, ("link",), method=MethodInfo.of(method)))
     print_summary(panels, links, None, None, seconds)
 
 
@@ -373,8 +362,7 @@ def communities_command(
     clustering = step_communities(panels, links, algorithm, objective, resolution, seed)
     outputs.write_clusters(out, clustering, panels)
     seconds = {"communities": time.perf_counter() - t0}
-    outputs.write_run_info(out, _run_info(out, ("communities",), clustering={"run_id": clustering.run_id, **clustering.params,
-                                                            "modularity": clustering.modularity}))
+    outputs.write_run_info(out, _run_info(out, ("communities",), clustering=ClusteringInfo.of(clustering)))
     print_summary(panels, links, clustering, None, seconds)
 
 

@@ -9,11 +9,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from visualdistance.analysis.presets import PRESETS
-from visualdistance.analysis.report import bit_images_for
-from visualdistance.cli.pipeline import out_console
+from visualdistance.cli.common import out_console
 from visualdistance.cli.errors import fail
-from visualdistance.cli.progress import console as err_console
 from visualdistance.cli.progress import progress_bar
 from visualdistance.loader import outputs
 from visualdistance.loader.report import build_report
@@ -56,17 +53,15 @@ def report(
     except (OSError, ValueError, KeyError) as exc:
         fail(f"cannot read the run folder {out}: {type(exc).__name__}: {exc}")
     if images is None:
-        if not run.info.get("input"):
+        if not run.info.input:
             fail(f"{out}/run.json does not say where the images are; pass --images DIR")
-        images = Path(run.info["input"])
+        images = Path(run.info.input)
     if not images.is_dir():
         fail(f"images folder not found: {images} (pass --images DIR where the panels now live)")
     dest = to if to is not None else out / "report"
     if _inside(dest, images) and not _inside(dest, out):
         # The next `run` on the images folder would describe the thumbnails as panels.
         fail(f"the report folder {dest} is inside the images folder {images}; choose another --to")
-    preset = (run.info.get("method") or {}).get("preset")
-
     state: dict = {}
 
     def on_start(n: int) -> None:
@@ -83,8 +78,6 @@ def report(
             dest,
             per_page=per_page,
             max_links=links_per_cluster,
-            bit_images=bit_images_for(preset, run.panels.signatures),
-            method_description=PRESETS[preset].description if preset in PRESETS else "",
             workers=workers,
             on_start=on_start,
             on_progress=lambda k: state["advance"](k),

@@ -52,16 +52,6 @@ def query(name: str) -> str:
     return load(f"{QUERIES}/{name}")
 
 
-def header(name: str) -> str:
-    """The leading comment block of a saved query, without the ``//`` markers."""
-    lines = []
-    for line in query(name).splitlines():
-        if not line.startswith("//"):
-            break
-        lines.append(line[2:].strip())
-    return "\n".join(lines)
-
-
 def query_params(name: str) -> dict[str, object]:
     """The ``:param`` defaults of a saved query, as Python values (in file order)."""
     params = {}

@@ -1,6 +1,5 @@
-// The clusters of one run. $corpus, $run: the run's key; $rows: [{id, size}].
+// The clusters of one run, before its ClusterRun node (write_cluster_run.cypher links them).
+// $corpus, $run: the run's key; $rows: [{id, size}].
 UNWIND $rows AS row
-MATCH (r:ClusterRun {corpus: $corpus, id: $run})
 MERGE (c:Cluster {corpus: $corpus, run: $run, id: row.id})
 SET c.size = row.size
-MERGE (r)-[:HAS_CLUSTER]->(c)

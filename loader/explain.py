@@ -35,7 +35,9 @@ class Explained:
 
 
 def _thresholds() -> Thresholds:
-    return Thresholds(presets.SAME_DRAWING, presets.SAME_LAYOUT, presets.REDRAWN_DRAWING, presets.SAME_COLOURS)
+    return Thresholds(
+        presets.SAME_DRAWING, presets.SAME_LAYOUT, presets.REDRAWN_DRAWING, presets.SAME_COLOURS, presets.REDRAWN_MIN_SIZE
+    )
 
 
 def _measure(panels: Panels, a: np.ndarray, b: np.ndarray) -> list[PairMeasures]:
@@ -47,11 +49,13 @@ def _measure(panels: Panels, a: np.ndarray, b: np.ndarray) -> list[PairMeasures]
     colours = distances_on_rows(ColourShift("colours", "drawing_colours"), sigs, a, b)[0]
     gates = [(g.describe(), g.passes(sigs)) for g in presets.DRAWING.gates]
     area = sigs["drawing_stats"][:, 1] / 10000
+    size = sigs["drawing_stats"][:, 3]
     return [
         PairMeasures(
             direct[k], mirrored[k], wide[k], layout[k], colours[k],
             tuple(what for r in (a[k], b[k]) for what, ok in gates if not ok[r]),
             (area[a[k]], area[b[k]]),
+            (size[a[k]], size[b[k]]),
         )
         for k in range(len(a))
     ]

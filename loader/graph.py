@@ -19,8 +19,8 @@ same graph. Functions here never print or draw; long ones take ``on_progress(n)`
 
 from __future__ import annotations
 
-import hashlib
 import json
+import os
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -129,6 +129,18 @@ def find_local_server(roots: Sequence[Path] | None = None) -> Settings | None:
         if found:
             return found
     return None
+
+
+#: the environment variables that configure the server, by Settings field
+ENV_VARS = {"uri": "NEO4J_URI", "user": "NEO4J_USER", "password": "NEO4J_PASSWORD", "database": "NEO4J_DATABASE",
+            "http_url": "NEO4J_HTTP_URL"}
+
+
+def env_settings(local: Settings | None = None, **given: str | None) -> Settings:
+    """Settings from the values `given` (uri=, user=, ...; None = not given), else the NEO4J_* variables
+    (ENV_VARS), else `local` (see resolve_settings)."""
+    values = {field: given.get(field) if given.get(field) is not None else os.environ.get(var) for field, var in ENV_VARS.items()}
+    return resolve_settings(**values, local=local)
 
 
 def resolve_settings(
@@ -387,10 +399,10 @@ def load_run(
     it is merged, then panels, then links between them. on_progress counts
     rows of all three. The clustering is not written here: see `write_cluster_run`.
     """
-    corpus = corpus or run.info.get("corpus") or DEFAULT_CORPUS
+    corpus = corpus or run.info.corpus or DEFAULT_CORPUS
     create_schema(driver, database)
-    claim_corpus(driver, corpus, run.info.get("input"), database)
-    preset = (run.info.get("method") or {}).get("preset")
+    claim_corpus(driver, corpus, run.info.input, database)
+    preset = run.info.method.preset if run.info.method else None
     prows = page_rows(pages or {})
     nrows = panel_rows(run.panels)
     write = lambda name, batches, **kw: write_batches(  # noqa: E731
@@ -464,15 +476,6 @@ def similar_arrays(a_ids: list, b_ids: list, weights: list) -> tuple[np.ndarray,
     return ids, inverse[:n].astype(np.int32), inverse[n:].astype(np.int32), np.asarray(weights, np.float32)
 
 
-def cluster_run_id(params: dict, ids: np.ndarray, membership: np.ndarray) -> str:
-    """A run id that changes with the parameters, the panels and the result: the same clustering
-    written twice is one run, anything different is a new one."""
-    h = hashlib.sha1(json.dumps(params, sort_keys=True, default=str).encode())
-    h.update("\0".join(map(str, ids)).encode())
-    h.update(np.asarray(membership, np.int32).tobytes())
-    return h.hexdigest()[:12]
-
-
 def write_cluster_run(
     driver: Driver,
     clustering: Clustering,
@@ -485,24 +488,15 @@ def write_cluster_run(
     """Write a clustering over panels `ids` of `corpus` as (:ClusterRun)-[:HAS_CLUSTER]->(:Cluster)<-[:IN_CLUSTER]-(:Panel).
 
     Keyed by (corpus, clustering.run_id): earlier runs stay, writing the same run again
-    changes nothing. Panels in no cluster (-1) get no relationship. Returns the run id.
+    changes nothing. Panels in no cluster (-1) get no relationship. The ClusterRun node
+    comes last: until every cluster and membership is written the run does not exist, so
+    an interrupted write never becomes the latest run (writing it again completes it).
+    Returns the run id.
     """
     m = np.asarray(clustering.membership)
     if len(m) != len(ids):
         raise ValueError(f"membership has {len(m)} rows for {len(ids)} panel ids")
     sizes = clustering.sizes()
-    q = clustering.modularity
-    driver.execute_query(
-        cypher.load("write_cluster_run"),
-        id=clustering.run_id,
-        algorithm=clustering.algorithm,
-        params=json.dumps(clustering.params, sort_keys=True, default=str),
-        modularity=float(q) if np.isfinite(q) else None,
-        clusters=int(len(sizes)),
-        panels=int(sizes.sum()),
-        corpus=corpus,
-        database_=database,
-    )
     run = clustering.run_id
     cluster_rows = [{"id": c, "size": s} for c, s in enumerate(sizes.tolist())]
     write_batches(driver, cypher.load("write_clusters"), row_batches(cluster_rows, batch_size), None, database, run=run,
@@ -513,34 +507,19 @@ def write_cluster_run(
         driver, cypher.load("write_membership"), row_batches(member_rows, batch_size), on_progress, database, run=run,
         corpus=corpus,
     )
-    return clustering.run_id
-
-
-def read_cluster_run(
-    driver: Driver, run_id: str, database: str = DEFAULT_DATABASE, corpus: str = DEFAULT_CORPUS
-) -> dict[str, int]:
-    """Membership of a cluster run: {panel id: cluster id} for every clustered panel; GraphError if no such run."""
-    if cluster_run_info(driver, run_id, database, corpus) is None:
-        raise GraphError(f"no cluster run {run_id!r} of corpus {corpus!r} in the graph")
-    records = driver.execute_query(
-        cypher.load("read_cluster_run"), run=run_id, corpus=corpus, database_=database, routing_=RoutingControl.READ
-    ).records
-    return {r["panel"]: r["cluster"] for r in records}
-
-
-def cluster_run_info(
-    driver: Driver, run_id: str, database: str = DEFAULT_DATABASE, corpus: str = DEFAULT_CORPUS
-) -> dict | None:
-    """A cluster run's properties (params decoded from JSON), or None."""
-    records = driver.execute_query(
-        cypher.load("read_cluster_run_info"), run=run_id, corpus=corpus, database_=database,
-        routing_=RoutingControl.READ,
-    ).records
-    if not records:
-        return None
-    info = records[0].data()
-    info["params"] = json.loads(info["params"]) if info["params"] else {}
-    return info
+    q = clustering.modularity
+    driver.execute_query(
+        cypher.load("write_cluster_run"),
+        id=run,
+        algorithm=clustering.algorithm,
+        params=json.dumps(clustering.params, sort_keys=True, default=str),
+        modularity=float(q) if np.isfinite(q) else None,
+        clusters=int(len(sizes)),
+        panels=int(sizes.sum()),
+        corpus=corpus,
+        database_=database,
+    )
+    return run
 
 
 # ------------------------------------------------------ saved queries

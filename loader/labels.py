@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from visualdistance.analysis.evaluation import Truth
+from visualdistance.loader.outputs import csv_flag
 
 
 class LabelError(ValueError):
@@ -49,7 +50,7 @@ def read_truth(labels: Path, panel_files: list[str], mirror_pairs: Path | None =
     files, file_of = np.unique(np.array([panel_files[k] for k in keep], dtype=object), return_inverse=True)
     chosen = [by_file[f] for f in files]
     _, group = np.unique([r["group"] for r in chosen], return_inverse=True)
-    flag = lambda r, c: str(r.get(c, "0")).strip() in ("1", "true", "True")  # noqa: E731
+    flag = lambda r, c: csv_flag(r.get(c, "0"))  # noqa: E731
     index = {f: i for i, f in enumerate(files)}
     ma, mb = [], []
     if mirror_pairs is not None:

@@ -21,11 +21,10 @@ import csv
 import hashlib
 import io
 import json
-import os
 import zipfile
 import zlib
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
@@ -33,22 +32,20 @@ import numpy as np
 
 from visualdistance.analysis.data import Clustering, Links, Panels
 from visualdistance.loader.locks import exclusive
+from visualdistance.loader.files import atomic_open, write_atomic
 from visualdistance.loader.names import ENCODING_ERRORS, printable, safe_text
+from visualdistance.loader.run_record import RunInfo
 from visualdistance.loader.store import FeatureStore
 
 HASH_COLUMNS = ("ahash", "phash", "dhash", "edge_ahash")
+
+
+def csv_flag(cell) -> bool:
+    """A yes/no CSV cell as written here (1/0) or by hand (true/True); anything else, empty included, is no."""
+    return str(cell).strip() in ("1", "true", "True")
+
+
 PANEL_COLUMNS = ("id", "path", "frame", "last_frame", "page", "position", "width", "height", "sha256", "edge_pixels") + HASH_COLUMNS
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write text to path via a temporary file and a rename (never half-written)."""
-    tmp = path.with_name(path.name + ".tmp")
-    # Paths keep file names that are not UTF-8 as their original bytes (see loader.names).
-    with open(tmp, "w", encoding="utf-8", errors=ENCODING_ERRORS, newline="") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 class DamagedRunFile(Exception):
@@ -178,17 +175,15 @@ def write_panels(out: Path, panels: Panels, store: tuple[Path, list[str]] | None
     copy of the signatures); without one the arrays go to signatures.npz.
     """
     recs = panel_records(panels)
-    atomic_write_text(out / "panels.csv", _csv_text(list(PANEL_COLUMNS), ([r[c] for c in PANEL_COLUMNS] for r in recs)))
+    write_atomic(out / "panels.csv", _csv_text(list(PANEL_COLUMNS), ([r[c] for c in PANEL_COLUMNS] for r in recs)))
     if store is not None:
         (out / SIGNATURES).unlink(missing_ok=True)  # an earlier run's copy
         features = {"store": str(Path(store[0]).resolve()), "names": list(store[1]), "panels": len(panels)}
     else:
-        tmp = out / (SIGNATURES + ".tmp")
-        with open(tmp, "wb") as fh:
+        with atomic_open(out / SIGNATURES) as fh:
             np.savez(fh, **{f"s_{k}": v for k, v in panels.signatures.items()}, source=panels.source)
-        os.replace(tmp, out / SIGNATURES)
         features = {"file": SIGNATURES, "sha256": file_digest(out / SIGNATURES), "panels": len(panels)}
-    atomic_write_text(out / FEATURES, json.dumps(features, indent=1))
+    write_atomic(out / FEATURES, json.dumps(features, indent=1))
 
 
 def read_panels(out: Path, signatures: bool = True) -> Panels:
@@ -260,17 +255,19 @@ def link_records(links: Links, ids: np.ndarray) -> list[dict]:
     for k in range(len(links)):
         rec = {"a": ids[links.a[k]], "b": ids[links.b[k]]}
         for m in metrics:
-            rec[f"dist_{m}"] = _num(links.distances[m][k])
+            rec[f"dist_{m}"] = link_number(links.distances[m][k])
         rec["rule"] = labels[k]
         rec["mirrored"] = bool(links.mirrored[k])
-        rec["weight"] = round(float(links.weight[k]), 4)
+        rec["weight"] = round(float(links.weight[k]), 4)  # always a float: a weight of 1 is "1.0"
         for m in links.thresholds:
-            rec[f"threshold_{m}"] = _num(links.thresholds[m][k])
+            rec[f"threshold_{m}"] = link_number(links.thresholds[m][k])
         recs.append(rec)
     return recs
 
 
-def _num(x) -> float | int | None:
+def link_number(x) -> float | int | None:
+    """A distance, threshold or weight as written and shown everywhere: a whole number as int,
+    else rounded to 4 decimals; None for NaN and infinity."""
     x = float(x)
     if not np.isfinite(x):
         return None
@@ -282,8 +279,9 @@ def write_links(out: Path, links: Links, ids: np.ndarray) -> None:
     header = ["a", "b"] + [f"dist_{m}" for m in links.distances] + ["rule", "mirrored", "weight"]
     header += [f"threshold_{m}" for m in links.thresholds]
     rows = ([("" if r[c] is None else int(r[c]) if c == "mirrored" else r[c]) for c in header] for r in recs)
-    atomic_write_text(out / "links.csv", _csv_text(header, rows))
-    atomic_write_text(out / "links.json", json.dumps({"rules": list(links.rule_names), "links": recs}))
+    write_atomic(out / "links.csv", _csv_text(header, rows))
+    doc = {"rules": list(links.rule_names), "rule_metrics": dict(zip(links.rule_names, links.rule_metrics)), "links": recs}
+    write_atomic(out / "links.json", json.dumps(doc))
 
 
 def read_links(out: Path, panel_index: dict[str, int]) -> Links:
@@ -291,7 +289,9 @@ def read_links(out: Path, panel_index: dict[str, int]) -> Links:
     check_files(out, STAGES["link"])
     with reading(out / "links.json"):
         with open(out / "links.json", encoding="utf-8") as fh:
-            rule_names = tuple(json.load(fh).get("rules", []))
+            doc = json.load(fh)
+            rule_names = tuple(doc.get("rules", []))
+            rule_metrics = tuple((doc.get("rule_metrics") or {}).get(n, "") for n in rule_names)
     with reading(out / "links.csv"):
         rows, header = _read_csv(out / "links.csv", ("a", "b", "rule", "mirrored", "weight"))
         f32 = lambda c: np.array([float(r[c]) if r[c] != "" else np.nan for r in rows], np.float32)  # noqa: E731
@@ -303,9 +303,10 @@ def read_links(out: Path, panel_index: dict[str, int]) -> Links:
             distances={c[5:]: f32(c) for c in header if c.startswith("dist_")},
             thresholds={c[10:]: f32(c) for c in header if c.startswith("threshold_")},
             rules=rules,
-            mirrored=np.array([r["mirrored"] in ("1", "True", "true") for r in rows], bool),
+            mirrored=np.array([csv_flag(r["mirrored"]) for r in rows], bool),
             weight=f32("weight"),
             rule_names=rule_names,
+            rule_metrics=rule_metrics,
         )
 
 
@@ -339,7 +340,7 @@ def cluster_records(clustering: Clustering, panels: Panels) -> list[dict]:
 def write_clusters(out: Path, clustering: Clustering, panels: Panels) -> None:
     recs = cluster_records(clustering, panels)
     header = ["cluster", "panel", "page", "path", "frame"]
-    atomic_write_text(out / "clusters.csv", _csv_text(header, ([r[c] for c in header] for r in recs)))
+    write_atomic(out / "clusters.csv", _csv_text(header, ([r[c] for c in header] for r in recs)))
     sizes = clustering.sizes()
     clusters = [{"id": int(c), "size": int(sizes[c]), "panels": []} for c in range(clustering.n_clusters)]
     for r in recs:
@@ -351,7 +352,7 @@ def write_clusters(out: Path, clustering: Clustering, panels: Panels) -> None:
         "modularity": None if not np.isfinite(clustering.modularity) else round(clustering.modularity, 6),
         "clusters": clusters,
     }
-    atomic_write_text(out / "clusters.json", json.dumps(doc, indent=1))
+    write_atomic(out / "clusters.json", json.dumps(doc, indent=1))
 
 
 def read_clusters(out: Path, panel_index: dict[str, int]) -> Clustering:
@@ -371,7 +372,7 @@ def read_clusters(out: Path, panel_index: dict[str, int]) -> Clustering:
 
 
 def write_bad_files(out: Path, bad) -> None:
-    atomic_write_text(out / "bad_files.csv", _csv_text(["path", "reason"], ((b.path, b.reason) for b in bad)))
+    write_atomic(out / "bad_files.csv", _csv_text(["path", "reason"], ((b.path, b.reason) for b in bad)))
 
 
 RUN_INFO = "run.json"
@@ -414,15 +415,15 @@ def file_digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def record_files(out: Path, info: dict, stages: tuple[str, ...]) -> dict:
-    """`info` with "files" updated: the digests of what `stages` just wrote, and the files of
+def record_files(out: Path, info: RunInfo, stages: tuple[str, ...]) -> RunInfo:
+    """`info` with `files` updated: the digests of what `stages` just wrote, and the files of
     every later stage dropped (links over other panels, clusters over other links are stale)."""
     order = list(STAGES)
     first = min(order.index(s) for s in stages)
-    files = {n: d for n, d in (info.get("files") or {}).items()
+    files = {n: d for n, d in (info.files or {}).items()
              if not any(n in STAGES[s] for s in order[first:])}
     files.update({n: file_digest(out / n) for s in stages for n in STAGES[s]})
-    return {**info, "files": files}
+    return replace(info, files=files)
 
 
 def check_files(out: Path, names: tuple[str, ...]) -> None:
@@ -434,7 +435,7 @@ def check_files(out: Path, names: tuple[str, ...]) -> None:
     """
     if not (out / RUN_INFO).exists():
         return
-    recorded = read_run_info(out).get("files")
+    recorded = read_run_info(out).files
     if recorded is None:
         return  # a folder from before records existed
     for name in names:
@@ -457,17 +458,16 @@ def locked(out: Path) -> AbstractContextManager[None]:
     ))
 
 
-def write_run_info(out: Path, info: dict) -> None:
-    atomic_write_text(out / "run.json", json.dumps(info, indent=1, default=str))
+def write_run_info(out: Path, info: RunInfo) -> None:
+    """run.json: the one writer of the run record."""
+    write_atomic(out / RUN_INFO, json.dumps(info.to_json(), indent=1, default=str))
 
 
-def read_run_info(out: Path) -> dict:
-    with reading(out / "run.json"):
-        with open(out / "run.json", encoding="utf-8") as fh:
-            info = json.load(fh)
-        if not isinstance(info, dict):
-            raise ValueError("it holds no JSON object")
-        return info
+def read_run_info(out: Path) -> RunInfo:
+    """run.json: the one reader of the run record; DamagedRunFile when it cannot be read."""
+    with reading(out / RUN_INFO):
+        with open(out / RUN_INFO, encoding="utf-8") as fh:
+            return RunInfo.from_json(json.load(fh))
 
 
 @dataclass
@@ -477,7 +477,7 @@ class RunOutput:
     panels: Panels
     links: Links
     clustering: Clustering | None
-    info: dict
+    info: RunInfo
 
 
 def read_run(out: Path) -> RunOutput:
@@ -485,7 +485,8 @@ def read_run(out: Path) -> RunOutput:
     index = {pid: i for i, pid in enumerate(panels.ids)}
     links = read_links(out, index)
     clustering = read_clusters(out, index) if (out / "clusters.json").exists() else None
-    info = read_run_info(out) if (out / "run.json").exists() else {}
-    # Run folders from before corpora: the input folder's name, as a new run would choose.
-    info.setdefault("corpus", corpus_name(info["input"]) if info.get("input") else DEFAULT_CORPUS)
+    info = read_run_info(out) if (out / RUN_INFO).exists() else RunInfo()
+    if info.corpus is None:
+        # Run folders from before corpora: the input folder's name, as a new run would choose.
+        info = replace(info, corpus=corpus_name(info.input) if info.input else DEFAULT_CORPUS)
     return RunOutput(panels, links, clustering, info)

@@ -17,7 +17,6 @@ import io
 import json
 import os
 import re
-import tempfile
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -31,7 +30,10 @@ import requests
 from bs4 import BeautifulSoup, CData, NavigableString, Tag
 from PIL import Image
 
+from visualdistance.loader.files import remove_temp_files, write_atomic
+from visualdistance.loader.images import IMAGE_EXTENSIONS
 from visualdistance.loader.locks import exclusive
+from visualdistance.loader.pages import PAGES_FILE, read_pages
 
 DEFAULT_BASE_URL = "https://www.homestuck.com"
 DEFAULT_SELECTOR = "img.mar-x-auto.disp-bl"
@@ -40,13 +42,9 @@ TITLE_SELECTOR = "h2.type-hs-header"
 TEXT_SELECTOR = "p.o-story_text"
 CHAT_SELECTOR = "div.o_chat-container"
 
-PAGES_FILE = "pages.jsonl"
 LOCK_FILE = ".scrape.lock"
-TEMP_PREFIX = ".vd-"
-TEMP_SUFFIX = ".part"
 
 # Extensions a saved image may get, and the Pillow formats accepted as images.
-IMAGE_EXTENSIONS = frozenset({"gif", "png", "jpg", "jpeg", "webp", "bmp"})
 FORMAT_EXTENSIONS = {"GIF": "gif", "PNG": "png", "JPEG": "jpg", "WEBP": "webp", "BMP": "bmp"}
 
 MAX_PAGE_BYTES = 8 * 1024 * 1024
@@ -486,31 +484,11 @@ def image_name(page: int, n: int, url: str, fmt: str) -> str:
     name cannot point outside the output folder.
     """
     try:
-        suffix = PurePosixPath(unquote(urlsplit(url).path)).suffix.lower().lstrip(".")
+        suffix = PurePosixPath(unquote(urlsplit(url).path)).suffix.lower()
     except ValueError:
         suffix = ""
-    ext = suffix if suffix in IMAGE_EXTENSIONS else FORMAT_EXTENSIONS[fmt]
+    ext = suffix.lstrip(".") if suffix in IMAGE_EXTENSIONS else FORMAT_EXTENSIONS[fmt]
     return f"{int(page)}_{int(n)}.{ext}"
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` via a temp file in the same folder and os.replace.
-
-    Readers see the old file or the complete new one, never a partial one.
-    """
-    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def save_image(body: bytes, content_type: str, url: str, out_dir: Path, page: int, n: int) -> str:
@@ -522,25 +500,6 @@ def save_image(body: bytes, content_type: str, url: str, out_dir: Path, page: in
     name = image_name(page, n, url, fmt)
     write_atomic(Path(out_dir) / name, body)
     return name
-
-
-def read_pages(path: str | Path) -> dict[int, dict]:
-    """Read a pages file into ``{page: latest record}``.
-
-    Later lines win over earlier ones for the same page. Lines that are not a
-    JSON object with an integer ``page`` are ignored: that is what is left of
-    a line torn by an interrupted run.
-    """
-    pages: dict[int, dict] = {}
-    with open(path, "rb") as f:
-        for raw in f:
-            try:
-                record = json.loads(raw)
-            except (ValueError, UnicodeDecodeError):
-                continue
-            if isinstance(record, dict) and type(record.get("page")) is int:
-                pages[record["page"]] = record
-    return pages
 
 
 def is_complete(record: dict, out_dir: Path) -> bool:
@@ -581,15 +540,6 @@ class PagesWriter:
 def _folder_lock(out_dir: Path):
     """An exclusive lock on ``out_dir/.scrape.lock`` while a scrape runs."""
     return exclusive(out_dir / LOCK_FILE, lambda: ScrapeLocked(f"another scrape is already writing to {out_dir}"))
-
-
-def _remove_temp_files(out_dir: Path) -> None:
-    # Leftovers of a killed run; safe to delete because we hold the folder lock.
-    for tmp in out_dir.glob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}"):
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
 
 
 # ---------------------------------------------------------------------------
@@ -699,7 +649,7 @@ def scrape(
     config.out_dir.mkdir(parents=True, exist_ok=True)
     summary = ScrapeSummary()
     with _folder_lock(config.out_dir):
-        _remove_temp_files(config.out_dir)
+        remove_temp_files(config.out_dir)
         todo = pages_to_fetch(config)
         summary.skipped = (config.last - config.first + 1) - len(todo)
         if todo:

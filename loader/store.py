@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from visualdistance.analysis.signatures.base import Signature
+from visualdistance.loader.files import atomic_open, remove_temp_files
 
 log = logging.getLogger(__name__)
 
@@ -128,8 +129,7 @@ class FeatureStore:
         return sorted(self.dir.glob("shard-*.npz"))
 
     def _load(self, compact: bool = True) -> None:
-        for stale in self.dir.glob("*.tmp"):
-            stale.unlink(missing_ok=True)  # a shard whose write was interrupted
+        remove_temp_files(self.dir)  # shards whose write was interrupted
         good = []
         for path in self._shards():
             try:
@@ -208,12 +208,8 @@ class FeatureStore:
 
     def _write_shard(self, entries: list[FileEntry], name: str) -> None:
         arrays = _pack(entries, self.names)
-        tmp = self.dir / (name + ".tmp")
-        with open(tmp, "wb") as fh:
+        with atomic_open(self.dir / name) as fh:
             np.savez(fh, **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.dir / name)
 
 
 def _pack(entries: list[FileEntry], names: list[str]) -> dict[str, np.ndarray]:

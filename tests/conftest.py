@@ -25,6 +25,7 @@ import os
 import secrets
 import shlex
 import subprocess
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -64,6 +65,14 @@ def drawing(rng) -> synthetic.Drawing:
 @pytest.fixture
 def store_dir(tmp_path) -> Path:
     return tmp_path / "store"
+
+
+@pytest.fixture(scope="session")
+def planted_run(tmp_path_factory):
+    """A real run folder over generated drawings with planted reuse (tests/report_run.py), made once per session."""
+    from tests.report_run import make_planted_run
+
+    return make_planted_run(tmp_path_factory.mktemp("planted-run"))
 
 
 # ------------------------------------------------------------ Neo4j
@@ -173,65 +182,80 @@ def _check_connects(server: Neo4jServer) -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def neo4j_server() -> Iterator[Neo4jServer]:
-    if os.environ.get("NEO4J_URI"):
-        server = Neo4jServer(
-            uri=os.environ["NEO4J_URI"],
-            user=os.environ.get("NEO4J_USER", "neo4j"),
-            password=os.environ.get("NEO4J_PASSWORD", ""),
-            http_url=_http_url_for(os.environ["NEO4J_URI"]),
-            source="env",
-        )
+class _NotHere(Exception):
+    """This source of a Neo4j server has none to give; the message says why."""
+
+
+@contextmanager
+def _server_from_env() -> Iterator[Neo4jServer]:
+    if not os.environ.get("NEO4J_URI"):
+        raise _NotHere("NEO4J_URI: not set")
+    server = Neo4jServer(
+        uri=os.environ["NEO4J_URI"],
+        user=os.environ.get("NEO4J_USER", "neo4j"),
+        password=os.environ.get("NEO4J_PASSWORD", ""),
+        http_url=_http_url_for(os.environ["NEO4J_URI"]),
+        source="env",
+    )
+    problem = _check_connects(server)
+    if problem:
+        # Someone asked for this server explicitly: a typo must not turn into skips.
+        pytest.fail(f"NEO4J_URI is set but {problem}", pytrace=False)
+    yield server
+
+
+@contextmanager
+def _server_from_docker() -> Iterator[Neo4jServer]:
+    if not _docker_answers():
+        raise _NotHere("Docker: no engine answers")
+    try:
+        container, server = _start_container()
+    except Exception as exc:
+        raise _NotHere(f"Docker: {type(exc).__name__}: {exc}") from exc
+    try:
+        yield server
+    finally:
+        container.stop()
+
+
+@contextmanager
+def _server_from_script() -> Iterator[Neo4jServer]:
+    """The local server of scripts/neo4j, stopped at the end only if this started it."""
+    if not NEO4J_SCRIPT.exists():
+        raise _NotHere("scripts/neo4j: missing")
+    already_running = _run_script("status", timeout=30).returncode == 0
+    try:
+        started = _run_script("start", timeout=LOCAL_START_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise _NotHere(f"scripts/neo4j start: no answer within {LOCAL_START_TIMEOUT_S}s") from None
+    try:
+        if started.returncode != 0:
+            tail = " | ".join((started.stderr or started.stdout).strip().splitlines()[-5:])
+            raise _NotHere(f"scripts/neo4j start failed: {tail}")
+        try:
+            server = _local_server()
+        except Exception as exc:
+            raise _NotHere(f"scripts/neo4j env: {type(exc).__name__}: {exc}") from exc
         problem = _check_connects(server)
         if problem:
-            # Someone asked for this server explicitly: a typo must not turn into skips.
-            pytest.fail(f"NEO4J_URI is set but {problem}", pytrace=False)
+            raise _NotHere(problem)
         yield server
-        return
+    finally:
+        if not already_running:
+            _run_script("stop", timeout=180)
 
+
+@pytest.fixture(scope="session")
+def neo4j_server() -> Iterator[Neo4jServer]:
+    """The first source that gives a server: NEO4J_URI, a Docker engine, scripts/neo4j (see the module's doc)."""
     reasons = []
-    if _docker_answers():
+    for source in (_server_from_env, _server_from_docker, _server_from_script):
         try:
-            container, server = _start_container()
-        except Exception as exc:
-            reasons.append(f"Docker: {type(exc).__name__}: {exc}")
-        else:
-            try:
+            with source() as server:
                 yield server
-            finally:
-                container.stop()
-            return
-    else:
-        reasons.append("Docker: no engine answers")
-
-    if NEO4J_SCRIPT.exists():
-        already_running = _run_script("status", timeout=30).returncode == 0
-        try:
-            started = _run_script("start", timeout=LOCAL_START_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            started = None
-            reasons.append(f"scripts/neo4j start: no answer within {LOCAL_START_TIMEOUT_S}s")
-        if started is not None and started.returncode != 0:
-            tail = " | ".join((started.stderr or started.stdout).strip().splitlines()[-5:])
-            reasons.append(f"scripts/neo4j start failed: {tail}")
-        elif started is not None:
-            try:
-                try:
-                    server = _local_server()
-                except Exception as exc:
-                    server = None
-                    reasons.append(f"scripts/neo4j env: {type(exc).__name__}: {exc}")
-                problem = server and _check_connects(server)
-                if problem:
-                    reasons.append(problem)
-                elif server:
-                    yield server
-                    return
-            finally:
-                if not already_running:
-                    _run_script("stop", timeout=180)
-
+                return
+        except _NotHere as exc:
+            reasons.append(str(exc))
     _unavailable("; ".join(reasons))
 
 

@@ -17,10 +17,14 @@ Callback chains (pages rising, ends not linked): 1_1 -> 5_1 -> 40_1 and 5_1 -> 4
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from visualdistance.analysis.data import Clustering, Links, Panels
+from visualdistance.loader.graph import DEFAULT_CORPUS, GraphError
 from visualdistance.loader.outputs import RunOutput
+from visualdistance.loader.run_record import MethodInfo, RunInfo
 
 A, F, G, B, C, D, E, H = "1_1.png", "2_1.png", "3_1.png", "5_1.png", "40_1.png", "41_1.png", "100_1.png", "cover.png"
 KNOWN_IDS = [A, F, G, B, C, D, E, H]
@@ -73,13 +77,14 @@ def make_links(ids: list[str], links: list[tuple]) -> Links:
         mirrored=np.array([link[5] for link in links], bool),
         weight=np.array([link[6] for link in links], np.float32),
         rule_names=("edges", "phash"),
+        rule_metrics=("edges", "phash"),
     )
 
 
 def make_run(ids, pages, links, clustering: Clustering | None = None, preset: str = "combined",
              corpus: str = "default") -> RunOutput:
     return RunOutput(make_panels(list(ids), list(pages)), make_links(list(ids), links), clustering,
-                     {"method": {"preset": preset}, "corpus": corpus})
+                     RunInfo(method=MethodInfo(preset), corpus=corpus))
 
 
 def known_run() -> RunOutput:
@@ -113,3 +118,34 @@ def chain_run(n: int, extra: int = 0) -> RunOutput:
     links = [(base[i], base[i + 1], EDGES, 10 + i, 3, False, 0.5) for i in range(n - 1)]
     links += [(more[i], base[i], PHASH, 700, 2, True, 0.25) for i in range(extra)]
     return make_run(ids, pages, links)
+
+
+# ------------------------------------------------- reading cluster runs back
+
+READ_CLUSTER_RUN_INFO = """
+MATCH (r:ClusterRun {corpus: $corpus, id: $run})
+RETURN r.id AS id, r.algorithm AS algorithm, r.params AS params, r.modularity AS modularity,
+       toString(r.created) AS created, r.clusters AS clusters, r.panels AS panels
+"""
+READ_CLUSTER_RUN = """
+MATCH (p:Panel)-[:IN_CLUSTER]->(c:Cluster {corpus: $corpus, run: $run})
+RETURN p.id AS panel, c.id AS cluster
+"""
+
+
+def cluster_run_info(driver, run_id: str, corpus: str = DEFAULT_CORPUS) -> dict | None:
+    """A cluster run's properties (params decoded from JSON), or None."""
+    records = driver.execute_query(READ_CLUSTER_RUN_INFO, run=run_id, corpus=corpus).records
+    if not records:
+        return None
+    info = records[0].data()
+    info["params"] = json.loads(info["params"]) if info["params"] else {}
+    return info
+
+
+def read_cluster_run(driver, run_id: str, corpus: str = DEFAULT_CORPUS) -> dict[str, int]:
+    """Membership of a cluster run: {panel id: cluster id}; GraphError if there is no such run."""
+    if cluster_run_info(driver, run_id, corpus) is None:
+        raise GraphError(f"no cluster run {run_id!r} of corpus {corpus!r} in the graph")
+    records = driver.execute_query(READ_CLUSTER_RUN, run=run_id, corpus=corpus).records
+    return {r["panel"]: r["cluster"] for r in records}

@@ -1,7 +1,8 @@
 """A real run folder over generated drawings with planted reuse, for the report tests.
 
-Built once per test session (`planted_run`) by the real `visualdistance run`
-command, so the report is tested on what the pipeline actually writes.
+Built once per test session (the `planted_run` fixture in tests/conftest.py) by the
+real `visualdistance run` command, so the report is tested on what the pipeline
+actually writes.
 
 The folder holds GROUPS planted groups; each is an original on an early page
 and, on later pages, a recolor, a redraw and a mirrored copy. Group 0's
@@ -33,9 +34,6 @@ class PlantedRun:
     images: Path
     out: Path
     groups: dict[str, tuple[int, str]]  # panel id -> (group, kind)
-
-
-_cache: dict[str, PlantedRun] = {}
 
 
 def _save(img: np.ndarray, path: Path) -> None:
@@ -77,16 +75,14 @@ def make_corpus(folder: Path, seed: int = 7) -> dict[str, tuple[int, str]]:
     return truth
 
 
-def planted_run(root: Path) -> PlantedRun:
-    """The session's planted run (made under `root` on first use)."""
-    if "run" not in _cache:
-        images, out = root / "panels", root / "out"
-        truth = make_corpus(images)
-        result = CliRunner().invoke(
-            app, ["run", str(images), "--out", str(out), "--store", str(root / "store"), "--workers", "1",
-                  "--preset", "combined"],  # the tests read its whole-panel edge maps
-            catch_exceptions=False,
-        )
-        assert result.exit_code == 0, result.output
-        _cache["run"] = PlantedRun(images, out, truth)
-    return _cache["run"]
+def make_planted_run(root: Path) -> PlantedRun:
+    """Write the planted corpus under `root` and run the pipeline on it."""
+    images, out = root / "panels", root / "out"
+    truth = make_corpus(images)
+    result = CliRunner().invoke(
+        app, ["run", str(images), "--out", str(out), "--store", str(root / "store"), "--workers", "1",
+              "--preset", "combined"],  # the tests read its whole-panel edge maps
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    return PlantedRun(images, out, truth)

@@ -84,6 +84,11 @@ class PanelView:
         return self._mirror
 
 
+def mirror_name(name: str) -> str:
+    """The name of the rows that describe the mirrored panels of signature `name`."""
+    return name + "_mirror"
+
+
 @dataclass(frozen=True)
 class Signature(ABC):
     """One visual signature: `describe(view)` -> a 1-D array row of fixed size and dtype.
@@ -95,22 +100,26 @@ class Signature(ABC):
 
     name: str
 
-    #: also store the description of the mirrored panel under `<name>_mirror`
+    #: also store the description of the mirrored panel, under mirror_name(name)
     mirrorable = False
 
     @abstractmethod
     def describe(self, view: PanelView) -> np.ndarray:
         """One row for this panel."""
 
+    def describe_mirrored(self, view: PanelView) -> np.ndarray:
+        """The row of the panel's mirror image. Override when it follows more cheaply from the panel's own work."""
+        return self.describe(view.mirrored())
+
     def describe_all_names(self) -> list[str]:
         """The names of the rows `describe_all` returns."""
-        return [self.name, self.name + "_mirror"] if self.mirrorable else [self.name]
+        return [self.name, mirror_name(self.name)] if self.mirrorable else [self.name]
 
     def describe_all(self, view: PanelView) -> dict[str, np.ndarray]:
         """This signature's rows for a panel: its own and, if mirrorable, the mirrored one."""
         rows = {self.name: self.describe(view)}
         if self.mirrorable:
-            rows[self.name + "_mirror"] = self.describe(view.mirrored())
+            rows[mirror_name(self.name)] = self.describe_mirrored(view)
         return rows
 
     @property

@@ -32,22 +32,27 @@ class DrawingEdges(Signature):
     def describe(self, view: PanelView) -> np.ndarray:
         return image_ops.pack_bits(drawing(view, self.size).edges)
 
-    def describe_all(self, view: PanelView) -> dict[str, np.ndarray]:
-        edges = drawing(view, self.size).edges
-        return {self.name: image_ops.pack_bits(edges), self.name + "_mirror": image_ops.pack_bits(edges[:, ::-1])}
+    def describe_mirrored(self, view: PanelView) -> np.ndarray:
+        return image_ops.pack_bits(drawing(view, self.size).edges[:, ::-1])
 
 
 @dataclass(frozen=True)
 class DrawingStats(Signature):
-    """[edge pixels, area in 1/10000 of the panel, background colours found] of the drawing (int32)."""
+    """[edge pixels, area in 1/10000 of the panel, background colours found, size in the file's pixels] of the drawing (int32).
+
+    The size is the side of a square as large as the drawing, in the file's own
+    pixels, before any resizing: how much detail the drawing can carry.
+    """
 
     name: str = "drawing_stats"
     size: int = 128
-    version = 5  # as DrawingEdges
+    version = 6  # 5: as DrawingEdges; 6: size in the file's pixels
 
     def describe(self, view: PanelView) -> np.ndarray:
         d = drawing(view, self.size)
-        return np.array([int(d.edges.sum()), int(round(d.area * 10000)), d.background_colours], np.int32)
+        h, w = view.rgb.shape[:2]
+        native = int(round(np.sqrt(d.area * h * w)))
+        return np.array([int(d.edges.sum()), int(round(d.area * 10000)), d.background_colours, native], np.int32)
 
 
 @dataclass(frozen=True)

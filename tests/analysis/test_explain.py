@@ -4,7 +4,7 @@ import pytest
 
 from visualdistance.analysis.explain import PairMeasures, Thresholds, diagnose
 
-T = Thresholds(same_drawing=0.05, same_layout=80, redrawn_drawing=0.2, colours=0.2)
+T = Thresholds(same_drawing=0.05, same_layout=80, redrawn_drawing=0.2, colours=0.2, redrawn_min_size=64)
 
 
 def measures(**changed) -> PairMeasures:
@@ -24,6 +24,7 @@ def measures(**changed) -> PairMeasures:
         (dict(drawing=0.3, drawing_wide=0.04), "alignment"),
         (dict(drawing=0.3), "edges"),
         (dict(drawing=0.1, layout=120), "threshold"),
+        (dict(drawing=0.15, layout=40, size=(60, 300)), "threshold"),
     ],
 )
 def test_each_step_is_named_when_it_decides(changed, step):
@@ -33,3 +34,8 @@ def test_each_step_is_named_when_it_decides(changed, step):
 def test_a_partly_redrawn_pair_whose_layout_moved_is_lost_at_the_threshold_with_both_figures():
     d = diagnose(measures(drawing=0.12, drawing_mirrored=0.3, drawing_wide=0.11, layout=95), T)
     assert d.step == "threshold" and "0.120" in d.reason and "95 bits" in d.reason
+
+
+def test_an_icon_partly_redrawn_is_lost_at_the_threshold_naming_its_size():
+    d = diagnose(measures(drawing=0.15, layout=40, size=(60, 300)), T)
+    assert d.step == "threshold" and "60 px" in d.reason

@@ -141,6 +141,22 @@ def test_a_preset_refuses_two_different_metrics_of_one_name_and_nested_requireme
         Rule("a", same, Fixed(5), requires=(Rule("b", same, Fixed(5), requires=(Rule("c", same, Fixed(5)),)),))
 
 
+def test_a_rule_gate_stops_only_its_own_rule():
+    from visualdistance.analysis.linking import Preset
+    from visualdistance.analysis.rules import Fixed, Gate, Hamming, Rule
+
+    sigs = _two_views()
+    sigs["size"] = np.array([[100], [100], [10], [100]])  # panel 2 fails the gate
+    loose_x = Rule("x", Hamming("x", "x", False), Fixed(5), gates=(Gate("size", 0, 50),))
+    links = find_links(sigs, np.arange(4), Preset("p", "", (), (loose_x,)))
+    assert list(zip(links.a.tolist(), links.b.tolist())) == [(0, 1)]  # 0-2 agree in x, but 2 is gated
+    # another rule, without the gate, still links panel 2 where it agrees
+    loose_y = Rule("y", Hamming("y", "y", False), Fixed(5))
+    links = find_links(sigs, np.arange(4), Preset("p", "", (), (loose_x, loose_y)))
+    pairs = dict(zip(zip(links.a.tolist(), links.b.tolist()), links.rule_labels()))
+    assert pairs == {(0, 1): "x+y", (0, 3): "y", (1, 3): "y"}
+
+
 @pytest.mark.parametrize("name", ["drawing", "combined", "original-edges"])
 def test_new_panels_against_all_plus_the_earlier_links_are_a_full_relink(name):
     from visualdistance.analysis.linking import find_new_links, merge_links, pairwise

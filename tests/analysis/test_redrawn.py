@@ -1,13 +1,15 @@
 """The default method on drawings reused with a part changed: an outfit recoloured and a logo added,
 lettering replaced, a transparent sprite with white fills; and on unrelated figures in one shared room."""
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
 
 from visualdistance.analysis import synthetic
 from visualdistance.analysis.content import find_drawing
-from visualdistance.analysis.presets import DRAWING, DRAWING_CHAMFER, SAME_DRAWING
+from visualdistance.analysis.presets import DRAWING, DRAWING_CHAMFER, REDRAWN_MIN_SIZE, SAME_DRAWING
 from tests.analysis.test_linking import describe, links_of
 
 FLAT = ("flat", (225, 232, 240))
@@ -44,6 +46,27 @@ def test_recoloured_outfit_with_a_logo_added_links(seed):
     pairs, links = links_of([a, b], DRAWING)
     assert (0, 1) in pairs
     assert links.rules[pairs[(0, 1)]] & 0b10  # matched by the "redrawn" rule
+
+
+@pytest.mark.parametrize("seed", [1237, 1239, 1241])
+def test_an_icon_partly_redrawn_does_not_link_where_the_same_drawing_larger_does(seed):
+    """Icons of one set share templates (one figure in many roles): in a drawing this small,
+    a part redrawn is not evidence of reuse, so only the same-drawing rule may link it."""
+    rng = np.random.default_rng(seed)
+    character = synthetic.random_drawing(rng, (7, 8))
+    changed = _with_logo_and_new_part(character, rng)
+    pairs = {}
+    for side in (200, 72):
+        a, b = (synthetic.place(synthetic.render_sprite(d, side), at=(side, side), background=FLAT, size=(2 * side, 2 * side)) for d in (character, changed))
+        assert _edge_distance([a, b]) > SAME_DRAWING
+        pairs[side] = links_of([a, b], DRAWING)[0]
+        last = (a, b)
+    assert (0, 1) in pairs[200]
+    assert pairs[72] == {}
+    # the size gate is what stops it: without it the small pair links as partly redrawn
+    ungated = replace(DRAWING, rules=(DRAWING.rules[0], replace(DRAWING.rules[1], gates=())))
+    assert (0, 1) in links_of(list(last), ungated)[0]
+    assert describe(list(last))["drawing_stats"][:, 3].max() < REDRAWN_MIN_SIZE
 
 
 def _speech(panel: np.ndarray, text: str) -> np.ndarray:

@@ -13,7 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import save
-from tests.graph_data import A, B, C, D, E, F, clustering, known_pages, known_run
+from visualdistance.loader.run_record import MethodInfo, RunInfo
+from tests.graph_data import A, B, C, D, E, F, clustering, known_pages, known_run, read_cluster_run
 from visualdistance.analysis import synthetic
 from visualdistance.cli import graph as graph_cli
 from visualdistance.cli.main import app
@@ -68,7 +69,7 @@ def run_folder(tmp_path) -> Path:
     outputs.write_panels(out, run.panels)
     outputs.write_links(out, run.links, run.panels.ids)
     outputs.write_clusters(out, clustering("folder-run", [[A, B, C, D], [F, E]]), run.panels)
-    outputs.write_run_info(out, {"input": str(panels_dir), "method": {"preset": "combined"}})
+    outputs.write_run_info(out, RunInfo(input=str(panels_dir), method=MethodInfo("combined")))
     return out
 
 
@@ -82,7 +83,7 @@ def test_load_command_loads_the_folder_and_says_where_to_look(neo4j_clean, neo4j
 
     assert result.exit_code == 0, result.output
     assert graph_counts(neo4j_clean) == (8, 8, 4, 1, 6)
-    assert graph.read_cluster_run(neo4j_clean, "folder-run", corpus="panels") == {A: 0, B: 0, C: 0, D: 0, F: 1, E: 1}
+    assert read_cluster_run(neo4j_clean, "folder-run", corpus="panels") == {A: 0, B: 0, C: 0, D: 0, F: 1, E: 1}
     assert f"Neo4j Browser: {neo4j_server.http_url}/browser/" in result.stdout
     assert "Try first: paste the saved query largest_clusters" in result.stdout
     assert 'with :param corpus => "panels"' in result.stdout
@@ -128,7 +129,7 @@ def test_cluster_writes_one_run_per_algorithm_and_keeps_earlier_runs(neo4j_clean
     assert sorted(r["algorithm"] for r in runs.values()) == ["greedy", "leiden"]
     for run_id in runs:
         assert f"cluster run {run_id}" in result.stdout
-        membership = graph.read_cluster_run(neo4j_clean, run_id)
+        membership = read_cluster_run(neo4j_clean, run_id)
         # Two components: the chain 1_1-5_1-40_1-41_1 and the pair 2_1-100_1.
         assert membership[F] == membership[E] and set(membership) == {A, B, C, D, E, F}
         params = json.loads(runs[run_id]["params"])
@@ -141,7 +142,7 @@ def test_cluster_writes_one_run_per_algorithm_and_keeps_earlier_runs(neo4j_clean
     assert filtered.exit_code == 0, filtered.output
     latest = graph.run_saved_query(neo4j_clean, "cluster_runs", {"limit": 1})[0]
     assert count(neo4j_clean, "MATCH (r:ClusterRun) RETURN count(r)") == 3
-    assert graph.read_cluster_run(neo4j_clean, latest["run"]) == {B: 0, C: 0, D: 0}
+    assert read_cluster_run(neo4j_clean, latest["run"]) == {B: 0, C: 0, D: 0}
 
 
 def test_cluster_metric_and_distance_filters(neo4j_clean, neo4j_server):
@@ -152,7 +153,7 @@ def test_cluster_metric_and_distance_filters(neo4j_clean, neo4j_server):
 
     assert result.exit_code == 0, result.output
     latest = graph.run_saved_query(neo4j_clean, "cluster_runs", {"limit": 1})[0]
-    assert graph.read_cluster_run(neo4j_clean, latest["run"]) == {A: 0, B: 0, C: 0}
+    assert read_cluster_run(neo4j_clean, latest["run"]) == {A: 0, B: 0, C: 0}
 
     bad = invoke("cluster", "--max-distance", "3", env=env)
     assert bad.exit_code == 2 and "needs a metric" in bad.output
@@ -364,3 +365,15 @@ def test_repeated_wrong_passwords_say_to_wait(neo4j_server, run_folder):
     assert lines[-1] == (f"error: Neo4j at {neo4j_server.uri} refuses user 'neo4j' for now after several wrong "
                          "passwords in a row: wait a few seconds, then try again with the right one "
                          "(NEO4J_PASSWORD or --password)")
+
+
+def test_reading_pages_for_the_graph_does_not_load_the_scraper_or_its_http_stack():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import visualdistance.cli.graph; "
+        "print(sorted(m for m in ('requests', 'bs4', 'visualdistance.loader.scraper') if m in sys.modules))"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert found == "[]"

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from tests.report_run import HOSTILE, SIZE, PlantedRun, planted_run
+from tests.report_run import HOSTILE, SIZE
 from visualdistance.cli.main import app
 
 pytestmark = pytest.mark.browser
@@ -64,24 +64,20 @@ def driver(tmp_path_factory) -> Iterator:
         browser.quit()
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory) -> PlantedRun:
-    return planted_run(tmp_path_factory.getbasetemp() / "planted-run")
-
 
 @pytest.fixture(scope="module")
-def report(run, tmp_path_factory) -> Path:
+def report(planted_run, tmp_path_factory) -> Path:
     """The report, made by the real command, with few clusters per page so there are several pages."""
     dest = tmp_path_factory.mktemp("browser") / "report"
-    result = CliRunner().invoke(app, ["report", str(run.out), "--to", str(dest), "--per-page", str(PER_PAGE)], catch_exceptions=False)
+    result = CliRunner().invoke(app, ["report", str(planted_run.out), "--to", str(dest), "--per-page", str(PER_PAGE)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return dest
 
 
 @pytest.fixture(scope="module")
-def expected_pages(run) -> list[list[tuple[int, int]]]:
+def expected_pages(planted_run) -> list[list[tuple[int, int]]]:
     """(cluster, size) per page, as the data says: largest first, PER_PAGE to a page."""
-    doc = json.loads((run.out / "clusters.json").read_text())
+    doc = json.loads((planted_run.out / "clusters.json").read_text())
     clusters = sorted(((c["id"], c["size"]) for c in doc["clusters"]), key=lambda cs: (-cs[1], cs[0]))
     return [clusters[i : i + PER_PAGE] for i in range(0, len(clusters), PER_PAGE)]
 

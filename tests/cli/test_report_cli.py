@@ -4,29 +4,22 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
-from tests.report_run import PlantedRun, planted_run
 from visualdistance.cli.main import app
 
 runner = CliRunner()
 
-
-@pytest.fixture(scope="module")
-def run(tmp_path_factory) -> PlantedRun:
-    return planted_run(tmp_path_factory.getbasetemp() / "planted-run")
 
 
 def report(*args: str):
     return runner.invoke(app, ["report", *args], catch_exceptions=False)
 
 
-def test_report_defaults_to_out_report_and_reuses_thumbnails(run, tmp_path):
+def test_report_defaults_to_out_report_and_reuses_thumbnails(planted_run, tmp_path):
     out = tmp_path / "out"
-    shutil.copytree(run.out, out)
+    shutil.copytree(planted_run.out, out)
     first = report(str(out))
     assert first.exit_code == 0, first.output
     assert (out / "report/index.html").is_file()
@@ -36,7 +29,7 @@ def test_report_defaults_to_out_report_and_reuses_thumbnails(run, tmp_path):
     bars = [line.split("━")[0].strip() for line in first.stderr.splitlines() if "━" in line]
     assert bars == ["thumbnails", "why matched", "exports (CSV, JSON, GraphML)"]
     assert "8/8" in next(line for line in first.stderr.splitlines() if line.startswith("why matched"))
-    again = report(str(out), "--images", str(run.images), "--per-page", "2")
+    again = report(str(out), "--images", str(planted_run.images), "--per-page", "2")
     assert again.exit_code == 0, again.output
     assert "0 thumbnails made" in again.stdout and "8 on 4 page" in again.stdout
 
@@ -47,21 +40,21 @@ def test_missing_run_folder_is_one_line_and_exit_1(tmp_path):
     assert result.output.strip().splitlines() == [f"error: no run folder at {tmp_path / 'nowhere'}"]
 
 
-def test_a_folder_that_is_not_a_finished_run_says_what_to_do(run, tmp_path):
+def test_a_folder_that_is_not_a_finished_run_says_what_to_do(planted_run, tmp_path):
     result = report(str(tmp_path))
     assert result.exit_code == 1
     assert "has no panels.csv; run `visualdistance run DIR --out" in result.output
     out = tmp_path / "out"
-    shutil.copytree(run.out, out)
+    shutil.copytree(planted_run.out, out)
     (out / "clusters.json").unlink()
     result = report(str(out))
     assert result.exit_code == 1 and "visualdistance communities" in result.output
     assert "Traceback" not in result.output
 
 
-def test_missing_images_folder_is_one_line_and_exit_1(run, tmp_path):
+def test_missing_images_folder_is_one_line_and_exit_1(planted_run, tmp_path):
     out = tmp_path / "out"
-    shutil.copytree(run.out, out)
+    shutil.copytree(planted_run.out, out)
     info = json.loads((out / "run.json").read_text())
     info["input"] = str(tmp_path / "moved-away")
     (out / "run.json").write_text(json.dumps(info))
@@ -72,7 +65,7 @@ def test_missing_images_folder_is_one_line_and_exit_1(run, tmp_path):
     assert not (out / "report").exists()
 
 
-def test_a_report_folder_inside_the_images_folder_is_refused(run, tmp_path):
-    result = report(str(run.out), "--to", str(run.images / "report"))
+def test_a_report_folder_inside_the_images_folder_is_refused(planted_run, tmp_path):
+    result = report(str(planted_run.out), "--to", str(planted_run.images / "report"))
     assert result.exit_code == 1 and "inside the images folder" in result.output
-    assert not (run.images / "report").exists()
+    assert not (planted_run.images / "report").exists()

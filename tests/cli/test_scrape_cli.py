@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from tests.local_site import Reply, Site, image_reply, story_html
 from visualdistance.cli.main import app
-from visualdistance.loader.scraper import read_pages
+from visualdistance.loader.pages import read_pages
 
 runner = CliRunner()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import socket
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -21,9 +22,11 @@ from tests.graph_data import (
     G,
     H,
     chain_run,
+    cluster_run_info,
     clustering,
     known_pages,
     known_run,
+    read_cluster_run,
 )
 from visualdistance import cypher
 from visualdistance.loader import graph
@@ -285,9 +288,9 @@ def test_cluster_runs_coexist_and_read_back(neo4j_clean):
 
     c = counts(neo4j_clean)
     assert (c["ClusterRun"], c["Cluster"], c["HAS_CLUSTER"], c["IN_CLUSTER"]) == (2, 4, 4, 6 + 4)
-    assert graph.read_cluster_run(neo4j_clean, "run-a") == {A: 0, B: 0, C: 0, D: 0, F: 1, E: 1}
-    assert graph.read_cluster_run(neo4j_clean, "run-b") == {A: 0, B: 0, C: 1, D: 1}
-    info = graph.cluster_run_info(neo4j_clean, "run-b")
+    assert read_cluster_run(neo4j_clean, "run-a") == {A: 0, B: 0, C: 0, D: 0, F: 1, E: 1}
+    assert read_cluster_run(neo4j_clean, "run-b") == {A: 0, B: 0, C: 1, D: 1}
+    info = cluster_run_info(neo4j_clean, "run-b")
     assert (info["algorithm"], info["params"], info["modularity"], info["clusters"], info["panels"]) == (
         "greedy", {"algorithm": "greedy", "seed": 1}, 0.5, 2, 4,
     )
@@ -296,17 +299,29 @@ def test_cluster_runs_coexist_and_read_back(neo4j_clean):
     ).records
     assert [(r["id"], r["size"]) for r in sizes] == [(0, 4), (1, 2)]
     with pytest.raises(GraphError, match="no cluster run 'nope'"):
-        graph.read_cluster_run(neo4j_clean, "nope")
+        read_cluster_run(neo4j_clean, "nope")
 
 
-def test_cluster_run_id_depends_on_params_panels_and_result():
-    ids = np.array(["a", "b", "c"], dtype=object)
-    m = np.array([0, 0, -1], np.int32)
-    base = graph.cluster_run_id({"algorithm": "leiden"}, ids, m)
-    assert base == graph.cluster_run_id({"algorithm": "leiden"}, ids.copy(), m.copy())
-    assert base != graph.cluster_run_id({"algorithm": "greedy"}, ids, m)
-    assert base != graph.cluster_run_id({"algorithm": "leiden"}, np.array(["a", "b", "d"], dtype=object), m)
-    assert base != graph.cluster_run_id({"algorithm": "leiden"}, ids, np.array([0, -1, -1], np.int32))
+@pytest.mark.neo4j
+def test_an_interrupted_cluster_write_never_becomes_the_latest_run(neo4j_clean):
+    graph.load_run(neo4j_clean, known_run())
+    ids = np.array(KNOWN_IDS, dtype=object)
+    graph.write_cluster_run(neo4j_clean, clustering("run-a", [[A, B], [C, D]]), ids)
+
+    def stop(_n):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        graph.write_cluster_run(neo4j_clean, clustering("run-b", [[A, B, C, D], [F, E]]), ids, batch_size=2, on_progress=stop)
+    # the half-written run is not a run: the latest, and the saved query users try first, is still run-a
+    assert counts(neo4j_clean)["ClusterRun"] == 1
+    assert {r["run"] for r in graph.run_saved_query(neo4j_clean, "largest_clusters", {})} == {"run-a"}
+    with pytest.raises(GraphError):
+        read_cluster_run(neo4j_clean, "run-b")
+    # writing it again completes it
+    graph.write_cluster_run(neo4j_clean, clustering("run-b", [[A, B, C, D], [F, E]]), ids, batch_size=2)
+    assert read_cluster_run(neo4j_clean, "run-b") == {A: 0, B: 0, C: 0, D: 0, F: 1, E: 1}
+    assert {r["run"] for r in graph.run_saved_query(neo4j_clean, "largest_clusters", {})} == {"run-b"}
 
 
 # ------------------------------------------------------------ saved queries
@@ -386,7 +401,7 @@ def test_every_saved_query_runs_with_the_expected_answer(known_graph):
 def other_comic(corpus: str, input_folder: str, shared: tuple[str, ...] = ()):
     """The known graph's file names again, as another comic: other art (hashes) except the `shared` panels."""
     run = known_run()
-    run.info.update(corpus=corpus, input=input_folder)
+    run.info = replace(run.info, corpus=corpus, input=input_folder)
     for i, pid in enumerate(run.panels.ids):
         if pid not in shared:
             run.panels.sha256[i] = f"{0xB000 + i:064x}"
@@ -397,7 +412,7 @@ def other_comic(corpus: str, input_folder: str, shared: tuple[str, ...] = ()):
 @pytest.mark.neo4j
 def test_two_comics_with_the_same_file_names_sit_side_by_side(neo4j_clean):
     first = known_run()
-    first.info.update(corpus="comic-a", input="/comics/a/panels")
+    first.info = replace(first.info, corpus="comic-a", input="/comics/a/panels")
     graph.load_run(neo4j_clean, first, known_pages())
     graph.load_run(neo4j_clean, other_comic("comic-b", "/comics/b/panels", shared=(B,)), known_pages())
     ids = np.array(KNOWN_IDS, dtype=object)
@@ -406,8 +421,8 @@ def test_two_comics_with_the_same_file_names_sit_side_by_side(neo4j_clean):
 
     c = counts(neo4j_clean)
     assert (c["Panel"], c["Page"], c["HAS_PANEL"], c["SIMILAR"], c["ClusterRun"]) == (16, 16, 14, 8, 2)
-    assert graph.read_cluster_run(neo4j_clean, "same-id", corpus="comic-a") == {A: 0, B: 0, C: 0, D: 0}
-    assert graph.read_cluster_run(neo4j_clean, "same-id", corpus="comic-b") == {E: 0, F: 0}
+    assert read_cluster_run(neo4j_clean, "same-id", corpus="comic-a") == {A: 0, B: 0, C: 0, D: 0}
+    assert read_cluster_run(neo4j_clean, "same-id", corpus="comic-b") == {E: 0, F: 0}
     assert [(r["name"], r["input"], r["panels"]) for r in graph.list_corpora(neo4j_clean)] == [
         ("comic-a", "/comics/a/panels", 8), ("comic-b", "/comics/b/panels", 8)]
     ids_b, a, b, _ = graph.read_similar(neo4j_clean, corpus="comic-b")

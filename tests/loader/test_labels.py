@@ -1,4 +1,3 @@
-import numpy as np
 import pytest
 
 from visualdistance.loader.labels import LabelError, read_truth

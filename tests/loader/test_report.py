@@ -6,6 +6,7 @@ import html
 import os
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -14,33 +15,30 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.report_run import HOSTILE, PlantedRun, planted_run
+from tests.report_run import HOSTILE, PlantedRun
 from visualdistance.analysis.data import Clustering, Links, Panels
 from visualdistance.analysis.report import (
     BOTH,
     NEITHER,
     ONLY_A,
     ONLY_B,
-    bit_images_for,
+    present,
     bit_map,
     page_order,
     plan_clusters,
     xor_rgb,
 )
+from visualdistance.analysis.presets import get_preset
 from visualdistance.loader import outputs
+from visualdistance.loader.run_record import MethodInfo, RunInfo
 from visualdistance.loader.report import ReportResult, build_report, make_thumbnails, paginate, thumb_name
 
 
-@pytest.fixture(scope="session")
-def run(tmp_path_factory) -> PlantedRun:
-    return planted_run(tmp_path_factory.getbasetemp() / "planted-run")
-
-
-def build(run: PlantedRun, dest: Path, images: Path | None = None, per_page: int = 3) -> tuple[ReportResult, outputs.RunOutput]:
-    r = outputs.read_run(run.out)
+def build(planted_run: PlantedRun, dest: Path, images: Path | None = None, per_page: int = 3) -> tuple[ReportResult, outputs.RunOutput]:
+    r = outputs.read_run(planted_run.out)
     result = build_report(
-        r.panels, r.links, r.clustering, r.info, images or run.images, dest,
-        per_page=per_page, bit_images=bit_images_for(r.info["method"]["preset"], r.panels.signatures),
+        r.panels, r.links, r.clustering, r.info, images or planted_run.images, dest,
+        per_page=per_page,
     )
     return result, r
 
@@ -153,9 +151,9 @@ def test_thumbnail_names_hash_the_panel_id():
 # ------------------------------------------------------- report of a real run
 
 
-def test_report_files_and_counts_follow_the_data(run, tmp_path):
+def test_report_files_and_counts_follow_the_data(planted_run, tmp_path):
     dest = tmp_path / "report"
-    result, r = build(run, dest, per_page=3)
+    result, r = build(planted_run, dest, per_page=3)
     n_clusters = r.clustering.n_clusters
     assert n_clusters == 8
     sizes = r.clustering.sizes()
@@ -176,25 +174,25 @@ def test_report_files_and_counts_follow_the_data(run, tmp_path):
     assert all(t.stat().st_size < 20_000 for t in thumbs)  # small thumbnails, not copies of the panels
     for name in ("clusters.csv", "clusters.json", "links.csv", "links.json", "graph.graphml"):
         assert (dest / "data" / name).stat().st_size > 0
-    assert (dest / "data/links.csv").read_text() == (run.out / "links.csv").read_text()
-    assert (dest / "data/clusters.csv").read_text() == (run.out / "clusters.csv").read_text()
+    assert (dest / "data/links.csv").read_text() == (planted_run.out / "links.csv").read_text()
+    assert (dest / "data/clusters.csv").read_text() == (planted_run.out / "clusters.csv").read_text()
     assert not list(dest.rglob("*.tmp"))
 
     index = (dest / "index.html").read_text()
-    method = r.info["method"]
-    rule = next(iter(method["rules"].values()))
-    for fact in (method["preset"], r.clustering.run_id, rule["threshold"], f"{len(r.panels)}</b><span>panels"):
+    method = r.info.method
+    rule = next(iter(method.rules.values()))
+    for fact in (method.preset, r.clustering.run_id, rule.threshold, f"{len(r.panels)}</b><span>panels"):
         assert fact in index
 
 
-def test_original_and_mirrored_badges_follow_the_planted_truth(run, tmp_path):
+def test_original_and_mirrored_badges_follow_the_planted_truth(planted_run, tmp_path):
     dest = tmp_path / "report"
-    build(run, dest, per_page=50)
+    build(planted_run, dest, per_page=50)
     page = (dest / "index.html").read_text()
     items = re.findall(r'<li class="panel([^"]*)">.*?<code class="pid" title="([^"]*)">', page)
     kinds = {html.unescape(pid): cls for cls, pid in items}
-    assert len(kinds) == sum(1 for g, _ in run.groups.values() if g >= 0)
-    for pid, (group, kind) in run.groups.items():
+    assert len(kinds) == sum(1 for g, _ in planted_run.groups.values() if g >= 0)
+    for pid, (group, kind) in planted_run.groups.items():
         if group < 0:
             assert pid not in kinds
             continue
@@ -202,9 +200,9 @@ def test_original_and_mirrored_badges_follow_the_planted_truth(run, tmp_path):
         assert ("mirrored" in kinds[pid]) == (kind == "mirror"), pid
 
 
-def test_a_hostile_panel_id_is_escaped_everywhere_and_its_link_still_works(run, tmp_path):
+def test_a_hostile_panel_id_is_escaped_everywhere_and_its_link_still_works(planted_run, tmp_path):
     dest = tmp_path / "report"
-    build(run, dest)
+    build(planted_run, dest)
     pages = all_html(dest)
     assert any(html.escape(HOSTILE) in text for text in pages.values())
     for path, text in pages.items():
@@ -214,14 +212,14 @@ def test_a_hostile_panel_id_is_escaped_everywhere_and_its_link_still_works(run, 
     hrefs = [html.unescape(h) for h in re.findall(r'<a class="thumb" href="([^"]+)"', index)]
     hostile_href = next(h for h in hrefs if "onerror" in unquote(h))
     assert "#" not in hostile_href and "?" not in hostile_href and "<" not in hostile_href
-    assert (dest / unquote(hostile_href)).resolve() == (run.images / HOSTILE).resolve()
+    assert (dest / unquote(hostile_href)).resolve() == (planted_run.images / HOSTILE).resolve()
     assert not any(HOSTILE in p.name for p in dest.rglob("*"))
 
 
-def test_graphml_parses_and_carries_clusters(run, tmp_path):
+def test_graphml_parses_and_carries_clusters(planted_run, tmp_path):
     dest = tmp_path / "report"
-    build(run, dest)
-    r = outputs.read_run(run.out)
+    build(planted_run, dest)
+    r = outputs.read_run(planted_run.out)
     g = ig.Graph.Read_GraphML(str(dest / "data/graph.graphml"))
     index = {pid: i for i, pid in enumerate(r.panels.ids)}
     linked = set(r.links.a.tolist()) | set(r.links.b.tolist()) | set(np.flatnonzero(r.clustering.membership >= 0).tolist())
@@ -232,14 +230,14 @@ def test_graphml_parses_and_carries_clusters(run, tmp_path):
     assert sum(bool(x) for x in g.es["mirrored"]) == int(r.links.mirrored.sum())
     assert {"weight", "rule", "dist_edges", "threshold_edges"} <= set(g.es.attributes())
     originals = [v["label"] for v in g.vs if v["original"]]
-    assert sorted(originals) == sorted(p for p, (grp, k) in run.groups.items() if k == "original" and grp >= 0)
+    assert sorted(originals) == sorted(p for p, (grp, k) in planted_run.groups.items() if k == "original" and grp >= 0)
 
 
-def test_why_matched_images_are_the_bit_maps_and_their_xor(run, tmp_path):
+def test_why_matched_images_are_the_bit_maps_and_their_xor(planted_run, tmp_path):
     dest = tmp_path / "report"
-    build(run, dest)
-    r = outputs.read_run(run.out)
-    (edges,) = bit_images_for("combined", r.panels.signatures)
+    build(planted_run, dest)
+    r = outputs.read_run(planted_run.out)
+    (edges,) = present(r.info.method.drawable, r.panels.signatures)
     index = {pid: i for i, pid in enumerate(r.panels.ids)}
     checked_mirrored = checked_direct = 0
     for page in (dest / "why").glob("cluster-*.html"):
@@ -263,11 +261,11 @@ def test_why_matched_images_are_the_bit_maps_and_their_xor(run, tmp_path):
     assert checked_mirrored and checked_direct
 
 
-def test_thumbnails_are_made_once_and_remade_when_the_file_changes(run, tmp_path):
+def test_thumbnails_are_made_once_and_remade_when_the_file_changes(planted_run, tmp_path):
     dest = tmp_path / "report"
-    first, r = build(run, dest)
+    first, r = build(planted_run, dest)
     stamps = {p.name: p.stat().st_mtime_ns for p in (dest / "thumbs").iterdir()}
-    again, _ = build(run, dest)
+    again, _ = build(planted_run, dest)
     assert again.thumbs_made == 0 and again.thumbs_reused == first.panels_shown
     assert {p.name: p.stat().st_mtime_ns for p in (dest / "thumbs").iterdir()} == stamps
 
@@ -276,39 +274,39 @@ def test_thumbnails_are_made_once_and_remade_when_the_file_changes(run, tmp_path
     row = int(np.flatnonzero(r.clustering.membership >= 0)[0])
     old = thumb_name(str(panels.ids[row]), str(panels.sha256[row]))
     panels.sha256[row] = "f" * 64
-    result = build_report(panels, r.links, r.clustering, r.info, run.images, dest)
+    result = build_report(panels, r.links, r.clustering, r.info, planted_run.images, dest)
     assert result.thumbs_made == 1 and result.changed_images == [panels.ids[row]]
     assert not (dest / "thumbs" / old).exists()
     assert (dest / "thumbs" / thumb_name(str(panels.ids[row]), "f" * 64)).exists()
 
 
-def test_a_missing_image_shows_a_placeholder_and_is_reported(run, tmp_path):
+def test_a_missing_image_shows_a_placeholder_and_is_reported(planted_run, tmp_path):
     images = tmp_path / "images"
-    shutil.copytree(run.images, images)
+    shutil.copytree(planted_run.images, images)
     os.remove(images / "12_1.png")
     dest = tmp_path / "report"
-    result, _ = build(run, dest, images=images)
+    result, _ = build(planted_run, dest, images=images)
     assert result.missing_images == ["12_1.png"]
     assert (dest / "thumbs/missing.png").exists()
     assert "could not be read" in (dest / "index.html").read_text()
     # Once the image is back, the next build makes its thumbnail and drops the placeholder.
-    shutil.copy(run.images / "12_1.png", images / "12_1.png")
-    again, _ = build(run, dest, images=images)
+    shutil.copy(planted_run.images / "12_1.png", images / "12_1.png")
+    again, _ = build(planted_run, dest, images=images)
     assert again.missing_images == [] and again.thumbs_made == 1
     assert not (dest / "thumbs/missing.png").exists()
 
 
-def test_a_rebuild_with_fewer_pages_removes_the_extra_pages(run, tmp_path):
+def test_a_rebuild_with_fewer_pages_removes_the_extra_pages(planted_run, tmp_path):
     dest = tmp_path / "report"
-    build(run, dest, per_page=1)
+    build(planted_run, dest, per_page=1)
     assert (dest / "page-8.html").exists()
-    build(run, dest, per_page=4)
+    build(planted_run, dest, per_page=4)
     assert sorted(p.name for p in dest.glob("page-*.html")) == ["page-2.html"]
 
 
-def test_every_link_and_image_in_the_report_resolves(run, tmp_path):
+def test_every_link_and_image_in_the_report_resolves(planted_run, tmp_path):
     dest = tmp_path / "report"
-    build(run, dest, per_page=3)
+    build(planted_run, dest, per_page=3)
     pages = all_html(dest)
     checked = 0
     for page, text in pages.items():
@@ -325,20 +323,37 @@ def test_every_link_and_image_in_the_report_resolves(run, tmp_path):
     assert checked > 100
 
 
-def test_why_matched_draws_the_presets_image_metrics_or_edges_for_context(run):
-    sigs = outputs.read_panels(run.out).signatures
-    (edges,) = bit_images_for("combined", sigs)
+def test_why_matched_draws_the_methods_image_metrics_or_edges_for_context(planted_run):
+    sigs = outputs.read_panels(planted_run.out).signatures
+    drawable = lambda name: present(MethodInfo.of(get_preset(name)).drawable, sigs)  # noqa: E731
+    (edges,) = drawable("combined")
     assert (edges.signature, edges.shape, edges.used) == ("edges", (100, 100), True)
-    (binary,) = bit_images_for("original-binary", sigs)
+    (binary,) = drawable("original-binary")
     assert binary.signature == "binary" and binary.used
-    (context,) = bit_images_for("original-phash", sigs)
+    (context,) = drawable("original-phash")
     # context comes from the first preset with an image metric: the default's drawing edges
     assert (context.signature, context.shape, context.used) == ("drawing_edges", (128, 128), False)
-    assert bit_images_for("combined", {}) == [] and bit_images_for(None, {}) == []
+    assert present(MethodInfo.of(get_preset("combined")).drawable, {}) == []
+
+
+def test_the_run_record_describes_the_method_as_it_was_not_as_the_preset_is_now(planted_run, tmp_path):
+    """A preset changed (or gone) after the run does not change what its report says."""
+    out = tmp_path / "out"
+    shutil.copytree(planted_run.out, out)
+    info = outputs.read_run_info(out)
+    renamed = replace(info, method=replace(info.method, preset="gone-since", description="as it was then"))
+    outputs.write_run_info(out, renamed)
+    assert outputs.read_run_info(out) == renamed  # one writer, one reader, nothing lost
+    r = outputs.read_run(out)
+    dest = tmp_path / "report"
+    build_report(r.panels, r.links, r.clustering, r.info, planted_run.images, dest)
+    index = (dest / "index.html").read_text()
+    assert "gone-since" in index and "as it was then" in index
+    assert list((dest / "why" / "maps").iterdir())  # maps drawn from the recorded signatures, no preset looked up
 
 
 def test_a_panel_that_stands_for_repeated_frames_says_which():
-    from visualdistance.loader.report import _page_label
+    from visualdistance.loader.report.pages import _page_label
 
     panels = _panels([4, 4, 4], [1, 1, 1])
     panels.frame[:] = [0, 3, 5]
@@ -362,7 +377,7 @@ def test_pictures_of_one_file_in_a_cluster_are_one_thumbnail_with_the_rest_on_de
     images = tmp_path / "img"
     images.mkdir()
     dest = tmp_path / "report"
-    build_report(panels, links, clustering, {"method": {"preset": "x", "rules": {}}}, images, dest)
+    build_report(panels, links, clustering, RunInfo(method=MethodInfo("x")), images, dest)
     page = (dest / "index.html").read_text()
     assert page.count('<li class="panel') == 3  # every member is still there
     head, more = page.split('<details class="more">', 1)

@@ -13,6 +13,7 @@ import pytest
 
 from tests.local_site import Reply, Site, image_bytes, image_reply, story_html
 from visualdistance.loader import scraper
+from visualdistance.loader.pages import read_pages
 from visualdistance.loader.scraper import (
     ImageRejected,
     PagesWriter,
@@ -22,7 +23,6 @@ from visualdistance.loader.scraper import (
     check_image,
     image_name,
     parse_page,
-    read_pages,
     save_image,
     scrape,
 )
@@ -504,7 +504,7 @@ def test_one_folder_one_scrape_and_stale_temp_files_are_cleared(site: Site, tmp_
     site.page(1, Reply(body=story_html([])))
     out = tmp_path / "out"
     out.mkdir()
-    (out / ".vd-abc123.part").write_bytes(b"half an image")
+    (out / ".vd-abc123.tmp").write_bytes(b"half an image")
     cfg = config(site, out)
 
     with scraper._folder_lock(out):

@@ -1,0 +1,39 @@
+"""What several commands share: the consoles, the feature store's place, community detection by name.
+
+Commands import these from here, never from each other.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+
+from visualdistance.analysis import communities
+from visualdistance.analysis.data import Clustering
+from visualdistance.cli.progress import console as err_console  # progress and errors: stderr
+
+__all__ = ["default_store", "err_console", "find_communities", "out_console"]
+
+out_console = Console()  # stdout: summaries are the output, progress goes to stderr
+
+
+def default_store() -> Path:
+    """The feature store: $VISUALDISTANCE_STORE, else the user's cache folder."""
+    env = os.environ.get("VISUALDISTANCE_STORE")
+    if env:
+        return Path(env)
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "visualdistance" / "features"
+
+
+def find_communities(
+    algorithm: str, n: int, a: np.ndarray, b: np.ndarray, weight: np.ndarray, objective: str, resolution: float, seed: int
+) -> Clustering:
+    """The communities `algorithm` (a key of communities.ALGORITHMS) finds, given the options every command offers;
+    greedy modularity has none of Leiden's."""
+    if algorithm == "greedy":
+        return communities.greedy_modularity(n, a, b, weight)
+    return communities.leiden(n, a, b, weight, objective=objective, resolution=resolution, seed=seed)

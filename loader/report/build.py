@@ -1,0 +1,182 @@
+"""Building a report folder: plan the clusters, make thumbnails, write the pages and exports, prune what is stale."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, ContextManager, Iterator
+
+import numpy as np
+
+from visualdistance.analysis.data import Clustering, Links, Panels
+from visualdistance.analysis.report import ClusterPlan, plan_clusters, present
+from visualdistance.loader import outputs
+from visualdistance.loader.files import write_atomic
+from visualdistance.loader.graphml import write_graphml
+from visualdistance.loader.run_record import RunInfo
+from visualdistance.loader.report.pages import (
+    CSS,
+    Context,
+    render_cluster_page,
+    relative_href,
+    render_summary,
+    render_why_page,
+    page_file,
+    paginate,
+    why_file,
+)
+from visualdistance.loader.report.thumbnails import MISSING_THUMB, Progress, make_all
+
+StageProgress = Callable[[int | None, str, str], ContextManager[Progress]]
+
+
+@contextmanager
+def _no_bar(total: int | None, description: str, unit: str) -> Iterator[Progress]:
+    yield lambda n=1: None
+
+
+@dataclass
+class ReportResult:
+    """What a build wrote and how long it took."""
+
+    dest: Path
+    index: Path
+    pages: int
+    clusters: int
+    panels_shown: int
+    links_explained: int
+    thumbs_made: int
+    thumbs_reused: int
+    missing_images: list[str] = field(default_factory=list)  # panel ids whose image could not be read
+    changed_images: list[str] = field(default_factory=list)  # panel ids whose file differs from the run's
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def build_report(
+    panels: Panels,
+    links: Links,
+    clustering: Clustering,
+    info: RunInfo,
+    images: Path,
+    dest: Path,
+    *,
+    per_page: int = 50,
+    max_links: int = 20,
+    workers: int | None = None,
+    on_start: Callable[[int], None] | None = None,
+    on_progress: Progress | None = None,
+    stage_progress: StageProgress | None = None,
+) -> ReportResult:
+    """Write the HTML report of `clustering` over `panels` and `links` into `dest`.
+
+    info: the run's record (method, clustering, input), shown in the
+    summary; "why matched" draws the image-shaped signatures its method
+    records. images: the folder the panel paths are relative to (thumbnails
+    are made from it; panels link to their files there by relative path).
+    on_start(n) / on_progress(k) report
+    thumbnail progress; stage_progress(total, description, unit), a context
+    manager yielding advance(k) (the CLI's progress_bar), shows the later stages.
+    """
+    bar = stage_progress or _no_bar
+    if per_page < 1:
+        raise ValueError("per_page must be at least 1")
+    t0 = time.perf_counter()
+    dest = Path(dest)
+    for sub in ("thumbs", "why/maps", "data"):
+        (dest / sub).mkdir(parents=True, exist_ok=True)
+    plans = plan_clusters(panels, links, clustering, max_links)
+    pages = paginate(plans, per_page)
+    cluster_page = {p.cluster: n for n, page in enumerate(pages, 1) for p in page}
+    shown_rows = np.concatenate([p.rows for p in plans]) if plans else np.empty(0, np.int64)
+
+    t1 = time.perf_counter()
+    thumbs, made, reused, missing, changed = make_all(panels, shown_rows, images, dest / "thumbs", workers, on_start, on_progress)
+    t2 = time.perf_counter()
+
+    ctx = Context(
+        panels=panels,
+        links=links,
+        clustering=clustering,
+        info=info,
+        images=images,
+        dest=dest,
+        images_href=relative_href(images, dest),
+        thumbs=thumbs,
+        cluster_page=cluster_page,
+        bit_images=present(info.method.drawable, panels.signatures) if info.method else [],
+    )
+    maps_used: set[str] = set()
+    with bar(len(plans), "why matched", "clusters") as advance:
+        for plan in plans:
+            write_atomic(dest / why_file(plan.cluster), render_why_page(ctx, plan, maps_used))
+            advance(1)
+    t3 = time.perf_counter()
+
+    with bar(None, "exports (CSV, JSON, GraphML)", "files") as advance:
+        _write_exports(ctx, plans)
+    t4 = time.perf_counter()
+
+    write_atomic(dest / "report.css", CSS)
+    write_atomic(
+        dest / "clusters.js",
+        "// cluster id -> page file, for the 'go to cluster' box\nwindow.CLUSTER_PAGES = "
+        + json.dumps({str(c): page_file(n) for c, n in cluster_page.items()})
+        + ";\n",
+    )
+    summary = render_summary(ctx, plans, pages, missing, changed)
+    # Later pages first: index.html, the entry point, is written last.
+    for n in range(len(pages), 0, -1):
+        write_atomic(dest / page_file(n), render_cluster_page(ctx, pages, n, summary if n == 1 else ""))
+    _prune(dest, len(pages), {p.cluster for p in plans}, set(thumbs.values()), maps_used)
+    t5 = time.perf_counter()
+
+    return ReportResult(
+        dest=dest,
+        index=dest / "index.html",
+        pages=len(pages),
+        clusters=len(plans),
+        panels_shown=len(shown_rows),
+        links_explained=sum(len(p.shown) for p in plans),
+        thumbs_made=made,
+        thumbs_reused=reused,
+        missing_images=missing,
+        changed_images=changed,
+        seconds={"plan": t1 - t0, "thumbnails": t2 - t1, "why": t3 - t2, "exports": t4 - t3, "pages": t5 - t4},
+    )
+
+
+def _write_exports(ctx: Context, plans: list[ClusterPlan]) -> None:
+    data = ctx.dest / "data"
+    outputs.write_links(data, ctx.links, ctx.panels.ids)
+    outputs.write_clusters(data, ctx.clustering, ctx.panels)
+    write_graphml(data / "graph.graphml", ctx.panels, ctx.links, ctx.clustering, plans)
+
+
+_OURS = {
+    "thumbs": re.compile(r"^[0-9a-f]{16}-[0-9a-z]{4,12}\.(webp|png)$"),
+    "why/maps": re.compile(r"^[0-9a-f]{20}\.png$"),
+}
+
+
+def _prune(dest: Path, pages: int, clusters: set[int], thumbs: set[str], maps: set[str]) -> None:
+    """Remove what an earlier build wrote and this one no longer shows (only files named the way we name them)."""
+    keep = {"thumbs": thumbs, "why/maps": maps}
+    for sub, pattern in _OURS.items():
+        for f in (dest / sub).iterdir():
+            if pattern.match(f.name) and f.name not in keep[sub]:
+                f.unlink()
+    for f in dest.glob("page-*.html"):
+        m = re.fullmatch(r"page-(\d+)\.html", f.name)
+        if m and not 2 <= int(m.group(1)) <= pages:
+            f.unlink()
+    for f in (dest / "why").glob("cluster-*.html"):
+        m = re.fullmatch(r"cluster-(\d+)\.html", f.name)
+        if m and int(m.group(1)) not in clusters:
+            f.unlink()
+    stale_missing = dest / "thumbs" / MISSING_THUMB
+    if MISSING_THUMB not in thumbs and stale_missing.exists():
+        stale_missing.unlink()
