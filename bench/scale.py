@@ -37,6 +37,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -119,16 +120,15 @@ def _animate(base: np.ndarray, face: tuple[int, int], n: int) -> list[np.ndarray
         img = base.copy()
         eye = 1 if (f % 5 == 4) else 6  # closed every fifth frame
         for ex in (x - 12, x + 12):
-            cv_ellipse(img, (ex, y), (5, eye), 215)
-            cv_ellipse(img, (ex, y), (2, min(eye, 2)), 0)
-        cv_ellipse(img, (x, y + 18), (9, 1 + 3 * (f % 3)), 0)
+            _ellipse(img, (ex, y), (5, eye), 215)
+            _ellipse(img, (ex, y), (2, min(eye, 2)), 0)
+        _ellipse(img, (x, y + 18), (9, 1 + 3 * (f % 3)), 0)
         frames.append(img)
     return frames
 
 
-def cv_ellipse(img: np.ndarray, centre: tuple[int, int], axes: tuple[int, int], colour: int) -> None:
-    import cv2
-
+def _ellipse(img: np.ndarray, centre: tuple[int, int], axes: tuple[int, int], colour: int) -> None:
+    """A filled ellipse in palette colour `colour`, drawn into the index image."""
     cv2.ellipse(img, centre, axes, 0, 0, 360, int(colour), -1)
 
 
