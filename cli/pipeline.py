@@ -24,9 +24,9 @@ from visualdistance.analysis import communities
 from visualdistance.analysis.data import Clustering, Links, Panels
 from visualdistance.analysis.linking import Preset, carry_over, find_links, find_new_links, merge_links, pairwise
 from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatures, get_preset
-from visualdistance.cli import graph as graph_step
 from visualdistance.cli.common import default_store, find_communities, out_console
 from visualdistance.cli.errors import fail
+from visualdistance.cli.loading import after_run
 from visualdistance.cli.options import (
     DEFAULT_OBJECTIVE,
     Algorithm,
@@ -295,7 +295,7 @@ def run(
         ),
     )
     print_summary(ex.panels, links, clustering, ex.bad_files, seconds)
-    graph_step.after_run(out, neo4j)
+    after_run(out, neo4j)
 
 
 @writes_out

@@ -16,7 +16,7 @@ from tests.conftest import save
 from visualdistance.loader.run_record import MethodInfo, RunInfo
 from tests.graph_data import A, B, C, D, E, F, clustering, known_pages, known_run, read_cluster_run
 from tests import synthetic
-from visualdistance.cli import graph as graph_cli
+from visualdistance.cli import loading
 from visualdistance.cli.main import app
 from visualdistance.loader import graph, outputs
 
@@ -349,7 +349,7 @@ def test_query_notifications_never_reach_the_terminal(neo4j_clean, neo4j_server,
 
 
 def test_driver_warnings_are_one_line_each(capsys):
-    graph_cli.quiet_driver_logs()
+    loading.quiet_driver_logs()
     logging.getLogger("neo4j").warning("Transaction failed and will be retried in %ss (%s)", 1.1,
                                        "{code: Neo.TransientError}\n{message: lock\nwait}")
     assert capsys.readouterr().err == ("neo4j: Transaction failed and will be retried in 1.1s "
