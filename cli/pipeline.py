@@ -356,8 +356,8 @@ def presets() -> None:
     """List the linking methods (presets) with what each one does."""
     t = Table("preset", "rules", "description")
     for p in PRESETS.values():
-        rules = "\n".join(f"{r.name} < {r.threshold.describe()}" for r in p.rules)
-        rules += "".join(f"\nif mirrored: {r.name} < {r.threshold.describe()}" for r in p.mirrored_checks)
+        rules = "\n".join(f"{r.name}: {r.describe()}" for r in p.rules)
+        rules += "".join(f"\nif mirrored, {r.name}: {r.describe()}" for r in p.mirrored_checks)
         t.add_row(p.name + (" (default)" if p.name == DEFAULT_PRESET else ""), rules, p.description)
     out_console.print(t)
 

@@ -56,3 +56,11 @@ def test_a_folder_that_is_not_a_run_gets_the_same_line_and_status_from_every_com
     result = invoke(command, "--out", tmp_path, env={"NEO4J_URI": "bolt://127.0.0.1:1", "NEO4J_PASSWORD": "x"})
     assert result.exit_code == 1
     assert error_lines(result) == [f"error: {tmp_path} has no panels.csv; run `visualdistance run DIR --out {tmp_path}` first"]
+
+
+def test_presets_spells_out_each_rule_with_what_it_requires_and_its_gates():
+    result = CliRunner().invoke(app, ["presets"], env=WIDE)
+    text = " ".join(line.strip(" │┃") for line in result.output.splitlines())
+    assert result.exit_code == 0
+    for words in ("layout < 80", "drawing < 0.2", "drawing size (file pixels) >= 64", "same colours"):
+        assert words in " ".join(text.split()), words
