@@ -60,7 +60,7 @@ def find_links(sigs: Sigs, source: np.ndarray, preset: Preset) -> Links:
     """
     n = len(source)
     source = np.asarray(source)
-    active = _passes_gate(sigs, preset, n)
+    active = _passes(preset.gates, sigs, n)
     idx = np.flatnonzero(active)
     sub = {k: v[idx] for k, v in sigs.items()}
 
@@ -271,10 +271,6 @@ def measure_links(
         distances[metric.name] = np.where(is_mirrored & np.isfinite(mirrored), mirrored, direct).astype(np.float32)
     return Links(a.astype(np.int32), b.astype(np.int32), distances, thr_out, rules_mask, is_mirrored, weight, names,
                  tuple(r.metric.name for r in preset.rules))
-
-
-def _passes_gate(sigs: Sigs, preset: Preset, n: int) -> np.ndarray:
-    return _passes(preset.gates, sigs, n)
 
 
 def _passes(gates: tuple[Gate, ...], sigs: Sigs, n: int) -> np.ndarray:

@@ -65,9 +65,8 @@ class MissingRunFile(DamagedRunFile):
 
     def __init__(self, out: Path, name: str) -> None:
         self.path, self.problem = Path(out) / name, "missing"
-        command = WRITTEN_BY.get(name, "run DIR --out OUT").replace("OUT", printable(str(out)))
         what = f"{printable(str(out))} has no {name}" if Path(out).is_dir() else f"no run folder at {printable(str(out))}"
-        Exception.__init__(self, f"{what}; run `visualdistance {command.replace('DIR', _input_of(out))}` first")
+        Exception.__init__(self, f"{what}; run `{writer_of(Path(out) / name)}` first")
 
 
 def require_files(out: Path, names: tuple[str, ...]) -> None:
@@ -91,11 +90,16 @@ WRITTEN_BY = {
 }
 
 
-def remedy(path: Path) -> str:
-    """'run `visualdistance ...` to write it again' for a run-folder file."""
+def writer_of(path: Path) -> str:
+    """The command that writes a run-folder file, with its folder and the run's input filled in."""
     out = Path(path).parent
     command = WRITTEN_BY.get(Path(path).name, "run DIR --out OUT").replace("OUT", printable(str(out)))
-    return f"run `visualdistance {command.replace('DIR', _input_of(out))}` to write it again"
+    return f"visualdistance {command.replace('DIR', _input_of(out))}"
+
+
+def remedy(path: Path) -> str:
+    """'run `visualdistance ...` to write it again' for a run-folder file."""
+    return f"run `{writer_of(path)}` to write it again"
 
 
 def _input_of(out: Path) -> str:
