@@ -275,6 +275,24 @@ def _chamfer_kernel(rows, E, D, e1, e2, d1, d2, ME, MD, m1, m2, md1, md2, use_mi
     return n_found, partner, via_mirror
 
 
+@njit(cache=True, parallel=True, nogil=True)
+def _chamfer_pairs_kernel(a, b, E, D, e1, e2, d1, d2, ME, MD, m1, m2, md1, md2, use_mirror, counts, dcounts, thr, source):
+    """_chamfer_kernel's test on listed pairs only: per pair 0 (no), 1 (direct) or 2 (mirrored only)."""
+    radii = D.shape[0]
+    out = np.zeros(a.shape[0], np.uint8)
+    for p in prange(a.shape[0]):
+        i, j = a[p], b[p]
+        if i == j or source[i] == source[j]:
+            continue
+        ci, cj = counts[i], counts[j]
+        limit = max(thr[i], thr[j]) * (ci + cj) * radii
+        if _chamfer_under(i, j, E, D, e1, e2, d1, d2, E, D, e1, e2, d1, d2, ci, cj, dcounts, limit):
+            out[p] = 1
+        elif use_mirror and _chamfer_under(i, j, E, D, e1, e2, d1, d2, ME, MD, m1, m2, md1, md2, ci, cj, dcounts, limit):
+            out[p] = 2
+    return out
+
+
 def tile_counts(bits: np.ndarray, shape: tuple[int, int], tile: int) -> np.ndarray:
     """Set bits per tile x tile block of each packed (h, w) bit map -> (n, k) uint8.
 
@@ -466,6 +484,7 @@ def chamfer_links(
     mirror_edges: np.ndarray | None = None,
     mirror_dilated: np.ndarray | None = None,
     source: np.ndarray | None = None,
+    pairs: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every pair whose edges explain each other: mean unexplained ratio < threshold.
 
@@ -475,7 +494,8 @@ def chamfer_links(
     share of edge pixels with no edge of the other panel within radius r,
     averaged over the radii; a pair links when it is under max(t_i, t_j) of
     the per-row `thresholds`. With the mirrored maps, i is also compared with
-    the mirror of j. source: pairs from one source never link.
+    the mirror of j. source: pairs from one source never link. pairs: (a, b)
+    candidate pairs (from an index) to test instead of all pairs.
     Returns (a, b, mirrored) as hamming_links does.
     """
     n = len(edges)
@@ -493,6 +513,13 @@ def chamfer_links(
     dcounts = np.bitwise_count(D).sum(axis=2, dtype=np.int64)  # mirroring keeps counts
     src = (np.arange(n) if source is None else np.asarray(source)).astype(np.int64)
     thr = np.broadcast_to(np.asarray(thresholds, np.float64), (n,)).copy()
+    if pairs is not None:
+        a, b = (np.asarray(x, np.int64) for x in pairs)
+        found = _chamfer_pairs_kernel(
+            a, b, E, D, *tiles[0], *tiles[1], ME, MD, *mtiles[0], *mtiles[1], use_mirror, counts, dcounts, thr, src
+        )
+        keep = found > 0
+        return _sorted_pairs(a[keep], b[keep], found[keep] == 2)
 
     def run(rows: np.ndarray, cap: int):
         return _chamfer_kernel(
@@ -623,3 +650,15 @@ def pair_distances(
         x = np.bitwise_count(bits[a[s : s + step]] ^ other[b[s : s + step]])
         out[s : s + step] = sum(w[k] * x[:, seg[k] : seg[k + 1]].sum(axis=1) for k in range(len(w)))
     return out
+
+
+def unique_sorted(values: np.ndarray) -> np.ndarray:
+    """np.unique(values) for 1-D integer arrays, by one sort.
+
+    numpy 2.3+ answers a plain np.unique with a hash table that is about 50x
+    slower than sorting for the millions of pair keys linking handles.
+    """
+    values = np.sort(np.asarray(values), kind="stable")
+    if len(values) < 2:
+        return values
+    return values[np.concatenate(([True], values[1:] != values[:-1]))]

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from visualdistance.analysis.data import Links
+from visualdistance.analysis.kernels import unique_sorted
 from visualdistance.analysis.rules import Gate, Metric, Mixed, Rule, Sigs
+from visualdistance.analysis.search import NeighbourIndex, Neighbours
 from visualdistance.analysis.signatures.base import Signature
 
 
@@ -21,7 +23,8 @@ class Preset:
     mirrored_checks: rules a link that matched only in the mirror image must
     also pass (a mirrored match is weaker evidence: symmetric drawings and
     look-alike poses match each other's mirror images); their distances are
-    recorded on every link.
+    recorded on every link. index: how candidate pairs are found (see
+    analysis.search); None: every pair is measured.
     """
 
     name: str
@@ -31,6 +34,7 @@ class Preset:
     report: tuple[Metric, ...] = ()
     gates: tuple[Gate, ...] = ()
     mirrored_checks: tuple[Rule, ...] = ()
+    index: NeighbourIndex | None = None
 
     def __post_init__(self) -> None:
         # one name, one metric: distances are recorded per metric name
@@ -57,36 +61,80 @@ def find_links(sigs: Sigs, source: np.ndarray, preset: Preset) -> Links:
     indices, sorted; every link carries the distance of every metric of the
     preset (in the orientation that matched), the threshold of every rule,
     which rules matched, whether it matched only mirrored, and a weight.
+    The preset's index, if it has one, picks the pairs the rules measure.
     """
     n = len(source)
     source = np.asarray(source)
     active = _passes(preset.gates, sigs, n)
     idx = np.flatnonzero(active)
     sub = {k: v[idx] for k, v in sigs.items()}
-
     thresholds = {r.name: r.threshold.per_panel(sigs) for r in preset.rules}
-    keys, measured = [], {}
-    for rule in preset.rules:
-        a, b, direct, mirrored = rule.metric.search(sub, thresholds[rule.name][idx], source[idx])
-        key = idx[a].astype(np.int64) * n + idx[b]
-        _remember(measured, rule.metric.name, key, direct, mirrored)
-        if rule.requires or rule.gates:
+    measured: dict[str, Measured] = {}
 
-            def measure(metric, live):
-                found = distances_on_rows(metric, sub, a[live], b[live])
-                _remember(measured, metric.name, key[live], *found)
-                return found
+    def linked(pairs=None) -> np.ndarray:
+        """Pair keys a * n + b (panel rows) that some rule links, among `pairs` (rows of sub) or all pairs."""
+        keys = [_rule_keys(rule, sub, thresholds[rule.name][idx], source[idx], idx, n, measured, pairs) for rule in preset.rules]
+        return unique_sorted(np.concatenate(keys)) if keys else np.empty(0, np.int64)
 
-            t = thresholds[rule.name][idx]
-            d_ok, m_ok = _required(rule, sub, a, b, direct, mirrored, np.maximum(t[a], t[b]), measure)
-            key = key[d_ok | m_ok]
-        keys.append(key)
-    pairs = np.unique(np.concatenate(keys)) if keys else np.empty(0, np.int64)
+    if preset.index is None:
+        pairs = linked()
+    else:
+        pairs = _search_index(preset.index.build(sub), preset.index, source[idx], idx, n, linked)
     a = (pairs // max(n, 1)).astype(np.int32)
     b = (pairs % max(n, 1)).astype(np.int32)
     links = measure_links(sigs, a, b, preset, thresholds, measured)
     keep = _pass_mirrored_checks(sigs, links, preset)
     return links if keep.all() else links.take(keep)
+
+
+def _search_index(neighbours: Neighbours, index: NeighbourIndex, source, idx, n, linked) -> np.ndarray:
+    """Linked pair keys among each panel's nearest neighbours, asking again with twice as many
+    neighbours for the panels that linked to at least `widen_at` of them (a drawing reused often)."""
+    m = len(idx)
+    rows, k = np.arange(m), index.k
+    tried = np.empty(0, np.int64)
+    found = np.empty(0, np.int64)
+    while len(rows):
+        a, b = neighbours.pairs(rows, k, source)
+        key = a * m + b
+        fresh = ~_contains(tried, key)
+        tried = unique_sorted(np.concatenate([tried, key]))
+        found = unique_sorted(np.concatenate([found, linked((a[fresh], b[fresh]))]))
+        if k + 1 >= m:
+            break
+        degree = np.bincount(np.searchsorted(idx, np.concatenate([found // n, found % n])), minlength=m)
+        rows = rows[degree[rows] >= index.widen_at * k]
+        k *= 2
+    return found
+
+
+def _contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Which of `keys` are in the sorted array `sorted_keys`."""
+    if len(sorted_keys) == 0:
+        return np.zeros(len(keys), bool)
+    pos = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return sorted_keys[pos] == keys
+
+
+def _rule_keys(rule: Rule, sub: Sigs, t: np.ndarray, source, idx, n, measured, pairs) -> np.ndarray:
+    """Pair keys a * n + b (panel rows) that `rule` links among the gated panels `sub` (rows idx of the table).
+
+    pairs: candidate pairs (rows of sub) to test, or None for all. Distances
+    taken on the way are added to `measured`.
+    """
+    a, b, direct, mirrored = rule.metric.search(sub, t, source, pairs)
+    key = idx[a].astype(np.int64) * n + idx[b]
+    _remember(measured, rule.metric.name, key, direct, mirrored)
+    if not (rule.requires or rule.gates):
+        return key
+
+    def measure(metric, live):
+        found = distances_on_rows(metric, sub, a[live], b[live])
+        _remember(measured, metric.name, key[live], *found)
+        return found
+
+    d_ok, m_ok = _required(rule, sub, a, b, direct, mirrored, np.maximum(t[a], t[b]), measure)
+    return key[d_ok | m_ok]
 
 
 def pairwise(preset: Preset) -> bool:
@@ -101,7 +149,9 @@ def find_new_links(sigs: Sigs, source: np.ndarray, preset: Preset, fresh: np.nda
     The kernels already skip pairs of one source (frames of one file), so the
     panels that are not fresh share one source: their pairs cost a comparison
     of two integers each, never a distance. For a `pairwise` preset these plus
-    the earlier links between the other panels are exactly what find_links gives.
+    the earlier links between the other panels are exactly what find_links gives
+    (with an index: unless an earlier panel's links among its neighbours are
+    what made find_links ask for more of them).
     """
     source = np.asarray(source, np.int64).copy()
     source[~np.asarray(fresh, bool)] = -1  # file numbers are >= 0
@@ -168,7 +218,7 @@ def distances_on_rows(metric: Metric, sigs: Sigs, a: np.ndarray, b: np.ndarray) 
     Some metrics prepare every row they are given (the chamfer dilates each
     edge map); a few candidate pairs should not cost a pass over the corpus.
     """
-    rows = np.unique(np.concatenate([a, b]))
+    rows = unique_sorted(np.concatenate([a, b]))
     if len(rows) == len(next(iter(sigs.values()))):
         return metric.distances(sigs, a, b)
     sub = {name: sigs[name][rows] for name in metric.needs()}

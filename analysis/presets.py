@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from visualdistance.analysis.linking import Preset
+from visualdistance.analysis.search import NeighbourIndex
 from visualdistance.analysis.rules import ColourShift, EdgeChamfer, Fixed, Gate, Hamming, Mixed, Rule, Scaled
 from visualdistance.analysis.signatures import (
     AverageHash,
@@ -164,6 +165,9 @@ DRAWING = Preset(
     # A mirrored match is weaker evidence (symmetric drawings, look-alike poses);
     # a drawing flipped by the artist keeps its palette.
     mirrored_checks=(Rule("same colours", ColourShift("colours", "drawing_colours"), Fixed(SAME_COLOURS)),),
+    # Every link of this preset has its drawings' edges within 0.2 of each other, so the
+    # two drawings' coarse edge densities are among each other's nearest few.
+    index=NeighbourIndex("drawing_edges", (DRAWING_SIZE, DRAWING_SIZE)),
 )
 
 DRAWING_ANY_MIRROR = replace(

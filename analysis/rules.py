@@ -49,15 +49,24 @@ class Metric(ABC):
         return None
 
     def search(
-        self, sigs: Sigs, thresholds: np.ndarray, source: np.ndarray
+        self, sigs: Sigs, thresholds: np.ndarray, source: np.ndarray, pairs: tuple[np.ndarray, np.ndarray] | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """all_pairs with the pairs' (direct, mirrored) distances: (a, b, direct, mirrored).
 
-        Metrics that measure their pairs exactly while searching override this,
-        so the distances are not measured twice.
+        pairs: candidate pairs (a, b), a < b, from an index: only these are
+        tested. Metrics that measure their pairs exactly while searching
+        override this, so the distances are not measured twice.
         """
-        a, b = self.all_pairs(sigs, thresholds, source)
-        return (a, b) + tuple(self.distances(sigs, a, b))
+        if pairs is None:
+            a, b = self.all_pairs(sigs, thresholds, source)
+            return (a, b) + tuple(self.distances(sigs, a, b))
+        a, b = (np.asarray(x, np.int64) for x in pairs)
+        source = np.asarray(source)
+        a, b = a[source[a] != source[b]], b[source[a] != source[b]]
+        direct, mirrored = self.distances(sigs, a, b)
+        t = np.asarray(thresholds, np.float64)
+        keep = np.minimum(direct, mirrored) < np.maximum(t[a], t[b])
+        return a[keep].astype(np.int32), b[keep].astype(np.int32), direct[keep], mirrored[keep]
 
 
 @dataclass(frozen=True)
@@ -206,7 +215,7 @@ class EdgeChamfer(Metric):
     def all_pairs(self, sigs, thresholds, source):
         return self.search(sigs, thresholds, source)[:2]
 
-    def search(self, sigs, thresholds, source):
+    def search(self, sigs, thresholds, source, pairs=None):
         # One stack of dilations (radii 1 .. reach + tau - 1) serves both the
         # candidate bound (each measured radius plus reach) and the exact measure.
         stack_radii = range(1, self.reach + self.tau)
@@ -217,7 +226,7 @@ class EdgeChamfer(Metric):
         # stack[k] is radius k + 1
         wide = slice(self.reach + self.slack - 1, None)
         a, b, _ = kernels.chamfer_links(
-            edges, stack[wide], thresholds, self.shape, m_edges, m_stack[wide] if self.mirror else None, source
+            edges, stack[wide], thresholds, self.shape, m_edges, m_stack[wide] if self.mirror else None, source, pairs
         )
         near = slice(self._radii.start - 1, self._radii.stop - 1)
         direct, mirrored = self._measure(edges, stack[near], m_edges, m_stack[near] if self.mirror else None, a, b)

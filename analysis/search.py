@@ -1,0 +1,129 @@
+"""Candidate search: which pairs of panels a preset's rules measure at all.
+
+Exhaustive search (no index) lets each rule's kernel walk every pair behind its
+lower bounds: exact, and fast to about 20,000 drawings, but it grows as n^1.5-1.6.
+`NeighbourIndex` instead looks each drawing's nearest neighbours up in an HNSW
+graph (faiss) over a small vector drawn from its edge map, and the rules then
+measure only those pairs, exactly as before. Building and querying the graph
+grow as about n log n, and measuring as n times the neighbours asked for.
+
+The vector is the edge map's ink per cell of a coarse grid, lightly blurred and
+scaled to unit length: two copies of one drawing, recoloured, moved a pixel or
+partly redrawn, have nearly the same ink in nearly the same cells, so each is
+among the other's nearest few; a mirrored copy is found by querying with the
+mirrored map's vector. A drawing reused more often than the neighbours asked
+for is asked again with twice as many, for as long as half of what came back
+linked, so large groups of reuse are not cut off at k.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from visualdistance.analysis import kernels
+from visualdistance.analysis.kernels import unique_sorted
+from visualdistance.analysis.signatures.base import mirror_name
+
+Sigs = dict[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class NeighbourIndex:
+    """Nearest-neighbour candidate search over drawings' edge maps.
+
+    signature: packed bit maps of `shape` (and their mirrored rows, which are
+    also queried); grid: cells per side of the vector; blur: Gaussian sigma in
+    cells; k: neighbours asked for per drawing and orientation at first;
+    widen_at: share of those that must link for a drawing to be asked again
+    with twice as many.
+    """
+
+    signature: str = "drawing_edges"
+    shape: tuple[int, int] = (128, 128)
+    grid: int = 8
+    blur: float = 0.5
+    k: int = 32
+    widen_at: float = 0.5
+
+    def describe(self) -> str:
+        return (
+            f"nearest {self.k} drawings (and mirror images) by {self.grid}x{self.grid} edge density, "
+            f"asked again with twice as many while half of them link"
+        )
+
+    def build(self, sigs: Sigs) -> "Neighbours":
+        """The index over every row of `sigs` (the panels that may link)."""
+        direct = edge_density_vectors(sigs[self.signature], self.shape, self.grid, self.blur)
+        name = mirror_name(self.signature)
+        mirrored = edge_density_vectors(sigs[name], self.shape, self.grid, self.blur) if name in sigs else None
+        return Neighbours(direct, mirrored)
+
+
+def edge_density_vectors(bits: np.ndarray, shape: tuple[int, int], grid: int, blur: float) -> np.ndarray:
+    """(n, grid * grid) float32 unit vectors: set bits per cell of packed (h, w) maps, blurred.
+
+    A map with no set bit gives a zero vector (it is nobody's near neighbour).
+    """
+    h, w = shape
+    if h % grid or w % grid or h // grid != w // grid:
+        raise ValueError(f"a {h}x{w} map does not split into a {grid}x{grid} grid of square cells")
+    cells = kernels.tile_counts(bits, shape, h // grid)[:, : grid * grid].astype(np.float32)
+    if blur > 0:
+        cells = np.stack([cv2.GaussianBlur(c, (0, 0), blur) for c in cells.reshape(-1, grid, grid)])
+    out = cells.reshape(len(bits), grid * grid)
+    out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+    return out
+
+
+class Neighbours:
+    """An HNSW graph over drawing vectors, asked for each row's nearest others."""
+
+    M = 16  # graph degree and build effort: more bought no recall on the shared sets or the scale corpus
+    EF_CONSTRUCTION = 40
+
+    def __init__(self, direct: np.ndarray, mirrored: np.ndarray | None) -> None:
+        import faiss  # a 0.3 s import, needed only when an index is used
+
+        self._faiss = faiss
+        self.direct = np.ascontiguousarray(direct, np.float32)
+        self.mirrored = None if mirrored is None else np.ascontiguousarray(mirrored, np.float32)
+        self.index = faiss.IndexHNSWFlat(self.direct.shape[1], self.M, faiss.METRIC_INNER_PRODUCT)
+        self.index.hnsw.efConstruction = self.EF_CONSTRUCTION
+        # One thread while building: the graph (and so every candidate) is then the
+        # same on every run, which incremental runs and tests rely on.
+        threads = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(1)
+        try:
+            self.index.add(self.direct)
+        finally:
+            faiss.omp_set_num_threads(threads)
+
+    def __len__(self) -> int:
+        return len(self.direct)
+
+    def pairs(self, rows: np.ndarray, k: int, source: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Candidate pairs (a, b), a < b, unique: each listed row with its k nearest rows, direct and mirrored.
+
+        Rows of one source (frames of one file) are never paired.
+        """
+        rows = np.asarray(rows, np.int64)
+        k = min(k + 1, len(self))  # the row itself comes back first
+        if len(rows) == 0 or k < 2:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        self.index.hnsw.efSearch = max(64, 2 * k)
+        found = [self.index.search(self.direct[rows], k)[1]]
+        if self.mirrored is not None:
+            found.append(self.index.search(self.mirrored[rows], k)[1])
+        near = np.concatenate(found, axis=1)
+        q = np.repeat(rows, near.shape[1])
+        c = near.reshape(-1).astype(np.int64)
+        source = np.asarray(source)
+        ok = (c >= 0) & (c != q)
+        ok[ok] &= source[q[ok]] != source[c[ok]]
+        q, c = q[ok], c[ok]
+        n = len(self)
+        keys = unique_sorted(np.minimum(q, c) * n + np.maximum(q, c))
+        return keys // n, keys % n
