@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from visualdistance.analysis.data import Links
+
 
 @dataclass(frozen=True)
 class Truth:
@@ -143,3 +145,25 @@ def score_clusters(membership: np.ndarray, truth: Truth) -> dict[str, float]:
         "nmi": float(normalized_mutual_info_score(groups, m)),
         "clusters": int(len(np.unique(membership[membership >= 0]))),
     }
+
+
+@dataclass(frozen=True)
+class SearchAgreement:
+    """How a candidate index's links compare with measuring every pair, on one set of panels."""
+
+    every_pair_links: int
+    index_links: int
+    recall: float  # share of every-pair links the index found too
+    extra: int  # index links that every-pair search lacks (none can be: the rules are the same)
+    identical: bool  # the same pairs with the same distances
+
+
+def search_agreement(index: Links, every: Links) -> SearchAgreement:
+    """Compare the links of a preset with its index (`index`) and measuring every pair (`every`), same panels."""
+    n = int(max(index.a.max(initial=0), index.b.max(initial=0), every.a.max(initial=0), every.b.max(initial=0))) + 1
+    ki, ke = _pair_keys(index.a, index.b, n), _pair_keys(every.a, every.b, n)
+    found = np.isin(ke, ki)
+    identical = len(ki) == len(ke) and bool(found.all()) and all(
+        np.array_equal(index.distances[m], every.distances[m]) for m in every.distances
+    )
+    return SearchAgreement(len(ke), len(ki), float(found.mean()) if len(ke) else 1.0, int((~np.isin(ki, ke)).sum()), identical)

@@ -207,6 +207,11 @@ def all_signatures() -> tuple:
     return tuple(sorted(by_name.values(), key=lambda s: s.name))
 
 
+def every_pair(preset: Preset) -> Preset:
+    """The same method measuring every pair of panels instead of its index's candidates."""
+    return replace(preset, index=None)
+
+
 def get_preset(name: str) -> Preset:
     """The preset called `name`; a ValueError listing the choices otherwise."""
     try:

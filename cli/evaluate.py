@@ -27,9 +27,9 @@ from rich.table import Table
 from visualdistance.analysis import communities
 from visualdistance.analysis.baselines import IMAGEHASH_PRESETS, exact_membership, kmeans_elbow
 from visualdistance.analysis.data import Links, Panels
-from visualdistance.analysis.evaluation import Truth, score_clusters, score_pairs
+from visualdistance.analysis.evaluation import Truth, score_clusters, score_pairs, search_agreement
 from visualdistance.analysis.linking import Preset, find_links
-from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatures
+from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatures, every_pair
 from visualdistance.analysis.signatures.base import PanelView
 from visualdistance.cli.errors import fail
 from visualdistance.cli.options import Store, Workers
@@ -102,7 +102,17 @@ def score_method(preset: Preset, panels: Panels, truth: Truth, clusters: bool) -
     return row, links
 
 
-def write_markdown(path: Path, title: str, rows: list[dict], cluster_rows: list[dict], command: str) -> None:
+def compare_search(preset: Preset, panels: Panels, index_links: Links) -> dict:
+    """The preset's index against measuring every pair: agreement of the links, and link seconds of each."""
+    every = every_pair(preset)
+    links = find_links(panels.signatures, panels.source, every)
+    return {"method": preset.name, **asdict(search_agreement(index_links, links)),
+            "index_s": min(_timed(find_links, panels.signatures, panels.source, preset) for _ in range(2)),
+            "every_pair_s": min(_timed(find_links, panels.signatures, panels.source, every) for _ in range(2))}
+
+
+def write_markdown(path: Path, title: str, rows: list[dict], cluster_rows: list[dict], command: str,
+                   search_rows: list[dict] = ()) -> None:
     lines = [f"### {title}", "", f"Command: `{command}`", ""]
     lines += [
         "| method | links | precision | recall | F1 | mirror recall | blank false links | ARI leiden | ARI greedy | describe ms/panel | link s | cost vs original-edges |",
@@ -114,6 +124,11 @@ def write_markdown(path: Path, title: str, rows: list[dict], cluster_rows: list[
             f"{r['mirror_recall']:.2f} | {r['blank_false_links']:,} | {r.get('ari_leiden', float('nan')):.3f} | "
             f"{r.get('ari_greedy', float('nan')):.3f} | {r['describe_ms']:.2f} | {r['link_s']:.2f} | {r['cost_ratio']:.2f}x |"
         )
+    if search_rows:
+        lines += ["", "| candidate index of | links (every pair) | recall of every-pair links | identical | link s (index) | link s (every pair) |",
+                  "| --- | ---: | ---: | --- | ---: | ---: |"]
+        lines += [f"| {r['method']} | {r['every_pair_links']:,} | {r['recall']:.4f} | {'yes' if r['identical'] else 'no'} | "
+                  f"{r['index_s']:.2f} | {r['every_pair_s']:.2f} |" for r in search_rows]
     if cluster_rows:
         lines += ["", "| clustering | ARI | NMI | clusters |", "| --- | ---: | ---: | ---: |"]
         lines += [f"| {c['method']} | {c['ari']:.3f} | {c['nmi']:.3f} | {c['clusters']:,} |" for c in cluster_rows]
@@ -196,6 +211,12 @@ def evaluate(
     for r in rows:
         r["cost_ratio"] = r["est_s"] / base["est_s"] if base else float("nan")
 
+    search_rows = []
+    for m in methods:
+        if getattr(m, "index", None) is not None:
+            with console.status(f"measuring every pair with {m.name}"):
+                search_rows.append(compare_search(m, panels, links_of[m.name]))
+
     cluster_rows = []
     if clusters and SPEED_BASELINE in PRESETS:
         edges = panels.signatures["edges"]
@@ -204,13 +225,14 @@ def evaluate(
         links = links_of[SPEED_BASELINE] if SPEED_BASELINE in links_of else find_links(panels.signatures, panels.source, PRESETS[SPEED_BASELINE])
         cluster_rows.append({"method": "exact membership of original-edges links", **score_clusters(exact_membership(n, links.a, links.b), truth)})
 
-    _print(rows, cluster_rows)
+    _print(rows, cluster_rows, search_rows)
     command = f"visualdistance eval {folder} --labels {labels}" + (f" --mirror-pairs {mirror_pairs}" if mirror_pairs else "")
     if json_out:
         json_out.write_text(json.dumps({"folder": str(folder), "panels": n, "methods": rows, "clusterings": cluster_rows,
+                                        "search": search_rows,
                                         "seconds": time.perf_counter() - t_start}, indent=1, default=float))
     if markdown:
-        write_markdown(markdown, folder.name, rows, cluster_rows, command)
+        write_markdown(markdown, folder.name, rows, cluster_rows, command, search_rows)
     if explain:
         links = links_of[DEFAULT_PRESET] if DEFAULT_PRESET in links_of else find_links(panels.signatures, panels.source, PRESETS[DEFAULT_PRESET])
         _write_explain(folder, panels, truth, links, explain)
@@ -226,7 +248,7 @@ def _write_explain(folder: Path, panels: Panels, truth: Truth, links: Links, out
     console.print(f"wrote {out / 'index.html'}")
 
 
-def _print(rows: list[dict], cluster_rows: list[dict]) -> None:
+def _print(rows: list[dict], cluster_rows: list[dict], search_rows: list[dict]) -> None:
     t = Table("method", "links", "P", "R", "F1", "mirror R", "blank", "ARI leiden", "ARI greedy", "ms/panel", "link s", "cost")
     for r in sorted(rows, key=lambda r: -r["f1"]):
         name = r["method"] + (" (default)" if r["method"] == DEFAULT_PRESET else "")
@@ -239,6 +261,12 @@ def _print(rows: list[dict], cluster_rows: list[dict]) -> None:
     # a wide table: keep it readable when stdout is a file or a pipe
     wide = out_console if out_console.is_terminal else Console(width=170)
     wide.print(t)
+    if search_rows:
+        c = Table("candidate index of", "links (every pair)", "recall", "identical", "link s (index)", "link s (every pair)")
+        for r in search_rows:
+            c.add_row(r["method"], f"{r['every_pair_links']:,}", f"{r['recall']:.4f}", "yes" if r["identical"] else "[bold]no",
+                      f"{r['index_s']:.2f}", f"{r['every_pair_s']:.2f}")
+        wide.print(c)
     if cluster_rows:
         c = Table("baseline clustering", "ARI", "NMI", "clusters")
         for r in cluster_rows:

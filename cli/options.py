@@ -60,6 +60,12 @@ PresetChoice = Annotated[PresetName, typer.Option(
     "--preset", "-p", metavar="PRESET",
     help=f"Linking method, one of: {', '.join(PRESETS)} (`visualdistance presets` describes each).",
 )]
+Exhaustive = Annotated[bool, typer.Option(
+    "--exhaustive",
+    help="Measure every pair of panels instead of the pairs the preset's nearest-neighbour index proposes "
+         "(the same links on every labelled set measured, and slower past about 10,000 drawings). "
+         "Presets without an index always measure every pair.",
+)]
 AlgorithmChoice = Annotated[Algorithm, typer.Option("--algorithm", "-a", help="Community detection.")]
 ObjectiveChoice = Annotated[Objective, typer.Option("--objective", help="Leiden's objective.")]
 Resolution = Annotated[float, typer.Option("--resolution", help="Leiden CPM resolution (the link density a cluster needs).")]

@@ -23,7 +23,7 @@ from visualdistance import __version__
 from visualdistance.analysis import communities
 from visualdistance.analysis.data import Clustering, Links, Panels
 from visualdistance.analysis.linking import Preset, carry_over, find_links, find_new_links, merge_links, pairwise
-from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatures, get_preset
+from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatures, every_pair, get_preset
 from visualdistance.cli.common import default_store, find_communities, out_console
 from visualdistance.cli.errors import fail
 from visualdistance.cli.loading import after_run
@@ -32,6 +32,7 @@ from visualdistance.cli.options import (
     Algorithm,
     AlgorithmChoice,
     Corpus,
+    Exhaustive,
     FirstFrameOnly,
     ObjectiveChoice,
     Objective,
@@ -109,6 +110,11 @@ def _no_panels(folder: Path, out: Path, files: int) -> None:
     if files == 0:
         fail(f"no images found in {printable(str(folder))} (GIF, PNG, JPEG, WebP or BMP files, searched recursively)")
     fail(f"{files:,} file{'s' if files > 1 else ''}, all unreadable; see {printable(str(out / 'bad_files.csv'))}")
+
+
+def _method(preset: PresetName, exhaustive: bool) -> Preset:
+    method = get_preset(preset.value)
+    return every_pair(method) if exhaustive else method
 
 
 def step_link(panels: Panels, preset: Preset) -> Links:
@@ -249,6 +255,7 @@ def run(
     objective: ObjectiveChoice = DEFAULT_OBJECTIVE,
     resolution: Resolution = communities.RESOLUTION,
     seed: Seed = communities.SEED,
+    exhaustive: Exhaustive = False,
     store: Store = None,
     workers: Workers = None,
     first_frame_only: FirstFrameOnly = False,
@@ -263,9 +270,10 @@ def run(
     Writes to OUT: links.csv and links.json (a, b, the distances, rule,
     mirrored, weight), clusters.csv and clusters.json (cluster, panel, page,
     path), panels.csv, bad_files.csv and run.json; prints a summary.
-    A second run on the same folder reuses the feature store and decodes nothing.
+    A second run on the same folder reuses the feature store and decodes nothing,
+    and links only the panels that are new.
     """
-    method = get_preset(preset.value)
+    method = _method(preset, exhaustive)
     t0 = time.perf_counter()
     earlier = _earlier_run(out, method)  # read before step_extract starts this run's run.json
     ex = step_extract(folder, out, store, workers, first_frame_only, corpus)
@@ -320,9 +328,9 @@ def extract(
 
 
 @writes_out
-def link(out: RunFolder, preset: PresetChoice = PresetName(DEFAULT_PRESET)) -> None:
+def link(out: RunFolder, preset: PresetChoice = PresetName(DEFAULT_PRESET), exhaustive: Exhaustive = False) -> None:
     """Link the panels of a run folder (from `extract` or `run`) with a preset; write links.csv and links.json."""
-    method = get_preset(preset.value)
+    method = _method(preset, exhaustive)
     panels = _read_panels(out)
     t0 = time.perf_counter()
     links = step_link(panels, method)
@@ -358,6 +366,7 @@ def presets() -> None:
     for p in PRESETS.values():
         rules = "\n".join(f"{r.name}: {r.describe()}" for r in p.rules)
         rules += "".join(f"\nif mirrored, {r.name}: {r.describe()}" for r in p.mirrored_checks)
+        rules += f"\ncandidates: {p.index.describe()} (--exhaustive: every pair)" if p.index else ""
         t.add_row(p.name + (" (default)" if p.name == DEFAULT_PRESET else ""), rules, p.description)
     out_console.print(t)
 

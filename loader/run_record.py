@@ -39,6 +39,9 @@ class RuleInfo:
                    tuple(g.describe() for g in rule.gates))
 
 
+EVERY_PAIR = "every pair"
+
+
 @dataclass(frozen=True)
 class MethodInfo:
     """The linking method a run used, as it was then."""
@@ -49,6 +52,7 @@ class MethodInfo:
     gates: tuple[str, ...] = ()
     mirrored_checks: dict[str, RuleInfo] = field(default_factory=dict)
     drawable: tuple[BitImage, ...] = ()  # what the report can draw for a link (BitImage.used False: context)
+    search: str = EVERY_PAIR  # how candidate pairs were found: the preset's index, or every pair
 
     @classmethod
     def of(cls, preset: Preset) -> "MethodInfo":
@@ -59,6 +63,7 @@ class MethodInfo:
             gates=tuple(g.describe() for g in preset.gates),
             mirrored_checks={r.name: RuleInfo.of(r) for r in preset.mirrored_checks},
             drawable=_drawable(preset),
+            search=preset.index.describe() if preset.index else EVERY_PAIR,
         )
 
 
@@ -149,4 +154,5 @@ def _method(doc: dict) -> MethodInfo:
         mirrored_checks=rules(doc.get("mirrored_checks")),
         drawable=tuple(BitImage(d["metric"], d["signature"], tuple(d["shape"]), bool(d.get("used", True)))
                        for d in doc.get("drawable", ())),
+        search=str(doc.get("search", EVERY_PAIR)),
     )
