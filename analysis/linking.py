@@ -76,7 +76,7 @@ def find_links(sigs: Sigs, source: np.ndarray, preset: Preset) -> Links:
         keys = [_rule_keys(rule, sub, thresholds[rule.name][idx], source[idx], idx, n, measured, pairs) for rule in preset.rules]
         return unique_sorted(np.concatenate(keys)) if keys else np.empty(0, np.int64)
 
-    if preset.index is None:
+    if preset.index is None or not preset.index.used_for(len(idx)):
         pairs = linked()
     else:
         pairs = _search_index(preset.index.build(sub), preset.index, source[idx], idx, n, linked)

@@ -212,6 +212,11 @@ def every_pair(preset: Preset) -> Preset:
     return replace(preset, index=None)
 
 
+def indexed(preset: Preset) -> Preset:
+    """The same method asking its index for candidates however few drawings there are (to compare the two)."""
+    return replace(preset, index=replace(preset.index, from_drawings=0)) if preset.index else preset
+
+
 def get_preset(name: str) -> Preset:
     """The preset called `name`; a ValueError listing the choices otherwise."""
     try:

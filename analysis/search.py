@@ -38,7 +38,8 @@ class NeighbourIndex:
     also queried); grid: cells per side of the vector; blur: Gaussian sigma in
     cells; k: neighbours asked for per drawing and orientation at first;
     widen_at: share of those that must link for a drawing to be asked again
-    with twice as many.
+    with twice as many; from_drawings: below this many drawings every pair
+    is measured instead.
     """
 
     signature: str = "drawing_edges"
@@ -47,12 +48,19 @@ class NeighbourIndex:
     blur: float = 0.5
     k: int = 32
     widen_at: float = 0.5
+    #: fewer drawings than this are all compared with each other: exact, and as fast (the index
+    #: catches up with every pair at about 10,000 drawings on 2 cores, bench/RESULTS.md)
+    from_drawings: int = 10_000
 
     def describe(self) -> str:
         return (
-            f"nearest {self.k} drawings (and mirror images) by {self.grid}x{self.grid} edge density, "
-            f"asked again with twice as many while half of them link"
+            f"from {self.from_drawings:,} drawings on, the nearest {self.k} (and their mirror images' nearest) "
+            f"by {self.grid}x{self.grid} edge density, asked again with twice as many while half of them link"
         )
+
+    def used_for(self, n: int) -> bool:
+        """Whether n drawings are searched through the index (else every pair is measured)."""
+        return n >= self.from_drawings
 
     def build(self, sigs: Sigs) -> "Neighbours":
         """The index over every row of `sigs` (the panels that may link)."""

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from visualdistance.analysis.evaluation import search_agreement  # noqa: E402
 from visualdistance.analysis.image_ops import pack_bits, unpack_bits  # noqa: E402
 from visualdistance.analysis.linking import find_links  # noqa: E402
-from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, every_pair  # noqa: E402
+from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, every_pair, indexed  # noqa: E402
 from visualdistance.analysis.signatures.base import mirror_name  # noqa: E402
 from visualdistance.loader import outputs  # noqa: E402
 
@@ -69,7 +69,7 @@ def main() -> None:
     ap.add_argument("--skip-every-pair-above", type=int, default=10**9, help="measure every pair only up to this many panels")
     args = ap.parse_args()
 
-    preset = PRESETS[DEFAULT_PRESET]
+    preset = indexed(PRESETS[DEFAULT_PRESET])  # the index at every size, also below where the preset starts using it
     panels = outputs.read_panels(args.run)
     sigs = {k: v for k, v in panels.signatures.items() if any(k in m.needs() for m in preset.metrics) or k == "drawing_stats"}
     print(f"{args.run}: {len(panels):,} panels; preset {preset.name}, index: {preset.index.describe()}")

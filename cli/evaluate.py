@@ -29,7 +29,7 @@ from visualdistance.analysis.baselines import IMAGEHASH_PRESETS, exact_membershi
 from visualdistance.analysis.data import Links, Panels
 from visualdistance.analysis.evaluation import Truth, score_clusters, score_pairs, search_agreement
 from visualdistance.analysis.linking import Preset, find_links
-from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatures, every_pair
+from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatures, every_pair, indexed
 from visualdistance.analysis.signatures.base import PanelView
 from visualdistance.cli.errors import fail
 from visualdistance.cli.options import Store, Workers
@@ -102,12 +102,14 @@ def score_method(preset: Preset, panels: Panels, truth: Truth, clusters: bool) -
     return row, links
 
 
-def compare_search(preset: Preset, panels: Panels, index_links: Links) -> dict:
-    """The preset's index against measuring every pair: agreement of the links, and link seconds of each."""
-    every = every_pair(preset)
+def compare_search(preset: Preset, panels: Panels) -> dict:
+    """The preset's index (used whatever the number of panels) against measuring every pair: agreement of
+    the links, and link seconds of each."""
+    every, index = every_pair(preset), indexed(preset)
+    found = find_links(panels.signatures, panels.source, index)
     links = find_links(panels.signatures, panels.source, every)
-    return {"method": preset.name, **asdict(search_agreement(index_links, links)),
-            "index_s": min(_timed(find_links, panels.signatures, panels.source, preset) for _ in range(2)),
+    return {"method": preset.name, **asdict(search_agreement(found, links)),
+            "index_s": min(_timed(find_links, panels.signatures, panels.source, index) for _ in range(2)),
             "every_pair_s": min(_timed(find_links, panels.signatures, panels.source, every) for _ in range(2))}
 
 
@@ -215,7 +217,7 @@ def evaluate(
     for m in methods:
         if getattr(m, "index", None) is not None:
             with console.status(f"measuring every pair with {m.name}"):
-                search_rows.append(compare_search(m, panels, links_of[m.name]))
+                search_rows.append(compare_search(m, panels))
 
     cluster_rows = []
     if clusters and SPEED_BASELINE in PRESETS:

@@ -10,8 +10,10 @@ from tests.analysis.test_linking import describe
 from visualdistance.analysis.evaluation import search_agreement
 from visualdistance.analysis.image_ops import pack_bits
 from visualdistance.analysis.linking import find_links, find_new_links
-from visualdistance.analysis.presets import DRAWING, every_pair
+from visualdistance.analysis.presets import DRAWING as PRESET, every_pair, indexed
 from visualdistance.analysis.search import NeighbourIndex, edge_density_vectors
+
+DRAWING = indexed(PRESET)  # these sets are smaller than the preset's index waits for
 
 
 def _planted(n: int, seed: int):
@@ -87,4 +89,13 @@ def test_edge_density_vectors_are_unit_length_and_blank_maps_are_zero():
 
 def test_the_index_is_described_in_words():
     text = NeighbourIndex(k=16).describe()
-    assert "nearest 16" in text and "8x8" in text
+    assert "nearest 16" in text and "8x8" in text and "10,000" in text
+
+
+def test_fewer_drawings_than_the_index_waits_for_are_all_compared(planted):
+    sigs, source = planted
+    small = replace(DRAWING, index=replace(DRAWING.index, k=1, widen_at=np.inf))
+    waiting = replace(small, index=replace(small.index, from_drawings=10**6))
+    every = find_links(sigs, source, every_pair(PRESET))
+    assert search_agreement(find_links(sigs, source, waiting), every).identical
+    assert search_agreement(find_links(sigs, source, small), every).recall < 1  # one neighbour is not enough
