@@ -76,13 +76,14 @@ def main() -> None:
     rows = []
     for times in (float(c) for c in args.sizes.split(",")):
         s, src = resized(sigs, np.asarray(panels.source), times, preset.index.signature, preset.index.shape)
-        find_links(s, src, preset) if not rows else None  # compiles the kernels once, untimed
-        indexed, t_index = timed(find_links, s, src, preset)
-        line = f"{len(src):>9,} panels  index {t_index:7.2f} s  {len(indexed):,} links"
+        if not rows:
+            find_links(s, src, preset)  # compiles the kernels once, untimed
+        found, t_index = timed(find_links, s, src, preset)
+        line = f"{len(src):>9,} panels  index {t_index:7.2f} s  {len(found):,} links"
         t_every = np.nan
         if len(src) <= args.skip_every_pair_above:
             every, t_every = timed(find_links, s, src, every_pair(preset))
-            agreement = search_agreement(indexed, every)
+            agreement = search_agreement(found, every)
             line += (f"  | every pair {t_every:7.2f} s  {agreement.every_pair_links:,} links  "
                      f"recall {agreement.recall:.4f}  identical {'yes' if agreement.identical else 'no'}")
         print(line, flush=True)
