@@ -26,7 +26,9 @@ from visualdistance import cypher
 from visualdistance.analysis import communities
 from visualdistance.analysis.data import Links, Panels
 from visualdistance.loader import graph
+from visualdistance.analysis.presets import COMBINED
 from visualdistance.loader.outputs import RunOutput
+from visualdistance.loader.run_record import MethodInfo, RunInfo
 
 
 def synthetic_run(n_panels: int, n_links: int, seed: int = 0, group: int = 25) -> RunOutput:
@@ -68,7 +70,7 @@ def synthetic_run(n_panels: int, n_links: int, seed: int = 0, group: int = 25) -
         weight=rng.random(n).astype(np.float32),
         rule_names=("edges", "phash"),
     )
-    return RunOutput(panels, links, None, {"method": {"preset": "combined"}})
+    return RunOutput(panels, links, None, RunInfo(method=MethodInfo.of(COMBINED)))
 
 
 def delete_all(driver, database: str) -> None:
