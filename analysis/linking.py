@@ -108,7 +108,7 @@ def _search_index(neighbours: Neighbours, index: NeighbourIndex, source, idx, n,
     while len(rows):
         a, b = neighbours.pairs(rows, k, source)
         key = a * m + b
-        fresh = ~_contains(tried, key)
+        fresh = ~np.isin(key, tried)
         tried = unique_sorted(np.concatenate([tried, key]))
         found = unique_sorted(np.concatenate([found, linked((a[fresh], b[fresh]))]))
         if k + 1 >= m:
@@ -117,14 +117,6 @@ def _search_index(neighbours: Neighbours, index: NeighbourIndex, source, idx, n,
         rows = rows[degree[rows] >= index.widen_at * k]
         k *= 2
     return found
-
-
-def _contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """Which of `keys` are in the sorted array `sorted_keys`."""
-    if len(sorted_keys) == 0:
-        return np.zeros(len(keys), bool)
-    pos = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
-    return sorted_keys[pos] == keys
 
 
 def _rule_keys(rule: Rule, sub: Sigs, t: np.ndarray, source, idx, n, measured, pairs) -> np.ndarray:

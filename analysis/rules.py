@@ -61,8 +61,8 @@ class Metric(ABC):
             a, b = self.all_pairs(sigs, thresholds, source)
             return (a, b) + tuple(self.distances(sigs, a, b))
         a, b = (np.asarray(x, np.int64) for x in pairs)
-        source = np.asarray(source)
-        a, b = a[source[a] != source[b]], b[source[a] != source[b]]
+        apart = np.asarray(source)[a] != np.asarray(source)[b]
+        a, b = a[apart], b[apart]
         direct, mirrored = self.distances(sigs, a, b)
         t = np.asarray(thresholds, np.float64)
         keep = np.minimum(direct, mirrored) < np.maximum(t[a], t[b])

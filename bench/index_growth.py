@@ -71,7 +71,8 @@ def main() -> None:
 
     preset = indexed(PRESETS[DEFAULT_PRESET])  # the index at every size, also below where the preset starts using it
     panels = outputs.read_panels(args.run)
-    sigs = {k: v for k, v in panels.signatures.items() if any(k in m.needs() for m in preset.metrics) or k == "drawing_stats"}
+    gates = {g.signature for g in preset.gates} | {g.signature for r in preset.rules for g in r.gates}
+    sigs = {k: v for k, v in panels.signatures.items() if any(k in m.needs() for m in preset.metrics) or k in gates}
     print(f"{args.run}: {len(panels):,} panels; preset {preset.name}, index: {preset.index.describe()}")
     rows = []
     for times in (float(c) for c in args.sizes.split(",")):
