@@ -560,12 +560,60 @@ def _overlap(x, shifted, h, k, dy):
     return acc
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _visible(shifted, h, k, dy):
+    """Set bits of a map (already moved along its rows) that stay on the canvas when moved dy rows down."""
+    acc = 0
+    for src in range(max(0, -dy), min(h, h - dy)):
+        for q in range(k):
+            acc += _popcount64(shifted[src * k + q])
+    return acc
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _in_window(x, h, k, dx, dy):
+    """Set bits of a map inside the part of the canvas that another map moved (dx, dy) still covers."""
+    x0, x1 = max(0, dx), min(64 * k, 64 * k + dx)
+    acc = 0
+    for r in range(max(0, dy), min(h, h + dy)):
+        for q in range(k):
+            lo, hi = max(x0 - 64 * q, 0), min(x1 - 64 * q, 64)
+            if hi <= lo:
+                continue
+            mask = np.uint64(0xFFFFFFFFFFFFFFFF) if hi - lo == 64 else ((np.uint64(1) << np.uint64(hi - lo)) - np.uint64(1)) << np.uint64(lo)
+            acc += _popcount64(x[r * k + q] & mask)
+    return acc
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _chamfer_at(E, D, OE, OD, counts, ocounts, i, j, h, k, dx, dy, exact, s, clip):
+    """Share of edge pixels unexplained with b moved (dx, dy), averaged over the dilations D[r]
+    (and radius 0 when `exact`). s: scratch row. clip: b's pixels moved off the canvas are not
+    counted (they had no chance to be explained), nor a's outside what b still covers."""
+    radii = D.shape[0]
+    ai, bj = counts[i], ocounts[j]
+    if clip:
+        _shift_rows(OE[j], h, k, dx, s)
+        bj = _visible(s, h, k, dy)
+        ai = _in_window(E[i], h, k, dx, dy)
+    total = ai + bj
+    unexplained = 0
+    if exact:
+        _shift_rows(OE[j], h, k, dx, s)
+        unexplained = total - 2 * _overlap(E[i], s, h, k, dy)
+    for r in range(radii):
+        _shift_rows(OD[r, j], h, k, dx, s)
+        unexplained += ai - _overlap(E[i], s, h, k, dy)
+        _shift_rows(OE[j], h, k, dx, s)
+        unexplained += bj - _overlap(D[r, i], s, h, k, dy)
+    return unexplained / max(total, 1) / (radii + exact)
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def _aligned_chamfer_kernel(E, D, OE, OD, counts, ocounts, a, b, h, k, reach, exact):
     """Per pair: move b (up to reach pixels) to where most edge pixels coincide, then
     average over the dilations D[r] (and radius 0 when `exact`) the share of edge pixels unexplained."""
     n = a.shape[0]
-    radii = D.shape[0]
     out = np.empty(n, np.float64)
     for p in prange(n):
         i = a[p]
@@ -578,14 +626,22 @@ def _aligned_chamfer_kernel(E, D, OE, OD, counts, ocounts, a, b, h, k, reach, ex
                 o = _overlap(E[i], s, h, k, dy)
                 if o > best:
                     best, bdx, bdy = o, dx, dy
-        total = counts[i] + ocounts[j]
-        unexplained = total - 2 * best if exact else 0
-        for r in range(radii):
-            _shift_rows(OD[r, j], h, k, bdx, s)
-            unexplained += counts[i] - _overlap(E[i], s, h, k, bdy)
-            _shift_rows(OE[j], h, k, bdx, s)
-            unexplained += ocounts[j] - _overlap(D[r, i], s, h, k, bdy)
-        out[p] = unexplained / max(total, 1) / (radii + exact)
+        out[p] = _chamfer_at(E, D, OE, OD, counts, ocounts, i, j, h, k, bdx, bdy, exact, s, False)
+    return out
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _offset_chamfer_kernel(E, D, OE, OD, counts, ocounts, a, b, h, k, offsets, exact):
+    """Per pair: the smallest chamfer distance with b moved by each of `offsets` ((m, 2) dx, dy)."""
+    n = a.shape[0]
+    out = np.empty(n, np.float64)
+    for p in prange(n):
+        s = np.empty(E.shape[1], np.uint64)
+        best = np.inf
+        for q in range(offsets.shape[0]):
+            d = _chamfer_at(E, D, OE, OD, counts, ocounts, a[p], b[p], h, k, offsets[q, 0], offsets[q, 1], exact, s, True)
+            best = min(best, d)
+        out[p] = best
     return out
 
 
@@ -625,6 +681,44 @@ def aligned_chamfer(
         np.ascontiguousarray(other, np.uint64), np.ascontiguousarray(other_dilated, np.uint64),
         np.bitwise_count(edges).sum(axis=1, dtype=np.int64), np.bitwise_count(other).sum(axis=1, dtype=np.int64),
         np.asarray(a, np.int64), np.asarray(b, np.int64), h, w // 64, reach, bool(exact),
+    )
+
+
+def offset_chamfer(
+    edges: np.ndarray,
+    dilated: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    shape: tuple[int, int],
+    offsets: np.ndarray,
+    other: np.ndarray | None = None,
+    other_dilated: np.ndarray | None = None,
+    exact: bool = True,
+) -> np.ndarray:
+    """The smallest truncated chamfer distance of listed pairs with b moved by each of `offsets`.
+
+    offsets: (m, 2) whole-pixel moves (dx, dy), |dx| < 64. The same measure as
+    `aligned_chamfer`, taken where the two drawings were *not* aligned: how
+    well b matches a anywhere but in place. Only the part of the canvas both
+    cover counts (b's pixels moved off it and a's where b moved away are left
+    out), so a texture filling the canvas does not look distinctive through
+    what the move pushed out. Arguments as for `aligned_chamfer`.
+    """
+    h, w = shape
+    if w % 64:
+        raise ValueError(f"offset comparison needs map widths in multiples of 64, got {w}")
+    offsets = np.ascontiguousarray(offsets, np.int64).reshape(-1, 2)
+    if len(offsets) == 0 or np.abs(offsets[:, 0]).max() >= 64:
+        raise ValueError(f"offsets must be a non-empty list of moves under 64 px across, got {offsets.tolist()}")
+    other = edges if other is None else other
+    other_dilated = dilated if other_dilated is None else other_dilated
+    if len(a) == 0:
+        return np.empty(0, np.float64)
+    return _offset_chamfer_kernel(
+        np.ascontiguousarray(edges, np.uint64), np.ascontiguousarray(dilated, np.uint64),
+        np.ascontiguousarray(other, np.uint64), np.ascontiguousarray(other_dilated, np.uint64),
+        np.bitwise_count(edges).sum(axis=1, dtype=np.int64), np.bitwise_count(other).sum(axis=1, dtype=np.int64),
+        np.asarray(a, np.int64), np.asarray(b, np.int64), h, w // 64, offsets, bool(exact),
     )
 
 

@@ -13,7 +13,9 @@ from dataclasses import replace
 
 from visualdistance.analysis.linking import Preset
 from visualdistance.analysis.search import NeighbourIndex
-from visualdistance.analysis.rules import ColourShift, EdgeChamfer, Fixed, Gate, Hamming, Mixed, Rule, Scaled
+from visualdistance.analysis.rules import (
+    AlignmentContrast, ColourShift, EdgeChamfer, Fixed, Gate, Hamming, Mixed, Rule, Scaled, ThinColourShift,
+)
 from visualdistance.analysis.signatures import (
     AverageHash,
     BinaryImage,
@@ -113,6 +115,11 @@ DRAWING_SIZE = 128
 DRAWING_CHAMFER = EdgeChamfer("drawing", "drawing_edges", 1, 3, True, (DRAWING_SIZE, DRAWING_SIZE), slack=1)
 #: a drawing this close is the same drawing, moved, recoloured, on another background or flipped
 SAME_DRAWING = 0.05
+#: ... when the match holds only in place: its distance at most this share of the best one with
+#: the drawings moved 3-16 px apart. Textures, photo grids and rows of look-alike frames match
+#: anything about as well wherever they sit (a share near 1); a drawing's lines only where they are.
+DRAWING_CONTRAST = AlignmentContrast("specific", DRAWING_CHAMFER)
+SPECIFIC = 0.5
 #: a drawing partly redrawn (an outfit, a prop, lettering) is the same drawing when the
 #: panel's composition agrees too: at most this many of the layout hash's 256 bits differ ...
 SAME_LAYOUT = 80
@@ -125,6 +132,10 @@ REDRAWN_DRAWING = 0.2
 REDRAWN_MIN_SIZE = DRAWING_SIZE // 2
 #: a match found only in the mirror image must move less than this share of the drawing's colours
 SAME_COLOURS = 0.2
+DRAWING_COLOURS = ColourShift("colours", "drawing_colours")
+#: so must a drawing under 24 canvas pixels across its shorter side (a banner, a row of walk-cycle
+#: frames): on the canvas its lines are too coarse to tell one character's frames from another's
+THIN_COLOURS = ThinColourShift("thin colours", DRAWING_COLOURS, "drawing_edges", (DRAWING_SIZE, DRAWING_SIZE), 24)
 
 DRAWING = Preset(
     name="drawing",
@@ -146,14 +157,25 @@ DRAWING = Preset(
         LayoutHash(),
     ),
     rules=(
-        Rule("drawing", DRAWING_CHAMFER, Fixed(SAME_DRAWING)),
+        Rule(
+            "drawing",
+            DRAWING_CHAMFER,
+            Fixed(SAME_DRAWING),
+            requires=(
+                Rule("specific", DRAWING_CONTRAST, Fixed(SPECIFIC)),
+                Rule("thin keeps colours", THIN_COLOURS, Fixed(SAME_COLOURS)),
+            ),
+        ),
         # Two views that must agree: the whole panel's composition and the drawing's lines.
         # Either alone links panels that only share a room, or icons of one shape.
         Rule(
             "redrawn",
             Hamming("layout", "layout", False),
             Fixed(SAME_LAYOUT),
-            requires=(Rule("drawing", DRAWING_CHAMFER, Fixed(REDRAWN_DRAWING)),),
+            requires=(
+                Rule("drawing", DRAWING_CHAMFER, Fixed(REDRAWN_DRAWING)),
+                Rule("thin keeps colours", THIN_COLOURS, Fixed(SAME_COLOURS)),
+            ),
             gates=(Gate("drawing_stats", 3, REDRAWN_MIN_SIZE, "drawing size (file pixels)"),),
         ),
     ),
@@ -164,7 +186,7 @@ DRAWING = Preset(
     ),
     # A mirrored match is weaker evidence (symmetric drawings, look-alike poses);
     # a drawing flipped by the artist keeps its palette.
-    mirrored_checks=(Rule("same colours", ColourShift("colours", "drawing_colours"), Fixed(SAME_COLOURS)),),
+    mirrored_checks=(Rule("same colours", DRAWING_COLOURS, Fixed(SAME_COLOURS)),),
     # Every link of this preset has its drawings' edges within 0.2 of each other, so the
     # two drawings' coarse edge densities are among each other's nearest few.
     index=NeighbourIndex("drawing_edges", (DRAWING_SIZE, DRAWING_SIZE)),

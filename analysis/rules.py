@@ -246,6 +246,20 @@ class EdgeChamfer(Metric):
             b,
         )
 
+    def off_alignment(self, sigs: Sigs, a: np.ndarray, b: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(direct, mirrored) distances with b moved by each of `offsets` instead of aligned: the smallest of them."""
+        edges = sigs[self.signature]
+        dilated = self._dilations(edges, self._radii)
+        exact = self.slack == 0
+        direct = kernels.offset_chamfer(edges, dilated, a, b, self.shape, offsets, exact=exact)
+        if not self.mirror:
+            return direct, np.full(len(a), np.inf)
+        m_edges = sigs[mirror_name(self.signature)]
+        mirrored = kernels.offset_chamfer(
+            edges, dilated, a, b, self.shape, offsets, m_edges, self._dilations(m_edges, self._radii), exact=exact
+        )
+        return direct, mirrored
+
     def _measure(self, edges, dilated, m_edges, m_dilated, a, b):
         """(direct, mirrored) aligned distances given the edges and their dilations over `_radii`."""
         exact = self.slack == 0
@@ -255,6 +269,51 @@ class EdgeChamfer(Metric):
         return direct, kernels.aligned_chamfer(
             edges, dilated, a, b, self.shape, self.reach, m_edges, m_dilated, exact=exact
         )
+
+
+def ring_offsets(distances: tuple[int, ...]) -> np.ndarray:
+    """(8 x len(distances), 2) moves (dx, dy): each distance straight and diagonally in the eight directions."""
+    dirs = np.array([(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (1, -1), (-1, 1), (-1, -1)], np.int64)
+    return np.concatenate([dirs * d for d in distances]) if distances else np.empty((0, 2), np.int64)
+
+
+@dataclass(frozen=True)
+class AlignmentContrast(Metric):
+    """How specific a chamfer match is to its alignment: the aligned distance over the best one off it, in [0, 1].
+
+    A drawing matches a copy of itself only in one place: moved a few pixels
+    its lines miss. A texture (foliage, water, brick), a grid of photos or a
+    row of look-alike frames is close to *anything* as dense, wherever it
+    sits, because every pixel is near some edge. So the chamfer distance with
+    the drawings aligned is divided by the smallest chamfer distance with b
+    moved `offsets` pixels away (straight and diagonally; further than the
+    chamfer's reach, so a moved line costs the most). 0: the match holds
+    only in place (real shared structure); near 1: it holds anywhere (chance).
+    Also 1 when both are 0 (nothing to tell apart). Measured only on pairs a
+    rule already found.
+    """
+
+    chamfer: EdgeChamfer = EdgeChamfer("drawing")
+    offsets: tuple[int, ...] = (3, 4, 6, 8, 12, 16)
+
+    def needs(self) -> tuple[str, ...]:
+        return self.chamfer.needs()
+
+    def all_pairs(self, sigs, thresholds, source):
+        # A contrast says nothing without a match to contrast: it only ever checks pairs a rule found.
+        raise NotImplementedError("AlignmentContrast checks pairs another rule found; use it in Rule.requires")
+
+    def distances(self, sigs, a, b):
+        direct, mirrored = self.chamfer.distances(sigs, a, b)
+        off_direct, off_mirrored = self.chamfer.off_alignment(sigs, a, b, ring_offsets(self.offsets))
+        return _contrast(direct, off_direct), _contrast(mirrored, off_mirrored)
+
+
+def _contrast(aligned: np.ndarray, off: np.ndarray) -> np.ndarray:
+    """aligned / off, clipped to [0, 1]; 1 where both are 0; +inf stays +inf (no mirrored comparison)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(off > 0, aligned / np.where(off > 0, off, 1.0), np.where(aligned > 0, np.inf, 1.0))
+    return np.where(np.isinf(aligned), np.inf, np.minimum(ratio, 1.0))
 
 
 @dataclass(frozen=True)
@@ -292,6 +351,50 @@ class ColourShift(Metric):
     def distances(self, sigs, a, b):
         hist = np.asarray(sigs[self.signature], np.float32)
         d = 0.5 * np.abs(hist[a] - hist[b]).sum(axis=1).astype(np.float64)
+        return d, d
+
+
+def edge_extents(bits: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(n, 2) height and width in pixels of the bounding box of each packed edge map's set bits (0 when empty)."""
+    h, w = shape
+    out = np.zeros((len(bits), 2), np.int32)
+    step = 4096
+    for s in range(0, len(bits), step):
+        maps = np.unpackbits(np.ascontiguousarray(bits[s : s + step]).view(np.uint8), axis=1, bitorder="little", count=h * w)
+        maps = maps.reshape(-1, h, w).astype(bool)
+        for axis, col in ((2, 0), (1, 1)):  # rows that hold a bit give the height; columns the width
+            used = maps.any(axis=axis)
+            first, last = used.argmax(axis=1), used.shape[1] - used[:, ::-1].argmax(axis=1)
+            out[s : s + step, col] = np.where(used.any(axis=1), last - first, 0)
+    return out
+
+
+@dataclass(frozen=True)
+class ThinColourShift(Metric):
+    """The colour shift (as ColourShift) of pairs where either drawing is too thin for its canvas; 0 for the others.
+
+    A strip (a banner, a row of walk-cycle frames) keeps its aspect ratio on
+    the square canvas, so a 12:1 sheet of frames is 128 x 11 pixels there:
+    every frame a blob, and two characters drawn on one body template have
+    the same lines. Such a drawing's lines alone are too little evidence; it
+    must keep its colours too, as a recoloured copy of it would not.
+    """
+
+    colours: ColourShift = ColourShift("colours")
+    edges: str = "drawing_edges"
+    shape: tuple[int, int] = (128, 128)
+    min_side: int = 24  # canvas pixels across the drawing's shorter side
+
+    def needs(self) -> tuple[str, ...]:
+        return self.colours.needs() + (self.edges,)
+
+    def all_pairs(self, sigs, thresholds, source):
+        raise NotImplementedError("ThinColourShift checks pairs another rule found; use it in Rule.requires")
+
+    def distances(self, sigs, a, b):
+        shift = self.colours.distances(sigs, a, b)[0]
+        thin = edge_extents(sigs[self.edges], self.shape).min(axis=1) < self.min_side
+        d = np.where(thin[a] | thin[b], shift, 0.0)
         return d, d
 
 
