@@ -462,6 +462,8 @@ class Gate:
 
     def passes(self, sigs: Sigs) -> np.ndarray:
         values = np.asarray(sigs[self.signature])
+        if len(values) == 0:  # no panel passed the gates before this one
+            return np.zeros(0, bool)
         values = values.reshape(len(values), -1)[:, self.column]
         return values >= self.minimum
 
