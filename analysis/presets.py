@@ -135,7 +135,7 @@ SAME_COLOURS = 0.2
 DRAWING_COLOURS = ColourShift("colours", "drawing_colours")
 #: so must a drawing under 24 canvas pixels across its shorter side (a banner, a row of walk-cycle
 #: frames): on the canvas its lines are too coarse to tell one character's frames from another's
-THIN_COLOURS = ThinColourShift("thin colours", DRAWING_COLOURS, "drawing_edges", (DRAWING_SIZE, DRAWING_SIZE), 24)
+THIN_COLOURS = ThinColourShift("thin_colours", DRAWING_COLOURS, "drawing_edges", (DRAWING_SIZE, DRAWING_SIZE), 24)
 
 DRAWING = Preset(
     name="drawing",
@@ -143,12 +143,15 @@ DRAWING = Preset(
         "The drawing itself: frame and flat or two-tone background stripped, thin colour edges on a "
         "128 px canvas centred on the drawing; after aligning the two (up to 1 px), linked when an edge "
         "pixel lies on average under 0.1 px beyond 1 px from the other drawing's edges (1 px is free, "
-        "the cost is capped at 2 px more; threshold 0.05 of that cap), or, for a drawing partly redrawn "
+        "the cost is capped at 2 px more; threshold 0.05 of that cap) and the match holds only in place (under "
+        "half the distance the drawings get moved 3-16 px apart: textures, photo grids and rows of look-alike "
+        "frames match anywhere), or, for a drawing partly redrawn "
         "in place (an outfit recoloured, a logo or object added, lettering replaced), when the panel's "
         "layout hash is within 80 of 256 bits and the edge distance under 0.2 (drawings at least 64 px "
         "across in the file, not icons); mirror images included, "
         "flagged, and only when the drawing keeps its colours (under 20% of its colour histogram "
-        "moved); near-blank panels never link."
+        "moved), as must a drawing under 24 px across on the canvas (a banner, a walk-cycle sheet); "
+        "near-blank panels never link."
     ),
     signatures=(
         DrawingEdges(size=DRAWING_SIZE),

@@ -1,7 +1,7 @@
 """Accuracy of every method on the shared labelled sets, written to bench/RESULTS.md.
 
-Runs `visualdistance eval` on ../shared/eval/twemoji_panels and
-../shared/eval/twemoji (every preset, the imagehash baselines, the clustering
+Runs `visualdistance eval` on every shared set (../shared/eval/homestuck,
+twemoji_panels, twemoji, wild and sprite_scenes; every preset, the imagehash baselines, the clustering
 baselines) and replaces the tables at the top of bench/RESULTS.md; the
 hand-written analysis below the marker line is kept.
 
@@ -20,7 +20,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
 MARKER = "<!-- analysis: everything below this line is written by hand and kept -->"
-SETS = ("homestuck", "twemoji_panels", "twemoji")
+SETS = ("homestuck", "twemoji_panels", "twemoji", "wild", "sprite_scenes")
 
 
 def main() -> None:
