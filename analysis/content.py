@@ -351,12 +351,70 @@ def opacity_mask(alpha: np.ndarray, shape: tuple[int, ...], margin: int = FRAME_
     return _without_specks(mask)
 
 
+#: a page margin and the frame line drawn inside it, each at most this share of the panel's side
+FRAME_DEPTH = 0.04
+
+
+def _uniform_runs(lines: np.ndarray, tol: int) -> list[tuple[int, np.ndarray]]:
+    """(length, colour) of the runs of flat lines from the edge inwards, up to the first line that is not flat.
+
+    lines: (depth, k, 3), line 0 at the edge. A line is flat when all its pixels are within tol of its median.
+    """
+    runs: list[tuple[int, np.ndarray]] = []
+    for line in lines:
+        colour = np.median(line, axis=0)
+        if np.abs(line.astype(np.int16) - colour.astype(np.int16)).max() > tol:
+            break
+        if runs and np.abs(runs[-1][1].astype(np.int16) - colour.astype(np.int16)).max() <= tol:
+            runs[-1] = (runs[-1][0] + 1, runs[-1][1])
+        else:
+            runs.append((1, colour))
+    return runs
+
+
+def frame_inset(rgb: np.ndarray, tol: int = COLOUR_TOLERANCE) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) pixels of a page margin and a frame line drawn inside it; zeros if there is none.
+
+    A panel framed a few pixels in from the page's edge (a margin of one colour,
+    then a thin line of another all round) has its frame where the working
+    image's ring reads the background, so a drawing moved inside it looked
+    like another drawing. Both bands are page, not drawing: they are cut off
+    when all four sides show them. A frame at the very edge needs no cutting
+    (the working image's ring skips it), and a flat background running to the
+    edge is one run, never cut.
+    """
+    h, w = rgb.shape[:2]
+    depth = max(3, int(round(FRAME_DEPTH * min(h, w))))
+    if min(h, w) <= 6 * depth:
+        return 0, 0, 0, 0
+    inner = slice(2 * depth, None)  # the frame's corners meet the margin: judge each line on its middle
+    sides = (
+        rgb[:depth, inner.start : w - inner.start],
+        rgb[h - depth :, inner.start : w - inner.start][::-1],
+        rgb[inner.start : h - inner.start, :depth].transpose(1, 0, 2),
+        rgb[inner.start : h - inner.start, w - depth :].transpose(1, 0, 2)[::-1],
+    )
+    insets = []
+    for lines in sides:
+        runs = _uniform_runs(lines, tol)
+        # margin, then a frame line of another colour, then something that is not that line
+        if len(runs) < 2 or runs[0][0] + runs[1][0] >= depth:
+            return 0, 0, 0, 0
+        insets.append(runs[0][0] + runs[1][0])
+    return tuple(insets)
+
+
 def find_drawing(rgb: np.ndarray, size: int = 128, alpha: np.ndarray | None = None) -> Drawing:
     """Isolate a panel's drawing and describe it on a size x size canvas centred on it.
 
     alpha: the panel's opacity (HxW uint8) when it has transparent pixels; a
     transparent background then gives the mask directly.
     """
+    top, bottom, left, right = frame_inset(rgb)
+    if top:
+        h, w = rgb.shape[:2]
+        rgb = rgb[top : h - bottom, left : w - right]
+        alpha = None if alpha is None else alpha[top : h - bottom, left : w - right]
     img = work_image(rgb, working_side(rgb.shape, size))
     mask = None if alpha is None else opacity_mask(alpha, img.shape)
     if mask is not None:

@@ -136,3 +136,25 @@ def test_a_mirror_image_links_only_when_it_keeps_the_drawings_colours(rng, drawi
     assert (0, 1) not in pairs  # a recolour matched only in the mirror image: too weak
     assert (1, 2) in pairs and links.mirrored[pairs[(1, 2)]]  # flipped, same colours
     assert links.distances["colours"][pairs[(0, 2)]] > 0.2 > links.distances["colours"][pairs[(1, 2)]]
+
+
+def _framed_with_margin(panel: np.ndarray, margin: int = 2, line: int = 2, page=(255, 255, 255)) -> np.ndarray:
+    """The panel inside a black frame line that sits `margin` px in from the edge of the page."""
+    out = panel.copy()
+    out[:margin], out[-margin:], out[:, :margin], out[:, -margin:] = page, page, page, page
+    m, n = margin, margin + line
+    out[m:n, m:-m], out[-n:-m, m:-m], out[m:-m, m:n], out[m:-m, -n:-m] = 0, 0, 0, 0
+    return out
+
+
+@pytest.mark.parametrize("margin", [2, 4])
+def test_a_drawing_moved_inside_a_frame_with_a_margin_links(sprite, margin):
+    """A frame drawn a little in from the page's edge is part of the page, not the drawing (hostile round, H12)."""
+    a = _framed_with_margin(synthetic.place(sprite, at=(200, 150), background=FLAT), margin)
+    b = _framed_with_margin(synthetic.place(sprite, at=(212, 158), background=FLAT), margin)
+    pairs, links = links_of([a, b], DRAWING)
+    assert (0, 1) in pairs
+    assert links.distances["drawing"][pairs[(0, 1)]] < 0.02
+    # the frame is not in the drawing: its mask stops well inside the frame line
+    mask = find_drawing(a).mask
+    assert not mask[:, :3].any() and not mask[:3].any()
