@@ -29,6 +29,7 @@ from visualdistance.analysis.baselines import IMAGEHASH_PRESETS, exact_membershi
 from visualdistance.analysis.data import Links, Panels
 from visualdistance.analysis.evaluation import Truth, score_clusters, score_pairs, search_agreement
 from visualdistance.analysis.linking import Preset, find_links
+from visualdistance.analysis.image_ops import limit_opencv_threads
 from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatures, every_pair, indexed
 from visualdistance.analysis.signatures.base import PanelView
 from visualdistance.cli.errors import fail
@@ -78,8 +79,7 @@ def _describe_cost(folder: Path, paths: list[str], preset: Preset, sample: int) 
                 sig.describe_all(view)
 
     describe(images[:5])  # one-time costs (imports, caches) are not per-panel costs
-    threads = cv2.getNumThreads()
-    cv2.setNumThreads(1)  # one core, as extraction runs it (a process per core); OpenCV's threads only add CPU time
+    threads = limit_opencv_threads()  # as extraction runs it (a process per core)
     try:
         t_describe = min(_timed(describe, images) for _ in range(TIMING_REPEATS))
     finally:

@@ -102,9 +102,9 @@ _worker_known: frozenset[str] = frozenset()
 
 def _init_worker(signatures: tuple[Signature, ...], all_frames: bool, known: frozenset[str]) -> None:
     global _worker_signatures, _worker_all_frames, _worker_known
-    import cv2
+    from visualdistance.analysis.image_ops import limit_opencv_threads
 
-    cv2.setNumThreads(1)  # one process per core already; threads inside would fight
+    limit_opencv_threads()  # one process per core already; more threads inside would fight
     _worker_signatures, _worker_all_frames, _worker_known = signatures, all_frames, known
 
 

@@ -126,3 +126,28 @@ def test_edge_extents_measure_the_bounding_box():
     maps[1, 64, 5] = True
     bits = np.stack([np.packbits(m.ravel(), bitorder="little").view(np.uint64) for m in maps])
     assert edge_extents(bits, (128, 128)).tolist() == [[10, 60], [1, 1], [0, 0]]
+
+
+def test_describing_a_dense_brick_wall_in_a_describing_process_leaves_the_heap_intact():
+    """OpenCV's one-stripe Canny overruns its stack on this wall at 100x100 (58% edge pixels) and corrupts
+    the heap; a describing process keeps OpenCV on enough threads to split it. Run apart: a corrupted heap aborts."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import numpy as np
+        from visualdistance.analysis.image_ops import limit_opencv_threads
+        from visualdistance.analysis.presets import all_signatures
+        from visualdistance.analysis.signatures.base import PanelView
+        from tests.analysis.test_evidence import _bricks
+        limit_opencv_threads()
+        wall = _bricks(np.random.default_rng(7), 900)[40:340, 50:450][..., ::-1].copy()
+        for _ in range(5):
+            for s in all_signatures():
+                s.describe_all(PanelView(wall))
+        garbage = [np.ones(1000) for _ in range(2000)]
+        print("described")
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "described" in done.stdout, done.stderr[-500:]
