@@ -113,3 +113,42 @@ def cluster_run_id(params: dict, membership: np.ndarray, ids: np.ndarray | None 
 
 def _clustering(membership: np.ndarray, params: dict, modularity: float) -> Clustering:
     return Clustering(cluster_run_id(params, membership), params["algorithm"], params, membership, modularity)
+
+
+#: a cluster whose weakest tie is under this weight, or whose members are linked in under this share
+#: of their pairs, is held together by a chain rather than by one drawing: the report flags it
+LOOSE_WEIGHT = 0.2
+LOOSE_DENSITY = 0.2
+
+
+def coherence(membership: np.ndarray, a: np.ndarray, b: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(weakest, density) per cluster id 0..k-1: how much one cluster is one drawing.
+
+    weakest: the weight of the weakest link the cluster cannot do without
+    (the smallest link of a maximum spanning tree of its links; 0 when its
+    links do not join all its members). density: the share of its members'
+    pairs that are linked directly (1 for a drawing reused in every member, low
+    for a chain of callbacks or a heap glued by a few links).
+    """
+    m = np.asarray(membership)
+    k = int(m.max()) + 1 if len(m) and m.max() >= 0 else 0
+    a, b, w = np.asarray(a, np.int64), np.asarray(b, np.int64), np.asarray(weight, np.float64)
+    inside = (m[a] == m[b]) & (m[a] >= 0) if len(a) else np.zeros(0, bool)
+    a, b, w = a[inside], b[inside], w[inside]
+    sizes = np.bincount(m[m >= 0], minlength=k)
+    pairs = sizes * (sizes - 1) / 2
+    density = np.bincount(m[a], minlength=k) / np.maximum(pairs, 1)
+    weakest = np.zeros(k)
+    if len(a):
+        g = ig.Graph(n=len(m), edges=np.column_stack([a, b]).tolist(), directed=False)
+        tree = np.asarray(g.spanning_tree(weights=(-w).tolist(), return_tree=False), np.int64)
+        in_tree = np.bincount(m[a[tree]], minlength=k)
+        weakest = np.full(k, np.inf)
+        np.minimum.at(weakest, m[a[tree]], w[tree])
+        weakest = np.where(in_tree == sizes - 1, weakest, 0.0)  # a tree short of an edge: not one piece
+    return weakest, density
+
+
+def is_loose(weakest: np.ndarray, density: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Clusters to flag: a weak tie holds them, or (from four members) few of their pairs are linked."""
+    return (weakest < LOOSE_WEIGHT) | ((np.asarray(sizes) >= 4) & (density < LOOSE_DENSITY))

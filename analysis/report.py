@@ -8,10 +8,11 @@ plans and arrays into HTML and images.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from visualdistance.analysis.communities import coherence, is_loose
 from visualdistance.analysis.data import Clustering, Links, Panels
 from visualdistance.analysis.image_ops import unpack_bits
 from visualdistance.analysis.rules import Metric
@@ -110,6 +111,9 @@ class ClusterPlan:
     internal_links: int
     mirrored_links: int
     neighbours: dict[int, int] = field(default_factory=dict)
+    weakest: float = 0.0  # the weakest link the cluster cannot do without (see communities.coherence)
+    density: float = 0.0  # the share of its members' pairs linked directly
+    loose: bool = False  # held by a chain or a weak tie rather than one drawing: flagged in the report
 
     @property
     def size(self) -> int:
@@ -152,10 +156,13 @@ def plan_clusters(panels: Panels, links: Links, clustering: Clustering, max_link
                 near[there] = near.get(there, 0) + 1
 
     ids, counts = np.unique(m[m >= 0], return_counts=True)
+    weakest, density = coherence(m, links.a, links.b, links.weight)
+    loose = is_loose(weakest, density, np.bincount(m[m >= 0], minlength=len(weakest)))
     plans = []
     for c in ids[np.lexsort((ids, -counts))].tolist():
         rows = page_order(panels, np.flatnonzero(m == c))
-        plans.append(_plan(c, rows, links, by_cluster.get(c, []), max_links, neighbours.get(c, {})))
+        plan = _plan(c, rows, links, by_cluster.get(c, []), max_links, neighbours.get(c, {}))
+        plans.append(replace(plan, weakest=float(weakest[c]), density=float(density[c]), loose=bool(loose[c])))
     return plans
 
 

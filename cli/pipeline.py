@@ -284,7 +284,7 @@ def run(
     t3 = time.perf_counter()
     with console.status(f"writing {len(links):,} links and the clusters"):
         outputs.write_links(out, links, ex.panels.ids)
-        outputs.write_clusters(out, clustering, ex.panels)
+        outputs.write_clusters(out, clustering, ex.panels, links)
     t4 = time.perf_counter()
     seconds = {"describe": t1 - t0, "link": t2 - t1, "communities": t3 - t2, "write": t4 - t3}
     outputs.write_run_info(
@@ -354,7 +354,7 @@ def communities_command(
     links = outputs.read_links(out, {p: i for i, p in enumerate(panels.ids)})
     t0 = time.perf_counter()
     clustering = step_communities(panels, links, algorithm, objective, resolution, seed)
-    outputs.write_clusters(out, clustering, panels)
+    outputs.write_clusters(out, clustering, panels, links)
     seconds = {"communities": time.perf_counter() - t0}
     outputs.write_run_info(out, _run_info(out, ("communities",), clustering=ClusteringInfo.of(clustering)))
     print_summary(panels, links, clustering, None, seconds)

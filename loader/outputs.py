@@ -358,12 +358,21 @@ def cluster_records(clustering: Clustering, panels: Panels) -> list[dict]:
     ]
 
 
-def write_clusters(out: Path, clustering: Clustering, panels: Panels) -> None:
+def write_clusters(out: Path, clustering: Clustering, panels: Panels, links: Links | None = None) -> None:
+    """clusters.csv and clusters.json; with the links, each cluster in the JSON says how coherent it is
+    (its weakest necessary link, the share of its pairs linked, and whether that makes it loose)."""
     recs = cluster_records(clustering, panels)
     header = ["cluster", "panel", "page", "path", "frame"]
     write_atomic(out / "clusters.csv", _csv_text(header, ([r[c] for c in header] for r in recs)))
     sizes = clustering.sizes()
     clusters = [{"id": int(c), "size": int(sizes[c]), "panels": []} for c in range(clustering.n_clusters)]
+    if links is not None and clustering.n_clusters:
+        from visualdistance.analysis import communities  # igraph: only for a run that has clusters to write
+
+        weakest, density = communities.coherence(clustering.membership, links.a, links.b, links.weight)
+        loose = communities.is_loose(weakest, density, sizes)
+        for c, entry in enumerate(clusters):
+            entry.update(weakest_link=round(float(weakest[c]), 4), linked_pairs=round(float(density[c]), 4), loose=bool(loose[c]))
     for r in recs:
         clusters[r["cluster"]]["panels"].append(r["panel"])
     doc = {

@@ -152,7 +152,7 @@ def build_report(
 def _write_exports(ctx: Context, plans: list[ClusterPlan]) -> None:
     data = ctx.dest / "data"
     outputs.write_links(data, ctx.links, ctx.panels.ids)
-    outputs.write_clusters(data, ctx.clustering, ctx.panels)
+    outputs.write_clusters(data, ctx.clustering, ctx.panels, ctx.links)
     write_graphml(data / "graph.graphml", ctx.panels, ctx.links, ctx.clustering, plans)
 
 

@@ -319,10 +319,14 @@ def _cluster_section(ctx: Context, plan: ClusterPlan) -> str:
             more = (f'<details class="more"><summary>+{len(ks) - 1} more of this file ({frames} frames)</summary>'
                     f'<ol class="grid">{"".join(_member_item(ctx, plan, k) for k in ks[1:])}</ol></details>')
         items.append(_member_item(ctx, plan, ks[0], more))
+    flag = (' <span class="loose" title="held together by a weak tie or a chain of links, not one drawing: '
+            'look before trusting it">loose</span>') if plan.loose else ""
     return (
-        f'<section class="cluster" id="cluster-{plan.cluster}" data-size="{plan.size}">'
-        f'<div class="chead"><h3><a href="#cluster-{plan.cluster}">Cluster #{plan.cluster}</a></h3>'
-        f'<span class="meta">{plan.size} panels{span} · {plan.internal_links} links{mirrored_note}</span>'
+        f'<section class="cluster{" loose" if plan.loose else ""}" id="cluster-{plan.cluster}" data-size="{plan.size}" '
+        f'data-weakest="{plan.weakest:.3f}">'
+        f'<div class="chead"><h3><a href="#cluster-{plan.cluster}">Cluster #{plan.cluster}</a>{flag}</h3>'
+        f'<span class="meta">{plan.size} panels{span} · {plan.internal_links} links{mirrored_note} · '
+        f'weakest link {plan.weakest:.2f} · {plan.density:.0%} of pairs linked</span>'
         f'<a class="whylink" href="{url(why_file(plan.cluster))}">why matched →</a></div>{near}'
         f'<ol class="grid">{"".join(items)}</ol></section>'
     )

@@ -83,3 +83,21 @@ def test_relabel_orders_by_size_and_drops_singletons():
 def test_unknown_objective_is_refused():
     with pytest.raises(ValueError, match="unknown objective"):
         leiden(2, np.array([0]), np.array([1]), objective="kmeans")
+
+
+def test_coherence_gives_each_clusters_weakest_necessary_link_and_its_linked_share():
+    from visualdistance.analysis.communities import coherence, is_loose
+
+    # cluster 0: a triangle (every pair linked); cluster 1: a chain held by one weak link; panel 5 unclustered
+    membership = np.array([0, 0, 0, 1, 1, -1, 1, 1])
+    a = np.array([0, 0, 1, 3, 4, 6, 0])
+    b = np.array([1, 2, 2, 4, 6, 7, 5])
+    w = np.array([0.9, 0.8, 0.3, 0.7, 0.05, 0.6, 0.9])
+    weakest, density = coherence(membership, a, b, w)
+    # the triangle needs only its two strongest links; the chain needs all three, its weakest is 0.05
+    assert weakest.tolist() == [0.8, 0.05]
+    assert np.allclose(density, [1.0, 3 / 6])
+    assert is_loose(weakest, density, np.array([3, 4])).tolist() == [False, True]
+    # a cluster whose links do not join all its members is not one piece
+    weakest, _ = coherence(np.array([0, 0, 0, 0]), np.array([0, 2]), np.array([1, 3]), np.array([0.9, 0.9]))
+    assert weakest.tolist() == [0.0]

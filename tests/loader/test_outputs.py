@@ -33,3 +33,26 @@ def test_a_run_folder_references_the_store_rows_instead_of_copying_them(tmp_path
         shard.unlink()
     with pytest.raises(outputs.DamagedRunFile, match="no longer holds"):
         outputs.read_panels(out)
+
+
+def test_clusters_json_says_how_coherent_each_cluster_is(tmp_path):
+    import json
+
+    from visualdistance.analysis.data import Clustering, Links, Panels
+
+    n = 7
+    ids = np.array([f"p{k}.png" for k in range(n)], dtype=object)
+    ints = np.zeros(n, np.int32)
+    panels = Panels(ids, ids.copy(), np.arange(n, dtype=np.int32), ints, ints - 1, ints - 1, ints, ints, ids.copy())
+    # cluster 0: four panels every pair linked strongly; cluster 1: a chain of three held by a weak link
+    a = np.array([0, 0, 0, 1, 1, 2, 4, 5], np.int32)
+    b = np.array([1, 2, 3, 2, 3, 3, 5, 6], np.int32)
+    w = np.array([0.9, 0.8, 0.9, 0.7, 0.8, 0.9, 0.6, 0.1], np.float32)
+    links = Links(a, b, {}, {}, np.ones(len(a), np.uint32), np.zeros(len(a), bool), w, ("drawing",), ("drawing",))
+    clustering = Clustering("run", "leiden", {}, np.array([0, 0, 0, 0, 1, 1, 1], np.int32))
+    outputs.write_clusters(tmp_path, clustering, panels, links)
+    doc = json.loads((tmp_path / "clusters.json").read_text())
+    first, second = doc["clusters"]
+    assert (first["weakest_link"], first["linked_pairs"], first["loose"]) == (0.9, 1.0, False)  # 0-1, 0-3, 2-3 suffice
+    assert (second["weakest_link"], second["loose"]) == (0.1, True)
+    assert second["linked_pairs"] == round(2 / 3, 4)
