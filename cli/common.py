@@ -14,8 +14,9 @@ from rich.console import Console
 from visualdistance.analysis import communities
 from visualdistance.analysis.data import Clustering
 from visualdistance.cli.progress import console as err_console  # progress and errors: stderr
+from visualdistance.cli.progress import shown
 
-__all__ = ["default_store", "err_console", "find_communities", "out_console"]
+__all__ = ["default_store", "err_console", "find_communities", "out_console", "shown"]
 
 out_console = Console()  # stdout: summaries are the output, progress goes to stderr
 

@@ -33,7 +33,7 @@ from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatu
 from visualdistance.analysis.signatures.base import PanelView
 from visualdistance.cli.errors import fail
 from visualdistance.cli.options import Store, Workers
-from visualdistance.cli.common import default_store, find_communities, out_console
+from visualdistance.cli.common import default_store, find_communities, out_console, shown
 from visualdistance.cli.progress import console
 from visualdistance.loader.extract import extract_folder
 from visualdistance.loader.images import BadImage, decode, read_bytes
@@ -247,7 +247,7 @@ def _write_explain(folder: Path, panels: Panels, truth: Truth, links: Links, out
         task = bar.add_task("explaining missed pairs", total=None)
         found = explain_pairs(folder, panels, truth, links, out, lambda done, total: bar.update(task, completed=done, total=total))
     console.print(", ".join(f"{v} {k}" for k, v in step_counts(found).items()) or "nothing missed, no false links")
-    console.print(f"wrote {out / 'index.html'}")
+    console.print(f"wrote {shown(out / 'index.html')}")
 
 
 def _print(rows: list[dict], cluster_rows: list[dict], search_rows: list[dict]) -> None:

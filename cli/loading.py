@@ -19,7 +19,7 @@ from typing import Iterator
 import typer
 
 from visualdistance import cypher
-from visualdistance.cli.common import err_console
+from visualdistance.cli.common import err_console, shown
 from visualdistance.cli.errors import fail
 from visualdistance.cli.progress import progress_bar
 from visualdistance.loader import graph, outputs
@@ -174,7 +174,7 @@ def after_run(out: Path, mode: bool | None) -> None:
         typer.echo(f"Graph not loaded: no Neo4j configured ({graph.ENV_VARS['uri']}). {graph_view_hint(out)}")
         return
     settings = graph.env_settings(local)
-    with err_console.status(f"reading {out} for the graph"):
+    with err_console.status(f"reading {shown(out)} for the graph"):
         run = outputs.read_run(out)
     page_data, pages_path = read_page_file(None, run.info)
     try:

@@ -16,7 +16,6 @@ from typing import Annotated, Optional
 
 import numpy as np
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from visualdistance import __version__
@@ -24,7 +23,7 @@ from visualdistance.analysis import communities
 from visualdistance.analysis.data import Clustering, Links, Panels
 from visualdistance.analysis.linking import Preset, carry_over, find_links, find_new_links, merge_links, pairwise
 from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatures, every_pair, get_preset
-from visualdistance.cli.common import default_store, find_communities, out_console
+from visualdistance.cli.common import default_store, find_communities, out_console, shown
 from visualdistance.cli.errors import fail
 from visualdistance.cli.loading import after_run
 from visualdistance.cli.options import (
@@ -191,7 +190,7 @@ def print_summary(panels: Panels, links: Links | None, clustering: Clustering | 
     out_console.print(t)
     if bad:
         for b in bad[:5]:
-            out_console.print(f"  skipped {shown(b.path)}: {escape(printable(b.reason))}")
+            out_console.print(f"  skipped {shown(b.path)}: {shown(b.reason)}")
         if len(bad) > 5:
             out_console.print(f"  ... and {len(bad) - 5} more in bad_files.csv")
     if clustering is not None and clustering.n_clusters:
@@ -200,11 +199,6 @@ def print_summary(panels: Panels, links: Links | None, clustering: Clustering | 
             members = panels.ids[m == c]
             more = f" ... (+{len(members) - 4})" if len(members) > 4 else ""
             out_console.print(f"  cluster {c}: {', '.join(shown(p) for p in members[:4])}{more}")
-
-
-def shown(name: str) -> str:
-    """A file name or panel id for a terminal line: one line, valid text, never read as rich markup."""
-    return escape(printable(str(name)))
 
 
 def _fresh_info(folder: Path, corpus: str | None) -> RunInfo:

@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
-from visualdistance.cli.common import out_console
+from visualdistance.cli.common import out_console, shown
 from visualdistance.cli.errors import fail
 from visualdistance.cli.options import RunFolder
 from visualdistance.cli.progress import progress_bar
@@ -91,14 +90,14 @@ def report(
     t.add_row("panels shown", f"{result.panels_shown:,} ({result.thumbs_made:,} thumbnails made, {result.thumbs_reused:,} reused)")
     t.add_row("links explained", f"{result.links_explained:,}")
     if result.missing_images:
-        t.add_row("missing images", f"{len(result.missing_images):,} (placeholder shown), e.g. {escape(result.missing_images[0])}")
+        t.add_row("missing images", f"{len(result.missing_images):,} (placeholder shown), e.g. {shown(result.missing_images[0])}")
     if result.changed_images:
-        t.add_row("changed images", f"{len(result.changed_images):,} differ from the run, e.g. {escape(result.changed_images[0])}")
+        t.add_row("changed images", f"{len(result.changed_images):,} differ from the run, e.g. {shown(result.changed_images[0])}")
     sec = result.seconds
     t.add_row("time", f"{sum(sec.values()):.1f}s (thumbnails {sec['thumbnails']:.1f}s, why matched {sec['why']:.1f}s)")
     out_console.print(t)
     # On a line of its own and never wrapped, so it can be copied or clicked in any terminal.
-    out_console.print(f"open {escape(result.index.resolve().as_uri())}", soft_wrap=True, highlight=False)
+    out_console.print(f"open {shown(result.index.resolve().as_uri())}", soft_wrap=True, highlight=False)
 
 
 def _after_thumbnails(state: dict):

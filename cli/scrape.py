@@ -7,12 +7,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from visualdistance.cli.errors import fail
 from visualdistance.cli.progress import console as err_console
-from visualdistance.cli.progress import progress_bar
+from visualdistance.cli.progress import progress_bar, shown
 from visualdistance.loader import scraper
 
 MAX_FAILURES_SHOWN = 10
@@ -104,7 +103,7 @@ def scrape(
 
     _print_summary(summary, config)
     if summary.aborted:
-        err_console.print(f"[bold red]stopped:[/] {escape(summary.aborted)}", highlight=False)
+        err_console.print(f"[bold red]stopped:[/] {shown(summary.aborted)}", highlight=False)
     if summary.failed or summary.aborted:
         err_console.print("run the same command again to retry failed pages", highlight=False)
         raise typer.Exit(1)
@@ -112,7 +111,7 @@ def scrape(
 
 
 def _print_summary(summary: scraper.ScrapeSummary, config: scraper.ScrapeConfig) -> None:
-    table = Table(title=escape(f"pages {config.first}-{config.last} into {config.out_dir}"), show_header=False)
+    table = Table(title=shown(f"pages {config.first}-{config.last} into {config.out_dir}"), show_header=False)
     table.add_column(style="bold")
     table.add_column(justify="right")
     for label, value in [

@@ -127,3 +127,27 @@ def test_a_hostile_folder_goes_through_run_report_and_load(neo4j_clean, neo4j_se
     assert shown == collections.Counter(panels.ids[clustered].tolist())  # every clustered panel, once
     assert {n for n in ids if not n.startswith(("anim/", "tiny"))} <= set(shown)  # the hostile names among them
     assert "missing images" not in report.output  # every thumbnail made from its file, odd names too
+
+
+# ------------------------------------------------------------ second round (issue 19)
+
+
+def test_cluster_prints_ids_with_markup_as_they_are_and_writes_every_run(neo4j_clean, neo4j_server):
+    # H1: an id holding "[/x]" ended `cluster` in a MarkupError after the greedy run was written, before Leiden's
+    from tests.graph_data import KNOWN_LINKS, make_run
+    from visualdistance.loader import graph
+
+    odd = {"1_1.png": "a [/x] b.png", "5_1.png": "[bold]5_1[/bold].png"}
+    ids = ["1_1.png", "2_1.png", "5_1.png", "40_1.png", "41_1.png", "100_1.png", "cover.png", "n\nl.png"]
+    links = [(odd.get(a, a), odd.get(b, b), *rest) for a, b, *rest in KNOWN_LINKS]
+    links.append(("cover.png", "n\nl.png", 1, 10, 2, False, 0.5))  # two panels without a page
+    graph.load_run(neo4j_clean, make_run([odd.get(i, i) for i in ids], [1, 2, 5, 40, 41, 100, -1, -1], links))
+
+    result = invoke("cluster", env=server_env(neo4j_server))
+
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    runs = neo4j_clean.execute_query("MATCH (r:ClusterRun) RETURN r.algorithm AS a").records
+    assert sorted(r["a"] for r in runs) == ["greedy", "leiden"]
+    assert "a [/x] b.png" in result.stdout and "[bold]5_1[/bold].png" in result.stdout
+    assert "n\\nl.png" in result.stdout and "None" not in result.stdout  # no pages: "-", not "None-None"
