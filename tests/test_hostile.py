@@ -151,3 +151,25 @@ def test_cluster_prints_ids_with_markup_as_they_are_and_writes_every_run(neo4j_c
     assert sorted(r["a"] for r in runs) == ["greedy", "leiden"]
     assert "a [/x] b.png" in result.stdout and "[bold]5_1[/bold].png" in result.stdout
     assert "n\\nl.png" in result.stdout and "None" not in result.stdout  # no pages: "-", not "None-None"
+
+
+def test_a_pipe_or_a_device_named_like_an_image_is_a_bad_file_not_a_hang(tmp_path):
+    # H2, H3: a FIFO called fifo.png hung `run`; zero.png -> /dev/zero read until MemoryError
+    import subprocess
+    import sys
+
+    folder = tmp_path / "comic"
+    write(folder, "1_1.png", png_bytes(synthetic.render(synthetic.random_drawing(np.random.default_rng(1)))))
+    os.mkfifo(folder / "fifo.png")
+    os.symlink("/dev/zero", folder / "zero.png")
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-c", "from visualdistance.cli.main import app; app()", "run", str(folder), "--out", str(out),
+         "--store", str(tmp_path / "store"), "--no-neo4j"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    with open(out / "bad_files.csv", newline="", encoding="utf-8") as fh:
+        reasons = {r["path"]: r["reason"] for r in csv.DictReader(fh)}
+    assert reasons == {"fifo.png": "not a regular file (a named pipe)", "zero.png": "not a regular file (a character device)"}
+    assert "Traceback" not in result.stderr
