@@ -173,3 +173,25 @@ def test_a_pipe_or_a_device_named_like_an_image_is_a_bad_file_not_a_hang(tmp_pat
         reasons = {r["path"]: r["reason"] for r in csv.DictReader(fh)}
     assert reasons == {"fifo.png": "not a regular file (a named pipe)", "zero.png": "not a regular file (a character device)"}
     assert "Traceback" not in result.stderr
+
+
+def test_every_output_of_run_and_report_follows_the_umask(tmp_path):
+    # H8: every output was created 0600 whatever the umask; a report copied to a web server could not be read
+    import stat
+
+    rng = np.random.default_rng(3)
+    folder = tmp_path / "comic"
+    d = synthetic.random_drawing(rng)
+    write(folder, "1_1.png", png_bytes(synthetic.render(d)))
+    write(folder, "2_1.png", png_bytes(synthetic.render(synthetic.recolor(d, rng))))
+    out, store = tmp_path / "out", tmp_path / "store"
+    old = os.umask(0o022)
+    try:
+        assert invoke("run", folder, "--out", out, "--store", store, "--no-neo4j", env={"NEO4J_URI": None}).exit_code == 0
+        assert invoke("report", "--out", out, env={}).exit_code == 0
+    finally:
+        os.umask(old)
+    files = [p for root in (out, store) for p in root.rglob("*") if p.is_file()]
+    assert len(files) > 10 and any(p.name == "index.html" for p in files)
+    modes = {p.relative_to(tmp_path).as_posix(): oct(stat.S_IMODE(p.stat().st_mode)) for p in files}
+    assert {k: v for k, v in modes.items() if v != "0o644"} == {}
