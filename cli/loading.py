@@ -69,7 +69,7 @@ def read_page_file(pages: Path | None, info: RunInfo) -> tuple[dict[int, dict], 
 
 def read_run_folder(out: Path) -> outputs.RunOutput:
     """The run folder's panels, links, clustering and info; MissingRunFile when it has no links yet."""
-    outputs.require_files(out, ("panels.csv", outputs.FEATURES) + outputs.STAGES["link"])
+    outputs.require_run(out, ("panels.csv", outputs.FEATURES) + outputs.STAGES["link"])
     return outputs.read_run(out)
 
 

@@ -344,7 +344,7 @@ def communities_command(
 ) -> None:
     """Group a run folder's linked panels into clusters (Leiden or greedy modularity); write clusters.csv and clusters.json."""
     panels = _read_panels(out)
-    outputs.require_files(out, outputs.STAGES["link"])
+    outputs.require_run(out, outputs.STAGES["link"])
     links = outputs.read_links(out, {p: i for i, p in enumerate(panels.ids)})
     t0 = time.perf_counter()
     clustering = step_communities(panels, links, algorithm, objective, resolution, seed)
@@ -366,7 +366,7 @@ def presets() -> None:
 
 
 def _read_panels(out: Path) -> Panels:
-    outputs.require_files(out, ("panels.csv", outputs.FEATURES))
+    outputs.require_run(out, ("panels.csv", outputs.FEATURES))
     panels = outputs.read_panels(out)
     if not len(panels):
         fail(f"{printable(str(out))} has no panels (its input had no readable image; see bad_files.csv there)")

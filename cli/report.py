@@ -43,7 +43,7 @@ def report(
     Exit status: 0 on success; 1 when the run folder or images cannot be used;
     2 for bad options; 130 when interrupted.
     """
-    outputs.require_files(out, ("panels.csv", outputs.FEATURES) + outputs.STAGES["link"] + outputs.STAGES["communities"])
+    outputs.require_run(out, ("panels.csv", outputs.FEATURES) + outputs.STAGES["link"] + outputs.STAGES["communities"])
     try:
         run = outputs.read_run(out)
     except (OSError, ValueError, KeyError) as exc:
