@@ -13,7 +13,7 @@ from visualdistance.cli.errors import fail
 from visualdistance.cli.options import RunFolder
 from visualdistance.cli.progress import progress_bar
 from visualdistance.loader import outputs
-from visualdistance.loader.report import build_report
+from visualdistance.loader.report import ReportFolderTaken, build_report, check_destination
 
 
 def report(
@@ -29,6 +29,10 @@ def report(
     workers: Annotated[Optional[int], typer.Option(
         "--workers", "-j", min=1, show_default=False, help="Threads for thumbnails (default: cores, at most 8)."
     )] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Write into a --to folder that holds other files than a report (its files of the report's "
+                        "names are replaced)."
+    )] = False,
 ) -> None:
     """Write a static HTML report of OUT's clusters: open REPORT/index.html from disk, no server needed.
 
@@ -40,8 +44,11 @@ def report(
     Panels link to their image files by relative path, so moving the report
     elsewhere needs the images folder alongside.
 
+    A --to folder that holds other files than an earlier report is refused
+    (exit 2) unless --force: the report replaces files of its own names there.
+
     Exit status: 0 on success; 1 when the run folder or images cannot be used;
-    2 for bad options; 130 when interrupted.
+    2 for bad options or a --to that is a file or holds other files; 130 when interrupted.
     """
     outputs.require_run(out, ("panels.csv", outputs.FEATURES) + outputs.STAGES["link"] + outputs.STAGES["communities"])
     try:
@@ -58,6 +65,11 @@ def report(
     if _inside(dest, images) and not _inside(dest, out):
         # The next `run` on the images folder would describe the thumbnails as panels.
         fail(f"the report folder {dest} is inside the images folder {images}; choose another --to")
+    try:
+        # OUT/report lies in the run folder, which the commands own: only another folder needs the report's mark
+        check_destination(dest, force or to is None)
+    except ReportFolderTaken as exc:
+        fail(f"--to {exc}" if to is not None else str(exc), 2)
     state: dict = {}
 
     def on_start(n: int) -> None:
@@ -78,6 +90,7 @@ def report(
             on_start=on_start,
             on_progress=lambda k: state["advance"](k),
             stage_progress=_after_thumbnails(state),
+            force=force or to is None,
         )
     except OSError as exc:
         fail(f"cannot write the report to {exc.filename or dest}: {exc.strerror or exc}")
