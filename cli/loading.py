@@ -25,7 +25,7 @@ from visualdistance.cli.progress import progress_bar
 from visualdistance.loader import graph, outputs
 from visualdistance.loader.graph import GraphError, Settings
 from visualdistance.loader.names import printable
-from visualdistance.loader.pages import PAGES_FILE, read_pages
+from visualdistance.loader.pages import PAGES_FILE, PagesFileError, read_pages
 from visualdistance.loader.run_record import RunInfo
 
 #: the saved query people are told to try first
@@ -57,14 +57,22 @@ def default_pages_file(info: RunInfo) -> Path | None:
 
 
 def read_page_file(pages: Path | None, info: RunInfo) -> tuple[dict[int, dict], Path | None]:
-    """Scraped pages for the load: from --pages (a file, or a folder holding pages.jsonl), else the default."""
+    """Scraped pages for the load: from --pages (a file, or a folder holding pages.jsonl), else the default.
+
+    A pages file that cannot be used (a page number out of range) ends the command in one line, exit 1.
+    """
     if pages is not None:
         path = pages / PAGES_FILE if pages.is_dir() else pages
         if not path.is_file():
             fail(f"--pages {printable(str(path))}: no pages file there", 2)
     else:
         path = default_pages_file(info)
-    return (read_pages(path) if path else {}), path
+    try:
+        return (read_pages(path) if path else {}), path
+    except PagesFileError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot read {printable(str(path))}: {exc.strerror or exc}")
 
 
 def read_run_folder(out: Path) -> outputs.RunOutput:
@@ -176,7 +184,16 @@ def after_run(out: Path, mode: bool | None) -> None:
     settings = graph.env_settings(local)
     with err_console.status(f"reading {shown(out)} for the graph"):
         run = outputs.read_run(out)
-    page_data, pages_path = read_page_file(None, run.info)
+    pages_path = default_pages_file(run.info)
+    try:
+        page_data = read_pages(pages_path) if pages_path else {}
+    except (PagesFileError, OSError) as exc:
+        problem = str(exc) if isinstance(exc, PagesFileError) else f"cannot read {printable(str(pages_path))}"
+        if mode:
+            fail(problem)
+        # the local outputs are written; only the graph waits for the pages file
+        typer.echo(f"Graph not loaded: {problem}; then `visualdistance load --out {out}`.")
+        return
     try:
         loaded = load_folder(settings, run, page_data, graph.DEFAULT_BATCH_SIZE)
     except GraphError as exc:

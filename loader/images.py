@@ -23,6 +23,7 @@ from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 from visualdistance.analysis.image_ops import REPEAT_SHARE, changed_share
 from visualdistance.loader.names import safe_text
 from visualdistance.loader.outputs import is_run_folder
+from visualdistance.loader.pages import MAX_PAGE
 
 IMAGE_EXTENSIONS = frozenset({".gif", ".png", ".jpg", ".jpeg", ".webp", ".bmp"})
 
@@ -52,9 +53,13 @@ class ImageFile:
 
 
 def parse_page_name(rel: str) -> tuple[int, int]:
-    """(page, position) from a name like ``<page>_<n>.<ext>`` (what the scraper writes); (-1, -1) otherwise."""
+    """(page, position) from a name like ``<page>_<n>.<ext>`` (what the scraper writes); (-1, -1) otherwise,
+    numbers past MAX_PAGE included (no page is numbered so; panels keep page numbers as 32-bit integers)."""
     m = _PAGE_NAME.match(Path(rel).stem)
-    return (int(m.group(1)), int(m.group(2))) if m else (-1, -1)
+    if not m or len(m.group(1)) > 10 or len(m.group(2)) > 10:
+        return (-1, -1)
+    page, position = int(m.group(1)), int(m.group(2))
+    return (page, position) if page <= MAX_PAGE and position <= MAX_PAGE else (-1, -1)
 
 
 def _natural_key(rel: str) -> list:

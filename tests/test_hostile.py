@@ -195,3 +195,34 @@ def test_every_output_of_run_and_report_follows_the_umask(tmp_path):
     assert len(files) > 10 and any(p.name == "index.html" for p in files)
     modes = {p.relative_to(tmp_path).as_posix(): oct(stat.S_IMODE(p.stat().st_mode)) for p in files}
     assert {k: v for k, v in modes.items() if v != "0o644"} == {}
+
+
+def test_page_numbers_out_of_range_are_named_at_the_edge(neo4j_clean, neo4j_server, tmp_path):
+    # H7: pages.jsonl with page 99999999999999999999999, then `run` with Neo4j: OverflowError in the load
+    import json
+
+    rng = np.random.default_rng(7)
+    folder = tmp_path / "comic"
+    d = synthetic.random_drawing(rng)
+    write(folder, "1_1.png", png_bytes(synthetic.render(d)))
+    write(folder, "99999999999999999999_1.png", png_bytes(synthetic.render(synthetic.recolor(d, rng))))  # no page
+    huge = 99999999999999999999999
+    (folder / "pages.jsonl").write_text(json.dumps({"page": 1, "status": "ok"}) + "\n"
+                                        + json.dumps({"page": huge, "status": "ok"}) + "\n")
+    out, env = tmp_path / "out", server_env(neo4j_server)
+    common = ["--out", out, "--store", tmp_path / "store"]
+    problem = f"{folder / 'pages.jsonl'} line 2: page {huge} is out of range (0 to 2,147,483,647); fix or remove that line"
+
+    run = invoke("run", folder, *common, env=env)
+
+    assert run.exit_code == 0, run.output  # the local outputs are written; the graph waits for the pages file
+    assert f"Graph not loaded: {problem}; then `visualdistance load --out {out}`." in run.stdout
+    assert sorted(outputs.read_panels(out).page.tolist()) == [-1, 1]
+    assert neo4j_clean.execute_query("MATCH (p:Panel) RETURN count(p) AS n").records[0]["n"] == 0
+    required = invoke("run", folder, *common, "--neo4j", env=env)
+    assert required.exit_code == 1 and required.stderr.strip().splitlines()[-1] == f"error: {problem}"
+    load = invoke("load", "--out", out, env=env)
+    assert load.exit_code == 1 and load.stderr.strip().splitlines() == [f"error: {problem}"]
+
+    scrape = invoke("scrape", "--first", "1", "--last", "2", "--out", folder, "--base-url", "http://127.0.0.1:9", env={})
+    assert scrape.exit_code == 1 and scrape.stderr.strip().splitlines()[-1] == f"error: {problem}"
