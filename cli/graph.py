@@ -93,7 +93,7 @@ def cluster(
         help="Only links with a distance for this metric (edges, phash, ahash, dhash, edge_ahash, ...).",
     )] = None,
     max_distance: Annotated[Optional[float], typer.Option(
-        "--max-distance", show_default=False, help="Only links whose --metric distance is at most this."
+        "--max-distance", min=0, max=1e12, show_default=False, help="Only links whose --metric distance is at most this."
     )] = None,
     rule: Annotated[Optional[str], typer.Option(
         "--rule", show_default=False, help="Only links that this rule matched (e.g. edges or phash)."
@@ -101,7 +101,7 @@ def cluster(
     objective: ObjectiveChoice = DEFAULT_OBJECTIVE,
     resolution: Resolution = communities.RESOLUTION,
     seed: Seed = communities.SEED,
-    top: Annotated[int, typer.Option("--top", min=0, help="Clusters to show per run.")] = 5,
+    top: Annotated[int, typer.Option("--top", min=0, max=10_000, help="Clusters to show per run.")] = 5,
     corpus: Annotated[Optional[str], typer.Option(
         "--corpus", show_default=False, help="Which corpus to cluster (default: the graph's only one).",
     )] = None,
