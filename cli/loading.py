@@ -91,20 +91,15 @@ class Loaded:
     counts: dict
 
 
-class OneLineLog(logging.Handler):
-    """The driver's own warnings (a transaction retried, a connection dropped) as one stderr line each."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        text = " ".join(self.format(record).split())
-        typer.echo(f"neo4j: {text[:300]}", err=True)
-
-
 def quiet_driver_logs() -> None:
-    """Route the "neo4j" logger through OneLineLog once (instead of Python's multi-line last resort)."""
+    """Keep the driver's own log lines off the terminal ("Transaction failed and will be retried", a
+    connection dropped: four of them came before the one line that says what went wrong). Every driver
+    error ends in a GraphError, whose one line is what a person reads."""
     log = logging.getLogger("neo4j")
-    if not any(isinstance(h, OneLineLog) for h in log.handlers):
-        log.addHandler(OneLineLog(logging.WARNING))
-        log.propagate = False
+    if not any(isinstance(h, logging.NullHandler) for h in log.handlers):
+        log.addHandler(logging.NullHandler())
+    log.propagate = False
+    log.setLevel(logging.CRITICAL + 1)
 
 
 def load_folder(
