@@ -37,6 +37,10 @@ WORK_SIDE = 1024
 
 _PAGE_NAME = re.compile(r"^(\d+)_(\d+)$")
 
+# A damaged file is a bad file with its reason (BadImage), never a line of OpenCV's own on stderr
+# ("[ WARN ] PNG input buffer is incomplete"); every process that decodes imports this module.
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+
 
 class BadImage(Exception):
     """A file that cannot be used as a panel; str(error) is the reason."""

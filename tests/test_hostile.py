@@ -226,3 +226,23 @@ def test_page_numbers_out_of_range_are_named_at_the_edge(neo4j_clean, neo4j_serv
 
     scrape = invoke("scrape", "--first", "1", "--last", "2", "--out", folder, "--base-url", "http://127.0.0.1:9", env={})
     assert scrape.exit_code == 1 and scrape.stderr.strip().splitlines()[-1] == f"error: {problem}"
+
+
+def test_a_damaged_png_is_a_bad_file_without_opencv_lines_on_stderr(tmp_path):
+    # issue 19: "[ WARN:0@0.9] global grfmt_png.cpp:793 readFromStreamOrBuffer PNG input buffer is incomplete"
+    import subprocess
+    import sys
+
+    folder = tmp_path / "comic"
+    art = png_bytes(synthetic.render(synthetic.random_drawing(np.random.default_rng(2))))
+    write(folder, "1_1.png", art)
+    write(folder, "cut.png", art[:-300])  # OpenCV's decoder warns on it before Pillow names the damage
+    result = subprocess.run(
+        [sys.executable, "-c", "from visualdistance.cli.main import app; app()", "extract", str(folder),
+         "--out", str(tmp_path / "out"), "--store", str(tmp_path / "store")],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "WARN" not in result.stderr and "libpng" not in result.stderr, result.stderr
+    with open(tmp_path / "out" / "bad_files.csv", newline="", encoding="utf-8") as fh:
+        assert [r["path"] for r in csv.DictReader(fh)] == ["cut.png"]
