@@ -33,7 +33,7 @@ from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatu
 from visualdistance.analysis.signatures.base import PanelView
 from visualdistance.cli.errors import fail
 from visualdistance.cli.options import Store, Workers
-from visualdistance.cli.common import default_store, find_communities, out_console, shown
+from visualdistance.cli.common import compiling_notice, default_store, find_communities, out_console, shown
 from visualdistance.cli.progress import console
 from visualdistance.loader.extract import extract_folder
 from visualdistance.loader.images import BadImage, decode, read_bytes
@@ -212,7 +212,7 @@ def evaluate(
     timing = {m.name: _describe_cost(folder, files, m, TIMING_SAMPLE) for m in methods}
     rows, links_of = [], {}
     for m in methods:
-        with console.status(f"scoring {m.name}"):
+        with console.status(f"scoring {m.name}"), compiling_notice():
             row, links_of[m.name] = score_method(m, panels, truth, clusters)
         decode_ms, describe_ms = timing[m.name]
         row.update(decode_ms=decode_ms, describe_ms=describe_ms, est_s=n * (decode_ms + describe_ms) / 1000 + row["link_s"])

@@ -23,7 +23,7 @@ from visualdistance.analysis import communities
 from visualdistance.analysis.data import Clustering, Links, Panels
 from visualdistance.analysis.linking import Preset, carry_over, find_links, find_new_links, merge_links, pairwise
 from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatures, every_pair, get_preset
-from visualdistance.cli.common import default_store, find_communities, out_console, shown
+from visualdistance.cli.common import compiling_notice, default_store, find_communities, out_console, shown
 from visualdistance.cli.errors import fail
 from visualdistance.cli.loading import after_run
 from visualdistance.cli.options import (
@@ -117,7 +117,7 @@ def _method(preset: PresetName, exhaustive: bool) -> Preset:
 
 
 def step_link(panels: Panels, preset: Preset) -> Links:
-    with console.status(f"linking {len(panels):,} panels ({preset.name})"):
+    with console.status(f"linking {len(panels):,} panels ({preset.name})"), compiling_notice():
         return find_links(panels.signatures, panels.source, preset)
 
 
@@ -154,7 +154,8 @@ def step_link_again(ex: ExtractResult, method: Preset, earlier) -> tuple[Links, 
     new_row = np.array([now.get(key(old, i), -1) for i in range(len(old))], np.int64)
     kept, fresh = carry_over(old_links, new_row, len(panels))
     gone = int((new_row < 0).sum())
-    with console.status(f"linking {int(fresh.sum()):,} new panels against all {len(panels):,} ({method.name})"):
+    with console.status(f"linking {int(fresh.sum()):,} new panels against all {len(panels):,} ({method.name})"), \
+            compiling_notice():
         links = merge_links([kept, find_new_links(panels.signatures, panels.source, method, fresh)]) if fresh.any() else kept
     if gone:
         console.print(f"{gone:,} panels of the last run are gone or changed: their links were dropped")
