@@ -123,8 +123,14 @@ def _record(n_found, partner, via_mirror, r, j, mirrored):
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def _pairs_kernel(rows, bits, c1, c2, mbits, m1, m2, use_mirror, seg, weights, counts, thr, source, hi, cap):
+def _pairs_kernel(rows, bits, c1, c2, mbits, m1, m2, use_mirror, seg, weights, counts, thr, source, hi, cap, orig, slack):
     """For each row i in `rows`: partners j in (i, hi[i]) with min(d, d_mirror) < max(thr_i, thr_j).
+
+    d_mirror compares the row that comes first in the caller's order (`orig`: each sorted row's
+    original index) with the other's mirror, as `pair_distances` measures it: a mirrored signature
+    is described from the flipped image, not flipped bits, so the two orientations can differ, and
+    a mirror can have a few more or fewer set bits: `slack` is the most a row's count and its
+    mirror's differ by, so the count bound stays a bound for mirrored comparisons.
 
     Returns per listed row the number of partners, and up to `cap` of them
     (column index, and whether only the mirrored comparison matched).
@@ -154,12 +160,16 @@ def _pairs_kernel(rows, bits, c1, c2, mbits, m1, m2, use_mirror, seg, weights, c
                     if source[j] == source[i]:
                         continue
                     t = max(ti, thr[j])
-                    if w0 * (counts[j] - ci) >= t:
+                    gap = w0 * (counts[j] - ci)
+                    if gap >= t + w0 * slack:
                         continue
-                    direct = _under(i, j, bits, c1, c2, bits, c1, c2, seg, weights, t)
+                    direct = gap < t and _under(i, j, bits, c1, c2, bits, c1, c2, seg, weights, t)
                     mirrored = False
                     if use_mirror and not direct:
-                        mirrored = _under(i, j, bits, c1, c2, mbits, m1, m2, seg, weights, t)
+                        if orig[i] < orig[j]:
+                            mirrored = _under(i, j, bits, c1, c2, mbits, m1, m2, seg, weights, t)
+                        else:
+                            mirrored = _under(i, j, mbits, m1, m2, bits, c1, c2, seg, weights, t)
                     if direct or mirrored:
                         _record(n_found, partner, via_mirror, r, j, mirrored)
     return n_found, partner, via_mirror
@@ -404,9 +414,10 @@ def hamming_links(
     """Every pair whose distance is under the larger of the two rows' thresholds.
 
     bits: (n, w) uint64 packed signatures. thresholds: (n,) per-row thresholds;
-    a pair (i, j) links when min(d, d_mirror) < max(t_i, t_j), d_mirror being
-    the distance from i to the mirror of j (by symmetry, from the mirror of i
-    to j). mirror_bits: the mirrored signatures (same shape) or None. source:
+    a pair (i, j), i < j, links when min(d, d_mirror) < max(t_i, t_j), d_mirror
+    being the distance from i to the mirror of j (what `pair_distances` measures;
+    not always the one from the mirror of i to j, since mirrored signatures are
+    described from the flipped image). mirror_bits: the mirrored signatures (same shape) or None. source:
     (n,) ints; pairs from the same source (frames of one file) never link.
     segments/weights: the distance is sum_k weights[k] * hamming over words
     segments[k]:segments[k+1]; by default one segment of weight 1 (plain
@@ -434,11 +445,17 @@ def hamming_links(
     s_counts = counts[order]
     s_thr = np.asarray(thresholds, dtype=np.float64)[order]
     s_source = (np.arange(n) if source is None else np.asarray(source))[order].astype(np.int64)
-    hi = _row_limits(s_counts, s_thr / w[0])
+    # a mirror's count differs from its row's by at most `slack`, which widens the count bounds by as much
+    slack = 0
+    if use_mirror:
+        m_counts = np.bitwise_count(np.asarray(mirror_bits)[:, seg[0] : seg[1]]).sum(axis=1, dtype=np.int64)
+        slack = int(np.abs(m_counts - counts).max())
+    hi = _row_limits(s_counts, s_thr / w[0] + slack)
+    s_orig = order.astype(np.int64)
 
     def run(rows: np.ndarray, cap: int):
         return _pairs_kernel(
-            rows, s_bits, *tiles, s_mirror, *mtiles, use_mirror, seg, w, s_counts, s_thr, s_source, hi, cap
+            rows, s_bits, *tiles, s_mirror, *mtiles, use_mirror, seg, w, s_counts, s_thr, s_source, hi, cap, s_orig, float(slack)
         )
 
     a, b, mirrored = _collect(n, run)

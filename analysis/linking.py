@@ -85,7 +85,10 @@ def find_links(sigs: Sigs, source: np.ndarray, preset: Preset) -> Links:
     a = (pairs // max(n, 1)).astype(np.int32)
     b = (pairs % max(n, 1)).astype(np.int32)
     links = measure_links(sigs, a, b, preset, thresholds, measured)
-    keep = _pass_mirrored_checks(sigs, links, preset)
+    # The search only proposes pairs; the measure decides. A pair no rule matched as measured is never
+    # a link, whatever a kernel or an index thought of it (an empty rule with distances over their
+    # thresholds is the sign of a search that disagrees with its metric's distances).
+    keep = _pass_mirrored_checks(sigs, links, preset) & (links.rules != 0)
     return links if keep.all() else links.take(keep)
 
 

@@ -10,9 +10,9 @@ import functools
 from typing import Callable
 
 import typer
-from rich.markup import escape
 
 from visualdistance.cli.progress import console as err_console
+from visualdistance.cli.progress import shown
 from visualdistance.loader.outputs import DamagedRunFile
 
 INTERRUPTED = "interrupted; run the same command again to resume"
@@ -36,6 +36,7 @@ def guarded(command: Callable) -> Callable:
 
 
 def fail(message: str, code: int = 1) -> None:
-    """End the command with one line on stderr, "error: <message>" (escaped: paths and URLs may hold "[...]")."""
-    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    """End the command with one line on stderr, "error: <message>" (escaped: paths and URLs may hold "[...]",
+    names a newline)."""
+    err_console.print(f"[bold red]error:[/] {shown(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)

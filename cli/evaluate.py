@@ -34,7 +34,7 @@ from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatu
 from visualdistance.analysis.signatures.base import PanelView
 from visualdistance.cli.errors import fail
 from visualdistance.cli.options import Store, Workers
-from visualdistance.cli.common import default_store, find_communities, out_console
+from visualdistance.cli.common import compiling_notice, default_store, find_communities, out_console, shown
 from visualdistance.cli.progress import console
 from visualdistance.loader.extract import extract_folder
 from visualdistance.loader.images import BadImage, decode, read_bytes
@@ -113,6 +113,14 @@ def compare_search(preset: Preset, panels: Panels) -> dict:
             "every_pair_s": min(_timed(find_links, panels.signatures, panels.source, every) for _ in range(2))}
 
 
+def figure(value, spec: str, suffix: str = "") -> str:
+    """A figure of a table cell, "-" where it was not measured (no clusterings asked for; the speed
+    baseline not among the methods scored, so there is no cost relative to it)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "-"
+    return f"{value:{spec}}{suffix}"
+
+
 def write_markdown(path: Path, title: str, rows: list[dict], cluster_rows: list[dict], command: str,
                    search_rows: list[dict] = ()) -> None:
     lines = [f"### {title}", "", f"Command: `{command}`", ""]
@@ -122,9 +130,9 @@ def write_markdown(path: Path, title: str, rows: list[dict], cluster_rows: list[
     ]
     for r in rows:
         lines.append(
-            f"| {r['method']} | {r['links']:,} | {r['precision']:.3f} | {r['recall']:.3f} | **{r['f1']:.3f}** | "
-            f"{r['mirror_recall']:.2f} | {r['blank_false_links']:,} | {r.get('ari_leiden', float('nan')):.3f} | "
-            f"{r.get('ari_greedy', float('nan')):.3f} | {r['describe_ms']:.2f} | {r['link_s']:.2f} | {r['cost_ratio']:.2f}x |"
+            f"| {r['method']} | {r['links']:,} | {figure(r['precision'], '.3f')} | {figure(r['recall'], '.3f')} | "
+            f"**{figure(r['f1'], '.3f')}** | {figure(r['mirror_recall'], '.2f')} | {r['blank_false_links']:,} | {figure(r.get('ari_leiden'), '.3f')} | "
+            f"{figure(r.get('ari_greedy'), '.3f')} | {r['describe_ms']:.2f} | {r['link_s']:.2f} | {figure(r['cost_ratio'], '.2f', 'x')} |"
         )
     if search_rows:
         lines += ["", "| candidate index of | links (every pair) | recall of every-pair links | identical | link s (index) | link s (every pair) |",
@@ -204,7 +212,7 @@ def evaluate(
     timing = {m.name: _describe_cost(folder, files, m, TIMING_SAMPLE) for m in methods}
     rows, links_of = [], {}
     for m in methods:
-        with console.status(f"scoring {m.name}"):
+        with console.status(f"scoring {m.name}"), compiling_notice():
             row, links_of[m.name] = score_method(m, panels, truth, clusters)
         decode_ms, describe_ms = timing[m.name]
         row.update(decode_ms=decode_ms, describe_ms=describe_ms, est_s=n * (decode_ms + describe_ms) / 1000 + row["link_s"])
@@ -247,7 +255,7 @@ def _write_explain(folder: Path, panels: Panels, truth: Truth, links: Links, out
         task = bar.add_task("explaining missed pairs", total=None)
         found = explain_pairs(folder, panels, truth, links, out, lambda done, total: bar.update(task, completed=done, total=total))
     console.print(", ".join(f"{v} {k}" for k, v in step_counts(found).items()) or "nothing missed, no false links")
-    console.print(f"wrote {out / 'index.html'}")
+    console.print(f"wrote {shown(out / 'index.html')}")
 
 
 def _print(rows: list[dict], cluster_rows: list[dict], search_rows: list[dict]) -> None:
@@ -255,10 +263,10 @@ def _print(rows: list[dict], cluster_rows: list[dict], search_rows: list[dict]) 
     for r in sorted(rows, key=lambda r: -r["f1"]):
         name = r["method"] + (" (default)" if r["method"] == DEFAULT_PRESET else "")
         t.add_row(
-            name, f"{r['links']:,}", f"{r['precision']:.3f}", f"{r['recall']:.3f}", f"[bold]{r['f1']:.3f}",
-            f"{r['mirror_recall']:.2f}", f"{r['blank_false_links']:,}", f"{r.get('ari_leiden', float('nan')):.3f}",
-            f"{r.get('ari_greedy', float('nan')):.3f}", f"{r['decode_ms'] + r['describe_ms']:.2f}", f"{r['link_s']:.2f}",
-            f"{r['cost_ratio']:.2f}x",
+            name, f"{r['links']:,}", figure(r["precision"], ".3f"), figure(r["recall"], ".3f"), "[bold]" + figure(r["f1"], ".3f"),
+            figure(r["mirror_recall"], ".2f"), f"{r['blank_false_links']:,}", figure(r.get("ari_leiden"), ".3f"),
+            figure(r.get("ari_greedy"), ".3f"), f"{r['decode_ms'] + r['describe_ms']:.2f}", f"{r['link_s']:.2f}",
+            figure(r["cost_ratio"], ".2f", "x"),
         )
     # a wide table: keep it readable when stdout is a file or a pipe
     wide = out_console if out_console.is_terminal else Console(width=170)

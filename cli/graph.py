@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from visualdistance.analysis import communities
-from visualdistance.cli.common import err_console, find_communities, out_console
+from visualdistance.cli.common import err_console, find_communities, out_console, shown
 from visualdistance.cli.errors import fail
 from visualdistance.cli.loading import (
     FIRST_QUERY,
@@ -75,7 +75,7 @@ def load(
     duplicated, and an interrupted load completes when run again.
     """
     check_corpus(corpus)
-    with err_console.status(f"reading {out}"):
+    with err_console.status(f"reading {shown(out)}"):
         run = read_run_folder(out)
     page_data, pages_path = read_page_file(pages, run.info)
     settings = settings_for(uri, user, password, database)
@@ -93,7 +93,7 @@ def cluster(
         help="Only links with a distance for this metric (edges, phash, ahash, dhash, edge_ahash, ...).",
     )] = None,
     max_distance: Annotated[Optional[float], typer.Option(
-        "--max-distance", show_default=False, help="Only links whose --metric distance is at most this."
+        "--max-distance", min=0, max=1e12, show_default=False, help="Only links whose --metric distance is at most this."
     )] = None,
     rule: Annotated[Optional[str], typer.Option(
         "--rule", show_default=False, help="Only links that this rule matched (e.g. edges or phash)."
@@ -101,7 +101,7 @@ def cluster(
     objective: ObjectiveChoice = DEFAULT_OBJECTIVE,
     resolution: Resolution = communities.RESOLUTION,
     seed: Seed = communities.SEED,
-    top: Annotated[int, typer.Option("--top", min=0, help="Clusters to show per run.")] = 5,
+    top: Annotated[int, typer.Option("--top", min=0, max=10_000, help="Clusters to show per run.")] = 5,
     corpus: Annotated[Optional[str], typer.Option(
         "--corpus", show_default=False, help="Which corpus to cluster (default: the graph's only one).",
     )] = None,
@@ -134,6 +134,7 @@ def cluster(
         if len(a) == 0:
             fail(f"no SIMILAR links in the graph match {filters.params()}; load a run with "
                  "`visualdistance load --out OUT` or loosen the filters")
+        written = []
         for alg in algorithms:
             with err_console.status(f"finding communities ({alg}) in {len(a):,} links"):
                 found = find_communities(alg, len(ids), a, b, w, objective.value, resolution, seed)
@@ -142,7 +143,10 @@ def cluster(
             with progress_bar(int((run.membership >= 0).sum()), f"writing {alg} clusters", "panels") as advance:
                 graph.write_cluster_run(driver, run, ids, batch_size, advance, db, corpus)
             top_rows = graph.run_saved_query(driver, FIRST_QUERY, {"corpus": corpus, "run": run.run_id, "limit": top}, db)
-            print_cluster_run(run, len(ids), len(a), top_rows)
+            written.append((run, top_rows))
+    # printed once every run is written: nothing shown can leave half a result in the graph
+    for run, top_rows in written:
+        print_cluster_run(run, len(ids), len(a), top_rows)
     typer.echo(f"Compare runs in Neo4j Browser ({settings.browser_url}) with the saved query cluster_run_diff.")
 
 
@@ -166,6 +170,13 @@ def print_cluster_run(run, n_panels: int, n_links: int, top_rows: list[dict]) ->
     if top_rows:
         t = Table("cluster", "size", "pages", "panels", title_justify="left")
         for r in top_rows:
-            shown = ", ".join(r["panels"][:4]) + (f" ... (+{len(r['panels']) - 4})" if len(r["panels"]) > 4 else "")
-            t.add_row(str(r["cluster"]), str(r["size"]), f"{r['first_page']}-{r['last_page']}", shown)
+            panels = ", ".join(shown(p) for p in r["panels"][:4]) + (f" ... (+{len(r['panels']) - 4})" if len(r["panels"]) > 4 else "")
+            t.add_row(str(r["cluster"]), str(r["size"]), page_range(r["first_page"], r["last_page"]), panels)
         out_console.print(t)
+
+
+def page_range(first: int | None, last: int | None) -> str:
+    """"5-40", "5" for one page, "-" when no member has a page (files not named <page>_<n>)."""
+    if first is None or last is None:
+        return "-"
+    return str(first) if first == last else f"{first}-{last}"

@@ -19,13 +19,13 @@ from typing import Iterator
 import typer
 
 from visualdistance import cypher
-from visualdistance.cli.common import err_console
+from visualdistance.cli.common import err_console, shown
 from visualdistance.cli.errors import fail
 from visualdistance.cli.progress import progress_bar
 from visualdistance.loader import graph, outputs
 from visualdistance.loader.graph import GraphError, Settings
 from visualdistance.loader.names import printable
-from visualdistance.loader.pages import PAGES_FILE, read_pages
+from visualdistance.loader.pages import PAGES_FILE, PagesFileError, read_pages
 from visualdistance.loader.run_record import RunInfo
 
 #: the saved query people are told to try first
@@ -57,19 +57,27 @@ def default_pages_file(info: RunInfo) -> Path | None:
 
 
 def read_page_file(pages: Path | None, info: RunInfo) -> tuple[dict[int, dict], Path | None]:
-    """Scraped pages for the load: from --pages (a file, or a folder holding pages.jsonl), else the default."""
+    """Scraped pages for the load: from --pages (a file, or a folder holding pages.jsonl), else the default.
+
+    A pages file that cannot be used (a page number out of range) ends the command in one line, exit 1.
+    """
     if pages is not None:
         path = pages / PAGES_FILE if pages.is_dir() else pages
         if not path.is_file():
             fail(f"--pages {printable(str(path))}: no pages file there", 2)
     else:
         path = default_pages_file(info)
-    return (read_pages(path) if path else {}), path
+    try:
+        return (read_pages(path) if path else {}), path
+    except PagesFileError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot read {printable(str(path))}: {exc.strerror or exc}")
 
 
 def read_run_folder(out: Path) -> outputs.RunOutput:
     """The run folder's panels, links, clustering and info; MissingRunFile when it has no links yet."""
-    outputs.require_files(out, ("panels.csv", outputs.FEATURES) + outputs.STAGES["link"])
+    outputs.require_run(out, ("panels.csv", outputs.FEATURES) + outputs.STAGES["link"])
     return outputs.read_run(out)
 
 
@@ -83,20 +91,15 @@ class Loaded:
     counts: dict
 
 
-class OneLineLog(logging.Handler):
-    """The driver's own warnings (a transaction retried, a connection dropped) as one stderr line each."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        text = " ".join(self.format(record).split())
-        typer.echo(f"neo4j: {text[:300]}", err=True)
-
-
 def quiet_driver_logs() -> None:
-    """Route the "neo4j" logger through OneLineLog once (instead of Python's multi-line last resort)."""
+    """Keep the driver's own log lines off the terminal ("Transaction failed and will be retried", a
+    connection dropped: four of them came before the one line that says what went wrong). Every driver
+    error ends in a GraphError, whose one line is what a person reads."""
     log = logging.getLogger("neo4j")
-    if not any(isinstance(h, OneLineLog) for h in log.handlers):
-        log.addHandler(OneLineLog(logging.WARNING))
-        log.propagate = False
+    if not any(isinstance(h, logging.NullHandler) for h in log.handlers):
+        log.addHandler(logging.NullHandler())
+    log.propagate = False
+    log.setLevel(logging.CRITICAL + 1)
 
 
 def load_folder(
@@ -174,9 +177,18 @@ def after_run(out: Path, mode: bool | None) -> None:
         typer.echo(f"Graph not loaded: no Neo4j configured ({graph.ENV_VARS['uri']}). {graph_view_hint(out)}")
         return
     settings = graph.env_settings(local)
-    with err_console.status(f"reading {out} for the graph"):
+    with err_console.status(f"reading {shown(out)} for the graph"):
         run = outputs.read_run(out)
-    page_data, pages_path = read_page_file(None, run.info)
+    pages_path = default_pages_file(run.info)
+    try:
+        page_data = read_pages(pages_path) if pages_path else {}
+    except (PagesFileError, OSError) as exc:
+        problem = str(exc) if isinstance(exc, PagesFileError) else f"cannot read {printable(str(pages_path))}"
+        if mode:
+            fail(problem)
+        # the local outputs are written; only the graph waits for the pages file
+        typer.echo(f"Graph not loaded: {problem}; then `visualdistance load --out {out}`.")
+        return
     try:
         loaded = load_folder(settings, run, page_data, graph.DEFAULT_BATCH_SIZE)
     except GraphError as exc:

@@ -9,9 +9,30 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+import typer.core
 
 from visualdistance import __version__
 from visualdistance.cli.errors import guarded
+
+
+def _flags_take_no_value() -> None:
+    """--help shows a flag without a value placeholder (`--exhaustive`, not `--exhaustive <bool>`).
+
+    typer's rich help asks every option for its type, flags included, and gets "<bool>" back
+    (its plain help leaves flags out); the placeholder reads as if the flag took a value.
+    """
+    show = getattr(typer.core.TyperOption, "display_type_rich", None)
+    if show is None or getattr(show, "skips_flags", False):
+        return
+
+    def display_type_rich(self, ctx):
+        return None if getattr(self, "is_flag", False) else show(self, ctx)
+
+    display_type_rich.skips_flags = True
+    typer.core.TyperOption.display_type_rich = display_type_rich
+
+
+_flags_take_no_value()
 
 app = typer.Typer(
     name="visualdistance",

@@ -53,7 +53,12 @@ Store = Annotated[
     typer.Option("--store", show_default=False,
                  help="Feature store folder (default: $VISUALDISTANCE_STORE or ~/.cache/visualdistance/features)."),
 ]
-Workers = Annotated[Optional[int], typer.Option("--workers", "-j", min=1, show_default=False,
+#: the most processes or threads a command starts (a typo like -j 100000 must not fork that many)
+MAX_WORKERS = 256
+#: seeds Leiden takes (a 64-bit integer)
+MAX_SEED = 2**63 - 1
+
+Workers = Annotated[Optional[int], typer.Option("--workers", "-j", min=1, max=MAX_WORKERS, show_default=False,
                                                 help="Processes for decoding (default: all cores).")]
 FirstFrameOnly = Annotated[bool, typer.Option("--first-frame-only", help="Animated images: describe only the first frame.")]
 PresetChoice = Annotated[PresetName, typer.Option(
@@ -68,8 +73,10 @@ Exhaustive = Annotated[bool, typer.Option(
 )]
 AlgorithmChoice = Annotated[Algorithm, typer.Option("--algorithm", "-a", help="Community detection.")]
 ObjectiveChoice = Annotated[Objective, typer.Option("--objective", help="Leiden's objective.")]
-Resolution = Annotated[float, typer.Option("--resolution", help="Leiden CPM resolution (the link density a cluster needs).")]
-Seed = Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same clusters.")]
+Resolution = Annotated[float, typer.Option(
+    "--resolution", min=0, max=1e9, help="Leiden CPM resolution (the link density a cluster needs)."
+)]
+Seed = Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="Random seed: the same seed gives the same clusters.")]
 Corpus = Annotated[
     Optional[str],
     typer.Option("--corpus", show_default=False,
@@ -87,7 +94,7 @@ Password = Annotated[
                  help="Password. Default: the local `scripts/neo4j` server's (.neo4j/password)."),
 ]
 Database = Annotated[str, typer.Option("--database", envvar=graph.ENV_VARS["database"], help="Database name.")]
-BatchSize = Annotated[int, typer.Option("--batch-size", min=1, help="Rows per transaction.")]
+BatchSize = Annotated[int, typer.Option("--batch-size", min=1, max=10_000_000, help="Rows per transaction.")]
 
 DEFAULT_OBJECTIVE = Objective(communities.OBJECTIVE)
 

@@ -16,7 +16,6 @@ from typing import Annotated, Optional
 
 import numpy as np
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from visualdistance import __version__
@@ -24,7 +23,7 @@ from visualdistance.analysis import communities
 from visualdistance.analysis.data import Clustering, Links, Panels
 from visualdistance.analysis.linking import Preset, carry_over, find_links, find_new_links, merge_links, pairwise
 from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatures, every_pair, get_preset
-from visualdistance.cli.common import default_store, find_communities, out_console
+from visualdistance.cli.common import compiling_notice, default_store, find_communities, out_console, shown
 from visualdistance.cli.errors import fail
 from visualdistance.cli.loading import after_run
 from visualdistance.cli.options import (
@@ -118,7 +117,7 @@ def _method(preset: PresetName, exhaustive: bool) -> Preset:
 
 
 def step_link(panels: Panels, preset: Preset) -> Links:
-    with console.status(f"linking {len(panels):,} panels ({preset.name})"):
+    with console.status(f"linking {len(panels):,} panels ({preset.name})"), compiling_notice():
         return find_links(panels.signatures, panels.source, preset)
 
 
@@ -155,7 +154,8 @@ def step_link_again(ex: ExtractResult, method: Preset, earlier) -> tuple[Links, 
     new_row = np.array([now.get(key(old, i), -1) for i in range(len(old))], np.int64)
     kept, fresh = carry_over(old_links, new_row, len(panels))
     gone = int((new_row < 0).sum())
-    with console.status(f"linking {int(fresh.sum()):,} new panels against all {len(panels):,} ({method.name})"):
+    with console.status(f"linking {int(fresh.sum()):,} new panels against all {len(panels):,} ({method.name})"), \
+            compiling_notice():
         links = merge_links([kept, find_new_links(panels.signatures, panels.source, method, fresh)]) if fresh.any() else kept
     if gone:
         console.print(f"{gone:,} panels of the last run are gone or changed: their links were dropped")
@@ -191,7 +191,7 @@ def print_summary(panels: Panels, links: Links | None, clustering: Clustering | 
     out_console.print(t)
     if bad:
         for b in bad[:5]:
-            out_console.print(f"  skipped {shown(b.path)}: {escape(printable(b.reason))}")
+            out_console.print(f"  skipped {shown(b.path)}: {shown(b.reason)}")
         if len(bad) > 5:
             out_console.print(f"  ... and {len(bad) - 5} more in bad_files.csv")
     if clustering is not None and clustering.n_clusters:
@@ -200,11 +200,6 @@ def print_summary(panels: Panels, links: Links | None, clustering: Clustering | 
             members = panels.ids[m == c]
             more = f" ... (+{len(members) - 4})" if len(members) > 4 else ""
             out_console.print(f"  cluster {c}: {', '.join(shown(p) for p in members[:4])}{more}")
-
-
-def shown(name: str) -> str:
-    """A file name or panel id for a terminal line: one line, valid text, never read as rich markup."""
-    return escape(printable(str(name)))
 
 
 def _fresh_info(folder: Path, corpus: str | None) -> RunInfo:
@@ -350,7 +345,7 @@ def communities_command(
 ) -> None:
     """Group a run folder's linked panels into clusters (Leiden or greedy modularity); write clusters.csv and clusters.json."""
     panels = _read_panels(out)
-    outputs.require_files(out, outputs.STAGES["link"])
+    outputs.require_run(out, outputs.STAGES["link"])
     links = outputs.read_links(out, {p: i for i, p in enumerate(panels.ids)})
     t0 = time.perf_counter()
     clustering = step_communities(panels, links, algorithm, objective, resolution, seed)
@@ -372,7 +367,7 @@ def presets() -> None:
 
 
 def _read_panels(out: Path) -> Panels:
-    outputs.require_files(out, ("panels.csv", outputs.FEATURES))
+    outputs.require_run(out, ("panels.csv", outputs.FEATURES))
     panels = outputs.read_panels(out)
     if not len(panels):
         fail(f"{printable(str(out))} has no panels (its input had no readable image; see bad_files.csv there)")

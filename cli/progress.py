@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import Callable, Iterator
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -23,8 +24,19 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from visualdistance.loader.names import printable
+
 # Progress goes to stderr so stdout stays clean for summaries and pipes.
 console = Console(stderr=True)
+
+
+def shown(text: object) -> str:
+    """Anything from outside (a panel id, a path, a URL, an error's text) for a rich line or table cell:
+    one line of valid text, never read as markup (a file named "[/x].png" is not a closing tag).
+
+    Every value interpolated into what rich renders goes through here; plain `typer.echo` lines need not.
+    """
+    return escape(printable(str(text)))
 
 
 class RateColumn(ProgressColumn):

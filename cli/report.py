@@ -6,15 +6,14 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
-from visualdistance.cli.common import out_console
+from visualdistance.cli.common import out_console, shown
 from visualdistance.cli.errors import fail
-from visualdistance.cli.options import RunFolder
+from visualdistance.cli.options import MAX_WORKERS, RunFolder
 from visualdistance.cli.progress import progress_bar
 from visualdistance.loader import outputs
-from visualdistance.loader.report import build_report
+from visualdistance.loader.report import ReportFolderTaken, build_report, check_destination
 
 
 def report(
@@ -28,8 +27,12 @@ def report(
         "--links-per-cluster", min=0, help="Strongest links explained per cluster, besides one tie per member."
     )] = 20,
     workers: Annotated[Optional[int], typer.Option(
-        "--workers", "-j", min=1, show_default=False, help="Threads for thumbnails (default: cores, at most 8)."
+        "--workers", "-j", min=1, max=MAX_WORKERS, show_default=False, help="Threads for thumbnails (default: cores, at most 8)."
     )] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Write into a --to folder that holds other files than a report (its files of the report's "
+                        "names are replaced)."
+    )] = False,
 ) -> None:
     """Write a static HTML report of OUT's clusters: open REPORT/index.html from disk, no server needed.
 
@@ -41,10 +44,13 @@ def report(
     Panels link to their image files by relative path, so moving the report
     elsewhere needs the images folder alongside.
 
+    A --to folder that holds other files than an earlier report is refused
+    (exit 2) unless --force: the report replaces files of its own names there.
+
     Exit status: 0 on success; 1 when the run folder or images cannot be used;
-    2 for bad options; 130 when interrupted.
+    2 for bad options or a --to that is a file or holds other files; 130 when interrupted.
     """
-    outputs.require_files(out, ("panels.csv", outputs.FEATURES) + outputs.STAGES["link"] + outputs.STAGES["communities"])
+    outputs.require_run(out, ("panels.csv", outputs.FEATURES) + outputs.STAGES["link"] + outputs.STAGES["communities"])
     try:
         run = outputs.read_run(out)
     except (OSError, ValueError, KeyError) as exc:
@@ -59,6 +65,11 @@ def report(
     if _inside(dest, images) and not _inside(dest, out):
         # The next `run` on the images folder would describe the thumbnails as panels.
         fail(f"the report folder {dest} is inside the images folder {images}; choose another --to")
+    try:
+        # OUT/report lies in the run folder, which the commands own: only another folder needs the report's mark
+        check_destination(dest, force or to is None)
+    except ReportFolderTaken as exc:
+        fail(f"--to {exc}" if to is not None else str(exc), 2)
     state: dict = {}
 
     def on_start(n: int) -> None:
@@ -79,6 +90,7 @@ def report(
             on_start=on_start,
             on_progress=lambda k: state["advance"](k),
             stage_progress=_after_thumbnails(state),
+            force=force or to is None,
         )
     except OSError as exc:
         fail(f"cannot write the report to {exc.filename or dest}: {exc.strerror or exc}")
@@ -91,14 +103,14 @@ def report(
     t.add_row("panels shown", f"{result.panels_shown:,} ({result.thumbs_made:,} thumbnails made, {result.thumbs_reused:,} reused)")
     t.add_row("links explained", f"{result.links_explained:,}")
     if result.missing_images:
-        t.add_row("missing images", f"{len(result.missing_images):,} (placeholder shown), e.g. {escape(result.missing_images[0])}")
+        t.add_row("missing images", f"{len(result.missing_images):,} (placeholder shown), e.g. {shown(result.missing_images[0])}")
     if result.changed_images:
-        t.add_row("changed images", f"{len(result.changed_images):,} differ from the run, e.g. {escape(result.changed_images[0])}")
+        t.add_row("changed images", f"{len(result.changed_images):,} differ from the run, e.g. {shown(result.changed_images[0])}")
     sec = result.seconds
     t.add_row("time", f"{sum(sec.values()):.1f}s (thumbnails {sec['thumbnails']:.1f}s, why matched {sec['why']:.1f}s)")
     out_console.print(t)
     # On a line of its own and never wrapped, so it can be copied or clicked in any terminal.
-    out_console.print(f"open {escape(result.index.resolve().as_uri())}", soft_wrap=True, highlight=False)
+    out_console.print(f"open {shown(result.index.resolve().as_uri())}", soft_wrap=True, highlight=False)
 
 
 def _after_thumbnails(state: dict):

@@ -7,15 +7,22 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from visualdistance.cli.errors import fail
 from visualdistance.cli.progress import console as err_console
-from visualdistance.cli.progress import progress_bar
+from visualdistance.cli.progress import progress_bar, shown
 from visualdistance.loader import scraper
+from visualdistance.loader.pages import MAX_PAGE, PagesFileError
 
 MAX_FAILURES_SHOWN = 10
+# Ranges click checks before the command starts (exit 2): a negative size or a zero timeout is a mistake,
+# never a setting; a wait over a day is too.
+MIN_TIMEOUT_S = 0.01
+MAX_WAIT_S = 86_400.0
+MAX_CONCURRENCY = 64
+MIN_IMAGE_MB = 0.001  # about 1 kB: below that no panel is an image
+MAX_IMAGE_MB = 4096.0
 
 
 def scrape(
@@ -23,28 +30,43 @@ def scrape(
         Path,
         typer.Option("--out", "-o", help="Folder for the images and pages.jsonl; created if missing.", file_okay=False),
     ],
-    first: Annotated[int, typer.Option(help="First page number.")] = 1,
-    last: Annotated[int, typer.Option(help="Last page number (inclusive).")] = 8130,
+    first: Annotated[int, typer.Option(min=0, max=MAX_PAGE, help="First page number.")] = 1,
+    last: Annotated[int, typer.Option(min=0, max=MAX_PAGE, help="Last page number (inclusive).")] = 8130,
     base_url: Annotated[str, typer.Option(help="Site root; page N is BASE_URL/story/N.")] = scraper.DEFAULT_BASE_URL,
     selector: Annotated[
         str, typer.Option(help="CSS selector of the panel <img> tags.")
     ] = scraper.DEFAULT_SELECTOR,
     delay: Annotated[
-        float, typer.Option(help="Seconds between the starts of any two requests, all workers together.")
+        float, typer.Option(min=0, max=MAX_WAIT_S, help="Seconds between the starts of any two requests, all workers together.")
     ] = 1.0,
-    concurrency: Annotated[int, typer.Option(help="Pages in progress at once.")] = 2,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait to connect, and for each read.")] = 20.0,
+    concurrency: Annotated[int, typer.Option(min=1, max=MAX_CONCURRENCY, help="Pages in progress at once.")] = 2,
+    timeout: Annotated[float, typer.Option(
+        min=MIN_TIMEOUT_S, max=MAX_WAIT_S, help="Seconds to wait to connect, and for each read."
+    )] = 20.0,
+    response_timeout: Annotated[float, typer.Option(
+        min=MIN_TIMEOUT_S, max=MAX_WAIT_S,
+        help="Most seconds one response may take in all (headers and body): a server that trickles bytes "
+             "never trips --timeout. Counts as a timeout (retried).",
+    )] = 120.0,
+    page_timeout: Annotated[float, typer.Option(
+        min=MIN_TIMEOUT_S, max=MAX_WAIT_S,
+        help="Most seconds one page may take with its images and retries; then it is recorded as failed.",
+    )] = 600.0,
     retries: Annotated[
-        int, typer.Option(help="Extra attempts on timeouts, connection errors, HTTP 429 and 5xx.")
+        int, typer.Option(min=0, max=100, help="Extra attempts on timeouts, connection errors, HTTP 429 and 5xx.")
     ] = 4,
-    backoff: Annotated[float, typer.Option(help="Seconds before the first retry; doubles on each next one.")] = 1.0,
+    backoff: Annotated[float, typer.Option(
+        min=0, max=MAX_WAIT_S, help="Seconds before the first retry; doubles on each next one."
+    )] = 1.0,
     user_agent: Annotated[str, typer.Option(help="User-Agent header sent with every request.")] = scraper.DEFAULT_USER_AGENT,
     allow_other_hosts: Annotated[
         bool, typer.Option("--allow-other-hosts", help="Also fetch images hosted outside BASE_URL's host.")
     ] = False,
-    max_image_mb: Annotated[float, typer.Option(help="Reject images larger than this many MiB.")] = 32.0,
+    max_image_mb: Annotated[float, typer.Option(
+        min=MIN_IMAGE_MB, max=MAX_IMAGE_MB, help="Reject images larger than this many MiB."
+    )] = 32.0,
     stop_after_failures: Annotated[
-        int, typer.Option(help="Stop the run after this many failed pages in a row (site down, blocked); 0: never.")
+        int, typer.Option(min=0, help="Stop the run after this many failed pages in a row (site down, blocked); 0: never.")
     ] = 10,
 ) -> None:
     """Download story pages and their panel images into a folder, politely and resumably.
@@ -57,7 +79,9 @@ def scrape(
     Politeness: requests start at least --delay seconds apart across all workers, at
     most --concurrency pages are in progress, every request names the project in its
     User-Agent, and timeouts, connection errors, 429 and 5xx are retried with
-    exponential backoff.
+    exponential backoff. A response must be whole within --response-timeout and a
+    page (with its images and retries) within --page-timeout, however slowly the
+    server trickles its bytes; Ctrl-C ends requests in flight at once.
 
     Resume: run the same command again. Pages recorded as ok or missing whose image
     files are all present are skipped; failed and partly saved pages are fetched again.
@@ -82,6 +106,8 @@ def scrape(
             delay=delay,
             concurrency=concurrency,
             timeout=timeout,
+            response_timeout=response_timeout,
+            page_timeout=page_timeout,
             retries=retries,
             backoff=backoff,
             user_agent=user_agent,
@@ -99,12 +125,14 @@ def scrape(
             summary = scraper.scrape(config, on_progress=advance)
     except scraper.ScrapeLocked as exc:
         fail(str(exc), 1)
+    except PagesFileError as exc:
+        fail(str(exc), 1)
     except OSError as exc:
         fail(f"cannot use {exc.filename or out}: {exc.strerror or exc}", 1)
 
     _print_summary(summary, config)
     if summary.aborted:
-        err_console.print(f"[bold red]stopped:[/] {escape(summary.aborted)}", highlight=False)
+        err_console.print(f"[bold red]stopped:[/] {shown(summary.aborted)}", highlight=False)
     if summary.failed or summary.aborted:
         err_console.print("run the same command again to retry failed pages", highlight=False)
         raise typer.Exit(1)
@@ -112,7 +140,7 @@ def scrape(
 
 
 def _print_summary(summary: scraper.ScrapeSummary, config: scraper.ScrapeConfig) -> None:
-    table = Table(title=escape(f"pages {config.first}-{config.last} into {config.out_dir}"), show_header=False)
+    table = Table(title=shown(f"pages {config.first}-{config.last} into {config.out_dir}"), show_header=False)
     table.add_column(style="bold")
     table.add_column(justify="right")
     for label, value in [

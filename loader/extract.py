@@ -1,9 +1,9 @@
 """Folder -> Panels: find files, hash them, decode and describe the new ones in parallel.
 
 Work already in the feature store is reused (a second run on the same folder
-decodes nothing). Bad files are reported with their reason and skipped. The
-store is flushed every few hundred files, and on Ctrl-C, so an interrupted run
-resumes where it stopped.
+decodes nothing). Bad files are reported with their reason and skipped. What
+was described reaches the store within seconds (see `flush_interval`), and on
+Ctrl-C, so an interrupted or killed run resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -26,7 +26,17 @@ from visualdistance.loader.names import has_undecodable
 from visualdistance.loader.store import FeatureStore, FileEntry
 
 FLUSH_EVERY_FILES = 2000
-FLUSH_EVERY_SECONDS = 20.0
+# A kill (kill -9, power, OOM) loses what was described since the last flush: at most FLUSH_MIN_SECONDS
+# early on, then a share of the time spent so far (a long run writes fewer, larger shards), never more
+# than FLUSH_MAX_SECONDS. Shards past the store's limit are merged when it is next opened.
+FLUSH_MIN_SECONDS = 2.0
+FLUSH_SHARE = 0.05
+FLUSH_MAX_SECONDS = 30.0
+
+
+def flush_interval(elapsed: float) -> float:
+    """Seconds between flushes of the store, `elapsed` seconds into describing."""
+    return min(FLUSH_MAX_SECONDS, max(FLUSH_MIN_SECONDS, FLUSH_SHARE * elapsed))
 
 
 @dataclass(frozen=True)
@@ -226,7 +236,7 @@ def _describe_all(files, known, store, signatures, all_frames, workers, on_progr
     cpu = {"decode": 0.0, "describe": 0.0}
     decoded = 0
     jobs = [(k, str(f.path)) for k, f in enumerate(files)]
-    last_flush = time.monotonic()
+    started = last_flush = time.monotonic()
 
     def keep(done: _Done) -> None:
         nonlocal last_flush, decoded
@@ -240,7 +250,8 @@ def _describe_all(files, known, store, signatures, all_frames, workers, on_progr
             store.add(done.entry)
         if on_progress:
             on_progress(1)
-        if store.pending >= FLUSH_EVERY_FILES or time.monotonic() - last_flush > FLUSH_EVERY_SECONDS:
+        now = time.monotonic()
+        if store.pending >= FLUSH_EVERY_FILES or now - last_flush >= flush_interval(now - started):
             store.flush()
             last_flush = time.monotonic()
 

@@ -31,6 +31,9 @@ def atomic_open(path: Path, text: bool = False) -> Iterator[IO]:
     # part of the name helps whoever finds a leftover; all of it could pass the file system's limit
     fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX + path.name[:64] + "-", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
+        # mkstemp makes the file 0600; the finished file gets the mode any new file gets (0666 less the umask),
+        # so a report copied to a web server, or a run folder shared with a group, can be read as usual
+        os.fchmod(fd, 0o666 & ~current_umask())
         if text:
             fh = os.fdopen(fd, "w", encoding="utf-8", errors=ENCODING_ERRORS, newline="")
         else:
@@ -43,6 +46,27 @@ def atomic_open(path: Path, text: bool = False) -> Iterator[IO]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask_at_start() -> int:
+    mask = os.umask(0o022)  # the only way to read it without /proc; at import, before any thread runs
+    os.umask(mask)
+    return mask
+
+
+_UMASK_AT_START = _umask_at_start()
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it (Linux: /proc), else the one it had at start."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return _UMASK_AT_START
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:

@@ -46,6 +46,9 @@ DEFAULT_HTTP_PORT = 7474
 # load equally fast within noise; 10,000 keeps each transaction well inside the
 # 512 MB heap that scripts/neo4j gives the server.
 DEFAULT_BATCH_SIZE = 10_000
+#: seconds to open a connection, and to get one that answers (the Bolt handshake and login included)
+CONNECT_TIMEOUT_S = 5.0
+ANSWER_TIMEOUT_S = 10.0
 #: the corpus of a run whose run.json names none (library callers, benchmarks)
 DEFAULT_CORPUS = outputs.DEFAULT_CORPUS
 
@@ -216,9 +219,13 @@ def connect(settings: Settings) -> Iterator[Driver]:
     """
     auth = (settings.user, settings.password or "")
     try:
-        # A short connection timeout: an unreachable server should say so within seconds. No
-        # notifications: the driver would log each as a block of text (query, position, advice).
-        driver = GraphDatabase.driver(settings.uri, auth=auth, connection_timeout=5.0, notifications_min_severity="OFF")
+        # Short timeouts: an unreachable server should say so within seconds. The connection timeout
+        # covers the TCP connect only; a port that accepts and never answers (another program, a
+        # hung server) is bounded by the acquisition timeout, 60 s by default. No notifications: the
+        # driver would log each as a block of text (query, position, advice).
+        driver = GraphDatabase.driver(settings.uri, auth=auth, connection_timeout=CONNECT_TIMEOUT_S,
+                                      connection_acquisition_timeout=ANSWER_TIMEOUT_S,
+                                      notifications_min_severity="OFF")
     except Exception as exc:  # the driver raises ValueError, ConfigurationError or ImportError for a bad URI
         raise GraphError(f"cannot use Neo4j URI {settings.uri!r}: {exc}") from exc
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import stat
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 from visualdistance.analysis.image_ops import REPEAT_SHARE, changed_share
 from visualdistance.loader.names import safe_text
 from visualdistance.loader.outputs import is_run_folder
+from visualdistance.loader.pages import MAX_PAGE
 
 IMAGE_EXTENSIONS = frozenset({".gif", ".png", ".jpg", ".jpeg", ".webp", ".bmp"})
 
@@ -34,6 +36,10 @@ MAX_FRAMES = 1000
 WORK_SIDE = 1024
 
 _PAGE_NAME = re.compile(r"^(\d+)_(\d+)$")
+
+# A damaged file is a bad file with its reason (BadImage), never a line of OpenCV's own on stderr
+# ("[ WARN ] PNG input buffer is incomplete"); every process that decodes imports this module.
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
 
 
 class BadImage(Exception):
@@ -51,9 +57,13 @@ class ImageFile:
 
 
 def parse_page_name(rel: str) -> tuple[int, int]:
-    """(page, position) from a name like ``<page>_<n>.<ext>`` (what the scraper writes); (-1, -1) otherwise."""
+    """(page, position) from a name like ``<page>_<n>.<ext>`` (what the scraper writes); (-1, -1) otherwise,
+    numbers past MAX_PAGE included (no page is numbered so; panels keep page numbers as 32-bit integers)."""
     m = _PAGE_NAME.match(Path(rel).stem)
-    return (int(m.group(1)), int(m.group(2))) if m else (-1, -1)
+    if not m or len(m.group(1)) > 10 or len(m.group(2)) > 10:
+        return (-1, -1)
+    page, position = int(m.group(1)), int(m.group(2))
+    return (page, position) if page <= MAX_PAGE and position <= MAX_PAGE else (-1, -1)
 
 
 def _natural_key(rel: str) -> list:
@@ -309,12 +319,51 @@ def _high_depth_to_rgb(im: Image.Image) -> np.ndarray:
     return np.repeat(g[..., None], 3, axis=2)
 
 
-def read_bytes(path: Path, max_bytes: int = 512 * 1024 * 1024) -> bytes:
-    """A file's bytes; BadImage for unreadable or absurdly large files."""
+#: files over this many bytes are refused (counted as read: a device or a file in /proc says 0 in its size)
+MAX_FILE_BYTES = 512 * 1024 * 1024
+
+_NOT_REGULAR = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a character device"),
+                (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def _not_regular(mode: int) -> str | None:
+    """What a file that is not a regular file is ("a named pipe"), else None."""
+    if stat.S_ISREG(mode):
+        return None
+    return next((what for test, what in _NOT_REGULAR if test(mode)), "not a regular file")
+
+
+def read_bytes(path: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+    """A regular file's bytes; BadImage for anything else and for files over `max_bytes`.
+
+    A named pipe, a device (a symlink to /dev/zero) or a socket named like an image is refused
+    without reading from it: opening a pipe would wait for a writer, reading a device never ends.
+    The cap counts the bytes read (at most max_bytes + 1), not what stat says the size is.
+    """
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise BadImage(f"too large: {size:,} bytes")
-        return path.read_bytes()
+        what = _not_regular(os.stat(path).st_mode)
+        if what:
+            raise BadImage(f"not a regular file ({what})")
+        # O_NONBLOCK: if the name became a pipe since the stat, the open does not wait for a writer
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+                     | getattr(os, "O_CLOEXEC", 0))
+        try:
+            st = os.fstat(fd)
+            what = _not_regular(st.st_mode)
+            if what:
+                raise BadImage(f"not a regular file ({what})")
+            parts, total = [], 0
+            want = min(st.st_size, max_bytes) + 1  # the whole file and one more byte in one read, when stat is right
+            while total <= max_bytes:
+                chunk = os.read(fd, min(max(want, 1 << 16), max_bytes + 1 - total))
+                if not chunk:
+                    break
+                parts.append(chunk)
+                total += len(chunk)
+        finally:
+            os.close(fd)
     except OSError as e:
         raise BadImage(f"cannot read file: {e.strerror or e}") from None
+    if total > max_bytes:
+        raise BadImage(f"too large: over {max_bytes:,} bytes")
+    return parts[0] if len(parts) == 1 else b"".join(parts)

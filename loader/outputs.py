@@ -76,6 +76,12 @@ def require_files(out: Path, names: tuple[str, ...]) -> None:
             raise MissingRunFile(out, name)
 
 
+def require_run(out: Path, names: tuple[str, ...]) -> None:
+    """require_files for `names`, then for run.json: a stage reads a run folder only with the record that says
+    which files are this run's (without it, a file cut short or left by another run would read as this run's)."""
+    require_files(out, tuple(names) + (RUN_INFO,))
+
+
 #: the command that writes each run-folder file, for messages (OUT: the folder; DIR: its input)
 WRITTEN_BY = {
     "panels.csv": "run DIR --out OUT",

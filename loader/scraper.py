@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import re
+import socket
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -27,13 +29,17 @@ from typing import Callable
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
+import urllib3
 from bs4 import BeautifulSoup, CData, NavigableString, Tag
 from PIL import Image
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from visualdistance.loader.files import remove_temp_files, write_atomic
 from visualdistance.loader.images import IMAGE_EXTENSIONS
 from visualdistance.loader.locks import exclusive
-from visualdistance.loader.pages import PAGES_FILE, read_pages
+from visualdistance.loader.pages import PAGES_FILE, page_problem, read_pages
 
 DEFAULT_BASE_URL = "https://www.homestuck.com"
 DEFAULT_SELECTOR = "img.mar-x-auto.disp-bl"
@@ -71,6 +77,10 @@ class ScrapeConfig:
     delay: float = 1.0  # seconds between the starts of any two requests, all threads together
     concurrency: int = 2
     timeout: float = 20.0  # per connect / per read, seconds
+    # the most one response may take in all (connecting, headers, body), and one page with its images and
+    # retries: a server that trickles a byte now and then never trips the per-read timeout
+    response_timeout: float = 120.0
+    page_timeout: float = 600.0
     retries: int = 4  # extra attempts after the first, on timeouts, connection errors, 429 and 5xx
     backoff: float = 1.0  # first retry waits this long, then doubles
     user_agent: str = DEFAULT_USER_AGENT
@@ -88,6 +98,9 @@ class ScrapeConfig:
             raise ValueError(f"base URL must be http(s)://host[/path], got {self.base_url!r}")
         if self.first < 0 or self.last < self.first:
             raise ValueError(f"need 0 <= first <= last, got first={self.first} last={self.last}")
+        for name, page in (("first", self.first), ("last", self.last)):
+            if page_problem(page):
+                raise ValueError(f"{name}: {page_problem(page)}")
         for name, value, low in [
             ("delay", self.delay, 0),
             ("backoff", self.backoff, 0),
@@ -96,10 +109,12 @@ class ScrapeConfig:
             ("concurrency", self.concurrency, 1),
             ("max_image_bytes", self.max_image_bytes, 1),
         ]:
-            if value < low:
+            if not value >= low:  # NaN too
                 raise ValueError(f"{name} must be >= {low}, got {value}")
-        if self.timeout <= 0:
-            raise ValueError(f"timeout must be > 0, got {self.timeout}")
+        for name, value in (("timeout", self.timeout), ("response_timeout", self.response_timeout),
+                            ("page_timeout", self.page_timeout)):
+            if not value > 0:  # NaN too
+                raise ValueError(f"{name} must be > 0, got {value}")
         try:
             BeautifulSoup("", "html.parser").select(self.selector)
         except Exception as exc:  # soupsieve raises its own SelectorSyntaxError
@@ -349,17 +364,132 @@ def _parse_retry_after(value: str | None) -> float | None:
     return None  # HTTP-date form is rare enough to fall back to plain backoff
 
 
-def _read_capped(response: requests.Response, max_bytes: int) -> bytes:
+# --- deadlines -------------------------------------------------------------
+#
+# requests' timeout bounds each wait for the socket, not a response: a server
+# that sends a byte every few seconds holds a request forever. A _Watch ends the
+# request its thread is making (it shuts the socket, which wakes a read blocked
+# in another thread) once its deadline passes or the run stops; the connections
+# of a scraper session tell the thread's watch which socket is theirs.
+
+_current = threading.local()  # .watch: the _Watch of the request this thread is making, if any
+_WATCH_TICK_S = 0.05
+
+
+class _Watch:
+    """Ends the request this thread makes at `deadline` (time.monotonic), or as soon as `stop` is set.
+
+    `why` says what ended it: None, "stopped", or "deadline".
+    """
+
+    def __init__(self, deadline: float, stop: threading.Event | None) -> None:
+        self.deadline, self.stop = deadline, stop
+        self.why: str | None = None
+        self._socks: list = []
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+
+    def __enter__(self) -> "_Watch":
+        _current.watch = self
+        threading.Thread(target=self._run, name="scrape-watch", daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _current.watch = None
+        self._done.set()
+
+    def attach(self, sock) -> None:
+        """A connection sends this thread's request over `sock`: the socket to shut."""
+        if sock is None:
+            return
+        with self._lock:
+            self._socks.append(sock)
+            if self.why:
+                _shut(sock)
+
+    def _run(self) -> None:
+        while not self._done.wait(_WATCH_TICK_S):
+            why = "stopped" if self.stop is not None and self.stop.is_set() else (
+                "deadline" if time.monotonic() >= self.deadline else None)
+            if why:
+                with self._lock:
+                    self.why = why
+                    for sock in self._socks:
+                        _shut(sock)
+                return
+
+
+def _shut(sock) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed
+
+
+class _Watched:
+    """Mixed into urllib3's connections: the socket a request goes out on is given to the thread's _Watch
+    (before the response is read, while the connection still holds it: a response that closes the
+    connection takes the socket over)."""
+
+    def request(self, *args, **kwargs):
+        watch = getattr(_current, "watch", None)
+        if watch is not None:
+            watch.attach(self.sock)  # a kept-alive connection's
+        result = super().request(*args, **kwargs)  # type: ignore[misc]
+        if watch is not None:
+            watch.attach(self.sock)  # connected by the request
+        return result
+
+
+class _WatchedHTTPConnection(_Watched, HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    pass
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _WatchedAdapter(HTTPAdapter):
+    """requests' adapter whose connections answer to the thread's _Watch."""
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
+class _Late(Exception):
+    """A response or a page went past its deadline; str(error) says which."""
+
+
+def _read_capped(response: requests.Response, max_bytes: int, ended: Callable[[], bool] = lambda: False) -> bytes:
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise Refused(f"too large ({int(declared)} bytes > {max_bytes})")
     buf = bytearray()
-    # The cap applies after decompression, so a small gzip bomb cannot get past it.
-    for chunk in response.iter_content(64 * 1024):
+    # read1: whatever one read of the socket brings, so a trickle is seen (and ended by its deadline) as it
+    # comes; the cap applies after decompression, so a small gzip bomb cannot get past it.
+    while True:
+        try:
+            chunk = response.raw.read1(64 * 1024, decode_content=True)
+        except urllib3.exceptions.ReadTimeoutError as exc:
+            raise requests.exceptions.ReadTimeout(exc) from None
+        except urllib3.exceptions.DecodeError as exc:
+            raise requests.exceptions.ContentDecodingError(exc) from None
+        except (urllib3.exceptions.ProtocolError, urllib3.exceptions.SSLError, OSError) as exc:
+            raise requests.exceptions.ChunkedEncodingError(exc) from None
+        if not chunk or ended():  # ended: a watch shut the socket; what still comes in is not read
+            return bytes(buf)
         buf += chunk
         if len(buf) > max_bytes:
             raise Refused(f"too large (over {max_bytes} bytes)")
-    return bytes(buf)
 
 
 def _get_once(
@@ -369,27 +499,49 @@ def _get_once(
     limiter: RateLimiter | None,
     max_bytes: int,
     stop: threading.Event | None,
+    page_deadline: float = math.inf,
 ) -> tuple[str, requests.Response, bytes]:
-    """One attempt: GET `url`, following redirects by hand so each hop is host-checked."""
+    """One attempt: GET `url`, following redirects by hand so each hop is host-checked.
+
+    Each response (headers and body) must come within config.response_timeout and before
+    `page_deadline` (time.monotonic()); _Late when it does not, _Stopped as soon as `stop` is set.
+    """
     current = url
     for _ in range(MAX_REDIRECTS + 1):
         if limiter is not None:
             limiter.wait(stop)
         if stop is not None and stop.is_set():
             raise _Stopped()
-        with session.get(current, timeout=config.timeout, stream=True, allow_redirects=False) as response:
-            if response.is_redirect:
-                target = urljoin(current, response.headers["Location"])
-                reason = url_refusal(target, config)
-                if reason:
-                    raise Refused(f"redirect refused: {reason}")
-                current = target
-                continue
-            if response.status_code in RETRY_STATUSES:
-                raise _Retryable(
-                    f"HTTP {response.status_code}", _parse_retry_after(response.headers.get("Retry-After"))
-                )
-            return current, response, _read_capped(response, max_bytes)
+        started = time.monotonic()
+        if started >= page_deadline:
+            raise _Late(f"the page took longer than {config.page_timeout:g} s")
+        response_deadline = started + config.response_timeout
+        with _Watch(min(response_deadline, page_deadline), stop) as watch:
+            try:
+                with session.get(current, timeout=config.timeout, stream=True, allow_redirects=False) as response:
+                    if response.is_redirect:
+                        target = urljoin(current, response.headers["Location"])
+                        reason = url_refusal(target, config)
+                        if reason:
+                            raise Refused(f"redirect refused: {reason}")
+                        current = target
+                        continue
+                    if response.status_code in RETRY_STATUSES:
+                        raise _Retryable(
+                            f"HTTP {response.status_code}", _parse_retry_after(response.headers.get("Retry-After"))
+                        )
+                    body = _read_capped(response, max_bytes, lambda: watch.why is not None)
+                    if not watch.why:
+                        return current, response, body
+            except (requests.RequestException, OSError):
+                if not watch.why:
+                    raise
+            # the watch shut the socket: whatever the read saw (an error, or what looks like the end), it was cut
+            if watch.why == "stopped":
+                raise _Stopped()
+            if response_deadline <= page_deadline:
+                raise _Late(f"no whole response within {config.response_timeout:g} s")
+            raise _Late(f"the page took longer than {config.page_timeout:g} s")
     raise Refused(f"more than {MAX_REDIRECTS} redirects")
 
 
@@ -401,19 +553,26 @@ def fetch(
     limiter: RateLimiter | None = None,
     max_bytes: int = MAX_PAGE_BYTES,
     stop: threading.Event | None = None,
+    page_deadline: float = math.inf,
 ) -> Fetched:
     """GET `url` with up to ``config.retries`` retries and exponential backoff.
 
-    Retries timeouts, connection errors, 429 and 5xx. Returns any other response
+    Retries timeouts (a response not whole within config.response_timeout
+    included), connection errors, 429 and 5xx. Returns any other response
     (2xx, 404, 403, ...) as :class:`Fetched`. Raises :class:`FetchError` once
-    retries are used up or on an error not worth retrying, :class:`Refused` for a
-    redirect off the allowed hosts or a body over `max_bytes`.
+    retries are used up, on an error not worth retrying, or once `page_deadline`
+    (time.monotonic()) has passed; :class:`Refused` for a redirect off the
+    allowed hosts or a body over `max_bytes`.
     """
     last_reason = "no attempt made"
     for attempt in range(config.retries + 1):
         retry_after: float | None = None
         try:
-            final_url, response, body = _get_once(session, url, config, limiter, max_bytes, stop)
+            final_url, response, body = _get_once(session, url, config, limiter, max_bytes, stop, page_deadline)
+        except _Late as exc:
+            if time.monotonic() >= page_deadline:
+                raise FetchError(str(exc)) from None
+            last_reason = f"timed out: {exc}"
         except _Retryable as exc:
             last_reason, retry_after = str(exc), exc.retry_after
         except (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
@@ -438,6 +597,8 @@ def fetch(
         pause = min(config.backoff * 2**attempt, MAX_BACKOFF_S)
         if retry_after is not None:
             pause = max(pause, retry_after)
+        if time.monotonic() + pause >= page_deadline:
+            raise FetchError(f"{last_reason}; no time left to retry within the page's {config.page_timeout:g} s")
         if stop is None:
             time.sleep(pause)
         elif stop.wait(pause):
@@ -447,9 +608,11 @@ def fetch(
 
 
 def make_session(user_agent: str) -> requests.Session:
-    """A session that names itself with `user_agent`."""
+    """A session that names itself with `user_agent`, whose requests end at their deadlines (see _Watch)."""
     session = requests.Session()
     session.headers["User-Agent"] = user_agent
+    for prefix in ("http://", "https://"):
+        session.mount(prefix, _WatchedAdapter())
     return session
 
 
@@ -587,8 +750,9 @@ def scrape_page(
         "fetched_at": _now(),
         "error": None,
     }
+    page_deadline = time.monotonic() + config.page_timeout
     try:
-        got = fetch(session, record["url"], config, limiter=limiter, stop=stop)
+        got = fetch(session, record["url"], config, limiter=limiter, stop=stop, page_deadline=page_deadline)
         record["http_status"] = got.status
         if got.status in MISSING_STATUSES:
             record["status"] = "missing"
@@ -603,7 +767,8 @@ def scrape_page(
             if reason is None:
                 try:
                     image = fetch(
-                        session, url, config, limiter=limiter, max_bytes=config.max_image_bytes, stop=stop
+                        session, url, config, limiter=limiter, max_bytes=config.max_image_bytes, stop=stop,
+                        page_deadline=page_deadline,
                     )
                 except Refused as exc:
                     reason = str(exc)

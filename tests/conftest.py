@@ -247,16 +247,42 @@ def _server_from_script() -> Iterator[Neo4jServer]:
 
 @pytest.fixture(scope="session")
 def neo4j_server() -> Iterator[Neo4jServer]:
-    """The first source that gives a server: NEO4J_URI, a Docker engine, scripts/neo4j (see the module's doc)."""
+    """The first source that gives a server: NEO4J_URI, a Docker engine, scripts/neo4j (see the module's doc).
+
+    At the end of the session the database is emptied again: the tests' corpora must not stay in a
+    developer's local graph (a plain `visualdistance cluster` would then find "several corpora").
+    """
     reasons = []
     for source in (_server_from_env, _server_from_docker, _server_from_script):
         try:
             with source() as server:
-                yield server
+                try:
+                    yield server
+                finally:
+                    _wipe_at_end(server)
                 return
         except _NotHere as exc:
             reasons.append(str(exc))
     _unavailable("; ".join(reasons))
+
+
+def _wipe_at_end(server: Neo4jServer) -> None:
+    try:
+        with server.driver() as driver:
+            wipe(driver)
+    except Exception as exc:  # a server gone by now has nothing left to clean
+        print(f"\nnote: could not empty the test database at {server.uri}: {type(exc).__name__}: {exc}")
+
+
+def wipe(driver: Driver) -> None:
+    """Empty the database: data, constraints and indexes (Neo4j's own LOOKUP indexes stay)."""
+    # Constraints first: dropping one also drops the index it owns.
+    for record in driver.execute_query("SHOW CONSTRAINTS YIELD name").records:
+        driver.execute_query("DROP CONSTRAINT $name IF EXISTS", name=record["name"])
+    indexes = driver.execute_query("SHOW INDEXES YIELD name, type WHERE type <> 'LOOKUP' RETURN name")
+    for record in indexes.records:
+        driver.execute_query("DROP INDEX $name IF EXISTS", name=record["name"])
+    driver.execute_query("MATCH (n) DETACH DELETE n")
 
 
 @pytest.fixture(scope="session")
@@ -272,12 +298,5 @@ def neo4j_clean(neo4j_driver: Driver) -> Driver:
     Community edition has a single user database (``neo4j``), so tests share it
     and each one starts by wiping what earlier tests left behind.
     """
-    # Constraints first: dropping one also drops the index it owns.
-    for record in neo4j_driver.execute_query("SHOW CONSTRAINTS YIELD name").records:
-        neo4j_driver.execute_query("DROP CONSTRAINT $name IF EXISTS", name=record["name"])
-    # LOOKUP indexes are Neo4j's own label and type lookups; keep them.
-    indexes = neo4j_driver.execute_query("SHOW INDEXES YIELD name, type WHERE type <> 'LOOKUP' RETURN name")
-    for record in indexes.records:
-        neo4j_driver.execute_query("DROP INDEX $name IF EXISTS", name=record["name"])
-    neo4j_driver.execute_query("MATCH (n) DETACH DELETE n")
+    wipe(neo4j_driver)
     return neo4j_driver

@@ -27,6 +27,10 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     send_length: bool = True  # False: no Content-Length, the body ends when the connection closes
+    # > 0: the body goes out one byte every `trickle` seconds (a server that never trips a per-read timeout);
+    # with trickle_head, the status line and headers too
+    trickle: float = 0.0
+    trickle_head: bool = False
 
 
 @dataclass
@@ -87,6 +91,9 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 reply = site._next_reply(self.path, dict(self.headers.items()))
                 if reply.delay:
                     time.sleep(reply.delay)
+                if reply.trickle:
+                    self._trickle(reply)
+                    return
                 self.send_response(reply.status)
                 self.send_header("Content-Type", reply.content_type)
                 if reply.send_length:
@@ -99,6 +106,20 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 pass  # the client gave up (a timeout test); nothing to do
             finally:
                 site._leave()
+
+        def _trickle(self, reply: Reply) -> None:
+            head = f"HTTP/1.0 {reply.status} OK\r\nContent-Type: {reply.content_type}\r\n"
+            if reply.send_length:
+                head += f"Content-Length: {len(reply.body)}\r\n"
+            head = (head + "".join(f"{k}: {v}\r\n" for k, v in reply.headers.items()) + "\r\n").encode("latin-1")
+            if not reply.trickle_head:
+                self.wfile.write(head)
+                self.wfile.flush()
+                head = b""
+            for k in range(len(head + reply.body)):
+                self.wfile.write((head + reply.body)[k : k + 1])
+                self.wfile.flush()
+                time.sleep(reply.trickle)
 
         def log_message(self, format: str, *args: object) -> None:
             pass  # keep test output clean

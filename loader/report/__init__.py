@@ -8,6 +8,7 @@ Layout of the report folder::
     thumbs/*.webp                  one small thumbnail per file shown
     data/                          links.csv/json, clusters.csv/json, graph.graphml
     report.css, clusters.js        shared look, and the cluster -> page map for "go to"
+    .visualdistance-report         written first: marks the folder as a report (others are refused)
 
 Modules, by job: `build` (what is written, in which order), `pages` (the HTML),
 `thumbnails` (small images of the panels); the look is `report.css` and
@@ -18,8 +19,9 @@ index.html comes last, so an interrupted build never leaves a report that
 points at missing files.
 """
 
-from visualdistance.loader.report.build import ReportResult, build_report
+from visualdistance.loader.report.build import MARKER, ReportFolderTaken, ReportResult, build_report, check_destination
 from visualdistance.loader.report.pages import paginate
 from visualdistance.loader.report.thumbnails import make_thumbnails, thumb_name
 
-__all__ = ["ReportResult", "build_report", "make_thumbnails", "paginate", "thumb_name"]
+__all__ = ["MARKER", "ReportFolderTaken", "ReportResult", "build_report", "check_destination", "make_thumbnails", "paginate",
+           "thumb_name"]

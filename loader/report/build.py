@@ -16,6 +16,7 @@ from visualdistance.analysis.data import Clustering, Links, Panels
 from visualdistance.analysis.report import ClusterPlan, plan_clusters, present
 from visualdistance.loader import outputs
 from visualdistance.loader.files import write_atomic
+from visualdistance.loader.names import printable
 from visualdistance.loader.graphml import write_graphml
 from visualdistance.loader.run_record import RunInfo
 from visualdistance.loader.report.pages import (
@@ -32,6 +33,33 @@ from visualdistance.loader.report.pages import (
 from visualdistance.loader.report.thumbnails import MISSING_THUMB, Progress, make_all
 
 StageProgress = Callable[[int | None, str, str], ContextManager[Progress]]
+
+#: written first into every report folder: a folder without it holds someone else's files
+MARKER = ".visualdistance-report"
+
+
+class ReportFolderTaken(Exception):
+    """The destination is a file, or a folder holding files that no report wrote; str(error) is one line."""
+
+
+def check_destination(dest: Path, force: bool = False) -> None:
+    """ReportFolderTaken unless `dest` is missing, empty, a report folder (its MARKER), or `force` is given.
+
+    A build replaces index.html, page-N.html, why/ and data/ files of its own names and removes the pages
+    and thumbnails it no longer shows: in a folder of other files that would destroy them.
+    """
+    dest = Path(dest)
+    if dest.exists() and not dest.is_dir():
+        raise ReportFolderTaken(f"{printable(str(dest))} is a file; give a folder for the report (it is created if missing)")
+    if force or not dest.is_dir() or (dest / MARKER).is_file():
+        return
+    held = sorted(p.name for p in dest.iterdir())
+    if held:
+        shown = ", ".join(printable(n) for n in held[:3]) + (f" and {len(held) - 3:,} more" if len(held) > 3 else "")
+        raise ReportFolderTaken(
+            f"{printable(str(dest))} holds files no visualdistance report wrote ({shown}); give an empty or new folder, "
+            "or --force to write the report there (replacing its index.html, page-N.html, why/, data/ and thumbs/ files)"
+        )
 
 
 @contextmanager
@@ -70,6 +98,7 @@ def build_report(
     on_start: Callable[[int], None] | None = None,
     on_progress: Progress | None = None,
     stage_progress: StageProgress | None = None,
+    force: bool = False,
 ) -> ReportResult:
     """Write the HTML report of `clustering` over `panels` and `links` into `dest`.
 
@@ -80,12 +109,16 @@ def build_report(
     on_start(n) / on_progress(k) report
     thumbnail progress; stage_progress(total, description, unit), a context
     manager yielding advance(k) (the CLI's progress_bar), shows the later stages.
+    A `dest` holding other files than a report's is refused (ReportFolderTaken) unless `force`.
     """
     bar = stage_progress or _no_bar
     if per_page < 1:
         raise ValueError("per_page must be at least 1")
     t0 = time.perf_counter()
     dest = Path(dest)
+    check_destination(dest, force)
+    dest.mkdir(parents=True, exist_ok=True)
+    write_atomic(dest / MARKER, "This folder is a visualdistance report; `visualdistance report --to` writes here again.\n")
     for sub in ("thumbs", "why/maps", "data"):
         (dest / sub).mkdir(parents=True, exist_ok=True)
     plans = plan_clusters(panels, links, clustering, max_links)

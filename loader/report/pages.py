@@ -162,7 +162,7 @@ def render_why_page(ctx: Context, plan: ClusterPlan, maps_used: set[str]) -> str
                 f'<div class="maps"><h4>{esc(bi.signature)} {bi.shape[1]}×{bi.shape[0]}{note}</h4>'
                 + _map_figure(ctx, map_rgb(ma), maps_used, f"a: {p.ids[a]}")
                 + _map_figure(ctx, map_rgb(mb), maps_used, f"b: {p.ids[b]}" + (" (mirrored)" if mirrored else ""))
-                + _map_figure(ctx, xor_rgb(ma, mb), maps_used, f"difference: {diff:,} pixels", cls="diff")
+                + _map_figure(ctx, xor_rgb(ma, mb), maps_used, _difference_caption(L, k, bi.metric, diff), cls="diff")
                 + "</div>"
             )
         parts.append(
@@ -176,6 +176,17 @@ def render_why_page(ctx: Context, plan: ClusterPlan, maps_used: set[str]) -> str
         "\n".join(parts),
         up="../",
     )
+
+
+def _difference_caption(links: Links, k: int, metric: str, diff: int) -> str:
+    """What the difference image counts. It is the metric's distance only for a plain pixel count (the
+    edge maps' Hamming distance); a metric that aligns the drawings first and forgives lines a pixel
+    apart (the drawing distance) can be 0 where pixels differ as drawn, and must not read as a contradiction."""
+    d = links.distances.get(metric)
+    value = float(d[k]) if d is not None else float("nan")
+    if value == diff:
+        return f"difference: {diff:,} pixels (the {metric} distance)"
+    return f"{diff:,} pixels differ as drawn; the {metric} distance, {_fmt(value)}, is measured another way (below)"
 
 
 def _why_panel(ctx: Context, row: int, side: str) -> str:
@@ -221,8 +232,13 @@ def _distance_table(ctx: Context, k: int, matched_label: str) -> str:
         rule, how = rule_of.get(metric, ("", ""))
         if thr is None:
             verdict, cls = "recorded only", "muted"
+        elif not np.isfinite(d):
+            # NaN: never measured for this pair; infinite: a metric without a mirrored form, on a mirrored link
+            verdict, cls = ("not measured mirrored" if d == np.inf and L.mirrored[k] else "not measured"), "muted"
         elif rule in matched:
             verdict, cls = "matched", "yes"
+        elif d < thr:
+            verdict, cls = "under threshold; the rule's other conditions failed", "no"
         else:
             verdict, cls = "over threshold", "no"
         rows.append(

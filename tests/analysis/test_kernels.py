@@ -43,6 +43,54 @@ def test_hamming_links_equals_brute_force(rng, use_mirror, shape):
     assert (0, 1) not in set(zip(a.tolist(), b.tolist()))
 
 
+def mirrors_unlike_flipped_bits(rng, pairs=30, shape=(40, 40)):
+    """Rows whose mirrored signatures are not their flipped bits, as when the mirror is described
+    from the flipped image: (bits, mirror, what links). Per pair (a, b), a < b, b has fewer set bits:
+    - "links": b is a's drawing flipped, and b's mirror is a's drawing, while a's mirror is unrelated;
+    - "does not": a's mirror is b, but b's mirror is unrelated (only the other orientation matches);
+    - "sparse": as "links", with most of b's own bits missing, so b's count is far from a's.
+    """
+    def drop(m, k):  # m with k of its set pixels cleared
+        out = m.copy()
+        on = np.flatnonzero(out)
+        out.flat[rng.choice(on, k, replace=False)] = False
+        return out
+
+    def unrelated():
+        return rng.random(shape) < 0.2
+
+    bits, mirror, expected = [], [], []
+    for p in range(pairs):
+        m = rng.random(shape) < 0.2
+        kind = ("links", "does not", "sparse")[p % 3]
+        b_bits = drop(m[:, ::-1], 200 if kind == "sparse" else 10)
+        if kind == "does not":
+            rows = [(m, m[:, ::-1]), (b_bits, unrelated())]
+        else:
+            rows = [(m, unrelated()), (b_bits, drop(m, 10))]
+        for own, mir in rows:
+            bits.append(pack_bits(own))
+            mirror.append(pack_bits(mir))
+        expected.append(kind != "does not")
+    return np.stack(bits), np.stack(mirror), expected
+
+
+@pytest.mark.parametrize("shape", [None, (40, 40)])
+def test_hamming_links_compare_a_with_the_mirror_of_b_as_pair_distances_does(rng, shape):
+    # The kernel walks rows sorted by their counts; whichever it meets first, a mirrored pair is
+    # the one `pair_distances` measures: a against the mirror of b (a < b), never the other way.
+    bits, mirror, expected = mirrors_unlike_flipped_bits(rng)
+    thr = np.full(len(bits), 100.0)
+    a, b, m = hamming_links(bits, thr, mirror, shape=shape)
+    ea, eb, em = brute_force(bits, mirror, thr, np.arange(len(bits)), True)
+    assert list(zip(a, b)) == list(zip(ea, eb))
+    assert np.array_equal(m, em)
+    assert {(2 * p, 2 * p + 1) for p, ok in enumerate(expected) if ok} <= set(zip(a.tolist(), b.tolist()))
+    assert not {(2 * p, 2 * p + 1) for p, ok in enumerate(expected) if not ok} & set(zip(a.tolist(), b.tolist()))
+    direct, mirrored = pair_distances(bits, a, b), pair_distances(bits, a, b, mirror)
+    assert (np.minimum(direct, mirrored) < 100).all()  # every pair found is under the threshold as measured
+
+
 def test_rows_with_many_partners_are_all_kept(rng):
     # 150 near-identical maps: every row has over 64 partners (the kernel's first buffer).
     base = rng.random((32, 32)) < 0.2

@@ -1,5 +1,7 @@
 """Link rules on generated drawings: what must and must not link."""
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -187,3 +189,55 @@ def test_a_metric_scaled_by_corpus_means_is_not_pairwise():
     from visualdistance.analysis.presets import get_preset
 
     assert not pairwise(get_preset("original-mixed"))
+
+
+@functools.cache
+def _bordered_sprites():
+    """Signatures of 60 panels framed by one border, each with a sprite of its own (some mirrored) that
+    covers a good part of it, plus planted reuse and blank panels; and their files (two frames share one).
+
+    The shared frame puts many unrelated pairs near the whole-panel edge thresholds, where a mirrored
+    signature described from the flipped image (a few edge pixels off its flipped bits) decides.
+    """
+    rng = np.random.default_rng(2)  # a seed whose frame leaves pairs on both sides of the edge threshold
+    images = []
+    for _ in range(60):
+        sprite = synthetic.render_sprite(synthetic.random_drawing(rng), int(rng.integers(150, 280)), mirrored=bool(rng.integers(2)))
+        images.append(synthetic.place(sprite, at=(int(rng.integers(100, 300)), int(rng.integers(90, 210))), border=2))
+    images += [p.image for p in synthetic.planted_corpus(16, seed=19)]
+    images += [synthetic.blank_panel(rng), synthetic.blank_panel(rng, mark=True)]
+    source = np.arange(len(images))
+    source[5:7] = 5  # two frames of one file
+    return describe(images), source
+
+
+def every_pair_measured(sigs, source, preset):
+    """The links of `preset` by definition: every pair of panels that pass its gates, from two files,
+    measured (no search, no kernel bound) and kept where a rule matched and the mirrored checks hold."""
+    from visualdistance.analysis.linking import _pass_mirrored_checks, _passes, measure_links
+
+    rows = np.flatnonzero(_passes(preset.gates, sigs, len(source)))
+    a, b = np.triu_indices(len(rows), 1)
+    a, b = rows[a], rows[b]
+    apart = source[a] != source[b]
+    links = measure_links(sigs, a[apart], b[apart], preset)
+    return links.take((links.rules != 0) & _pass_mirrored_checks(sigs, links, preset))
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_every_preset_links_exactly_the_pairs_a_rule_matches(name):
+    # The search (kernels, bounds, index) only proposes; a link exists where a rule, as measured,
+    # matched: never an empty rule with distances over their thresholds, and nothing missed.
+    from visualdistance.analysis.presets import every_pair
+
+    sigs, source = _bordered_sprites()
+    for preset in (PRESETS[name], every_pair(PRESETS[name])):
+        found = find_links(sigs, source, preset)
+        expected = every_pair_measured(sigs, source, preset)
+        assert (found.rules != 0).all() and (found.weight >= 0).all()
+        assert list(zip(found.a.tolist(), found.b.tolist())) == list(zip(expected.a.tolist(), expected.b.tolist()))
+        assert np.array_equal(found.rules, expected.rules) and np.array_equal(found.mirrored, expected.mirrored)
+        for k, rule in enumerate(preset.rules):  # a matched rule's own distance is under its threshold
+            hit = (found.rules >> k) & 1 == 1
+            d, t = found.distances[rule.metric.name][hit], found.thresholds[rule.metric.name][hit]
+            assert (d < t).all(), (rule.name, d[d >= t], t[d >= t])

@@ -51,3 +51,17 @@ def test_eval_scores_every_preset_side_by_side_with_its_cost(tmp_path, rng):
     table = out_md.read_text()
     for name in PRESETS:
         assert f"| {name} |" in table
+
+
+def test_eval_of_some_presets_shows_a_dash_where_nothing_was_measured(tmp_path, rng):
+    # issue 19: without original-edges among the methods (the cost baseline) and without clusterings,
+    # the table printed "nan" and "nanx"
+    folder = tmp_path / "set"
+    labelled_set(folder, rng)
+    out_md = tmp_path / "scores.md"
+    result = invoke("eval", folder, "--labels", folder / "labels.csv", "--store", tmp_path / "store", "--no-clusters",
+                    "--no-baselines", "--preset", "original-ahash", "--markdown", out_md, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "nan" not in result.stdout.lower() and "nan" not in out_md.read_text().lower()
+    row = next(line for line in result.stdout.splitlines() if "original-ahash" in line)
+    assert row.rstrip(" │").endswith("-")  # the cost column

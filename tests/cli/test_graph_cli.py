@@ -348,12 +348,27 @@ def test_query_notifications_never_reach_the_terminal(neo4j_clean, neo4j_server,
     assert [r for r in caplog.records if r.name == "neo4j.notifications"] == []
 
 
-def test_driver_warnings_are_one_line_each(capsys):
+def test_driver_log_lines_never_reach_the_terminal(capsys):
+    # issue 19: four "Transaction failed and will be retried" lines came before the one line of the error
     loading.quiet_driver_logs()
     logging.getLogger("neo4j").warning("Transaction failed and will be retried in %ss (%s)", 1.1,
                                        "{code: Neo.TransientError}\n{message: lock\nwait}")
-    assert capsys.readouterr().err == ("neo4j: Transaction failed and will be retried in 1.1s "
-                                       "({code: Neo.TransientError} {message: lock wait})\n")
+    logging.getLogger("neo4j.io").error("Failed to read from defunct connection")
+    assert capsys.readouterr() == ("", "")
+
+
+def test_a_port_that_accepts_and_never_answers_fails_within_seconds(run_folder):
+    # issue 19: a port that accepts a connection and never answers took 62 s to fail
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # the kernel completes connections; nobody ever reads or writes
+        env = {"NEO4J_URI": f"bolt://127.0.0.1:{silent.getsockname()[1]}", "NEO4J_PASSWORD": "x"}
+        started = time.monotonic()
+        result = invoke("load", "--out", run_folder, env=env)
+        elapsed = time.monotonic() - started
+    assert result.exit_code == 1 and elapsed < graph.ANSWER_TIMEOUT_S + 5, elapsed
+    assert error_lines(result) == [f"error: cannot reach Neo4j at {env['NEO4J_URI']}: is it running? Start the local "
+                                   "one with `scripts/neo4j start` or set NEO4J_URI"]
 
 
 def test_repeated_wrong_passwords_say_to_wait(neo4j_server, run_folder):

@@ -97,3 +97,31 @@ def test_an_interrupted_run_into_a_folder_of_another_run_never_reads_as_a_mix(tm
         (line,) = result.stderr.strip().splitlines()
         assert line.startswith(f"error: {out / 'panels.csv'} is not from the run that run.json describes"), line
         assert f"visualdistance run {big_comic} --out {out}" in line
+
+
+def test_a_run_killed_while_describing_resumes_without_decoding_what_it_described(tmp_path, big_comic):
+    # H11 (issue 19): kill -9 12 s into a 2,199-file run, and every file was decoded again: nothing had
+    # reached the feature store yet. What was described is in the store within seconds.
+    from visualdistance.analysis.presets import all_signatures
+    from visualdistance.loader.store import FeatureStore
+
+    store = tmp_path / "store"
+    args = ["extract", big_comic, "--out", tmp_path / "out", "--store", store, "-j", "2"]
+    proc = subprocess.Popen(cli(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(store.glob("*/shard-*.npz")):
+            assert time.monotonic() < deadline, "nothing reached the store within a minute"
+            assert proc.poll() is None, "the run ended before anything reached the store"
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=60)
+    stored = len(FeatureStore(store, all_signatures()))
+    assert 0 < stored < 1200  # killed part-way, with part of the work kept
+
+    again = subprocess.run(cli(*args), capture_output=True, text=True, timeout=300)
+
+    assert again.returncode == 0, again.stderr
+    counts = json.loads((tmp_path / "out" / "run.json").read_text())["counts"]
+    assert counts["panels"] == 1200 and counts["decoded"] == 1200 - stored

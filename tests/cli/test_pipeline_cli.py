@@ -169,3 +169,27 @@ def test_exhaustive_is_recorded_and_switching_to_it_links_everything_again(tmp_p
     # the index's links cannot stand in for every pair's: switching links everything again
     assert invoke(*run_args(folder, indexed, tmp_path, "--exhaustive"), env=NO_SERVER).exit_code == 0
     assert run_json(indexed)["linking"] == {"mode": "all pairs", "why": "the method changed since the last run"}
+
+
+def test_a_kernel_being_compiled_is_announced_once_and_a_compiled_one_is_not(capsys):
+    # issue 19: the first `run` spent 26 s compiling kernels for 30 images without a word
+    import numba
+    import numpy as np
+
+    from visualdistance.cli.common import COMPILING, compiling_notice
+
+    @numba.njit(cache=False)
+    def twice(x):
+        return 2 * x
+
+    @numba.njit(cache=False)
+    def thrice(x):
+        return 3 * x
+
+    with compiling_notice():
+        twice(np.arange(3))
+        thrice(np.arange(3))
+    assert capsys.readouterr().err.count(COMPILING) == 1
+    with compiling_notice():
+        twice(np.arange(3))  # compiled already: nothing to say
+    assert COMPILING not in capsys.readouterr().err

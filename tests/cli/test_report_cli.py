@@ -70,3 +70,39 @@ def test_a_report_folder_inside_the_images_folder_is_refused(planted_run, tmp_pa
     result = report(str(planted_run.out), "--to", str(planted_run.images / "report"))
     assert result.exit_code == 1 and "inside the images folder" in result.output
     assert not (planted_run.images / "report").exists()
+
+
+def test_report_to_a_folder_of_other_files_is_refused_unless_forced(planted_run, tmp_path):
+    # H5 (issue 19): --to DIR deleted page-2.html, page-77.html, why/cluster-99.html it had not written
+    # and overwrote index.html and data/links.csv
+    dest = tmp_path / "site"
+    theirs = {"index.html": "my home page", "page-2.html": "2", "page-77.html": "77", "why/cluster-99.html": "99",
+              "data/links.csv": "mine", "notes.txt": "keep"}
+    for name, text in theirs.items():
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        (dest / name).write_text(text)
+
+    refused = report(str(planted_run.out), "--to", str(dest))
+
+    assert refused.exit_code == 2
+    (line,) = refused.output.strip().splitlines()
+    assert line.startswith(f"error: --to {dest} holds files no visualdistance report wrote (") and "--force" in line
+    assert {n: (dest / n).read_text() for n in theirs} == theirs
+    assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()) == sorted(theirs)
+
+    forced = report(str(planted_run.out), "--to", str(dest), "--force")
+    assert forced.exit_code == 0, forced.output
+    assert (dest / "notes.txt").read_text() == "keep" and (dest / ".visualdistance-report").is_file()
+    again = report(str(planted_run.out), "--to", str(dest))  # a report folder: written again without --force
+    assert again.exit_code == 0, again.output
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert report(str(planted_run.out), "--to", str(empty)).exit_code == 0
+
+
+def test_report_to_a_file_is_a_usage_error(planted_run, tmp_path):
+    (tmp_path / "f").write_text("x")
+    result = report(str(planted_run.out), "--to", str(tmp_path / "f"))
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        f"error: --to {tmp_path / 'f'} is a file; give a folder for the report (it is created if missing)"]

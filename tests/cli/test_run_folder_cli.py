@@ -96,3 +96,19 @@ def test_a_second_command_on_a_busy_run_folder_is_refused(out, tmp_path):
         result = invoke("link", "--out", out, env=NO_SERVER)
     assert result.exit_code == 1
     assert error_lines(result) == [f"error: another visualdistance command is writing to {out}; wait for it to finish"]
+
+
+@pytest.mark.parametrize("command", ["link", "communities", "report", "load"])
+def test_a_run_folder_without_its_record_is_refused_and_left_as_it_is(out, command):
+    # H6 (issue 19): run.json deleted and links.csv cut short; `communities` read 291 of 1,233 links,
+    # wrote 105 clusters instead of 278 and a new run.json
+    (out / "run.json").unlink()
+    cut(out / "links.csv")
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and p.name != outputs.LOCK_FILE}
+
+    result = invoke(command, "--out", out, env={"NEO4J_URI": f"bolt://127.0.0.1:{closed_port()}", "NEO4J_PASSWORD": "x"})
+
+    assert result.exit_code == 1, result.output
+    assert error_lines(result) == [f"error: {out} has no run.json; run `visualdistance run DIR --out {out}` first"]
+    after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and p.name != outputs.LOCK_FILE}
+    assert after == before and not (out / "report").exists()

@@ -87,8 +87,19 @@ def test_bad_options_exit_2_with_a_message(tmp_path: Path) -> None:
     for args, message in [
         (["--first", "5", "--last", "2"], "first <= last"),
         (["--base-url", "ftp://example.org"], "base URL must be http(s)"),
-        (["--concurrency", "0"], "concurrency must be >= 1"),
+        (["--concurrency", "0"], "Invalid value for '--concurrency'"),
         (["--selector", "img[["], "invalid CSS selector"),
+        # H9, H7 (issue 19): every number is checked by its range before anything runs
+        (["--max-image-mb", "-1"], "Invalid value for '--max-image-mb'"),
+        (["--max-image-mb", "0"], "Invalid value for '--max-image-mb'"),
+        (["--timeout", "0"], "Invalid value for '--timeout'"),
+        (["--response-timeout", "-5"], "Invalid value for '--response-timeout'"),
+        (["--page-timeout", "nan"], "Invalid value for '--page-timeout'"),
+        (["--delay", "-1"], "Invalid value for '--delay'"),
+        (["--retries", "-1"], "Invalid value for '--retries'"),
+        (["--stop-after-failures", "-1"], "Invalid value for '--stop-after-failures'"),
+        (["--first", "-1"], "Invalid value for '--first'"),
+        (["--last", "99999999999999999999999"], "Invalid value for '--last'"),
     ]:
         result = run("--out", str(tmp_path / "never"), *args)
         assert result.exit_code == 2, (args, result.output)
@@ -133,3 +144,39 @@ def test_ctrl_c_stops_cleanly_and_the_next_run_resumes(site: Site, tmp_path: Pat
     assert summary_value(result.stdout, "pages already complete") == str(len(done))
     assert all(site.hits[f"/story/{n}"] == hits_before[n] for n in done)
     assert len(read_pages(out / "pages.jsonl")) == 15
+
+
+def test_ctrl_c_ends_a_trickling_response_at_once(site: Site, tmp_path: Path) -> None:
+    # H4 (issue 19): a server sending a byte every 2 s held the scrape for 400 s; Ctrl-C did nothing for 50 s
+    site.page(1, Reply(body=b"<html>" + b" " * 300, trickle=0.1))  # 30 s of response, never a quiet second
+    out = tmp_path / "out"
+    args = ["scrape", "--first", "1", "--last", "1", "--out", str(out), "--base-url", site.url,
+            "--delay", "0", "--timeout", "3", "--retries", "0"]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from visualdistance.cli.main import app; app()", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 20
+    while not site.hits["/story/1"]:
+        assert time.monotonic() < deadline and proc.poll() is None, "the scrape never asked for the page"
+        time.sleep(0.02)
+    time.sleep(0.5)
+    interrupted = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=20)
+
+    assert time.monotonic() - interrupted < 2.5
+    assert proc.returncode == 130, stderr
+    assert stderr.strip().splitlines()[-1] == "interrupted; run the same command again to resume"
+    assert "Traceback" not in stderr + stdout
+    assert not read_pages(out / "pages.jsonl") if (out / "pages.jsonl").exists() else True
+
+
+def test_a_trickling_server_fails_the_page_within_its_response_timeout(site: Site, tmp_path: Path) -> None:
+    site.page(1, Reply(body=b"<html>" + b" " * 300, trickle=0.1))
+    started = time.monotonic()
+    result = run("--first", "1", "--last", "1", "--out", str(tmp_path), "--base-url", site.url,
+                 "--delay", "0", "--timeout", "3", "--retries", "0", "--response-timeout", "1")
+    assert time.monotonic() - started < 4
+    assert result.exit_code == 1
+    assert "failed: page 1: timed out: no whole response within 1 s (1 attempt)" in result.stdout

@@ -37,3 +37,22 @@ def test_leftovers_of_a_killed_write_are_cleared_and_nothing_else(tmp_path):
     (tmp_path / "mine.tmp").write_text("someone else's")
     remove_temp_files(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.tmp", "page.html"]
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600), (0o002, 0o664)])
+def test_a_written_file_gets_the_mode_the_umask_gives_new_files(tmp_path, umask, mode):
+    # H8 (issue 19): the temporary file of mkstemp is 0600, and so was every output
+    import os
+    import stat
+
+    from visualdistance.loader.files import current_umask
+
+    old = os.umask(umask)
+    try:
+        assert current_umask() == umask
+        write_atomic(tmp_path / "index.html", "<html>")
+        (tmp_path / "plain.txt").write_text("as open() makes it")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "index.html").stat().st_mode) == mode
+    assert stat.S_IMODE((tmp_path / "plain.txt").stat().st_mode) == mode

@@ -171,3 +171,40 @@ def test_a_damaged_later_frame_ends_the_last_picture_where_decoding_stopped(rng)
     data = encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=50)
     d = decode(data[: len(data) - 40], collapse_repeats=True)
     assert d.frame_numbers() == [0] and 0 < d.last_frames()[0] < 5
+
+
+def test_only_regular_files_are_read_and_a_pipe_is_never_waited_on(tmp_path):
+    # H2/H3 (issue 19): a named pipe called .png hung the run; a symlink to /dev/zero read 2.3 GB
+    import os
+    import time
+
+    from visualdistance.loader.images import BadImage, read_bytes
+
+    os.mkfifo(tmp_path / "fifo.png")
+    os.symlink("/dev/zero", tmp_path / "zero.png")
+    (tmp_path / "folder.png").mkdir()
+    t0 = time.monotonic()
+    for name, what in [("fifo.png", "a named pipe"), ("zero.png", "a character device"), ("folder.png", "a folder")]:
+        with pytest.raises(BadImage, match=f"not a regular file \\({what}\\)"):
+            read_bytes(tmp_path / name)
+    assert time.monotonic() - t0 < 5
+
+
+def test_the_size_cap_counts_the_bytes_read_not_what_stat_says(tmp_path):
+    from visualdistance.loader.images import BadImage, read_bytes
+
+    (tmp_path / "a.png").write_bytes(b"x" * 1000)
+    assert read_bytes(tmp_path / "a.png", max_bytes=1000) == b"x" * 1000
+    with pytest.raises(BadImage, match="too large: over 999 bytes"):
+        read_bytes(tmp_path / "a.png", max_bytes=999)
+    assert read_bytes(tmp_path / "a.png", max_bytes=10**9) == b"x" * 1000
+    (tmp_path / "empty.png").write_bytes(b"")
+    assert read_bytes(tmp_path / "empty.png") == b""
+    # a file whose size says 0 while it holds bytes (procfs): the bytes read are what count
+    from pathlib import Path
+
+    status = Path("/proc/self/status")
+    if status.exists():
+        assert status.stat().st_size == 0
+        with pytest.raises(BadImage, match="too large: over 10 bytes"):
+            read_bytes(status, max_bytes=10)

@@ -383,3 +383,44 @@ def test_pictures_of_one_file_in_a_cluster_are_one_thumbnail_with_the_rest_on_de
     head, more = page.split('<details class="more">', 1)
     assert '5 frames</span>' in head and 'title="a.gif"' in head
     assert "+1 more of this file (7 frames)" in more and 'title="a.gif#5"' in more.split("</details>")[0]
+
+
+def test_why_matched_never_contradicts_the_distances_it_shows(planted_run, tmp_path):
+    # issue 19: "difference: 118 pixels" beside a drawing distance of 0, and "layout ... over threshold"
+    # for a metric that pair was never measured with
+    from visualdistance.analysis.communities import leiden
+    from visualdistance.analysis.linking import find_links
+
+    r = outputs.read_run(planted_run.out)
+    method = get_preset("drawing")
+    links = find_links(r.panels.signatures, r.panels.source, method)
+    links.distances["layout"][:3] = np.nan  # pairs never measured with layout
+    clustering = leiden(len(r.panels), links.a, links.b, links.weight)
+    info = replace(r.info, method=MethodInfo.of(method))
+    dest = tmp_path / "report"
+    build_report(r.panels, links, clustering, info, planted_run.images, dest)
+
+    aligned = counted = verdicts = 0
+    for page in (dest / "why").glob("cluster-*.html"):
+        for k, body in re.findall(r'<section class="link" id="link-(\d+)">(.*?)</section>', page.read_text()):
+            k = int(k)
+            for caption in re.findall(r'<figure class="map diff">.*?<figcaption>(.*?)</figcaption>', body):
+                caption = html.unescape(caption)
+                said = re.fullmatch(r"difference: ([\d,]+) pixels \(the (\w+) distance\)", caption)
+                if said:  # a count called the distance is the distance
+                    assert float(said.group(1).replace(",", "")) == links.distances[said.group(2)][k], caption
+                    counted += 1
+                else:
+                    assert re.fullmatch(r"[\d,]+ pixels differ as drawn; the drawing distance, .*, is measured another way \(below\)",
+                                        caption), caption
+                    aligned += 1
+            for metric, d, verdict in re.findall(
+                r'<tr><td>(\w+)</td><td class=num>([^<]*)</td><td class=num>[^<]*</td><td>.*?</td><td class="\w+">([^<]*)</td></tr>', body
+            ):
+                verdicts += 1
+                if d == "—":
+                    assert verdict in ("not measured", "not measured mirrored", "recorded only"), (metric, verdict)
+                elif verdict == "over threshold":
+                    assert float(d.replace(",", "")) >= links.thresholds[metric][k], (metric, d)
+    assert aligned > 5 and counted > 5 and verdicts > 10
+    assert sum(p.read_text().count(">not measured<") for p in (dest / "why").glob("*.html")) >= 1

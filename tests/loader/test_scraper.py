@@ -515,3 +515,60 @@ def test_one_folder_one_scrape_and_stale_temp_files_are_cleared(site: Site, tmp_
     scrape(cfg)
     assert files_in(out) == {"pages.jsonl", ".scrape.lock"}
     assert os.path.getsize(out / "pages.jsonl") > 0
+
+
+# ---------------------------------------------------------------------------
+# deadlines (issue 19, H4): a server that trickles a byte now and then never trips the per-read timeout
+
+
+@pytest.mark.parametrize("head", [False, True])
+def test_a_response_that_trickles_ends_at_its_deadline_and_is_retried(site: Site, tmp_path: Path, head: bool) -> None:
+    # 70 bytes, one every 0.1 s: 7 s of response, never 2 s without a byte
+    site.page(1, Reply(body=b"<html>" + b" " * 64, trickle=0.1, trickle_head=head))
+    started = time.monotonic()
+    summary = scrape(config(site, tmp_path, 1, 1, timeout=2.0, response_timeout=1.0, retries=1))
+    elapsed = time.monotonic() - started
+
+    assert elapsed < 4, elapsed  # two attempts of 1 s, not 14 s
+    record = read_pages(tmp_path / "pages.jsonl")[1]
+    assert record["status"] == "failed"
+    assert record["error"] == "timed out: no whole response within 1 s (2 attempts)"
+    assert site.hits["/story/1"] == 2 and summary.failed == 1
+
+
+def test_a_page_whose_images_trickle_fails_at_the_page_deadline(site: Site, tmp_path: Path) -> None:
+    site.page(1, Reply(body=story_html(["/img/1.gif", "/img/2.gif"])))
+    site.add("/img/1.gif", image_reply())
+    site.add("/img/2.gif", Reply(200, image_bytes() + b"\0" * 40, "image/gif", trickle=0.1))
+    started = time.monotonic()
+    scrape(config(site, tmp_path, 1, 1, timeout=2.0, response_timeout=60.0, page_timeout=1.5, retries=3))
+
+    assert time.monotonic() - started < 4
+    record = read_pages(tmp_path / "pages.jsonl")[1]
+    assert record["status"] == "failed" and site.hits["/img/2.gif"] == 1  # no retry past the page's deadline
+    assert record["error"] == f"image 2 ({site.url}/img/2.gif): the page took longer than 1.5 s"
+    assert not (tmp_path / "1_2.gif").exists()
+
+
+def test_stopping_ends_a_request_in_flight_at_once(site: Site, tmp_path: Path) -> None:
+    site.page(1, Reply(body=b"<html>" + b" " * 100, trickle=0.1))
+    stop = threading.Event()
+    cfg = config(site, tmp_path, timeout=30.0, response_timeout=600.0, retries=0)
+    outcome: list = []
+
+    def fetch() -> None:
+        try:
+            scraper.fetch(scraper.make_session("t"), scraper.page_url(site.url, 1), cfg, stop=stop)
+        except BaseException as exc:  # noqa: BLE001 - the test looks at what ended it
+            outcome.append(exc)
+
+    worker = threading.Thread(target=fetch)
+    worker.start()
+    while not site.hits["/story/1"]:
+        time.sleep(0.01)
+    time.sleep(0.3)
+    stopped_at = time.monotonic()
+    stop.set()
+    worker.join(5)
+    assert not worker.is_alive() and time.monotonic() - stopped_at < 1
+    assert [type(e).__name__ for e in outcome] == ["_Stopped"]
