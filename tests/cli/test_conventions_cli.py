@@ -59,10 +59,12 @@ def test_a_folder_that_is_not_a_run_gets_the_same_line_and_status_from_every_com
 
 
 def test_presets_spells_out_each_rule_with_what_it_requires_and_its_gates():
-    result = CliRunner().invoke(app, ["presets"], env=WIDE)
+    # wide enough that no rule wraps onto a second line beside the description's
+    result = CliRunner().invoke(app, ["presets"], env={**WIDE, "COLUMNS": "320"})
     text = " ".join(line.strip(" │┃") for line in result.output.splitlines())
     assert result.exit_code == 0
-    for words in ("layout < 80", "drawing < 0.2", "drawing size (file pixels) >= 64", "same colours"):
+    for words in ("layout < 80", "drawing < 0.2", "specific < 0.5", "thin_colours < 0.2",
+                  "drawing size (file pixels) >= 64", "same colours"):
         assert words in " ".join(text.split()), words
 
 
