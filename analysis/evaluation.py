@@ -164,6 +164,6 @@ def search_agreement(index: Links, every: Links) -> SearchAgreement:
     ki, ke = _pair_keys(index.a, index.b, n), _pair_keys(every.a, every.b, n)
     found = np.isin(ke, ki)
     identical = len(ki) == len(ke) and bool(found.all()) and all(
-        np.array_equal(index.distances[m], every.distances[m]) for m in every.distances
+        np.array_equal(index.distances[m], every.distances[m], equal_nan=True) for m in every.distances
     )
     return SearchAgreement(len(ke), len(ki), float(found.mean()) if len(ke) else 1.0, int((~np.isin(ki, ke)).sum()), identical)

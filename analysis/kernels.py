@@ -603,26 +603,24 @@ def _in_window(x, h, k, dx, dy):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _chamfer_at(E, D, OE, OD, counts, ocounts, i, j, h, k, dx, dy, exact, s, clip):
+def _chamfer_at(E, D, OE, OD, counts, ocounts, i, j, h, k, dx, dy, exact, s, t, clip):
     """Share of edge pixels unexplained with b moved (dx, dy), averaged over the dilations D[r]
-    (and radius 0 when `exact`). s: scratch row. clip: b's pixels moved off the canvas are not
+    (and radius 0 when `exact`). s, t: scratch rows. clip: b's pixels moved off the canvas are not
     counted (they had no chance to be explained), nor a's outside what b still covers."""
     radii = D.shape[0]
+    _shift_rows(OE[j], h, k, dx, t)  # b's edges, moved once for every radius
     ai, bj = counts[i], ocounts[j]
     if clip:
-        _shift_rows(OE[j], h, k, dx, s)
-        bj = _visible(s, h, k, dy)
+        bj = _visible(t, h, k, dy)
         ai = _in_window(E[i], h, k, dx, dy)
     total = ai + bj
     unexplained = 0
     if exact:
-        _shift_rows(OE[j], h, k, dx, s)
-        unexplained = total - 2 * _overlap(E[i], s, h, k, dy)
+        unexplained = total - 2 * _overlap(E[i], t, h, k, dy)
     for r in range(radii):
         _shift_rows(OD[r, j], h, k, dx, s)
         unexplained += ai - _overlap(E[i], s, h, k, dy)
-        _shift_rows(OE[j], h, k, dx, s)
-        unexplained += bj - _overlap(D[r, i], s, h, k, dy)
+        unexplained += bj - _overlap(D[r, i], t, h, k, dy)
     return unexplained / max(total, 1) / (radii + exact)
 
 
@@ -643,7 +641,7 @@ def _aligned_chamfer_kernel(E, D, OE, OD, counts, ocounts, a, b, h, k, reach, ex
                 o = _overlap(E[i], s, h, k, dy)
                 if o > best:
                     best, bdx, bdy = o, dx, dy
-        out[p] = _chamfer_at(E, D, OE, OD, counts, ocounts, i, j, h, k, bdx, bdy, exact, s, False)
+        out[p] = _chamfer_at(E, D, OE, OD, counts, ocounts, i, j, h, k, bdx, bdy, exact, s, np.empty_like(s), False)
     return out
 
 
@@ -654,9 +652,10 @@ def _offset_chamfer_kernel(E, D, OE, OD, counts, ocounts, a, b, h, k, offsets, e
     out = np.empty(n, np.float64)
     for p in prange(n):
         s = np.empty(E.shape[1], np.uint64)
+        t = np.empty(E.shape[1], np.uint64)
         best = np.inf
         for q in range(offsets.shape[0]):
-            d = _chamfer_at(E, D, OE, OD, counts, ocounts, a[p], b[p], h, k, offsets[q, 0], offsets[q, 1], exact, s, True)
+            d = _chamfer_at(E, D, OE, OD, counts, ocounts, a[p], b[p], h, k, offsets[q, 0], offsets[q, 1], exact, s, t, True)
             best = min(best, d)
         out[p] = best
     return out

@@ -246,19 +246,15 @@ class EdgeChamfer(Metric):
             b,
         )
 
-    def off_alignment(self, sigs: Sigs, a: np.ndarray, b: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(direct, mirrored) distances with b moved by each of `offsets` instead of aligned: the smallest of them."""
-        edges = sigs[self.signature]
+    def off_alignment(self, sigs: Sigs, a: np.ndarray, b: np.ndarray, offsets: np.ndarray, mirrored: bool = False) -> np.ndarray:
+        """The smallest distance with b (its mirror image when `mirrored`) moved by each of `offsets` instead of aligned."""
+        rows = kernels.unique_sorted(np.concatenate([a, b]))  # dilate only the rows the pairs use
+        edges = sigs[self.signature][rows]
+        a, b = np.searchsorted(rows, a), np.searchsorted(rows, b)
+        other = sigs[mirror_name(self.signature)][rows] if mirrored else edges
         dilated = self._dilations(edges, self._radii)
-        exact = self.slack == 0
-        direct = kernels.offset_chamfer(edges, dilated, a, b, self.shape, offsets, exact=exact)
-        if not self.mirror:
-            return direct, np.full(len(a), np.inf)
-        m_edges = sigs[mirror_name(self.signature)]
-        mirrored = kernels.offset_chamfer(
-            edges, dilated, a, b, self.shape, offsets, m_edges, self._dilations(m_edges, self._radii), exact=exact
-        )
-        return direct, mirrored
+        other_dilated = self._dilations(other, self._radii) if mirrored else dilated
+        return kernels.offset_chamfer(edges, dilated, a, b, self.shape, offsets, other, other_dilated, exact=self.slack == 0)
 
     def _measure(self, edges, dilated, m_edges, m_dilated, a, b):
         """(direct, mirrored) aligned distances given the edges and their dilations over `_radii`."""
@@ -286,7 +282,7 @@ class AlignmentContrast(Metric):
     row of look-alike frames is close to *anything* as dense, wherever it
     sits, because every pixel is near some edge. So the chamfer distance with
     the drawings aligned is divided by the smallest chamfer distance with b
-    moved `offsets` pixels away (straight and diagonally; further than the
+    moved `offsets` pixels away (3, 6 and 12 px, straight and diagonally; further than the
     chamfer's reach, so a moved line costs the most). 0: the match holds
     only in place (real shared structure); near 1: it holds anywhere (chance).
     Also 1 when both are 0 (nothing to tell apart). Measured only on pairs a
@@ -294,7 +290,10 @@ class AlignmentContrast(Metric):
     """
 
     chamfer: EdgeChamfer = EdgeChamfer("drawing")
-    offsets: tuple[int, ...] = (3, 4, 6, 8, 12, 16)
+    offsets: tuple[int, ...] = (3, 6, 12)
+    #: only a match is contrasted: an orientation whose aligned distance is this or more is not
+    #: measured (NaN), which keeps the cost to the few pairs that match
+    matches_under: float = float("inf")
 
     def needs(self) -> tuple[str, ...]:
         return self.chamfer.needs()
@@ -304,9 +303,17 @@ class AlignmentContrast(Metric):
         raise NotImplementedError("AlignmentContrast checks pairs another rule found; use it in Rule.requires")
 
     def distances(self, sigs, a, b):
-        direct, mirrored = self.chamfer.distances(sigs, a, b)
-        off_direct, off_mirrored = self.chamfer.off_alignment(sigs, a, b, ring_offsets(self.offsets))
-        return _contrast(direct, off_direct), _contrast(mirrored, off_mirrored)
+        a, b = np.asarray(a), np.asarray(b)
+        aligned = self.chamfer.distances(sigs, a, b)
+        out = []
+        for k, d in enumerate(aligned):  # direct, then mirrored
+            ratio = np.full(len(a), np.nan)
+            live = np.flatnonzero(d < self.matches_under) if k == 0 or self.chamfer.mirror else np.empty(0, np.int64)
+            if len(live):
+                off = self.chamfer.off_alignment(sigs, a[live], b[live], ring_offsets(self.offsets), mirrored=k == 1)
+                ratio[live] = _contrast(d[live], off)
+            out.append(ratio)
+        return out[0], out[1]
 
 
 def _contrast(aligned: np.ndarray, off: np.ndarray) -> np.ndarray:
