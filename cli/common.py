@@ -1,4 +1,4 @@
-"""What several commands share: the consoles, the feature store's place, community detection by name.
+"""What several commands share: the consoles, the feature store's place, the compiling notice.
 
 Commands import these from here, never from each other.
 """
@@ -10,15 +10,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-import numpy as np
 from rich.console import Console
 
-from visualdistance.analysis import communities
-from visualdistance.analysis.data import Clustering
 from visualdistance.cli.progress import console as err_console  # progress and errors: stderr
 from visualdistance.cli.progress import shown
 
-__all__ = ["compiling_notice", "default_store", "err_console", "find_communities", "out_console", "shown"]
+__all__ = ["compiling_notice", "default_store", "err_console", "out_console", "shown"]
 
 #: what a person reads while numba compiles the linking kernels (once: they are cached on disk afterwards)
 COMPILING = "compiling the linking kernels: first run only, up to a minute"
@@ -55,13 +52,3 @@ def compiling_notice() -> Iterator[None]:
 
     with event.install_listener("numba:compile", Say()):
         yield
-
-
-def find_communities(
-    algorithm: str, n: int, a: np.ndarray, b: np.ndarray, weight: np.ndarray, objective: str, resolution: float, seed: int
-) -> Clustering:
-    """The communities `algorithm` (a key of communities.ALGORITHMS) finds, given the options every command offers;
-    greedy modularity has none of Leiden's."""
-    if algorithm == "greedy":
-        return communities.greedy_modularity(n, a, b, weight)
-    return communities.leiden(n, a, b, weight, objective=objective, resolution=resolution, seed=seed)

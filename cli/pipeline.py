@@ -23,10 +23,11 @@ from visualdistance.analysis import communities
 from visualdistance.analysis.data import Clustering, Links, Panels
 from visualdistance.analysis.linking import Preset, carry_over, find_links, find_new_links, merge_links, pairwise
 from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatures, every_pair, get_preset
-from visualdistance.cli.common import compiling_notice, default_store, find_communities, out_console, shown
+from visualdistance.cli.common import compiling_notice, default_store, out_console, shown
 from visualdistance.cli.errors import fail
 from visualdistance.cli.loading import after_run
 from visualdistance.cli.options import (
+    DEFAULT_ALGORITHM,
     DEFAULT_OBJECTIVE,
     Algorithm,
     AlgorithmChoice,
@@ -167,7 +168,8 @@ def step_communities(
     panels: Panels, links: Links, algorithm: Algorithm, objective: Objective, resolution: float, seed: int
 ) -> Clustering:
     with console.status(f"finding communities ({algorithm.value})"):
-        return find_communities(algorithm.value, len(panels), links.a, links.b, links.weight, objective.value, resolution, seed)
+        return communities.ALGORITHMS[algorithm.value](len(panels), links.a, links.b, links.weight,
+                                                       objective=objective.value, resolution=resolution, seed=seed)
 
 
 
@@ -246,7 +248,7 @@ def run(
     folder: Annotated[Path, typer.Argument(metavar="DIR", help="Folder of panels (searched recursively).")],
     out: RunFolder,
     preset: PresetChoice = PresetName(DEFAULT_PRESET),
-    algorithm: AlgorithmChoice = Algorithm.leiden,
+    algorithm: AlgorithmChoice = DEFAULT_ALGORITHM,
     objective: ObjectiveChoice = DEFAULT_OBJECTIVE,
     resolution: Resolution = communities.RESOLUTION,
     seed: Seed = communities.SEED,
@@ -338,12 +340,12 @@ def link(out: RunFolder, preset: PresetChoice = PresetName(DEFAULT_PRESET), exha
 @writes_out
 def communities_command(
     out: RunFolder,
-    algorithm: AlgorithmChoice = Algorithm.leiden,
+    algorithm: AlgorithmChoice = DEFAULT_ALGORITHM,
     objective: ObjectiveChoice = DEFAULT_OBJECTIVE,
     resolution: Resolution = communities.RESOLUTION,
     seed: Seed = communities.SEED,
 ) -> None:
-    """Group a run folder's linked panels into clusters (Leiden or greedy modularity); write clusters.csv and clusters.json."""
+    """Group a run folder's linked panels into clusters (--algorithm); write clusters.csv and clusters.json."""
     panels = _read_panels(out)
     outputs.require_run(out, outputs.STAGES["link"])
     links = outputs.read_links(out, {p: i for i, p in enumerate(panels.ids)})
