@@ -241,3 +241,23 @@ def test_every_preset_links_exactly_the_pairs_a_rule_matches(name):
             hit = (found.rules >> k) & 1 == 1
             d, t = found.distances[rule.metric.name][hit], found.thresholds[rule.metric.name][hit]
             assert (d < t).all(), (rule.name, d[d >= t], t[d >= t])
+
+
+def test_a_metric_that_says_it_is_not_pairwise_makes_its_preset_relink_everything():
+    """`pairwise` is what a metric declares, not which class it is: a new corpus-scaled metric says so."""
+    from dataclasses import dataclass, fields, replace
+
+    from visualdistance.analysis.linking import pairwise
+    from visualdistance.analysis.presets import get_preset
+    from visualdistance.analysis.rules import Hamming, Rule
+
+    @dataclass(frozen=True)
+    class CorpusScaled(Hamming):
+        pairwise = False
+
+    preset = get_preset("original-edges")
+    assert pairwise(preset)
+    rule = preset.rules[0]
+    scaled = Rule(rule.name, CorpusScaled(**{f.name: getattr(rule.metric, f.name) for f in fields(rule.metric)}),
+                  rule.threshold)
+    assert not pairwise(replace(preset, rules=(scaled,) + preset.rules[1:]))
