@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from visualdistance.analysis.data import Links
+from visualdistance.analysis.data import Links, Panels
 from visualdistance.analysis.kernels import unique_sorted
 from visualdistance.analysis.rules import Gate, Metric, Rule, Sigs
 from visualdistance.analysis.search import CandidateSearch
@@ -162,6 +162,32 @@ def carry_over(links: Links, new_row: np.ndarray, n: int) -> tuple[Links, np.nda
     kept = links.take(keep)
     kept.a, kept.b = new_row[kept.a].astype(np.int32), new_row[kept.b].astype(np.int32)
     return kept, fresh
+
+
+def same_panel(panels: Panels, row: int) -> tuple:
+    """What makes a panel the same panel in two runs: its id, its file's content and the frames it stands for."""
+    return panels.ids[row], panels.sha256[row], int(panels.frame[row]), int(panels.last_frame[row])
+
+
+@dataclass(frozen=True)
+class Relinked:
+    """The links of an incremental run, and how they came: new panels linked, earlier ones gone, links kept."""
+
+    links: Links
+    new_panels: int
+    gone_panels: int
+    kept_links: int
+
+
+def relink(panels: Panels, preset: Preset, earlier: Panels, earlier_links: Links) -> Relinked:
+    """The links of `panels` given an earlier run's panels and links with the same `pairwise` preset: the
+    earlier links between panels still there unchanged (`same_panel`), plus the new panels linked against all.
+    The same links, field for field, as `find_links` on every panel."""
+    now = {same_panel(panels, i): i for i in range(len(panels))}
+    new_row = np.array([now.get(same_panel(earlier, i), -1) for i in range(len(earlier))], np.int64)
+    kept, fresh = carry_over(earlier_links, new_row, len(panels))
+    links = merge_links([kept, find_new_links(panels.signatures, panels.source, preset, fresh)]) if fresh.any() else kept
+    return Relinked(links, int(fresh.sum()), int((new_row < 0).sum()), len(kept))
 
 
 def merge_links(parts: list[Links]) -> Links:

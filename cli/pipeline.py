@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import functools
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Optional
 
-import numpy as np
 import typer
 from rich.table import Table
 
 from visualdistance import __version__
 from visualdistance.analysis import communities
 from visualdistance.analysis.data import Clustering, Links, Panels
-from visualdistance.analysis.linking import Preset, carry_over, find_links, find_new_links, merge_links, pairwise
+from visualdistance.analysis.linking import Preset, find_links, pairwise, relink
 from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatures, every_pair, get_preset
 from visualdistance.cli.common import compiling_notice, default_store, out_console, shown
 from visualdistance.cli.errors import fail
@@ -122,46 +121,48 @@ def step_link(panels: Panels, preset: Preset) -> Links:
         return find_links(panels.signatures, panels.source, preset)
 
 
-def _earlier_run(out: Path, method: Preset) -> tuple[Panels, Links, str] | str:
-    """The panels (no signatures) and links a finished earlier run left in OUT with this method, and the
-    feature store it read; else why everything is linked (a sentence)."""
+@dataclass(frozen=True)
+class EarlierRun:
+    """What a finished earlier run in OUT left for linking only what is new: its panels (no signatures),
+    links and feature store; or, in `why`, the reason everything is linked again."""
+
+    panels: Panels | None = None
+    links: Links | None = None
+    store: str = ""
+    why: str = ""
+
+
+def _earlier_run(out: Path, method: Preset) -> EarlierRun:
+    """The earlier run a run into OUT can build on with this method, or why it cannot."""
     if not (out / "links.csv").exists():
-        return "no earlier run in this folder"
+        return EarlierRun(why="no earlier run in this folder")
     try:
         info = outputs.read_run_info(out)
         if info.method != MethodInfo.of(method):
-            return "the method changed since the last run"
+            return EarlierRun(why="the method changed since the last run")
         if not pairwise(method):
-            return f"{method.name} scales by corpus means, so new panels can change any link"
+            return EarlierRun(why=f"{method.name} scales by corpus means, so new panels can change any link")
         earlier = outputs.read_panels(out, signatures=False)
         links = outputs.read_links(out, {p: i for i, p in enumerate(earlier.ids)})
     except outputs.DamagedRunFile as e:
-        return f"the last run's files cannot be reused ({e.problem})"
-    return earlier, links, outputs.features_store(out) or ""
+        return EarlierRun(why=f"the last run's files cannot be reused ({e.problem})")
+    return EarlierRun(earlier, links, outputs.features_store(out) or "")
 
 
-def step_link_again(ex: ExtractResult, method: Preset, earlier) -> tuple[Links, dict]:
+def step_link_again(ex: ExtractResult, method: Preset, earlier: EarlierRun) -> tuple[Links, dict]:
     """Links of the extracted panels: new panels against all, and the earlier run's links between
     panels that are still there unchanged; everything when there is no usable earlier run."""
     panels = ex.panels
-    if isinstance(earlier, tuple) and earlier[2] != str(Path(ex.store[0]).resolve()):
-        earlier = "the signatures come from another feature store"
-    if not isinstance(earlier, tuple):
-        return step_link(panels, method), {"mode": "all pairs", "why": earlier}
-    old, old_links, _ = earlier
-    # a panel is the same panel when its id, file content and frames are
-    key = lambda p, i: (p.ids[i], p.sha256[i], int(p.frame[i]), int(p.last_frame[i]))  # noqa: E731
-    now = {key(panels, i): i for i in range(len(panels))}
-    new_row = np.array([now.get(key(old, i), -1) for i in range(len(old))], np.int64)
-    kept, fresh = carry_over(old_links, new_row, len(panels))
-    gone = int((new_row < 0).sum())
-    with console.status(f"linking {int(fresh.sum()):,} new panels against all {len(panels):,} ({method.name})"), \
-            compiling_notice():
-        links = merge_links([kept, find_new_links(panels.signatures, panels.source, method, fresh)]) if fresh.any() else kept
-    if gone:
-        console.print(f"{gone:,} panels of the last run are gone or changed: their links were dropped")
-    return links, {"mode": "new against all", "new_panels": int(fresh.sum()), "gone_panels": gone,
-                   "kept_links": len(kept), "new_links": len(links) - len(kept)}
+    if not earlier.why and earlier.store != str(Path(ex.store[0]).resolve()):
+        earlier = EarlierRun(why="the signatures come from another feature store")
+    if earlier.why:
+        return step_link(panels, method), {"mode": "all pairs", "why": earlier.why}
+    with console.status(f"linking the new panels against all {len(panels):,} ({method.name})"), compiling_notice():
+        found = relink(panels, method, earlier.panels, earlier.links)
+    if found.gone_panels:
+        console.print(f"{found.gone_panels:,} panels of the last run are gone or changed: their links were dropped")
+    return found.links, {"mode": "new against all", "new_panels": found.new_panels, "gone_panels": found.gone_panels,
+                         "kept_links": found.kept_links, "new_links": len(found.links) - found.kept_links}
 
 
 def step_communities(
