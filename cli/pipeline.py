@@ -7,7 +7,6 @@ recluster with another algorithm without relinking.
 
 from __future__ import annotations
 
-import functools
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -22,7 +21,7 @@ from visualdistance.analysis import communities
 from visualdistance.analysis.data import Clustering, Links, Panels
 from visualdistance.analysis.linking import Preset, find_links, pairwise, relink
 from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatures, every_pair, get_preset
-from visualdistance.cli.common import compiling_notice, default_store, out_console, shown
+from visualdistance.cli.common import check_out, compiling_notice, default_store, out_console, shown, writes_out
 from visualdistance.cli.errors import fail
 from visualdistance.cli.loading import after_run
 from visualdistance.cli.options import (
@@ -92,16 +91,6 @@ def step_extract(
         outputs.write_run_info(out, _run_info(out, ("extract",)))  # what it wrote is this run's, if empty
         _no_panels(folder, out, result.files)
     return result
-
-
-def check_out(folder: Path, out: Path) -> None:
-    """Refuse an --out that is a file, or the input folder or one holding it (its report would become panels)."""
-    if out.exists() and not out.is_dir():
-        fail(f"--out {printable(str(out))} is a file; give a folder (it is created if missing)", 2)
-    if folder.resolve().is_relative_to(out.resolve()):
-        what = "is the input folder" if folder.resolve() == out.resolve() else "holds the input folder"
-        fail(f"--out {printable(str(out))} {what}, so later runs would read this run's report images as panels; "
-             f"choose another folder (one inside {printable(str(folder))} is fine)", 2)
 
 
 def _no_panels(folder: Path, out: Path, files: int) -> None:
@@ -218,27 +207,6 @@ def _run_info(out: Path, stages: tuple[str, ...], **fields) -> RunInfo:
     info = outputs.read_run_info(out) if (out / outputs.RUN_INFO).exists() else RunInfo()
     info = replace(info, **fields, version=__version__, updated=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     return outputs.record_files(out, info, stages)
-
-
-def writes_out(command):
-    """A command that writes into its run folder: --out checked and created, and locked while it runs
-    (as `scrape` locks its folder), so two commands never interleave their files."""
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        out, folder = kwargs["out"], kwargs.get("folder")
-        if folder is not None and folder.is_dir():
-            check_out(folder, out)
-            out.mkdir(parents=True, exist_ok=True)
-        if not out.is_dir():
-            return command(*args, **kwargs)  # says what the folder lacks
-        try:
-            with outputs.locked(out):
-                return command(*args, **kwargs)
-        except outputs.RunFolderBusy as exc:
-            fail(str(exc))
-
-    return wrapper
 
 
 # ---------------------------------------------------------------- commands
