@@ -54,19 +54,11 @@ def leiden(
     return _communities(n, a, b, weight, params, lambda g: _leiden(g, objective, resolution, seed))
 
 
-def greedy_modularity(
-    n: int,
-    a: np.ndarray,
-    b: np.ndarray,
-    weight: np.ndarray | None = None,
-    objective: str = OBJECTIVE,
-    resolution: float = RESOLUTION,
-    seed: int = SEED,
-) -> Clustering:
+def greedy_modularity(n: int, a: np.ndarray, b: np.ndarray, weight: np.ndarray | None = None, **_leiden: object) -> Clustering:
     """igraph's fast greedy modularity communities, cut where modularity peaks.
 
     It has no objective, resolution or seed (it is deterministic): it takes
-    them only so every algorithm is called the same way, and ignores them.
+    Leiden's keywords only so every algorithm is called the same way, and ignores them.
     """
     return _communities(n, a, b, weight, {"algorithm": "greedy"}, _greedy)
 
