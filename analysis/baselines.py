@@ -47,6 +47,8 @@ def imagehash_preset(method: str) -> Preset:
 
 
 IMAGEHASH_PRESETS = tuple(imagehash_preset(m) for m in ("phash", "dhash", "average_hash"))
+#: the baselines by name, beside `presets.PRESETS`: `eval` scores both and offers both in --preset
+BASELINES = {p.name: p for p in IMAGEHASH_PRESETS}
 
 
 def kmeans_elbow(distances: np.ndarray, components: int = 20, k_max: int | None = None, seed: int = 0) -> np.ndarray:

@@ -17,6 +17,7 @@ import numpy as np
 from visualdistance.analysis.data import Clustering
 
 #: The defaults, in one place: the CLI's options read them too.
+ALGORITHM = "leiden"
 OBJECTIVE = "modularity"
 #: CPM's resolution: the link density (of weights in (0, 1]) a cluster needs
 RESOLUTION = 0.05
@@ -53,12 +54,18 @@ def leiden(
     return _communities(n, a, b, weight, params, lambda g: _leiden(g, objective, resolution, seed))
 
 
-def greedy_modularity(n: int, a: np.ndarray, b: np.ndarray, weight: np.ndarray | None = None) -> Clustering:
-    """igraph's fast greedy modularity communities, cut where modularity peaks (deterministic, no seed)."""
+def greedy_modularity(n: int, a: np.ndarray, b: np.ndarray, weight: np.ndarray | None = None, **_leiden: object) -> Clustering:
+    """igraph's fast greedy modularity communities, cut where modularity peaks.
+
+    It has no objective, resolution or seed (it is deterministic): it takes
+    Leiden's keywords only so every algorithm is called the same way, and ignores them.
+    """
     return _communities(n, a, b, weight, {"algorithm": "greedy"}, _greedy)
 
 
-#: every community function by the name the CLI and the run record use
+#: every community function by the name the CLI, eval and the run record use. Each is called
+#: f(n, a, b, weight, objective=, resolution=, seed=) and returns a Clustering (see `leiden`);
+#: one that has no use for a parameter takes it and ignores it.
 ALGORITHMS = {"leiden": leiden, "greedy": greedy_modularity}
 
 

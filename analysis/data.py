@@ -7,7 +7,7 @@ in the test.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
@@ -70,6 +70,27 @@ class Panels:
         return Panels(s, s.copy(), i, i.copy(), i.copy(), i.copy(), i.copy(), i.copy(), s.copy())
 
 
+@dataclass(frozen=True)
+class Column:
+    """How a field of `Links` stands in the link table (links.csv, links.json, Neo4j, GraphML: loader/link_table.py).
+
+    name: the column's name, or for a per-metric field (metric name -> array) the prefix of its
+    columns, one per metric (``dist_edges``). kind: "panel" (a row, written as the panel's id),
+    "number" (a distance or a threshold), "weight", "flag", or "rules" (the bitmask, written as
+    the names of the rules that matched, joined by '+'). at: the column's place in the table.
+    """
+
+    name: str
+    kind: str
+    at: int
+    per_metric: bool = False
+
+
+def column(name: str, kind: str, at: int, per_metric: bool = False) -> dict:
+    """The metadata of a `Links` field that is a column of the link table (dataclasses.field(metadata=...))."""
+    return {"column": Column(name, kind, at, per_metric)}
+
+
 @dataclass
 class Links:
     """One row per linked pair of panels (a < b, row indices into `Panels`).
@@ -81,15 +102,18 @@ class Links:
     mirrored: the link matched only through the mirrored signatures.
     weight: similarity in [0, 1], 1 = identical, 0 = at the threshold; comparable
     across metrics because each is measured against its own threshold.
+
+    Each per-link field says how it is written (its `column`): a field added
+    here with a column is written, loaded into Neo4j and read back everywhere.
     """
 
-    a: np.ndarray  # int32
-    b: np.ndarray  # int32
-    distances: dict[str, np.ndarray]
-    thresholds: dict[str, np.ndarray]
-    rules: np.ndarray  # uint32 bitmask
-    mirrored: np.ndarray  # bool
-    weight: np.ndarray  # float32
+    a: np.ndarray = field(metadata=column("a", "panel", 0))  # int32
+    b: np.ndarray = field(metadata=column("b", "panel", 1))  # int32
+    distances: dict[str, np.ndarray] = field(metadata=column("dist_", "number", 2, per_metric=True))
+    thresholds: dict[str, np.ndarray] = field(metadata=column("threshold_", "number", 6, per_metric=True))
+    rules: np.ndarray = field(metadata=column("rule", "rules", 3))  # uint32 bitmask
+    mirrored: np.ndarray = field(metadata=column("mirrored", "flag", 4))  # bool
+    weight: np.ndarray = field(metadata=column("weight", "weight", 5))  # float32
     rule_names: tuple[str, ...] = ()
     rule_metrics: tuple[str, ...] = ()  # the metric of each rule, as rule_names
 
@@ -98,9 +122,10 @@ class Links:
 
     def take(self, rows: np.ndarray) -> "Links":
         """The links at `rows` (indices or a bool mask), every field kept; a link's fields never depend on the others."""
-        return Links(self.a[rows], self.b[rows], {m: v[rows] for m, v in self.distances.items()},
-                     {m: v[rows] for m, v in self.thresholds.items()}, self.rules[rows], self.mirrored[rows],
-                     self.weight[rows], self.rule_names, self.rule_metrics)
+        def pick(value):
+            return {m: v[rows] for m, v in value.items()} if isinstance(value, dict) else value[rows]
+
+        return replace(self, **{f.name: pick(getattr(self, f.name)) for f in fields(self) if "column" in f.metadata})
 
     def rule_labels(self) -> list[str]:
         """Per link, the names of the rules that matched, joined by '+'."""

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from visualdistance.analysis.data import Links
+from visualdistance.analysis.data import Links, Panels
 from visualdistance.analysis.kernels import unique_sorted
-from visualdistance.analysis.rules import Gate, Metric, Mixed, Rule, Sigs
-from visualdistance.analysis.search import NeighbourIndex, Neighbours
-from visualdistance.analysis.signatures.base import Signature, mirror_name
+from visualdistance.analysis.rules import Gate, Metric, Rule, Sigs
+from visualdistance.analysis.search import CandidateSearch
+from visualdistance.analysis.signatures.base import Signature
 
 
 @dataclass(frozen=True)
@@ -23,8 +23,8 @@ class Preset:
     mirrored_checks: rules a link that matched only in the mirror image must
     also pass (a mirrored match is weaker evidence: symmetric drawings and
     look-alike poses match each other's mirror images); their distances are
-    recorded on every link. index: how candidate pairs are found (see
-    analysis.search); None: every pair is measured.
+    recorded on every link. index: how candidate pairs are found (a
+    `search.CandidateSearch`, such as the faiss `NeighbourIndex`); None: every pair is measured.
     """
 
     name: str
@@ -34,7 +34,7 @@ class Preset:
     report: tuple[Metric, ...] = ()
     gates: tuple[Gate, ...] = ()
     mirrored_checks: tuple[Rule, ...] = ()
-    index: NeighbourIndex | None = None
+    index: CandidateSearch | None = None
 
     def __post_init__(self) -> None:
         # one name, one metric: distances are recorded per metric name
@@ -81,7 +81,12 @@ def find_links(sigs: Sigs, source: np.ndarray, preset: Preset) -> Links:
     if preset.index is None or not preset.index.used_for(len(idx)):
         pairs = linked()
     else:
-        pairs = _search_index(preset.index.build(sub), preset.index, source[idx], idx, n, linked)
+        def linked_rows(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            keys = linked((a, b))
+            return np.searchsorted(idx, keys // n), np.searchsorted(idx, keys % n)
+
+        ra, rb = preset.index.candidates(sub, source[idx], linked_rows)
+        pairs = unique_sorted(idx[ra].astype(np.int64) * n + idx[rb])
     a = (pairs // max(n, 1)).astype(np.int32)
     b = (pairs % max(n, 1)).astype(np.int32)
     links = measure_links(sigs, a, b, preset, thresholds, measured)
@@ -97,29 +102,8 @@ def _read_by(preset: Preset) -> set[str]:
     names = {name for r in preset.rules for m in r.metrics for name in m.needs()}
     names |= {g.signature for r in preset.rules for g in r.gates}
     if preset.index is not None:
-        names |= {preset.index.signature, mirror_name(preset.index.signature)}
+        names |= set(preset.index.needs())
     return names
-
-
-def _search_index(neighbours: Neighbours, index: NeighbourIndex, source, idx, n, linked) -> np.ndarray:
-    """Linked pair keys among each panel's nearest neighbours, asking again with twice as many
-    neighbours for the panels that linked to at least `widen_at` of them (a drawing reused often)."""
-    m = len(idx)
-    rows, k = np.arange(m), index.k
-    tried = np.empty(0, np.int64)
-    found = np.empty(0, np.int64)
-    while len(rows):
-        a, b = neighbours.pairs(rows, k, source)
-        key = a * m + b
-        fresh = ~np.isin(key, tried)
-        tried = unique_sorted(np.concatenate([tried, key]))
-        found = unique_sorted(np.concatenate([found, linked((a[fresh], b[fresh]))]))
-        if k + 1 >= m:
-            break
-        degree = np.bincount(np.searchsorted(idx, np.concatenate([found // n, found % n])), minlength=m)
-        rows = rows[degree[rows] >= index.widen_at * k]
-        k *= 2
-    return found
 
 
 def _rule_keys(rule: Rule, sub: Sigs, t: np.ndarray, source, idx, n, measured, pairs) -> np.ndarray:
@@ -145,8 +129,9 @@ def _rule_keys(rule: Rule, sub: Sigs, t: np.ndarray, source, idx, n, measured, p
 
 def pairwise(preset: Preset) -> bool:
     """True when whether two panels link depends on those two alone, so links found once stay valid as panels
-    come and go. The write-up's mixed metric scales by corpus means: adding panels can change any of its links."""
-    return not any(isinstance(m, Mixed) for m in preset.metrics)
+    come and go: every metric of the preset declares itself `pairwise` (the write-up's mixed metric scales by
+    corpus means, so adding panels can change any of its links)."""
+    return all(m.pairwise for m in preset.metrics)
 
 
 def find_new_links(sigs: Sigs, source: np.ndarray, preset: Preset, fresh: np.ndarray) -> Links:
@@ -177,6 +162,32 @@ def carry_over(links: Links, new_row: np.ndarray, n: int) -> tuple[Links, np.nda
     kept = links.take(keep)
     kept.a, kept.b = new_row[kept.a].astype(np.int32), new_row[kept.b].astype(np.int32)
     return kept, fresh
+
+
+def same_panel(panels: Panels, row: int) -> tuple:
+    """What makes a panel the same panel in two runs: its id, its file's content and the frames it stands for."""
+    return panels.ids[row], panels.sha256[row], int(panels.frame[row]), int(panels.last_frame[row])
+
+
+@dataclass(frozen=True)
+class Relinked:
+    """The links of an incremental run, and how they came: new panels linked, earlier ones gone, links kept."""
+
+    links: Links
+    new_panels: int
+    gone_panels: int
+    kept_links: int
+
+
+def relink(panels: Panels, preset: Preset, earlier: Panels, earlier_links: Links) -> Relinked:
+    """The links of `panels` given an earlier run's panels and links with the same `pairwise` preset: the
+    earlier links between panels still there unchanged (`same_panel`), plus the new panels linked against all.
+    The same links, field for field, as `find_links` on every panel."""
+    now = {same_panel(panels, i): i for i in range(len(panels))}
+    new_row = np.array([now.get(same_panel(earlier, i), -1) for i in range(len(earlier))], np.int64)
+    kept, fresh = carry_over(earlier_links, new_row, len(panels))
+    links = merge_links([kept, find_new_links(panels.signatures, panels.source, preset, fresh)]) if fresh.any() else kept
+    return Relinked(links, int(fresh.sum()), int((new_row < 0).sum()), len(kept))
 
 
 def merge_links(parts: list[Links]) -> Links:

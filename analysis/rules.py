@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -28,8 +29,14 @@ Sigs = dict[str, np.ndarray]
 
 @dataclass(frozen=True)
 class Metric(ABC):
-    """A distance between panels computed from their signature rows."""
+    """A distance between panels computed from their signature rows.
 
+    pairwise: whether a pair's distance depends on the two panels alone. Incremental runs keep
+    earlier links only for presets whose metrics all are; one scaled by the corpus (as `Mixed`)
+    must say False, or adding panels would leave stale links.
+    """
+
+    pairwise: ClassVar[bool] = True
     name: str
 
     @abstractmethod
@@ -126,6 +133,7 @@ class Mixed(Metric):
     so its threshold reads like a hash threshold (16 in the write-up).
     """
 
+    pairwise: ClassVar[bool] = False  # the corpus means move as panels are added
     hash_signature: str = "ahash"
     edge_signature: str = "edges"
     mirror: bool = False

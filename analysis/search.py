@@ -19,6 +19,7 @@ linked, so large groups of reuse are not cut off at k.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable, Protocol, runtime_checkable
 
 import cv2
 import numpy as np
@@ -28,6 +29,32 @@ from visualdistance.analysis.kernels import unique_sorted
 from visualdistance.analysis.signatures.base import mirror_name
 
 Sigs = dict[str, np.ndarray]
+#: linked(a, b): of candidate pairs (rows of the searched signatures), the rows (a, b) of those that link
+Linked = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+@runtime_checkable
+class CandidateSearch(Protocol):
+    """How a preset finds the pairs its rules measure, instead of measuring every pair (a preset's `index`).
+
+    `find_links` asks `used_for(n)` for the n panels that pass the gates; when
+    True it calls `candidates` with their signature rows (at least `needs()`),
+    their sources and `linked`, which measures proposed pairs with the
+    preset's rules. The rules decide every link; a search only chooses which
+    pairs are measured, so a pair it never proposes is a link lost.
+    """
+
+    def describe(self) -> str:
+        """One line saying how pairs are found (the run record, `presets`, the report)."""
+
+    def needs(self) -> tuple[str, ...]:
+        """The signature arrays it reads."""
+
+    def used_for(self, n: int) -> bool:
+        """Whether n panels are searched this way (else every pair is measured)."""
+
+    def candidates(self, sigs: Sigs, source: np.ndarray, linked: Linked) -> tuple[np.ndarray, np.ndarray]:
+        """The linked pairs (a, b), rows of `sigs`, a < b, among those it proposes; rows of one source never pair."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +88,31 @@ class NeighbourIndex:
     def used_for(self, n: int) -> bool:
         """Whether n drawings are searched through the index (else every pair is measured)."""
         return n >= self.from_drawings
+
+    def needs(self) -> tuple[str, ...]:
+        return self.signature, mirror_name(self.signature)
+
+    def candidates(self, sigs: Sigs, source: np.ndarray, linked: Linked) -> tuple[np.ndarray, np.ndarray]:
+        """Linked pairs among each drawing's `k` nearest neighbours, asking again with twice as many
+        neighbours for the drawings that linked to at least `widen_at` of them (a drawing reused often)."""
+        neighbours = self.build(sigs)
+        m = len(neighbours)
+        rows, k = np.arange(m), self.k
+        tried = np.empty(0, np.int64)
+        found = np.empty(0, np.int64)
+        while len(rows):
+            a, b = neighbours.pairs(rows, k, source)
+            key = a * m + b
+            fresh = ~np.isin(key, tried)
+            tried = unique_sorted(np.concatenate([tried, key]))
+            la, lb = linked(a[fresh], b[fresh])
+            found = unique_sorted(np.concatenate([found, np.asarray(la, np.int64) * m + lb]))
+            if k + 1 >= m:
+                break
+            degree = np.bincount(np.concatenate([found // m, found % m]), minlength=m)
+            rows = rows[degree[rows] >= self.widen_at * k]
+            k *= 2
+        return found // m, found % m
 
     def build(self, sigs: Sigs) -> "Neighbours":
         """The index over every row of `sigs` (the panels that may link)."""

@@ -1,24 +1,25 @@
-"""What several commands share: the consoles, the feature store's place, community detection by name.
+"""What several commands share: the consoles, the feature store's place, the compiling notice, the run-folder lock.
 
 Commands import these from here, never from each other.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-import numpy as np
 from rich.console import Console
 
-from visualdistance.analysis import communities
-from visualdistance.analysis.data import Clustering
+from visualdistance.cli.errors import fail
 from visualdistance.cli.progress import console as err_console  # progress and errors: stderr
 from visualdistance.cli.progress import shown
+from visualdistance.loader import outputs
+from visualdistance.loader.names import printable
 
-__all__ = ["compiling_notice", "default_store", "err_console", "find_communities", "out_console", "shown"]
+__all__ = ["check_out", "compiling_notice", "default_store", "err_console", "out_console", "shown", "writes_out"]
 
 #: what a person reads while numba compiles the linking kernels (once: they are cached on disk afterwards)
 COMPILING = "compiling the linking kernels: first run only, up to a minute"
@@ -57,11 +58,32 @@ def compiling_notice() -> Iterator[None]:
         yield
 
 
-def find_communities(
-    algorithm: str, n: int, a: np.ndarray, b: np.ndarray, weight: np.ndarray, objective: str, resolution: float, seed: int
-) -> Clustering:
-    """The communities `algorithm` (a key of communities.ALGORITHMS) finds, given the options every command offers;
-    greedy modularity has none of Leiden's."""
-    if algorithm == "greedy":
-        return communities.greedy_modularity(n, a, b, weight)
-    return communities.leiden(n, a, b, weight, objective=objective, resolution=resolution, seed=seed)
+def check_out(folder: Path, out: Path) -> None:
+    """Refuse an --out that is a file, or the input folder or one holding it (its report would become panels)."""
+    if out.exists() and not out.is_dir():
+        fail(f"--out {printable(str(out))} is a file; give a folder (it is created if missing)", 2)
+    if folder.resolve().is_relative_to(out.resolve()):
+        what = "is the input folder" if folder.resolve() == out.resolve() else "holds the input folder"
+        fail(f"--out {printable(str(out))} {what}, so later runs would read this run's report images as panels; "
+             f"choose another folder (one inside {printable(str(folder))} is fine)", 2)
+
+
+def writes_out(command):
+    """A command that writes into its run folder: --out checked and created, and locked while it runs
+    (as `scrape` locks its folder), so two commands never interleave their files."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        out, folder = kwargs["out"], kwargs.get("folder")
+        if folder is not None and folder.is_dir():
+            check_out(folder, out)
+            out.mkdir(parents=True, exist_ok=True)
+        if not out.is_dir():
+            return command(*args, **kwargs)  # says what the folder lacks
+        try:
+            with outputs.locked(out):
+                return command(*args, **kwargs)
+        except outputs.RunFolderBusy as exc:
+            fail(str(exc))
+
+    return wrapper

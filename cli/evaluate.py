@@ -3,7 +3,7 @@
 Every preset (ours and the original write-up's) and the imagehash baselines
 are run on the same folder; each gets pair precision / recall / F1, mirror
 recall, false links involving blank panels, cluster quality (ARI, NMI) for
-Leiden and greedy modularity, and its cost. The write-up's clustering
+each community algorithm (communities.ALGORITHMS), and its cost. The write-up's clustering
 attempts (k-means on PCA-reduced distance rows with the elbow rule, and
 exact-membership grouping) are scored next to the graph communities.
 """
@@ -25,7 +25,7 @@ from rich.progress import MofNCompleteColumn, Progress
 from rich.table import Table
 
 from visualdistance.analysis import communities
-from visualdistance.analysis.baselines import IMAGEHASH_PRESETS, exact_membership, kmeans_elbow
+from visualdistance.analysis.baselines import BASELINES, exact_membership, kmeans_elbow
 from visualdistance.analysis.data import Links, Panels
 from visualdistance.analysis.evaluation import Truth, score_clusters, score_pairs, search_agreement
 from visualdistance.analysis.linking import Preset, find_links
@@ -34,7 +34,7 @@ from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatu
 from visualdistance.analysis.signatures.base import PanelView
 from visualdistance.cli.errors import fail
 from visualdistance.cli.options import Store, Workers
-from visualdistance.cli.common import compiling_notice, default_store, find_communities, out_console, shown
+from visualdistance.cli.common import compiling_notice, default_store, out_console, shown
 from visualdistance.cli.progress import console
 from visualdistance.loader.extract import extract_folder
 from visualdistance.loader.images import BadImage, decode, read_bytes
@@ -95,8 +95,8 @@ def score_method(preset: Preset, panels: Panels, truth: Truth, clusters: bool) -
     link_s = min(_timed(find_links, panels.signatures, panels.source, preset) for _ in range(2))
     row = {"method": preset.name, "link_s": link_s, **asdict(score_pairs(links.a, links.b, truth))}
     if clusters:
-        for algorithm in ("leiden", "greedy"):
-            c = find_communities(algorithm, len(panels), links.a, links.b, links.weight, communities.OBJECTIVE, communities.RESOLUTION, communities.SEED)
+        for algorithm, find in communities.ALGORITHMS.items():
+            c = find(len(panels), links.a, links.b, links.weight)  # each with its defaults
             scores = score_clusters(c.membership, truth)
             row[f"ari_{algorithm}"], row[f"nmi_{algorithm}"] = scores["ari"], scores["nmi"]
     return row, links
@@ -124,15 +124,17 @@ def figure(value, spec: str, suffix: str = "") -> str:
 def write_markdown(path: Path, title: str, rows: list[dict], cluster_rows: list[dict], command: str,
                    search_rows: list[dict] = ()) -> None:
     lines = [f"### {title}", "", f"Command: `{command}`", ""]
+    ari = "".join(f" ARI {a} |" for a in communities.ALGORITHMS)
     lines += [
-        "| method | links | precision | recall | F1 | mirror recall | blank false links | ARI leiden | ARI greedy | describe ms/panel | link s | cost vs original-edges |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"| method | links | precision | recall | F1 | mirror recall | blank false links |{ari} describe ms/panel | link s | cost vs {SPEED_BASELINE} |",
+        "| --- |" + " ---: |" * (9 + len(communities.ALGORITHMS)),
     ]
     for r in rows:
+        aris = "".join(f" {figure(r.get(f'ari_{a}'), '.3f')} |" for a in communities.ALGORITHMS)
         lines.append(
             f"| {r['method']} | {r['links']:,} | {figure(r['precision'], '.3f')} | {figure(r['recall'], '.3f')} | "
-            f"**{figure(r['f1'], '.3f')}** | {figure(r['mirror_recall'], '.2f')} | {r['blank_false_links']:,} | {figure(r.get('ari_leiden'), '.3f')} | "
-            f"{figure(r.get('ari_greedy'), '.3f')} | {r['describe_ms']:.2f} | {r['link_s']:.2f} | {figure(r['cost_ratio'], '.2f', 'x')} |"
+            f"**{figure(r['f1'], '.3f')}** | {figure(r['mirror_recall'], '.2f')} | {r['blank_false_links']:,} |{aris} "
+            f"{r['describe_ms']:.2f} | {r['link_s']:.2f} | {figure(r['cost_ratio'], '.2f', 'x')} |"
         )
     if search_rows:
         lines += ["", "| candidate index of | links (every pair) | recall of every-pair links | identical | link s (index) | link s (every pair) |",
@@ -146,7 +148,8 @@ def write_markdown(path: Path, title: str, rows: list[dict], cluster_rows: list[
 
 
 #: every method eval can score: the presets, then the imagehash baselines
-Method = Enum("Method", {m: m for m in list(PRESETS) + [p.name for p in IMAGEHASH_PRESETS]}, type=str)
+METHODS = {**PRESETS, **BASELINES}
+Method = Enum("Method", {m: m for m in METHODS}, type=str)
 
 
 def evaluate(
@@ -160,7 +163,8 @@ def evaluate(
         "--preset", "-p", metavar="METHOD", show_default=False,
         help=f"Methods to score (repeat), of: {', '.join(m.value for m in Method)}; default: all presets and baselines."
     )] = [],  # noqa: B006  (typer reads the default; it is never mutated)
-    baselines: Annotated[bool, typer.Option("--baselines/--no-baselines", help="Also score imagehash phash/dhash/average_hash.")] = True,
+    baselines: Annotated[bool, typer.Option(
+        "--baselines/--no-baselines", help=f"Also score the baselines: {', '.join(BASELINES)}.")] = True,
     clusters: Annotated[bool, typer.Option(
         "--clusters/--no-clusters", help="Also score clusterings (ARI, NMI) and the write-up's k-means."
     )] = True,
@@ -187,10 +191,9 @@ def evaluate(
     if not folder.is_dir():
         fail(f"not a folder: {printable(str(folder))}", 2)
     mirror_pairs = mirror_pairs or (folder / "mirror_pairs.csv" if (folder / "mirror_pairs.csv").exists() else None)
-    methods = [PRESETS[p] for p in PRESETS] + (list(IMAGEHASH_PRESETS) if baselines else [])
+    methods = list(PRESETS.values()) + (list(BASELINES.values()) if baselines else [])
     if preset:
-        known = {m.name: m for m in list(PRESETS.values()) + list(IMAGEHASH_PRESETS)}
-        methods = [known[p.value] for p in preset]
+        methods = [METHODS[p.value] for p in preset]
 
     store = store or default_store()
     with console.status("describing panels (reusing the feature store)"):
@@ -259,13 +262,15 @@ def _write_explain(folder: Path, panels: Panels, truth: Truth, links: Links, out
 
 
 def _print(rows: list[dict], cluster_rows: list[dict], search_rows: list[dict]) -> None:
-    t = Table("method", "links", "P", "R", "F1", "mirror R", "blank", "ARI leiden", "ARI greedy", "ms/panel", "link s", "cost")
+    t = Table("method", "links", "P", "R", "F1", "mirror R", "blank", *(f"ARI {a}" for a in communities.ALGORITHMS),
+              "ms/panel", "link s", "cost")
     for r in sorted(rows, key=lambda r: -r["f1"]):
         name = r["method"] + (" (default)" if r["method"] == DEFAULT_PRESET else "")
         t.add_row(
             name, f"{r['links']:,}", figure(r["precision"], ".3f"), figure(r["recall"], ".3f"), "[bold]" + figure(r["f1"], ".3f"),
-            figure(r["mirror_recall"], ".2f"), f"{r['blank_false_links']:,}", figure(r.get("ari_leiden"), ".3f"),
-            figure(r.get("ari_greedy"), ".3f"), f"{r['decode_ms'] + r['describe_ms']:.2f}", f"{r['link_s']:.2f}",
+            figure(r["mirror_recall"], ".2f"), f"{r['blank_false_links']:,}",
+            *(figure(r.get(f"ari_{a}"), ".3f") for a in communities.ALGORITHMS), f"{r['decode_ms'] + r['describe_ms']:.2f}",
+            f"{r['link_s']:.2f}",
             figure(r["cost_ratio"], ".2f", "x"),
         )
     # a wide table: keep it readable when stdout is a file or a pipe

@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from visualdistance.analysis import communities
-from visualdistance.cli.common import err_console, find_communities, out_console, shown
+from visualdistance.cli.common import err_console, out_console, shown
 from visualdistance.cli.errors import fail
 from visualdistance.cli.loading import (
     FIRST_QUERY,
@@ -27,9 +27,13 @@ from visualdistance.cli.loading import (
 )
 from visualdistance.cli.options import (
     DEFAULT_OBJECTIVE,
+    EVERY_ALGORITHM,
     BatchSize,
     ClusterAlgorithm,
+    ClusterAlgorithmChoice,
+    ClusterCorpus,
     Database,
+    LoadCorpus,
     ObjectiveChoice,
     Password,
     Resolution,
@@ -51,10 +55,7 @@ def load(
         "--pages", show_default=False,
         help="The scraper's pages.jsonl (or its folder). Default: pages.jsonl in the run's input folder, if any.",
     )] = None,
-    corpus: Annotated[Optional[str], typer.Option(
-        "--corpus", show_default=False,
-        help="Load under this corpus name (default: the one in run.json, from `run --corpus` or the input folder's name).",
-    )] = None,
+    corpus: LoadCorpus = None,
     batch_size: BatchSize = graph.DEFAULT_BATCH_SIZE,
     uri: Uri = None,
     user: User = graph.DEFAULT_USER,
@@ -85,9 +86,7 @@ def load(
 
 
 def cluster(
-    algorithm: Annotated[ClusterAlgorithm, typer.Option(
-        "--algorithm", "-a", help="Community detection; both: one cluster run each."
-    )] = ClusterAlgorithm.both,
+    algorithm: ClusterAlgorithmChoice = ClusterAlgorithm(EVERY_ALGORITHM),
     metric: Annotated[Optional[str], typer.Option(
         "--metric", show_default=False,
         help="Only links with a distance for this metric (edges, phash, ahash, dhash, edge_ahash, ...).",
@@ -102,9 +101,7 @@ def cluster(
     resolution: Resolution = communities.RESOLUTION,
     seed: Seed = communities.SEED,
     top: Annotated[int, typer.Option("--top", min=0, max=10_000, help="Clusters to show per run.")] = 5,
-    corpus: Annotated[Optional[str], typer.Option(
-        "--corpus", show_default=False, help="Which corpus to cluster (default: the graph's only one).",
-    )] = None,
+    corpus: ClusterCorpus = None,
     batch_size: BatchSize = graph.DEFAULT_BATCH_SIZE,
     uri: Uri = None,
     user: User = graph.DEFAULT_USER,
@@ -123,7 +120,7 @@ def cluster(
         filters = graph.SimilarFilter(metric=metric, rule=rule, max_distance=max_distance)
     except ValueError as exc:
         fail(f"--max-distance: {exc}", 2)
-    algorithms = tuple(communities.ALGORITHMS)[::-1] if algorithm is ClusterAlgorithm.both else (algorithm.value,)
+    algorithms = every_algorithm() if algorithm.value == EVERY_ALGORITHM else (algorithm.value,)
     settings = settings_for(uri, user, password, database)
     db = settings.database
     quiet_driver_logs()
@@ -137,7 +134,8 @@ def cluster(
         written = []
         for alg in algorithms:
             with err_console.status(f"finding communities ({alg}) in {len(a):,} links"):
-                found = find_communities(alg, len(ids), a, b, w, objective.value, resolution, seed)
+                found = communities.ALGORITHMS[alg](len(ids), a, b, w, objective=objective.value, resolution=resolution,
+                                                    seed=seed)
             params = {**found.params, "filters": filters.params(), "links": int(len(a)), "corpus": corpus}
             run = dataclasses.replace(found, params=params, run_id=communities.cluster_run_id(params, found.membership, ids))
             with progress_bar(int((run.membership >= 0).sum()), f"writing {alg} clusters", "panels") as advance:
@@ -148,6 +146,11 @@ def cluster(
     for run, top_rows in written:
         print_cluster_run(run, len(ids), len(a), top_rows)
     typer.echo(f"Compare runs in Neo4j Browser ({settings.browser_url}) with the saved query cluster_run_diff.")
+
+
+def every_algorithm() -> tuple[str, ...]:
+    """Every community algorithm, the default last: its run is the latest, which the saved queries read by default."""
+    return tuple(sorted(communities.ALGORITHMS, key=lambda name: name == communities.ALGORITHM))
 
 
 def pick_corpus(driver, corpus: str | None, database: str) -> str:

@@ -24,24 +24,13 @@ from visualdistance.loader.names import printable
 PresetName = Enum("PresetName", {name: name for name in PRESETS}, type=str)
 
 
-class Algorithm(str, Enum):
-    leiden = "leiden"
-    greedy = "greedy"
-
-
-class ClusterAlgorithm(str, Enum):
-    leiden = "leiden"
-    greedy = "greedy"
-    both = "both"
-
-
-class Objective(str, Enum):
-    modularity = "modularity"
-    cpm = "cpm"
-
-
-assert {a.value for a in Algorithm} == set(communities.ALGORITHMS)
-assert {o.value for o in Objective} == set(communities.OBJECTIVES)
+#: the community algorithms, by name (communities.ALGORITHMS)
+Algorithm = Enum("Algorithm", {name: name for name in communities.ALGORITHMS}, type=str)
+#: `cluster` also offers "both": a cluster run of each algorithm
+EVERY_ALGORITHM = "both"
+ClusterAlgorithm = Enum("ClusterAlgorithm", {**{name: name for name in communities.ALGORITHMS},
+                                             EVERY_ALGORITHM: EVERY_ALGORITHM}, type=str)
+Objective = Enum("Objective", {name: name for name in communities.OBJECTIVES}, type=str)
 
 RunFolder = Annotated[
     Path,
@@ -58,8 +47,11 @@ MAX_WORKERS = 256
 #: seeds Leiden takes (a 64-bit integer)
 MAX_SEED = 2**63 - 1
 
-Workers = Annotated[Optional[int], typer.Option("--workers", "-j", min=1, max=MAX_WORKERS, show_default=False,
-                                                help="Processes for decoding (default: all cores).")]
+#: one meaning in every command: how many cores to keep busy (decoding processes, thumbnail threads)
+Workers = Annotated[Optional[int], typer.Option(
+    "--workers", "-j", min=1, max=MAX_WORKERS, show_default=False,
+    help="Cores to use: processes that decode, threads that make thumbnails (default: all cores; thumbnails at most 8).",
+)]
 FirstFrameOnly = Annotated[bool, typer.Option("--first-frame-only", help="Animated images: describe only the first frame.")]
 PresetChoice = Annotated[PresetName, typer.Option(
     "--preset", "-p", metavar="PRESET",
@@ -71,17 +63,24 @@ Exhaustive = Annotated[bool, typer.Option(
          "(the same links on every labelled set measured, and slower past about 10,000 drawings). "
          "Presets without an index always measure every pair.",
 )]
-AlgorithmChoice = Annotated[Algorithm, typer.Option("--algorithm", "-a", help="Community detection.")]
+AlgorithmChoice = Annotated[Algorithm, typer.Option(
+    "--algorithm", "-a", help=f"Community detection, one of: {', '.join(communities.ALGORITHMS)}.")]
+ClusterAlgorithmChoice = Annotated[ClusterAlgorithm, typer.Option(
+    "--algorithm", "-a", help=f"Community detection; {EVERY_ALGORITHM}: one cluster run of each algorithm.")]
 ObjectiveChoice = Annotated[Objective, typer.Option("--objective", help="Leiden's objective.")]
 Resolution = Annotated[float, typer.Option(
     "--resolution", min=0, max=1e9, help="Leiden CPM resolution (the link density a cluster needs)."
 )]
 Seed = Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="Random seed: the same seed gives the same clusters.")]
-Corpus = Annotated[
-    Optional[str],
-    typer.Option("--corpus", show_default=False,
-                 help="Name of this collection in the graph (one per comic; default: the input folder's name)."),
-]
+def _corpus(help: str) -> typer.models.OptionInfo:
+    """--corpus, whose default each command says in `help`."""
+    return typer.Option("--corpus", show_default=False, help=help)
+
+
+Corpus = Annotated[Optional[str], _corpus("Name of this collection in the graph (one per comic; default: the input folder's name).")]
+LoadCorpus = Annotated[Optional[str], _corpus(
+    "Load under this corpus name (default: the one in run.json, from `run --corpus` or the input folder's name).")]
+ClusterCorpus = Annotated[Optional[str], _corpus("Which corpus to cluster (default: the graph's only one).")]
 Uri = Annotated[
     Optional[str],
     typer.Option("--uri", envvar=graph.ENV_VARS["uri"], show_default=False,
@@ -96,6 +95,7 @@ Password = Annotated[
 Database = Annotated[str, typer.Option("--database", envvar=graph.ENV_VARS["database"], help="Database name.")]
 BatchSize = Annotated[int, typer.Option("--batch-size", min=1, max=10_000_000, help="Rows per transaction.")]
 
+DEFAULT_ALGORITHM = Algorithm(communities.ALGORITHM)
 DEFAULT_OBJECTIVE = Objective(communities.OBJECTIVE)
 
 

@@ -7,26 +7,25 @@ recluster with another algorithm without relinking.
 
 from __future__ import annotations
 
-import functools
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Optional
 
-import numpy as np
 import typer
 from rich.table import Table
 
 from visualdistance import __version__
 from visualdistance.analysis import communities
 from visualdistance.analysis.data import Clustering, Links, Panels
-from visualdistance.analysis.linking import Preset, carry_over, find_links, find_new_links, merge_links, pairwise
+from visualdistance.analysis.linking import Preset, find_links, pairwise, relink
 from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatures, every_pair, get_preset
-from visualdistance.cli.common import compiling_notice, default_store, find_communities, out_console, shown
+from visualdistance.cli.common import check_out, compiling_notice, default_store, out_console, shown, writes_out
 from visualdistance.cli.errors import fail
 from visualdistance.cli.loading import after_run
 from visualdistance.cli.options import (
+    DEFAULT_ALGORITHM,
     DEFAULT_OBJECTIVE,
     Algorithm,
     AlgorithmChoice,
@@ -94,16 +93,6 @@ def step_extract(
     return result
 
 
-def check_out(folder: Path, out: Path) -> None:
-    """Refuse an --out that is a file, or the input folder or one holding it (its report would become panels)."""
-    if out.exists() and not out.is_dir():
-        fail(f"--out {printable(str(out))} is a file; give a folder (it is created if missing)", 2)
-    if folder.resolve().is_relative_to(out.resolve()):
-        what = "is the input folder" if folder.resolve() == out.resolve() else "holds the input folder"
-        fail(f"--out {printable(str(out))} {what}, so later runs would read this run's report images as panels; "
-             f"choose another folder (one inside {printable(str(folder))} is fine)", 2)
-
-
 def _no_panels(folder: Path, out: Path, files: int) -> None:
     """Nothing to link: say why (no image files, or none readable) instead of failing further on."""
     if files == 0:
@@ -121,53 +110,56 @@ def step_link(panels: Panels, preset: Preset) -> Links:
         return find_links(panels.signatures, panels.source, preset)
 
 
-def _earlier_run(out: Path, method: Preset) -> tuple[Panels, Links, str] | str:
-    """The panels (no signatures) and links a finished earlier run left in OUT with this method, and the
-    feature store it read; else why everything is linked (a sentence)."""
+@dataclass(frozen=True)
+class EarlierRun:
+    """What a finished earlier run in OUT left for linking only what is new: its panels (no signatures),
+    links and feature store; or, in `why`, the reason everything is linked again."""
+
+    panels: Panels | None = None
+    links: Links | None = None
+    store: str = ""
+    why: str = ""
+
+
+def _earlier_run(out: Path, method: Preset) -> EarlierRun:
+    """The earlier run a run into OUT can build on with this method, or why it cannot."""
     if not (out / "links.csv").exists():
-        return "no earlier run in this folder"
+        return EarlierRun(why="no earlier run in this folder")
     try:
         info = outputs.read_run_info(out)
         if info.method != MethodInfo.of(method):
-            return "the method changed since the last run"
+            return EarlierRun(why="the method changed since the last run")
         if not pairwise(method):
-            return f"{method.name} scales by corpus means, so new panels can change any link"
+            return EarlierRun(why=f"{method.name} scales by corpus means, so new panels can change any link")
         earlier = outputs.read_panels(out, signatures=False)
         links = outputs.read_links(out, {p: i for i, p in enumerate(earlier.ids)})
     except outputs.DamagedRunFile as e:
-        return f"the last run's files cannot be reused ({e.problem})"
-    return earlier, links, outputs.features_store(out) or ""
+        return EarlierRun(why=f"the last run's files cannot be reused ({e.problem})")
+    return EarlierRun(earlier, links, outputs.features_store(out) or "")
 
 
-def step_link_again(ex: ExtractResult, method: Preset, earlier) -> tuple[Links, dict]:
+def step_link_again(ex: ExtractResult, method: Preset, earlier: EarlierRun) -> tuple[Links, dict]:
     """Links of the extracted panels: new panels against all, and the earlier run's links between
     panels that are still there unchanged; everything when there is no usable earlier run."""
     panels = ex.panels
-    if isinstance(earlier, tuple) and earlier[2] != str(Path(ex.store[0]).resolve()):
-        earlier = "the signatures come from another feature store"
-    if not isinstance(earlier, tuple):
-        return step_link(panels, method), {"mode": "all pairs", "why": earlier}
-    old, old_links, _ = earlier
-    # a panel is the same panel when its id, file content and frames are
-    key = lambda p, i: (p.ids[i], p.sha256[i], int(p.frame[i]), int(p.last_frame[i]))  # noqa: E731
-    now = {key(panels, i): i for i in range(len(panels))}
-    new_row = np.array([now.get(key(old, i), -1) for i in range(len(old))], np.int64)
-    kept, fresh = carry_over(old_links, new_row, len(panels))
-    gone = int((new_row < 0).sum())
-    with console.status(f"linking {int(fresh.sum()):,} new panels against all {len(panels):,} ({method.name})"), \
-            compiling_notice():
-        links = merge_links([kept, find_new_links(panels.signatures, panels.source, method, fresh)]) if fresh.any() else kept
-    if gone:
-        console.print(f"{gone:,} panels of the last run are gone or changed: their links were dropped")
-    return links, {"mode": "new against all", "new_panels": int(fresh.sum()), "gone_panels": gone,
-                   "kept_links": len(kept), "new_links": len(links) - len(kept)}
+    if not earlier.why and earlier.store != str(Path(ex.store[0]).resolve()):
+        earlier = EarlierRun(why="the signatures come from another feature store")
+    if earlier.why:
+        return step_link(panels, method), {"mode": "all pairs", "why": earlier.why}
+    with console.status(f"linking the new panels against all {len(panels):,} ({method.name})"), compiling_notice():
+        found = relink(panels, method, earlier.panels, earlier.links)
+    if found.gone_panels:
+        console.print(f"{found.gone_panels:,} panels of the last run are gone or changed: their links were dropped")
+    return found.links, {"mode": "new against all", "new_panels": found.new_panels, "gone_panels": found.gone_panels,
+                         "kept_links": found.kept_links, "new_links": len(found.links) - found.kept_links}
 
 
 def step_communities(
     panels: Panels, links: Links, algorithm: Algorithm, objective: Objective, resolution: float, seed: int
 ) -> Clustering:
     with console.status(f"finding communities ({algorithm.value})"):
-        return find_communities(algorithm.value, len(panels), links.a, links.b, links.weight, objective.value, resolution, seed)
+        return communities.ALGORITHMS[algorithm.value](len(panels), links.a, links.b, links.weight,
+                                                       objective=objective.value, resolution=resolution, seed=seed)
 
 
 
@@ -217,27 +209,6 @@ def _run_info(out: Path, stages: tuple[str, ...], **fields) -> RunInfo:
     return outputs.record_files(out, info, stages)
 
 
-def writes_out(command):
-    """A command that writes into its run folder: --out checked and created, and locked while it runs
-    (as `scrape` locks its folder), so two commands never interleave their files."""
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        out, folder = kwargs["out"], kwargs.get("folder")
-        if folder is not None and folder.is_dir():
-            check_out(folder, out)
-            out.mkdir(parents=True, exist_ok=True)
-        if not out.is_dir():
-            return command(*args, **kwargs)  # says what the folder lacks
-        try:
-            with outputs.locked(out):
-                return command(*args, **kwargs)
-        except outputs.RunFolderBusy as exc:
-            fail(str(exc))
-
-    return wrapper
-
-
 # ---------------------------------------------------------------- commands
 
 
@@ -246,7 +217,7 @@ def run(
     folder: Annotated[Path, typer.Argument(metavar="DIR", help="Folder of panels (searched recursively).")],
     out: RunFolder,
     preset: PresetChoice = PresetName(DEFAULT_PRESET),
-    algorithm: AlgorithmChoice = Algorithm.leiden,
+    algorithm: AlgorithmChoice = DEFAULT_ALGORITHM,
     objective: ObjectiveChoice = DEFAULT_OBJECTIVE,
     resolution: Resolution = communities.RESOLUTION,
     seed: Seed = communities.SEED,
@@ -338,12 +309,12 @@ def link(out: RunFolder, preset: PresetChoice = PresetName(DEFAULT_PRESET), exha
 @writes_out
 def communities_command(
     out: RunFolder,
-    algorithm: AlgorithmChoice = Algorithm.leiden,
+    algorithm: AlgorithmChoice = DEFAULT_ALGORITHM,
     objective: ObjectiveChoice = DEFAULT_OBJECTIVE,
     resolution: Resolution = communities.RESOLUTION,
     seed: Seed = communities.SEED,
 ) -> None:
-    """Group a run folder's linked panels into clusters (Leiden or greedy modularity); write clusters.csv and clusters.json."""
+    """Group a run folder's linked panels into clusters (--algorithm); write clusters.csv and clusters.json."""
     panels = _read_panels(out)
     outputs.require_run(out, outputs.STAGES["link"])
     links = outputs.read_links(out, {p: i for i, p in enumerate(panels.ids)})

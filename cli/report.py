@@ -10,7 +10,7 @@ from rich.table import Table
 
 from visualdistance.cli.common import out_console, shown
 from visualdistance.cli.errors import fail
-from visualdistance.cli.options import MAX_WORKERS, RunFolder
+from visualdistance.cli.options import RunFolder, Workers
 from visualdistance.cli.progress import progress_bar
 from visualdistance.loader import outputs
 from visualdistance.loader.report import ReportFolderTaken, build_report, check_destination
@@ -26,9 +26,7 @@ def report(
     links_per_cluster: Annotated[int, typer.Option(
         "--links-per-cluster", min=0, help="Strongest links explained per cluster, besides one tie per member."
     )] = 20,
-    workers: Annotated[Optional[int], typer.Option(
-        "--workers", "-j", min=1, max=MAX_WORKERS, show_default=False, help="Threads for thumbnails (default: cores, at most 8)."
-    )] = None,
+    workers: Workers = None,
     force: Annotated[bool, typer.Option(
         "--force", help="Write into a --to folder that holds other files than a report (its files of the report's "
                         "names are replaced)."

@@ -34,7 +34,7 @@ from neo4j import exceptions as neo4j_errors
 
 from visualdistance import cypher
 from visualdistance.analysis.data import Clustering, Links, Panels
-from visualdistance.loader import outputs
+from visualdistance.loader import link_table, outputs
 from visualdistance.loader.names import printable, safe_text
 from visualdistance.loader.outputs import RunOutput
 
@@ -276,30 +276,18 @@ def page_rows(pages: dict[int, dict]) -> list[dict]:
     return [{"number": int(n), **{k: pages[n].get(k) for k in PAGE_FIELDS}} for n in sorted(pages)]
 
 
-def link_columns(links: Links, ids: np.ndarray) -> dict:
-    """The links as parallel lists: a, b (panel ids, a < b as strings), rule, mirrored, weight,
-    and measures = {dist_<metric>: [...], threshold_<metric>: [...]} (None where not measured).
+def link_rows(links: Links, ids: np.ndarray) -> dict:
+    """The link table (`link_table.link_table`) as parallel lists for `load_links`: a, b (panel ids,
+    a < b as strings) and columns = {rule: [...], mirrored: [...], weight: [...], dist_<metric>: [...], ...}
+    (None where not measured: the property is left unset).
 
     Row-index order (a < b in one run folder) is not id order, and the same
     pair must keep one direction in every folder for MERGE to find it again.
     """
-    a, b = np.asarray(ids, dtype=object)[links.a], np.asarray(ids, dtype=object)[links.b]
+    table = link_table.link_table(links, ids)
+    a, b = np.asarray(table.pop("a"), dtype=object), np.asarray(table.pop("b"), dtype=object)
     swap = b < a
-    measures = {f"dist_{m}": _column(v) for m, v in links.distances.items()}
-    measures.update({f"threshold_{m}": _column(v) for m, v in links.thresholds.items()})
-    return {
-        "a": np.where(swap, b, a).tolist(),
-        "b": np.where(swap, a, b).tolist(),
-        "rule": links.rule_labels(),
-        "mirrored": np.asarray(links.mirrored, bool).tolist(),
-        "weight": [None if w != w else round(w, 4) for w in np.asarray(links.weight, float).tolist()],
-        "measures": measures,
-    }
-
-
-def _column(values: np.ndarray) -> list:
-    """Floats as in links.csv: integers stay integers, others 4 decimals, NaN -> None."""
-    return [None if v != v else int(v) if v.is_integer() else round(v, 4) for v in np.asarray(values, float).tolist()]
+    return {"a": np.where(swap, b, a).tolist(), "b": np.where(swap, a, b).tolist(), "columns": table}
 
 
 def slice_columns(columns: dict, start: int, stop: int) -> dict:
@@ -416,7 +404,7 @@ def load_run(
         driver, cypher.load(name), batches, on_progress, database, corpus=corpus, **kw)
     write("load_pages", row_batches(prows, batch_size))
     write("load_panels", row_batches(nrows, batch_size))
-    columns = link_columns(run.links, run.panels.ids)
+    columns = link_rows(run.links, run.panels.ids)
     write("load_links", column_batches(columns, len(run.links), batch_size), preset=preset)
     return LoadResult(pages=len(prows), panels=len(nrows), links=len(run.links), corpus=corpus)
 
@@ -457,6 +445,10 @@ class SimilarFilter:
     def params(self) -> dict:
         return {"metric": self.metric, "rule": self.rule, "max_distance": self.max_distance}
 
+    def distance_column(self) -> str | None:
+        """The SIMILAR property holding the metric's distance (dist_<metric>), None without a metric."""
+        return link_table.field_column("distances", self.metric) if self.metric else None
+
 
 def read_similar(
     driver: Driver, filters: SimilarFilter = SimilarFilter(), database: str = DEFAULT_DATABASE,
@@ -468,7 +460,8 @@ def read_similar(
     ids, one per link; weight: float32 (NaN where a link has none).
     """
     record = driver.execute_query(
-        cypher.load("read_similar"), {**filters.params(), "corpus": corpus}, database_=database,
+        cypher.load("read_similar"), {**filters.params(), "corpus": corpus, "distance": filters.distance_column()},
+        database_=database,
         routing_=RoutingControl.READ
     ).records[0]
     return similar_arrays(record["a"], record["b"], record["weight"])

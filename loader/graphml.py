@@ -12,8 +12,14 @@ import numpy as np
 
 from visualdistance.analysis.data import Clustering, Links, Panels
 from visualdistance.analysis.report import ClusterPlan
+from visualdistance.loader import link_table
 from visualdistance.loader.files import write_atomic
 from visualdistance.loader.names import safe_text
+
+#: the link-table columns each edge carries first (then `internal`, then every other column)
+EDGE_FIRST = ("weight", "mirrored", "rule")
+#: GraphML's attribute type of each kind of link-table column
+_GRAPHML_TYPE = {"number": "double", "weight": "double", "flag": "boolean", "rules": "string", "panel": "string"}
 
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -28,7 +34,8 @@ def write_graphml(path: Path, panels: Panels, links: Links, clustering: Clusteri
 
     Node attributes: label (panel id), path, page, position, frame, last_frame, cluster
     (-1: none), original, mirrored. Edge attributes: weight, mirrored, rule,
-    internal (both ends in one cluster), dist_<metric>, threshold_<metric>.
+    internal (both ends in one cluster), then the other columns of the link table
+    (`link_table`: dist_<metric>, threshold_<metric>), as the doubles measured.
     """
     m = np.asarray(clustering.membership)
     used = np.zeros(len(panels), bool)
@@ -45,8 +52,12 @@ def write_graphml(path: Path, panels: Panels, links: Links, clustering: Clusteri
     root = ET.Element("graphml", xmlns=ns)
     node_keys = [("label", "string"), ("path", "string"), ("page", "int"), ("position", "int"), ("frame", "int"),
                  ("last_frame", "int"), ("cluster", "int"), ("original", "boolean"), ("mirrored", "boolean")]
-    edge_keys = [("weight", "double"), ("mirrored", "boolean"), ("rule", "string"), ("internal", "boolean")]
-    edge_keys += [(f"dist_{k}", "double") for k in links.distances] + [(f"threshold_{k}", "double") for k in links.thresholds]
+    # GraphML's attributes are typed: numbers go as the doubles measured, not rounded like text cells
+    table = link_table.link_table(links, panels.ids, exact=True)
+    kinds = link_table.column_kinds(links)
+    rest = [c for c in table if c not in EDGE_FIRST and kinds[c] != "panel"]  # the ends are source and target
+    edge_keys = [(c, _GRAPHML_TYPE[kinds[c]]) for c in EDGE_FIRST] + [("internal", "boolean")]
+    edge_keys += [(c, _GRAPHML_TYPE[kinds[c]]) for c in rest]
     for scope, keys in (("node", node_keys), ("edge", edge_keys)):
         for name, kind in keys:
             ET.SubElement(root, "key", {"id": f"{scope[0]}_{name}", "for": scope, "attr.name": name, "attr.type": kind})
@@ -69,18 +80,14 @@ def write_graphml(path: Path, panels: Panels, links: Links, clustering: Clusteri
                            ("position", int(panels.position[i])), ("frame", int(panels.frame[i])),
                            ("last_frame", int(panels.last_frame[i])), ("cluster", int(m[i])), ("original", bool(original[i])), ("mirrored", bool(mirrored[i]))):
             data(node, f"n_{key}", value)
-    labels = links.rule_labels()
     for k in range(len(links)):
         a, b = int(links.a[k]), int(links.b[k])
         edge = ET.SubElement(graph, "edge", source=f"n{a}", target=f"n{b}")
-        data(edge, "e_weight", float(links.weight[k]))
-        data(edge, "e_mirrored", bool(links.mirrored[k]))
-        data(edge, "e_rule", labels[k])
+        for c in EDGE_FIRST:
+            data(edge, f"e_{c}", table[c][k])
         data(edge, "e_internal", bool(m[a] >= 0 and m[a] == m[b]))
-        for name, values in links.distances.items():
-            data(edge, f"e_dist_{name}", float(values[k]))
-        for name, values in links.thresholds.items():
-            data(edge, f"e_threshold_{name}", float(values[k]))
+        for c in rest:
+            data(edge, f"e_{c}", table[c][k])
     ET.indent(root, space=" ")
     buf = io.BytesIO()
     ET.ElementTree(root).write(buf, encoding="utf-8", xml_declaration=True)

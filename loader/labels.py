@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from visualdistance.analysis.evaluation import Truth
-from visualdistance.loader.outputs import csv_flag
+from visualdistance.loader.link_table import csv_flag
 
 
 class LabelError(ValueError):

@@ -6,8 +6,8 @@ A run folder holds:
   the signature arrays are: rows of the feature store the run read (by content
   hash and frame; no second copy), or ``signatures.npz`` beside it for panels that
   came from elsewhere; so later stages need not touch the images again;
-- ``links.csv`` / ``links.json``: a, b (panel ids), one ``dist_<metric>`` column per
-  metric, rule, mirrored, weight, then ``threshold_<metric>``;
+- ``links.csv`` / ``links.json``: the link table of ``loader/link_table.py`` (a, b
+  as panel ids, a distance column per metric, rule, mirrored, weight, thresholds);
 - ``clusters.csv`` / ``clusters.json``: cluster, panel, page, path, frame;
 - ``bad_files.csv``: path, reason;
 - ``run.json``: what was run (method, parameters, counts, timings).
@@ -31,6 +31,8 @@ from typing import Iterator
 import numpy as np
 
 from visualdistance.analysis.data import Clustering, Links, Panels
+from visualdistance.loader import link_table
+from visualdistance.loader.link_table import row_of
 from visualdistance.loader.locks import exclusive
 from visualdistance.loader.files import atomic_open, write_atomic
 from visualdistance.loader.names import ENCODING_ERRORS, printable, safe_text
@@ -38,11 +40,6 @@ from visualdistance.loader.run_record import RunInfo
 from visualdistance.loader.store import FeatureStore
 
 HASH_COLUMNS = ("ahash", "phash", "dhash", "edge_ahash")
-
-
-def csv_flag(cell) -> bool:
-    """A yes/no CSV cell as written here (1/0) or by hand (true/True); anything else, empty included, is no."""
-    return str(cell).strip() in ("1", "true", "True")
 
 
 PANEL_COLUMNS = ("id", "path", "frame", "last_frame", "page", "position", "width", "height", "sha256", "edge_pixels") + HASH_COLUMNS
@@ -274,45 +271,18 @@ def _npz_rows(out: Path, features: dict, n: int) -> tuple[dict[str, np.ndarray],
 # -------------------------------------------------------------------- links
 
 
-def link_records(links: Links, ids: np.ndarray) -> list[dict]:
-    """One plain dict per link: a, b (panel ids), dist_*, rule, mirrored, weight, threshold_*."""
-    labels = links.rule_labels()
-    metrics = list(links.distances)
-    recs = []
-    for k in range(len(links)):
-        rec = {"a": ids[links.a[k]], "b": ids[links.b[k]]}
-        for m in metrics:
-            rec[f"dist_{m}"] = link_number(links.distances[m][k])
-        rec["rule"] = labels[k]
-        rec["mirrored"] = bool(links.mirrored[k])
-        rec["weight"] = round(float(links.weight[k]), 4)  # always a float: a weight of 1 is "1.0"
-        for m in links.thresholds:
-            rec[f"threshold_{m}"] = link_number(links.thresholds[m][k])
-        recs.append(rec)
-    return recs
-
-
-def link_number(x) -> float | int | None:
-    """A distance, threshold or weight as written and shown everywhere: a whole number as int,
-    else rounded to 4 decimals; None for NaN and infinity."""
-    x = float(x)
-    if not np.isfinite(x):
-        return None
-    return int(x) if x.is_integer() else round(x, 4)
-
-
 def write_links(out: Path, links: Links, ids: np.ndarray) -> None:
-    recs = link_records(links, ids)
-    header = ["a", "b"] + [f"dist_{m}" for m in links.distances] + ["rule", "mirrored", "weight"]
-    header += [f"threshold_{m}" for m in links.thresholds]
-    rows = ([("" if r[c] is None else int(r[c]) if c == "mirrored" else r[c]) for c in header] for r in recs)
-    write_atomic(out / "links.csv", _csv_text(header, rows))
+    """links.csv (the link table; not measured: empty, flags 1/0) and links.json (the rules, then one record per link)."""
+    table = link_table.link_table(links, ids)
+    cell = lambda v: "" if v is None else int(v) if isinstance(v, bool) else v  # noqa: E731
+    write_atomic(out / "links.csv", _csv_text(list(table), ([cell(v) for v in row] for row in zip(*table.values()))))
+    recs = [dict(zip(table, row)) for row in zip(*table.values())]
     doc = {"rules": list(links.rule_names), "rule_metrics": dict(zip(links.rule_names, links.rule_metrics)), "links": recs}
     write_atomic(out / "links.json", json.dumps(doc))
 
 
 def read_links(out: Path, panel_index: dict[str, int]) -> Links:
-    """Links from links.csv, with a and b as row indices via `panel_index` (id -> row)."""
+    """Links from links.csv (the rules' names from links.json), with a and b as row indices via `panel_index` (id -> row)."""
     check_files(out, STAGES["link"])
     with reading(out / "links.json"):
         with open(out / "links.json", encoding="utf-8") as fh:
@@ -320,28 +290,9 @@ def read_links(out: Path, panel_index: dict[str, int]) -> Links:
             rule_names = tuple(doc.get("rules", []))
             rule_metrics = tuple((doc.get("rule_metrics") or {}).get(n, "") for n in rule_names)
     with reading(out / "links.csv"):
-        rows, header = _read_csv(out / "links.csv", ("a", "b", "rule", "mirrored", "weight"))
-        f32 = lambda c: np.array([float(r[c]) if r[c] != "" else np.nan for r in rows], np.float32)  # noqa: E731
-        bit = {n: 1 << k for k, n in enumerate(rule_names)}
-        rules = np.array([sum(bit.get(p, 0) for p in r["rule"].split("+") if p) for r in rows], np.uint32)
-        return Links(
-            a=np.array([_row_of(panel_index, r["a"]) for r in rows], np.int32),
-            b=np.array([_row_of(panel_index, r["b"]) for r in rows], np.int32),
-            distances={c[5:]: f32(c) for c in header if c.startswith("dist_")},
-            thresholds={c[10:]: f32(c) for c in header if c.startswith("threshold_")},
-            rules=rules,
-            mirrored=np.array([csv_flag(r["mirrored"]) for r in rows], bool),
-            weight=f32("weight"),
-            rule_names=rule_names,
-            rule_metrics=rule_metrics,
-        )
-
-
-def _row_of(panel_index: dict[str, int], panel: str) -> int:
-    try:
-        return panel_index[panel]
-    except KeyError:
-        raise ValueError(f"it names panel {panel!r}, which panels.csv lacks") from None
+        rows, header = _read_csv(out / "links.csv", link_table.required_columns())
+        table = {c: [r[c] for r in rows] for c in header}
+        return link_table.read_link_table(table, panel_index, rule_names, rule_metrics)
 
 
 # ----------------------------------------------------------------- clusters
@@ -399,7 +350,7 @@ def read_clusters(out: Path, panel_index: dict[str, int]) -> Clustering:
             doc = json.load(fh)
         membership = np.full(len(panel_index), -1, np.int32)
         for c in doc["clusters"]:
-            membership[[_row_of(panel_index, p) for p in c["panels"]]] = c["id"]
+            membership[[row_of(panel_index, p) for p in c["panels"]]] = c["id"]
         q = doc.get("modularity")
         return Clustering(doc["run_id"], doc["algorithm"], doc["params"], membership, float("nan") if q is None else q)
 

@@ -19,7 +19,7 @@ import numpy as np
 from visualdistance import __version__
 from visualdistance.analysis.data import Clustering, Links, Panels
 from visualdistance.analysis.report import BOTH, ONLY_A, ONLY_B, BitImage, ClusterPlan, bit_map, map_rgb, xor_rgb
-from visualdistance.loader import outputs
+from visualdistance.loader.link_table import link_number
 from visualdistance.loader.names import ENCODING_ERRORS
 from visualdistance.loader.run_record import MethodInfo, RunInfo
 from visualdistance.loader.report.thumbnails import write_png
@@ -54,7 +54,7 @@ def why_file(cluster: int) -> str:
 
 
 def _fmt(x: float | None) -> str:
-    v = None if x is None else outputs.link_number(x)
+    v = None if x is None else link_number(x)
     return "—" if v is None else f"{v:,}"
 
 

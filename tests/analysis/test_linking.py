@@ -241,3 +241,52 @@ def test_every_preset_links_exactly_the_pairs_a_rule_matches(name):
             hit = (found.rules >> k) & 1 == 1
             d, t = found.distances[rule.metric.name][hit], found.thresholds[rule.metric.name][hit]
             assert (d < t).all(), (rule.name, d[d >= t], t[d >= t])
+
+
+def test_a_metric_that_says_it_is_not_pairwise_makes_its_preset_relink_everything():
+    """`pairwise` is what a metric declares, not which class it is: a new corpus-scaled metric says so."""
+    from dataclasses import dataclass, fields, replace
+
+    from visualdistance.analysis.linking import pairwise
+    from visualdistance.analysis.presets import get_preset
+    from visualdistance.analysis.rules import Hamming, Rule
+
+    @dataclass(frozen=True)
+    class CorpusScaled(Hamming):
+        pairwise = False
+
+    preset = get_preset("original-edges")
+    assert pairwise(preset)
+    rule = preset.rules[0]
+    scaled = Rule(rule.name, CorpusScaled(**{f.name: getattr(rule.metric, f.name) for f in fields(rule.metric)}),
+                  rule.threshold)
+    assert not pairwise(replace(preset, rules=(scaled,) + preset.rules[1:]))
+
+
+def test_relink_keeps_the_links_of_unchanged_panels_and_gives_a_full_relink():
+    """A panel whose file changed, one removed and new ones: relink gives what linking everything gives."""
+    from visualdistance.analysis.data import Panels
+    from visualdistance.analysis.linking import relink
+    from visualdistance.analysis.presets import get_preset
+
+    images = [p.image for p in synthetic.planted_corpus(40, seed=7)]
+    sigs = describe(images)
+    n = len(images)
+
+    def panels(rows, sha=lambda r: f"sha{r}"):
+        rows = np.asarray(rows)
+        ids = np.array([f"{r}.png" for r in rows], dtype=object)
+        ints = np.zeros(len(rows), np.int32)
+        return Panels(ids, ids.copy(), rows.astype(np.int32), ints, ints - 1, ints - 1, ints, ints,
+                      np.array([sha(r) for r in rows], dtype=object), {k: v[rows] for k, v in sigs.items()})
+
+    preset = get_preset("drawing")
+    before = panels(np.arange(30))
+    earlier_links = find_links(before.signatures, before.source, preset)
+    now = panels(np.r_[0:5, 6:n], sha=lambda r: "changed" if r == 7 else f"sha{r}")  # 5 gone, 7 changed, 30.. new
+    found = relink(now, preset, before, earlier_links)
+    full = find_links(now.signatures, now.source, preset)
+    assert (found.gone_panels, found.new_panels) == (2, 1 + n - 30)
+    assert 0 < found.kept_links <= len(earlier_links)
+    assert np.array_equal(found.links.a, full.a) and np.array_equal(found.links.b, full.b)
+    assert np.array_equal(found.links.rules, full.rules) and np.array_equal(found.links.weight, full.weight)

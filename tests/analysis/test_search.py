@@ -99,3 +99,39 @@ def test_fewer_drawings_than_the_index_waits_for_are_all_compared(planted):
     every = find_links(sigs, source, every_pair(PRESET))
     assert search_agreement(find_links(sigs, source, waiting), every).identical
     assert search_agreement(find_links(sigs, source, small), every).recall < 1  # one neighbour is not enough
+
+
+class EveryOtherPair:
+    """A candidate search of its own: proposes only pairs of rows of the same parity (and says how it went)."""
+
+    def __init__(self):
+        self.asked = []
+
+    def describe(self) -> str:
+        return "pairs of rows of the same parity"
+
+    def needs(self) -> tuple[str, ...]:
+        return ()
+
+    def used_for(self, n: int) -> bool:
+        return True
+
+    def candidates(self, sigs, source, linked):
+        n = len(source)
+        a, b = np.triu_indices(n, 1)
+        keep = (a % 2 == b % 2) & (source[a] != source[b])
+        self.asked.append(int(keep.sum()))
+        return linked(a[keep], b[keep])
+
+
+def test_linking_calls_any_candidate_search_and_keeps_only_the_links_among_its_pairs(planted):
+    from visualdistance.analysis.search import CandidateSearch
+
+    sigs, source = planted
+    search = EveryOtherPair()
+    assert isinstance(search, CandidateSearch) and isinstance(DRAWING.index, CandidateSearch)
+    every = find_links(sigs, source, every_pair(PRESET))
+    found = find_links(sigs, source, replace(PRESET, index=search))
+    assert search.asked and len(found) > 0
+    same_parity = every.a % 2 == every.b % 2
+    assert found.a.tolist() == every.a[same_parity].tolist() and found.b.tolist() == every.b[same_parity].tolist()

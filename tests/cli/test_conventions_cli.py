@@ -7,7 +7,9 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from tests.cli.test_graph_cli import error_lines, invoke
+from tests.cli.test_graph_cli import error_lines, invoke, run_folder  # noqa: F401  (run_folder: a fixture)
+from visualdistance.analysis import communities
+from visualdistance.analysis.baselines import BASELINES
 from visualdistance.analysis.presets import PRESETS
 from visualdistance.cli.main import app
 
@@ -22,9 +24,51 @@ def help_of(*command: str) -> str:
     return " ".join(line.strip(" │╭╮╰╯─") for line in result.output.splitlines())
 
 
+def has_option(text: str, name: str) -> bool:
+    """The help names option `name` as a word of its own ("-o" is not found in "--out" or "-oo")."""
+    return re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text) is not None
+
+
+def test_has_option_does_not_take_a_long_option_for_its_short_one():
+    assert not has_option("--out OUT  Run folder", "-o") and has_option("--out  -o  OUT", "-o")
+
+
 @pytest.mark.parametrize("command", RUN_FOLDER_COMMANDS)
 def test_every_command_names_its_run_folder_with_out(command):
-    assert "--out" in help_of(command) and "-o" in help_of(command)
+    text = help_of(command)
+    assert has_option(text, "--out") and has_option(text, "-o")
+
+
+@pytest.mark.parametrize("command", ["run", "communities", "cluster"])
+def test_every_registered_community_algorithm_is_a_choice(command):
+    missing = [a for a in communities.ALGORITHMS if not has_option(help_of(command), a)]
+    assert not missing, missing
+
+
+def test_eval_offers_every_preset_and_baseline():
+    missing = [m for m in [*PRESETS, *BASELINES] if not has_option(help_of("eval"), m)]
+    assert not missing, missing
+
+
+def test_the_chosen_algorithm_is_the_registered_function_called_with_every_option(run_folder, monkeypatch):
+    """A registered algorithm runs as itself (the CLI never falls back to another), with one keyword signature."""
+    calls = []
+    real = communities.ALGORITHMS["greedy"]
+
+    def spy(n, a, b, weight, **options):
+        calls.append(options)
+        return real(n, a, b, weight, **options)
+
+    monkeypatch.setitem(communities.ALGORITHMS, "greedy", spy)
+    result = invoke("communities", "--out", run_folder, "--algorithm", "greedy", "--seed", "7", env={})
+    assert result.exit_code == 0, result.output
+    assert calls == [{"objective": communities.OBJECTIVE, "resolution": communities.RESOLUTION, "seed": 7}]
+
+
+@pytest.mark.parametrize("command", ["run", "extract", "report", "eval"])
+def test_workers_means_one_thing_everywhere(command):
+    text = help_of(command)
+    assert has_option(text, "--workers") and "Cores to use" in text
 
 
 @pytest.mark.parametrize("command, choices", [

@@ -149,14 +149,21 @@ def test_pagination_contents_and_the_go_to_box_navigate(driver, report, expected
     click(driver, "nav.pager a[rel=prev]")
     assert driver.current_url.endswith(f"/page-{last - 1}.html")
 
-    # The contents on the first page lead to a cluster on a later page, scrolled to.
+    # The contents on the first page lead to a cluster on a later page, scrolled to: the last cluster
+    # there, which lies below the page's top, so reaching it needs a scroll.
+    assert last >= 2, "the planted report should span several pages"
     open_page(driver, page_url(report, 1))
-    target, _ = expected_pages[-1][0]
+    target, _ = expected_pages[-1][-1]
     driver.execute_script("document.querySelector('details.toc').open = true")
     click(driver, f"details.toc a[href='page-{last}.html#cluster-{target}']")
     assert driver.current_url.endswith(f"/page-{last}.html#cluster-{target}")
     assert driver.execute_script("return document.querySelector(':target').id") == f"cluster-{target}"
-    assert driver.execute_script("return window.scrollY") > 0 or last == 1
+    top, window, page = driver.execute_script(
+        "const r = document.getElementById(arguments[0]).getBoundingClientRect();"
+        "return [r.top, window.innerHeight, document.documentElement.scrollHeight]", f"cluster-{target}")
+    assert page > window, "the last page fits the window: nothing here would need a scroll"
+    assert driver.execute_script("return window.scrollY") > 0
+    assert 0 <= top < window  # the cluster is in view
 
     # The "cluster #" box in the sticky header.
     from selenium.webdriver.common.by import By

@@ -91,19 +91,20 @@ def test_schema_file_splits_into_statements():
     assert all(s.startswith("CREATE ") and "IF NOT EXISTS" in s and ";" not in s for s in creates)
 
 
-def test_link_columns_orient_pairs_by_id_and_drop_nan():
+def test_link_rows_orient_pairs_by_id_and_drop_nan():
     run = known_run()
     run.links.distances["phash"][0] = np.nan
-    cols = graph.link_columns(run.links, run.panels.ids)
-    pairs = list(zip(cols["a"], cols["b"]))
+    rows = graph.link_rows(run.links, run.panels.ids)
+    pairs = list(zip(rows["a"], rows["b"]))
     # Text order, not page or row order: 40_1.png < 5_1.png and 100_1.png < 2_1.png.
     assert pairs == [(A, B), (C, B), (C, D), (E, F)]
+    cols = rows["columns"]
     assert cols["rule"] == ["edges", "edges+phash", "phash", "edges"]
     assert cols["weight"] == [0.9, 0.8, 0.5, 0.7] and all(isinstance(w, float) for w in cols["weight"])
-    assert cols["measures"]["dist_edges"] == [100, 200, 900, 300]
-    assert cols["measures"]["threshold_phash"] == [8, 8, 8, 8]
-    assert cols["measures"]["dist_phash"] == [None, 4, 6, 30]
-    assert graph.slice_columns(cols, 1, 3)["measures"]["dist_phash"] == [4, 6]
+    assert cols["dist_edges"] == [100, 200, 900, 300]
+    assert cols["threshold_phash"] == [8, 8, 8, 8]
+    assert cols["dist_phash"] == [None, 4, 6, 30]
+    assert graph.slice_columns(rows, 1, 3)["columns"]["dist_phash"] == [4, 6]
 
 
 def test_settings_come_from_the_local_server_folder(tmp_path):

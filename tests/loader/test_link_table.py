@@ -1,0 +1,111 @@
+"""The link table: one codec for links.csv, links.json, Neo4j rows and GraphML, and reading links back."""
+
+import csv
+import json
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from visualdistance.analysis.data import Clustering, Links, column
+from visualdistance.loader import graph, link_table, outputs
+from visualdistance.loader.graphml import write_graphml
+
+IDS = np.array(["p0.png", "p1.png", "p2.png", "p3.png"], dtype=object)
+
+
+def links(cls=Links, **extra) -> Links:
+    return cls(
+        a=np.array([0, 1, 2], np.int32), b=np.array([1, 3, 3], np.int32),
+        distances={"edges": np.array([12, 0.123456, np.nan], np.float32), "phash": np.array([3, 4, 5], np.float32)},
+        thresholds={"edges": np.array([50, 50, 50], np.float32)},
+        rules=np.array([1, 3, 2], np.uint32), mirrored=np.array([False, True, False]),
+        weight=np.array([1.0, 0.5, 0.25], np.float32), rule_names=("edges", "phash"), rule_metrics=("edges", "phash"),
+        **extra,
+    )
+
+
+def read_csv(path: Path) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_one_table_with_one_number_rule():
+    table = link_table.link_table(links(), IDS)
+    assert list(table) == ["a", "b", "dist_edges", "dist_phash", "rule", "mirrored", "weight", "threshold_edges"]
+    assert table["dist_edges"] == [12, 0.1235, None]  # whole numbers as int, 4 decimals, not measured: None
+    assert table["weight"] == [1.0, 0.5, 0.25] and all(isinstance(w, float) for w in table["weight"])
+    assert table["rule"] == ["edges", "edges+phash", "phash"]
+    assert link_table.field_column("distances", "edges") == "dist_edges"
+    assert link_table.field_column("thresholds", "edges") == "threshold_edges"
+
+
+def test_csv_json_and_neo4j_rows_carry_the_same_cells(tmp_path):
+    given = links()
+    outputs.write_links(tmp_path, given, IDS)
+    table = link_table.link_table(given, IDS)
+    rows = read_csv(tmp_path / "links.csv")
+    doc = json.loads((tmp_path / "links.json").read_text())
+    neo = graph.link_rows(given, IDS)["columns"]
+    assert list(rows[0]) == list(table) == list(doc["links"][0])
+    for k in range(len(given)):
+        for c in table:
+            want = table[c][k]
+            assert doc["links"][k][c] == want
+            assert rows[k][c] == ("" if want is None else str(int(want) if isinstance(want, bool) else want))
+            if c not in ("a", "b"):
+                assert neo[c][k] == want
+
+
+def test_links_read_back_as_written(tmp_path):
+    given = links()
+    outputs.write_links(tmp_path, given, IDS)
+    back = outputs.read_links(tmp_path, {p: i for i, p in enumerate(IDS)})
+    assert back.a.tolist() == given.a.tolist() and back.b.tolist() == given.b.tolist()
+    assert back.rules.tolist() == given.rules.tolist() and back.mirrored.tolist() == given.mirrored.tolist()
+    assert set(back.distances) == set(given.distances) and set(back.thresholds) == set(given.thresholds)
+    np.testing.assert_allclose(back.distances["edges"], [12, 0.1235, np.nan], rtol=1e-6)
+    assert (back.rule_names, back.rule_metrics) == (given.rule_names, given.rule_metrics)
+
+
+@dataclass
+class ScoredLinks(Links):
+    """Links with one more column, declared the one way a column is declared."""
+
+    score: np.ndarray = field(default=None, metadata=column("score", "number", 7))
+
+
+def test_adding_a_column_to_links_is_one_change(tmp_path):
+    given = links(ScoredLinks, score=np.array([1, 2.5, np.nan], np.float32))
+    # every writer carries it
+    outputs.write_links(tmp_path, given, IDS)
+    assert [r["score"] for r in read_csv(tmp_path / "links.csv")] == ["1", "2.5", ""]
+    assert [r["score"] for r in json.loads((tmp_path / "links.json").read_text())["links"]] == [1, 2.5, None]
+    assert graph.link_rows(given, IDS)["columns"]["score"] == [1, 2.5, None]
+    write_graphml(tmp_path / "g.graphml", _panels(), given, Clustering("r", "leiden", {}, np.full(4, -1, np.int32)))
+    keys = {k.get("attr.name") for k in ET.parse(tmp_path / "g.graphml").getroot() if k.tag.endswith("key")}
+    assert "score" in keys
+    # it is read back, and kept by take()
+    rows = read_csv(tmp_path / "links.csv")
+    back = link_table.read_link_table({c: [r[c] for r in rows] for c in rows[0]}, {p: i for i, p in enumerate(IDS)},
+                                      given.rule_names, given.rule_metrics, cls=ScoredLinks)
+    np.testing.assert_array_equal(back.score, [1, 2.5, np.nan])
+    assert back.take(np.array([1])).score.tolist() == [2.5]
+
+
+def test_the_column_prefixes_are_spelled_in_one_place():
+    root = Path(link_table.__file__).resolve().parent.parent
+    for folder in ("loader", "cli", "analysis"):
+        for path in (root / folder).rglob("*.py"):
+            if path.name == "data.py" and folder == "analysis":
+                continue  # where the columns are declared
+            text = path.read_text(encoding="utf-8")
+            assert '"dist_' not in text and 'f"dist_' not in text and '"threshold_' not in text, path
+
+
+def _panels():
+    from visualdistance.analysis.data import Panels
+
+    ints = np.zeros(len(IDS), np.int32)
+    return Panels(IDS, IDS.copy(), np.arange(len(IDS), dtype=np.int32), ints, ints - 1, ints - 1, ints, ints, IDS.copy())
