@@ -8,16 +8,26 @@ recoloured and moved by up to 20 px. Written once per seed and size into
 --corpus (default /tmp/vd-scale), with `labels.csv` (file,group) as the
 shared eval sets have it.
 
-For each size it runs `visualdistance run` as a fresh process with a cold
-feature store and prints per-stage seconds, panels/s, the peak resident
+--profile moving (issue 22) makes a third of each scene's shapes move up to
+3 px every frame as well, so most frames are new pictures; --profile stills
+makes single-frame 400x300 panels.
+
+For each size it first decodes every frame of every file to RGB and nothing
+else, a process per core (the decode floor; again after the run, the faster
+of the two counts), then runs `visualdistance run` as a fresh process with a
+cold feature store and prints the run and each stage as a ratio to that
+floor, with frames/s and distinct pictures/s, the CPU time and peak resident
 memory of the whole process tree (workers included), the run folder's size,
-and file-pair recall / precision on the planted reuse; with --incremental it
-then adds 100 new files (every 10th a reuse) and times the same command
-again. Over several sizes it fits each stage's growth exponent
-(time ~ panels^k).
+file-pair recall / precision on the planted reuse, and a one-core profile of
+describing (--profile-files files: Pillow's frames, the repeat-frame test,
+RGB conversion, ms per picture of each signature, the store's write and the
+hand-off to the parent). With --incremental it then adds 100 new files (every
+10th a reuse) and times the same command again. Over several sizes it fits
+each stage's growth exponent (time ~ panels^k).
 
 Usage:
-  python bench/scale.py --files 10000                 # the issue's corpus (82,891 frames)
+  python bench/scale.py --files 10000                 # issue 12's corpus (80,132 frames)
+  python bench/scale.py --files 2000 --profile moving # issue 22's: shapes move every frame
   python bench/scale.py --files 1200,3600,12000       # growth over three sizes
   python bench/scale.py --files 300 --incremental     # a quick look
 Extra arguments after `--` go to `visualdistance run` (e.g. `-- --exhaustive`).
@@ -27,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import multiprocessing as mp
 import os
@@ -276,7 +287,7 @@ def _decode_every_frame(path: str) -> tuple[int, float]:
     """(frames, CPU seconds) to read one file and turn every frame of it into RGB, and nothing else."""
     t0 = time.process_time()
     n = 0
-    with Image.open(path) as im:
+    with open(path, "rb") as fh, Image.open(io.BytesIO(fh.read())) as im:  # read whole, as describing does
         for frame in ImageSequence.Iterator(im):
             np.asarray(frame.convert("RGB"))
             n += 1
