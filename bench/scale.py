@@ -382,15 +382,17 @@ def profile_describe(corpus: Path, n_files: int, seed: int) -> dict:
     return {"files": len(files), "frames": frames, "pictures": pictures, "cpu_s": spent}
 
 
-def print_profile(prof: dict) -> None:
+def print_profile(prof: dict, floor_ms: float | None = None) -> None:
+    """The profile's steps in ms per frame or per picture; with floor_ms (the decode floor's CPU ms per frame),
+    each also as a share of it."""
     p, f = prof["pictures"], prof["frames"]
-    print(f"  where describing goes (one core, CPU, {prof['files']} files: {f:,} frames, {p:,} pictures):")
+    print(f"  where describing goes (one core, CPU, {prof['files']} files: {f:,} frames, {p:,} pictures"
+          + (f"; x floor: over the floor's {floor_ms:.2f} ms CPU a frame" if floor_ms else "") + "):")
     sig_total = sum(v for k, v in prof["cpu_s"].items() if k.startswith("sig "))
-    for k, v in prof["cpu_s"].items():
+    for k, v in list(prof["cpu_s"].items()) + [("every signature", sig_total)]:
         per = "per frame" if k in ("Pillow frames (decode less the above)", "repeat test") else "per picture"
-        n = f if per == "per frame" else p
-        print(f"    {k:40s} {1000 * v / max(n, 1):7.3f} ms {per}")
-    print(f"    {'every signature':40s} {1000 * sig_total / max(p, 1):7.3f} ms per picture")
+        ms = 1000 * v / max(f if per == "per frame" else p, 1)
+        print(f"    {k:40s} {ms:7.3f} ms {per:11s}" + (f" {ms / floor_ms:6.2f}x floor" if floor_ms else ""))
 
 
 def run_command(corpus: Path, out: Path, store: Path, extra: list[str]) -> list[str]:
@@ -453,7 +455,7 @@ def one_size(args, n_files: int, extra: list[str]) -> dict:
     if args.profile_files:
         prof = profile_describe(corpus, args.profile_files, args.seed)
         res["profile_cpu_s"] = prof
-        print_profile(prof)
+        print_profile(prof, 1000 * fcpu / frames)
     print(f"  run folder {res['out_bytes'] / 2**20:,.1f} MiB, feature store {res['store_bytes'] / 2**20:,.1f} MiB")
     print(f"  links {n_links:,}; file pairs: recall {recall:.3f}, precision {precision:.3f}")
     if args.incremental:
