@@ -361,9 +361,11 @@ def _uniform_runs(lines: np.ndarray, tol: int) -> list[tuple[int, np.ndarray]]:
     lines: (depth, k, 3), line 0 at the edge. A line is flat when all its pixels are within tol of its median.
     """
     runs: list[tuple[int, np.ndarray]] = []
-    for line in lines:
-        colour = np.median(line, axis=0)
-        if np.abs(line.astype(np.int16) - colour.astype(np.int16)).max() > tol:
+    # every line's median and flatness at once (a median per line cost 1 ms a panel); the same numbers
+    colours = np.median(lines, axis=1)
+    flat = np.abs(lines.astype(np.int16) - colours.astype(np.int16)[:, None, :]).max(axis=(1, 2)) <= tol
+    for colour, is_flat in zip(colours, flat):
+        if not is_flat:
             break
         if runs and np.abs(runs[-1][1].astype(np.int16) - colour.astype(np.int16)).max() <= tol:
             runs[-1] = (runs[-1][0] + 1, runs[-1][1])

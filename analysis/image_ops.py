@@ -93,6 +93,14 @@ def changed_share(a: np.ndarray, b: np.ndarray) -> float:
     """The share of pixels (HxW or HxWxC arrays of one shape) where a and b differ in any channel; 1.0 for other shapes."""
     if a.shape != b.shape:
         return 1.0
+    pixels = max(a.shape[0] * a.shape[1], 1) if a.ndim >= 2 else max(a.size, 1)
+    if a.dtype == np.uint8 and b.dtype == np.uint8 and a.ndim in (2, 3) and a.size:
+        # OpenCV's difference, then a bitwise OR over the channels: a tenth of the time of
+        # (a != b).any(axis=2), whose reduction over an axis of 3 numpy does slowly (4 ms a 650x450 frame)
+        d = cv2.absdiff(np.ascontiguousarray(a), np.ascontiguousarray(b))
+        if d.ndim == 3:
+            d = np.bitwise_or.reduce(d, axis=2) if d.shape[2] != 3 else d[..., 0] | d[..., 1] | d[..., 2]
+        return float(np.count_nonzero(d)) / pixels
     differ = a != b
     if differ.ndim == 3:
         differ = differ.any(axis=2)

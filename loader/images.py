@@ -301,7 +301,8 @@ def to_rgb_and_alpha(im: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
     try:
         if has_alpha:
             return _on_white(np.asarray(im.convert("RGBA"), dtype=np.uint8))
-        return np.asarray(im.convert("RGB"), dtype=np.uint8), None
+        # an RGB frame (an animated GIF's after the first) is read as it is: convert() would copy it first
+        return np.asarray(im if mode == "RGB" else im.convert("RGB"), dtype=np.uint8), None
     except ValueError as e:
         raise BadImage(f"unsupported colour mode {mode}: {e}") from None
 

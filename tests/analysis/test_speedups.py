@@ -1,0 +1,59 @@
+"""Faster forms of per-picture steps give exactly the numbers of the plain forms they replaced (issue 22)."""
+
+import numpy as np
+import pytest
+
+from tests import synthetic
+from visualdistance.analysis import content
+from visualdistance.analysis.image_ops import changed_share
+
+
+def _changed_share_plain(a, b):
+    if a.shape != b.shape:
+        return 1.0
+    differ = a != b
+    if differ.ndim == 3:
+        differ = differ.any(axis=2)
+    return float(np.count_nonzero(differ)) / max(differ.size, 1)
+
+
+def _uniform_runs_plain(lines, tol):
+    runs = []
+    for line in lines:
+        colour = np.median(line, axis=0)
+        if np.abs(line.astype(np.int16) - colour.astype(np.int16)).max() > tol:
+            break
+        if runs and np.abs(runs[-1][1].astype(np.int16) - colour.astype(np.int16)).max() <= tol:
+            runs[-1] = (runs[-1][0] + 1, runs[-1][1])
+        else:
+            runs.append((1, colour))
+    return runs
+
+
+@pytest.mark.parametrize("shape", [(45, 65, 3), (45, 65), (45, 65, 4), (1, 1, 3), (0, 5, 3), (30, 20, 1)])
+def test_changed_share_is_the_plain_count(shape):
+    rng = np.random.default_rng(len(shape) + shape[0])
+    a = rng.integers(0, 256, shape, dtype=np.uint8)
+    for changed in (0, 1, 7, a.size):
+        b = a.copy().ravel()
+        b[rng.choice(b.size, size=min(changed, b.size), replace=False)] ^= np.uint8(1 << int(rng.integers(0, 8)))
+        b = b.reshape(shape)
+        assert changed_share(a, b) == _changed_share_plain(a, b)
+    assert changed_share(a, a[:, ::-1]) == _changed_share_plain(a, a[:, ::-1])  # a view, not contiguous
+    assert changed_share(a, np.zeros((2, 2), np.uint8)) == 1.0
+
+
+def test_uniform_runs_are_the_plain_runs():
+    rng = np.random.default_rng(5)
+    for k in range(60):
+        drawing = synthetic.random_drawing(rng)
+        img = synthetic.render(drawing, (int(rng.integers(60, 300)), int(rng.integers(60, 300))))
+        if k % 3 == 0:  # a page margin and a frame line
+            img[:4], img[-4:], img[:, :4], img[:, -4:] = 255, 255, 255, 255
+            img[4:6, 4:-4], img[-6:-4, 4:-4], img[4:-4, 4:6], img[4:-4, -6:-4] = 0, 0, 0, 0
+        depth = max(3, int(round(content.FRAME_DEPTH * min(img.shape[:2]))))
+        for lines in (img[:depth], img[:, :depth].transpose(1, 0, 2), img[::-1][:depth]):
+            got, want = content._uniform_runs(lines, 24), _uniform_runs_plain(lines, 24)
+            assert len(got) == len(want)
+            for (n1, c1), (n2, c2) in zip(got, want):
+                assert n1 == n2 and np.array_equal(c1, c2)
