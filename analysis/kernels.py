@@ -685,18 +685,22 @@ def aligned_chamfer(
     `other_dilated` hold b's rows when they differ (mirrored maps). Map
     widths must be multiples of 64.
     """
-    h, w = shape
-    if w % 64:
-        raise ValueError(f"aligned comparison needs map widths in multiples of 64, got {w}")
-    other = edges if other is None else other
-    other_dilated = dilated if other_dilated is None else other_dilated
     if len(a) == 0:
         return np.empty(0, np.float64)
-    return _aligned_chamfer_kernel(
+    maps = _chamfer_maps(edges, dilated, other, other_dilated, shape)
+    return _aligned_chamfer_kernel(*maps, np.asarray(a, np.int64), np.asarray(b, np.int64), shape[0], shape[1] // 64, reach, bool(exact))
+
+
+def _chamfer_maps(edges, dilated, other, other_dilated, shape) -> tuple:
+    """The chamfer kernels' map arguments: a's edges and dilations, b's (a's unless given), and both edge counts."""
+    if shape[1] % 64:
+        raise ValueError(f"chamfer comparisons need map widths in multiples of 64, got {shape[1]}")
+    other = edges if other is None else other
+    other_dilated = dilated if other_dilated is None else other_dilated
+    return (
         np.ascontiguousarray(edges, np.uint64), np.ascontiguousarray(dilated, np.uint64),
         np.ascontiguousarray(other, np.uint64), np.ascontiguousarray(other_dilated, np.uint64),
         np.bitwise_count(edges).sum(axis=1, dtype=np.int64), np.bitwise_count(other).sum(axis=1, dtype=np.int64),
-        np.asarray(a, np.int64), np.asarray(b, np.int64), h, w // 64, reach, bool(exact),
     )
 
 
@@ -720,22 +724,13 @@ def offset_chamfer(
     out), so a texture filling the canvas does not look distinctive through
     what the move pushed out. Arguments as for `aligned_chamfer`.
     """
-    h, w = shape
-    if w % 64:
-        raise ValueError(f"offset comparison needs map widths in multiples of 64, got {w}")
     offsets = np.ascontiguousarray(offsets, np.int64).reshape(-1, 2)
     if len(offsets) == 0 or np.abs(offsets[:, 0]).max() >= 64:
         raise ValueError(f"offsets must be a non-empty list of moves under 64 px across, got {offsets.tolist()}")
-    other = edges if other is None else other
-    other_dilated = dilated if other_dilated is None else other_dilated
     if len(a) == 0:
         return np.empty(0, np.float64)
-    return _offset_chamfer_kernel(
-        np.ascontiguousarray(edges, np.uint64), np.ascontiguousarray(dilated, np.uint64),
-        np.ascontiguousarray(other, np.uint64), np.ascontiguousarray(other_dilated, np.uint64),
-        np.bitwise_count(edges).sum(axis=1, dtype=np.int64), np.bitwise_count(other).sum(axis=1, dtype=np.int64),
-        np.asarray(a, np.int64), np.asarray(b, np.int64), h, w // 64, offsets, bool(exact),
-    )
+    maps = _chamfer_maps(edges, dilated, other, other_dilated, shape)
+    return _offset_chamfer_kernel(*maps, np.asarray(a, np.int64), np.asarray(b, np.int64), shape[0], shape[1] // 64, offsets, bool(exact))
 
 
 def pair_distances(
