@@ -116,7 +116,7 @@ DRAWING_CHAMFER = EdgeChamfer("drawing", "drawing_edges", 1, 3, True, (DRAWING_S
 #: a drawing this close is the same drawing, moved, recoloured, on another background or flipped
 SAME_DRAWING = 0.05
 #: ... when the match holds only in place: its distance at most this share of the best one with
-#: the drawings moved 3, 6 or 12 px apart. Textures, photo grids and rows of look-alike frames match
+#: the drawings moved 3 or 8 px apart. Textures, photo grids and rows of look-alike frames match
 #: anything about as well wherever they sit (a share near 1); a drawing's lines only where they are.
 DRAWING_CONTRAST = AlignmentContrast("specific", DRAWING_CHAMFER, matches_under=SAME_DRAWING)
 SPECIFIC = 0.5
@@ -144,7 +144,7 @@ DRAWING = Preset(
         "128 px canvas centred on the drawing; after aligning the two (up to 1 px), linked when an edge "
         "pixel lies on average under 0.1 px beyond 1 px from the other drawing's edges (1 px is free, "
         "the cost is capped at 2 px more; threshold 0.05 of that cap) and the match holds only in place (under "
-        "half the distance the drawings get moved 3 to 12 px apart: textures, photo grids and rows of look-alike "
+        "half the distance the drawings get moved 3 or 8 px apart: textures, photo grids and rows of look-alike "
         "frames match anywhere), or, for a drawing partly redrawn "
         "in place (an outfit recoloured, a logo or object added, lettering replaced), when the panel's "
         "layout hash is within 80 of 256 bits and the edge distance under 0.2 (drawings at least 64 px "

@@ -290,7 +290,7 @@ class AlignmentContrast(Metric):
     row of look-alike frames is close to *anything* as dense, wherever it
     sits, because every pixel is near some edge. So the chamfer distance with
     the drawings aligned is divided by the smallest chamfer distance with b
-    moved `offsets` pixels away (3, 6 and 12 px, straight and diagonally; further than the
+    moved `offsets` pixels away (3 and 8 px, straight and diagonally; further than the
     chamfer's reach, so a moved line costs the most). 0: the match holds
     only in place (real shared structure); near 1: it holds anywhere (chance).
     Also 1 when both are 0 (nothing to tell apart). Measured only on pairs a
@@ -298,7 +298,7 @@ class AlignmentContrast(Metric):
     """
 
     chamfer: EdgeChamfer = EdgeChamfer("drawing")
-    offsets: tuple[int, ...] = (3, 6, 12)
+    offsets: tuple[int, ...] = (3, 8)
     #: only a match is contrasted: an orientation whose aligned distance is this or more is not
     #: measured (NaN), which keeps the cost to the few pairs that match
     matches_under: float = float("inf")
