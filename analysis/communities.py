@@ -140,7 +140,7 @@ def coherence(membership: np.ndarray, a: np.ndarray, b: np.ndarray, weight: np.n
     m = np.asarray(membership)
     k = int(m.max()) + 1 if len(m) and m.max() >= 0 else 0
     a, b, w = np.asarray(a, np.int64), np.asarray(b, np.int64), np.asarray(weight, np.float64)
-    inside = (m[a] == m[b]) & (m[a] >= 0) if len(a) else np.zeros(0, bool)
+    inside = (m[a] == m[b]) & (m[a] >= 0)
     a, b, w = a[inside], b[inside], w[inside]
     sizes = np.bincount(m[m >= 0], minlength=k)
     pairs = sizes * (sizes - 1) / 2

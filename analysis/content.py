@@ -389,12 +389,12 @@ def frame_inset(rgb: np.ndarray, tol: int = COLOUR_TOLERANCE) -> tuple[int, int,
     depth = max(3, int(round(FRAME_DEPTH * min(h, w))))
     if min(h, w) <= 6 * depth:
         return 0, 0, 0, 0
-    inner = slice(2 * depth, None)  # the frame's corners meet the margin: judge each line on its middle
+    c = 2 * depth  # the frame's corners meet the margin: judge each line on its middle
     sides = (
-        rgb[:depth, inner.start : w - inner.start],
-        rgb[h - depth :, inner.start : w - inner.start][::-1],
-        rgb[inner.start : h - inner.start, :depth].transpose(1, 0, 2),
-        rgb[inner.start : h - inner.start, w - depth :].transpose(1, 0, 2)[::-1],
+        rgb[:depth, c : w - c],
+        rgb[h - depth :, c : w - c][::-1],
+        rgb[c : h - c, :depth].transpose(1, 0, 2),
+        rgb[c : h - c, w - depth :].transpose(1, 0, 2)[::-1],
     )
     insets = []
     for lines in sides:

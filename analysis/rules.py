@@ -243,25 +243,21 @@ class EdgeChamfer(Metric):
         return a[keep], b[keep], direct[keep], mirrored[keep]
 
     def distances(self, sigs, a, b):
+        return self._measure(*self.maps(sigs), a, b)
+
+    def maps(self, sigs: Sigs) -> tuple:
+        """(edges, their dilations over `_radii`, mirrored edges, theirs) of every row: what the measures read
+        (the mirrored pair None without `mirror`). Dilating is the costly part; a caller measuring twice keeps them."""
         edges = sigs[self.signature]
         m_edges = sigs[mirror_name(self.signature)] if self.mirror else None
-        return self._measure(
-            edges,
-            self._dilations(edges, self._radii),
-            m_edges,
-            self._dilations(m_edges, self._radii) if self.mirror else None,
-            a,
-            b,
-        )
+        return (edges, self._dilations(edges, self._radii),
+                m_edges, self._dilations(m_edges, self._radii) if self.mirror else None)
 
-    def off_alignment(self, sigs: Sigs, a: np.ndarray, b: np.ndarray, offsets: np.ndarray, mirrored: bool = False) -> np.ndarray:
-        """The smallest distance with b (its mirror image when `mirrored`) moved by each of `offsets` instead of aligned."""
-        rows = kernels.unique_sorted(np.concatenate([a, b]))  # dilate only the rows the pairs use
-        edges = sigs[self.signature][rows]
-        a, b = np.searchsorted(rows, a), np.searchsorted(rows, b)
-        other = sigs[mirror_name(self.signature)][rows] if mirrored else edges
-        dilated = self._dilations(edges, self._radii)
-        other_dilated = self._dilations(other, self._radii) if mirrored else dilated
+    def off_alignment(self, maps: tuple, a: np.ndarray, b: np.ndarray, offsets: np.ndarray, mirrored: bool = False) -> np.ndarray:
+        """The smallest distance with b (its mirror image when `mirrored`) moved by each of `offsets` instead
+        of aligned. maps: `self.maps(sigs)`."""
+        edges, dilated, m_edges, m_dilated = maps
+        other, other_dilated = (m_edges, m_dilated) if mirrored else (edges, dilated)
         return kernels.offset_chamfer(edges, dilated, a, b, self.shape, offsets, other, other_dilated, exact=self.slack == 0)
 
     def _measure(self, edges, dilated, m_edges, m_dilated, a, b):
@@ -312,13 +308,13 @@ class AlignmentContrast(Metric):
 
     def distances(self, sigs, a, b):
         a, b = np.asarray(a), np.asarray(b)
-        aligned = self.chamfer.distances(sigs, a, b)
+        maps = self.chamfer.maps(sigs)  # dilated once for the aligned and the moved measures
         out = []
-        for k, d in enumerate(aligned):  # direct, then mirrored
+        for k, d in enumerate(self.chamfer._measure(*maps, a, b)):  # direct, then mirrored (+inf without mirror)
             ratio = np.full(len(a), np.nan)
-            live = np.flatnonzero(d < self.matches_under) if k == 0 or self.chamfer.mirror else np.empty(0, np.int64)
+            live = np.flatnonzero(d < self.matches_under)
             if len(live):
-                off = self.chamfer.off_alignment(sigs, a[live], b[live], ring_offsets(self.offsets), mirrored=k == 1)
+                off = self.chamfer.off_alignment(maps, a[live], b[live], ring_offsets(self.offsets), mirrored=k == 1)
                 ratio[live] = _contrast(d[live], off)
             out.append(ratio)
         return out[0], out[1]
