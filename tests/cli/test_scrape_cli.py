@@ -165,7 +165,8 @@ def test_ctrl_c_ends_a_trickling_response_at_once(site: Site, tmp_path: Path) ->
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=20)
 
-    assert time.monotonic() - interrupted < 2.5
+    # Without the fix it took 50 s; the bound leaves room for a loaded CI machine.
+    assert time.monotonic() - interrupted < 6
     assert proc.returncode == 130, stderr
     assert stderr.strip().splitlines()[-1] == "interrupted; run the same command again to resume"
     assert "Traceback" not in stderr + stdout
@@ -177,6 +178,6 @@ def test_a_trickling_server_fails_the_page_within_its_response_timeout(site: Sit
     started = time.monotonic()
     result = run("--first", "1", "--last", "1", "--out", str(tmp_path), "--base-url", site.url,
                  "--delay", "0", "--timeout", "3", "--retries", "0", "--response-timeout", "1")
-    assert time.monotonic() - started < 4
+    assert time.monotonic() - started < 10  # the response takes 30 s; a loaded machine may start slowly
     assert result.exit_code == 1
     assert "failed: page 1: timed out: no whole response within 1 s (1 attempt)" in result.stdout
