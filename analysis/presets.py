@@ -110,6 +110,13 @@ COMBINED = Preset(
 )
 
 DRAWING_SIZE = 128
+#: the drawing's edge pixels, area, background colours and size, read by name in the gates below
+DRAWING_STATS = DrawingStats(size=DRAWING_SIZE)
+
+
+def _stats_gate(value: str, minimum: float, what: str) -> Gate:
+    return Gate(DRAWING_STATS.name, DRAWING_STATS.column(value), minimum, what)
+
 
 #: the drawing metric: aligned truncated chamfer distance of the drawings' thin edges
 DRAWING_CHAMFER = EdgeChamfer("drawing", "drawing_edges", 1, 3, True, (DRAWING_SIZE, DRAWING_SIZE), slack=1)
@@ -155,7 +162,7 @@ DRAWING = Preset(
     ),
     signatures=(
         DrawingEdges(size=DRAWING_SIZE),
-        DrawingStats(size=DRAWING_SIZE),
+        DRAWING_STATS,
         DrawingColours(size=DRAWING_SIZE),
         LayoutHash(),
     ),
@@ -179,13 +186,13 @@ DRAWING = Preset(
                 Rule("drawing", DRAWING_CHAMFER, Fixed(REDRAWN_DRAWING)),
                 Rule("thin keeps colours", THIN_COLOURS, Fixed(SAME_COLOURS)),
             ),
-            gates=(Gate("drawing_stats", 3, REDRAWN_MIN_SIZE, "drawing size (file pixels)"),),
+            gates=(_stats_gate("size", REDRAWN_MIN_SIZE, "drawing size (file pixels)"),),
         ),
     ),
     report=(Hamming("edges", "edges", True, EDGE_SHAPE), _hash_metric("phash")),
     gates=(
-        Gate("drawing_stats", 0, 30, "drawing edge pixels"),
-        Gate("drawing_stats", 1, 40, "drawing area (1/10,000 of the panel)"),
+        _stats_gate("edge_pixels", 30, "drawing edge pixels"),
+        _stats_gate("area", 40, "drawing area (1/10,000 of the panel)"),
     ),
     # A mirrored match is weaker evidence (symmetric drawings, look-alike poses);
     # a drawing flipped by the artist keeps its palette.

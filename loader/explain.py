@@ -48,8 +48,8 @@ def _measure(panels: Panels, a: np.ndarray, b: np.ndarray) -> list[PairMeasures]
     layout = distances_on_rows(Hamming("layout", "layout", False), sigs, a, b)[0]
     colours = distances_on_rows(ColourShift("colours", "drawing_colours"), sigs, a, b)[0]
     gates = [(g.describe(), g.passes(sigs)) for g in presets.DRAWING.gates]
-    area = sigs["drawing_stats"][:, 1] / 10000
-    size = sigs["drawing_stats"][:, 3]
+    area = presets.DRAWING_STATS.values(sigs, "area") / 10000
+    size = presets.DRAWING_STATS.values(sigs, "size")
     return [
         PairMeasures(
             direct[k], mirrored[k], wide[k], layout[k], colours[k],

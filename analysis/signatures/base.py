@@ -14,7 +14,7 @@ import hashlib
 import json
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, Hashable
+from typing import Any, Callable, ClassVar, Hashable, Mapping
 
 import numpy as np
 
@@ -90,6 +90,18 @@ def mirror_name(name: str) -> str:
 
 
 @dataclass(frozen=True)
+class Shown:
+    """How panels.csv and the graph's Panel nodes show a signature's row, in a column of the signature's name.
+
+    kind: "count", the row's one number; "hex", its first 64 bits as 16 hex digits.
+    at: the column's place among the shown signatures (panels.csv keeps its column order).
+    """
+
+    kind: str
+    at: int
+
+
+@dataclass(frozen=True)
 class Signature(ABC):
     """One visual signature: `describe(view)` -> a 1-D array row of fixed size and dtype.
 
@@ -102,6 +114,13 @@ class Signature(ABC):
 
     #: also store the description of the mirrored panel, under mirror_name(name)
     mirrorable = False
+
+    #: the names of the row's values, for a row of separate quantities (DrawingStats); empty for a row that
+    #: is one packed image, hash or histogram. Readers ask `column(name)`, never a position.
+    columns: ClassVar[tuple[str, ...]] = ()
+
+    #: shown in panels.csv and on the graph's Panel nodes (a Shown), or None: kept in the feature store only
+    shown: ClassVar[Shown | None] = None
 
     @abstractmethod
     def describe(self, view: PanelView) -> np.ndarray:
@@ -121,6 +140,18 @@ class Signature(ABC):
         if self.mirrorable:
             rows[mirror_name(self.name)] = self.describe_mirrored(view)
         return rows
+
+    def column(self, name: str) -> int:
+        """The place of value `name` in this signature's row; ValueError naming the values it has."""
+        try:
+            return self.columns.index(name)
+        except ValueError:
+            raise ValueError(f"signature {self.name!r} has no value {name!r}; it has {list(self.columns)}") from None
+
+    def values(self, sigs: Mapping[str, np.ndarray], name: str) -> np.ndarray:
+        """Value `name` of every panel's row, from the signature arrays by name `sigs`."""
+        rows = np.asarray(sigs[self.name])
+        return rows.reshape(len(rows), -1)[:, self.column(name)]
 
     @property
     def fingerprint(self) -> str:

@@ -46,6 +46,7 @@ class DrawingStats(Signature):
 
     name: str = "drawing_stats"
     size: int = 128
+    columns = ("edge_pixels", "area", "background_colours", "size")
     version = 7  # 5: as DrawingEdges; 6: size in the file's pixels; 7: as DrawingEdges
 
     def describe(self, view: PanelView) -> np.ndarray:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from visualdistance.analysis import image_ops
-from visualdistance.analysis.signatures.base import PanelView, Signature
+from visualdistance.analysis.signatures.base import PanelView, Shown, Signature
 
 
 def edge_map(view: PanelView, size: int, low: float, high: float) -> np.ndarray:
@@ -41,6 +41,7 @@ class EdgeCount(Signature):
     size: int = 100
     low: float = 100.0
     high: float = 200.0
+    shown = Shown("count", 0)
 
     def describe(self, view: PanelView) -> np.ndarray:
         return np.array([edge_map(view, self.size, self.low, self.high).sum()], dtype=np.int32)

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from visualdistance.analysis import image_ops
-from visualdistance.analysis.signatures.base import PanelView, Signature
+from visualdistance.analysis.signatures.base import PanelView, Shown, Signature
 from visualdistance.analysis.signatures.edges import edge_map
 
 
@@ -19,6 +19,7 @@ class AverageHash(Signature):
     name: str = "ahash"
     size: int = 8
     mirrorable = True
+    shown = Shown("hex", 1)
 
     def describe(self, view: PanelView) -> np.ndarray:
         small = view.grey_resized(self.size).astype(np.float32)
@@ -37,6 +38,7 @@ class DctHash(Signature):
     keep: int = 8
     skip: int = 0
     mirrorable = True
+    shown = Shown("hex", 2)
 
     def describe(self, view: PanelView) -> np.ndarray:
         small = view.grey_resized(self.size).astype(np.float32)
@@ -52,6 +54,7 @@ class DifferenceHash(Signature):
     name: str = "dhash"
     size: int = 8
     mirrorable = True
+    shown = Shown("hex", 3)
 
     def describe(self, view: PanelView) -> np.ndarray:
         small = view.grey_resized((self.size + 1, self.size)).astype(np.int16)
@@ -72,6 +75,7 @@ class EdgeHash(Signature):
     low: float = 100.0
     high: float = 200.0
     mirrorable = True
+    shown = Shown("hex", 4)
 
     def describe(self, view: PanelView) -> np.ndarray:
         edges = edge_map(view, self.edge_size, self.low, self.high).astype(np.float32)
@@ -95,3 +99,4 @@ class LayoutHash(DctHash):
     keep: int = 16
     skip: int = 1
     mirrorable = False
+    shown = None  # 256 bits: too long to read as a column
