@@ -32,7 +32,7 @@ from visualdistance.analysis.image_ops import pack_bits, unpack_bits  # noqa: E4
 from visualdistance.analysis.linking import find_links  # noqa: E402
 from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, every_pair, indexed  # noqa: E402
 from visualdistance.analysis.signatures.base import mirror_name  # noqa: E402
-from visualdistance.loader import outputs  # noqa: E402
+from visualdistance.loader.run_folder import RunFolder  # noqa: E402
 
 
 def turned(bits: np.ndarray, shape: tuple[int, int], quarter_turns: int) -> np.ndarray:
@@ -70,7 +70,7 @@ def main() -> None:
     args = ap.parse_args()
 
     preset = indexed(PRESETS[DEFAULT_PRESET])  # the index at every size, also below where the preset starts using it
-    panels = outputs.read_panels(args.run)
+    panels = RunFolder(args.run).read_panels()
     gates = {g.signature for g in preset.gates} | {g.signature for r in preset.rules for g in r.gates}
     sigs = {k: v for k, v in panels.signatures.items() if any(k in m.needs() for m in preset.metrics) or k in gates}
     print(f"{args.run}: {len(panels):,} panels; preset {preset.name}, index: {preset.index.describe()}")

@@ -27,8 +27,8 @@ from visualdistance.analysis import communities
 from visualdistance.analysis.data import Links, Panels
 from visualdistance.loader import graph
 from visualdistance.analysis.presets import COMBINED
-from visualdistance.loader.outputs import RunOutput
-from visualdistance.loader.run_record import MethodInfo, RunInfo
+from visualdistance.loader.run_folder import MethodInfo, RunInfo, RunOutput
+from visualdistance.loader.run_folder.panels import shown_signatures
 
 
 def synthetic_run(n_panels: int, n_links: int, seed: int = 0, group: int = 25) -> RunOutput:
@@ -47,7 +47,7 @@ def synthetic_run(n_panels: int, n_links: int, seed: int = 0, group: int = 25) -
         height=np.full(n_panels, 450, np.int32),
         sha256=np.array([f"{v:064x}" for v in rng.integers(0, 2**62, n_panels)], dtype=object),
         signatures={"edge_pixels": rng.integers(40, 3000, (n_panels, 1)).astype(np.int32),
-                    **{h: words() for h in ("ahash", "phash", "dhash", "edge_ahash")}},
+                    **{s.name: words() for s in shown_signatures() if s.shown.kind == "hex"}},
     )
     # Candidate pairs, 60% inside a planted group (reused art), the rest anywhere;
     # then unique with a < b, and n_links of them.

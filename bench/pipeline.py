@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repo root
 from tests import synthetic  # noqa: E402
 from visualdistance.analysis.kernels import hamming_links  # noqa: E402
 from visualdistance.analysis.presets import get_preset  # noqa: E402
-from visualdistance.loader import outputs  # noqa: E402
+from visualdistance.loader.run_folder import RunFolder  # noqa: E402
 
 
 def build_corpus(folder: Path, n: int, seed: int = 7) -> dict:
@@ -156,7 +156,7 @@ def main() -> None:
     print(f"    writing outputs          {sec['write']:6.2f} s")
     print(f"  links {cold['counts']['links']:,}, clusters {cold['counts']['clusters']:,}")
 
-    sigs = outputs.read_panels(work / "out").signatures
+    sigs = RunFolder(work / "out").read_panels().signatures
     bits, mirror, counts = sigs["edges"], sigs["edges_mirror"], sigs["edge_pixels"].reshape(-1)
     rule = get_preset("original-edges").rules[0]
     thr = rule.threshold.per_panel({"edge_pixels": counts})

@@ -16,8 +16,8 @@ from rich.console import Console
 from visualdistance.cli.errors import fail
 from visualdistance.cli.progress import console as err_console  # progress and errors: stderr
 from visualdistance.cli.progress import shown
-from visualdistance.loader import outputs
 from visualdistance.loader.names import printable
+from visualdistance.loader import run_folder
 
 __all__ = ["check_out", "compiling_notice", "default_store", "err_console", "out_console", "shown", "writes_out"]
 
@@ -81,9 +81,9 @@ def writes_out(command):
         if not out.is_dir():
             return command(*args, **kwargs)  # says what the folder lacks
         try:
-            with outputs.locked(out):
+            with run_folder.RunFolder(out).locked():
                 return command(*args, **kwargs)
-        except outputs.RunFolderBusy as exc:
+        except run_folder.RunFolderBusy as exc:
             fail(str(exc))
 
     return wrapper

@@ -22,11 +22,11 @@ from visualdistance import cypher
 from visualdistance.cli.common import err_console, shown
 from visualdistance.cli.errors import fail
 from visualdistance.cli.progress import progress_bar
-from visualdistance.loader import graph, outputs
+from visualdistance.loader import graph, run_folder
 from visualdistance.loader.graph import GraphError, Settings
 from visualdistance.loader.names import printable
 from visualdistance.loader.pages import PAGES_FILE, PagesFileError, read_pages
-from visualdistance.loader.run_record import RunInfo
+from visualdistance.loader.run_folder import RunInfo, RunOutput
 
 #: the saved query people are told to try first
 FIRST_QUERY = "largest_clusters"
@@ -75,10 +75,9 @@ def read_page_file(pages: Path | None, info: RunInfo) -> tuple[dict[int, dict], 
         fail(f"cannot read {printable(str(path))}: {exc.strerror or exc}")
 
 
-def read_run_folder(out: Path) -> outputs.RunOutput:
+def read_run_folder(out: Path) -> RunOutput:
     """The run folder's panels, links, clustering and info; MissingRunFile when it has no links yet."""
-    outputs.require_run(out, ("panels.csv", outputs.FEATURES) + outputs.STAGES["link"])
-    return outputs.read_run(out)
+    return run_folder.RunFolder(out).read(through="link")
 
 
 # --------------------------------------------------------------- steps
@@ -103,7 +102,7 @@ def quiet_driver_logs() -> None:
 
 
 def load_folder(
-    settings: Settings, run: outputs.RunOutput, pages: dict[int, dict], batch_size: int, corpus: str | None = None
+    settings: Settings, run: RunOutput, pages: dict[int, dict], batch_size: int, corpus: str | None = None
 ) -> Loaded:
     """Connect, load the run (pages, panels, links) into its corpus with a progress bar, then write its clustering."""
     db = settings.database
@@ -178,7 +177,7 @@ def after_run(out: Path, mode: bool | None) -> None:
         return
     settings = graph.env_settings(local)
     with err_console.status(f"reading {shown(out)} for the graph"):
-        run = outputs.read_run(out)
+        run = run_folder.RunFolder(out).read()
     pages_path = default_pages_file(run.info)
     try:
         page_data = read_pages(pages_path) if pages_path else {}

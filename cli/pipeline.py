@@ -1,6 +1,6 @@
 """The local pipeline's commands: extract, link, communities, and run (all three).
 
-Each stage reads and writes the run folder (see `visualdistance.loader.outputs`),
+Each stage reads and writes the run folder (see `visualdistance.loader.run_folder`),
 so stages can be rerun alone: relink with another preset without decoding, or
 recluster with another algorithm without relinking.
 """
@@ -8,15 +8,13 @@ recluster with another algorithm without relinking.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
 
-from visualdistance import __version__
 from visualdistance.analysis import communities
 from visualdistance.analysis.data import Clustering, Links, Panels
 from visualdistance.analysis.linking import Preset, find_links, pairwise, relink
@@ -44,10 +42,10 @@ from visualdistance.cli.options import (
     check_corpus,
 )
 from visualdistance.cli.progress import console, progress_bar
-from visualdistance.loader import outputs
+from visualdistance.loader import run_folder
 from visualdistance.loader.extract import ExtractResult, extract_folder
 from visualdistance.loader.names import printable
-from visualdistance.loader.run_record import ClusteringInfo, MethodInfo, RunInfo
+from visualdistance.loader.run_folder import ClusteringInfo, MethodInfo
 
 # -------------------------------------------------------------------- steps
 
@@ -62,7 +60,8 @@ def step_extract(
     check_corpus(corpus)
     out.mkdir(parents=True, exist_ok=True)
     # run.json first: it marks OUT as a run folder, which discovery never reads panels from.
-    outputs.write_run_info(out, _fresh_info(folder, corpus))
+    written = run_folder.RunFolder(out)
+    written.start(folder, corpus)
     state: dict = {}
 
     def on_start(n: int) -> None:
@@ -85,10 +84,10 @@ def step_extract(
     finally:
         if "bar" in state:
             state["bar"].__exit__(None, None, None)
-    outputs.write_panels(out, result.panels, result.store)
-    outputs.write_bad_files(out, result.bad_files)
+    written.write_panels(result.panels, result.store)
+    written.write_bad_files(result.bad_files)
     if not len(result.panels):
-        outputs.write_run_info(out, _run_info(out, ("extract",)))  # what it wrote is this run's, if empty
+        written.finish(("extract",))  # what it wrote is this run's, if empty
         _no_panels(folder, out, result.files)
     return result
 
@@ -123,19 +122,20 @@ class EarlierRun:
 
 def _earlier_run(out: Path, method: Preset) -> EarlierRun:
     """The earlier run a run into OUT can build on with this method, or why it cannot."""
-    if not (out / "links.csv").exists():
+    folder = run_folder.RunFolder(out)
+    if not folder.has_links():
         return EarlierRun(why="no earlier run in this folder")
     try:
-        info = outputs.read_run_info(out)
+        info = folder.read_info()
         if info.method != MethodInfo.of(method):
             return EarlierRun(why="the method changed since the last run")
         if not pairwise(method):
             return EarlierRun(why=f"{method.name} scales by corpus means, so new panels can change any link")
-        earlier = outputs.read_panels(out, signatures=False)
-        links = outputs.read_links(out, {p: i for i, p in enumerate(earlier.ids)})
-    except outputs.DamagedRunFile as e:
+        earlier = folder.read_panels(signatures=False)
+        links = folder.read_links({p: i for i, p in enumerate(earlier.ids)})
+    except run_folder.DamagedRunFile as e:
         return EarlierRun(why=f"the last run's files cannot be reused ({e.problem})")
-    return EarlierRun(earlier, links, outputs.features_store(out) or "")
+    return EarlierRun(earlier, links, folder.features_store() or "")
 
 
 def step_link_again(ex: ExtractResult, method: Preset, earlier: EarlierRun) -> tuple[Links, dict]:
@@ -194,21 +194,6 @@ def print_summary(panels: Panels, links: Links | None, clustering: Clustering | 
             out_console.print(f"  cluster {c}: {', '.join(shown(p) for p in members[:4])}{more}")
 
 
-def _fresh_info(folder: Path, corpus: str | None) -> RunInfo:
-    """run.json of a run that has just started: what it reads and its corpus, nothing it found yet."""
-    return RunInfo(input=str(folder.resolve()), corpus=corpus or outputs.corpus_name(folder.resolve()),
-                   version=__version__, started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                   files={})  # none yet: files left by an earlier run no longer count as this run's
-
-
-
-def _run_info(out: Path, stages: tuple[str, ...], **fields) -> RunInfo:
-    """run.json with `fields` replaced and the files `stages` wrote recorded (see outputs.record_files)."""
-    info = outputs.read_run_info(out) if (out / outputs.RUN_INFO).exists() else RunInfo()
-    info = replace(info, **fields, version=__version__, updated=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-    return outputs.record_files(out, info, stages)
-
-
 # ---------------------------------------------------------------- commands
 
 
@@ -247,29 +232,31 @@ def run(
     links, linking = step_link_again(ex, method, earlier)
     t2 = time.perf_counter()
     clustering = step_communities(ex.panels, links, algorithm, objective, resolution, seed)
-    t3 = time.perf_counter()
-    with console.status(f"writing {len(links):,} links and the clusters"):
-        outputs.write_links(out, links, ex.panels.ids)
-        outputs.write_clusters(out, clustering, ex.panels, links)
-    t4 = time.perf_counter()
-    seconds = {"describe": t1 - t0, "link": t2 - t1, "communities": t3 - t2, "write": t4 - t3}
-    outputs.write_run_info(
-        out,
-        _run_info(
-            out,
-            ("extract", "link", "communities"),
-            input=str(folder.resolve()),
-            method=MethodInfo.of(method),
-            clustering=ClusteringInfo.of(clustering),
-            counts={"files": ex.files, "panels": len(ex.panels), "bad_files": len(ex.bad_files), "decoded": ex.decoded,
-                    "links": len(links), "clusters": clustering.n_clusters},
-            seconds=seconds,
-            linking=linking,
-            describe_breakdown={**ex.seconds, **{f"workers_{k}": v for k, v in ex.worker_seconds.items()}},
-        ),
-    )
+    seconds = {"describe": t1 - t0, "link": t2 - t1, "communities": time.perf_counter() - t2}
+    _write_run(run_folder.RunFolder(out), folder, ex, method, links, linking, clustering, seconds)
     print_summary(ex.panels, links, clustering, ex.bad_files, seconds)
     after_run(out, neo4j)
+
+
+def _write_run(out: run_folder.RunFolder, folder: Path, ex: ExtractResult, method: Preset, links: Links, linking: dict,
+               clustering: Clustering, seconds: dict) -> None:
+    """Write the links and clusters, then the run's record (adding the write's time to `seconds`)."""
+    t0 = time.perf_counter()
+    with console.status(f"writing {len(links):,} links and the clusters"):
+        out.write_links(links, ex.panels.ids)
+        out.write_clusters(clustering, ex.panels, links)
+    seconds["write"] = time.perf_counter() - t0
+    out.finish(
+        ("extract", "link", "communities"),
+        input=str(folder.resolve()),
+        method=MethodInfo.of(method),
+        clustering=ClusteringInfo.of(clustering),
+        counts={"files": ex.files, "panels": len(ex.panels), "bad_files": len(ex.bad_files), "decoded": ex.decoded,
+                "links": len(links), "clusters": clustering.n_clusters},
+        seconds=seconds,
+        linking=linking,
+        describe_breakdown={**ex.seconds, **{f"workers_{k}": v for k, v in ex.worker_seconds.items()}},
+    )
 
 
 @writes_out
@@ -285,10 +272,9 @@ def extract(
     t0 = time.perf_counter()
     ex = step_extract(folder, out, store, workers, first_frame_only, corpus)
     seconds = {"describe": time.perf_counter() - t0}
-    outputs.write_run_info(
-        out,
-        _run_info(out, ("extract",), input=str(folder.resolve()),
-                  counts={"files": ex.files, "panels": len(ex.panels), "bad_files": len(ex.bad_files), "decoded": ex.decoded}),
+    run_folder.RunFolder(out).finish(
+        ("extract",), input=str(folder.resolve()),
+        counts={"files": ex.files, "panels": len(ex.panels), "bad_files": len(ex.bad_files), "decoded": ex.decoded},
     )
     print_summary(ex.panels, None, None, ex.bad_files, seconds)
 
@@ -300,9 +286,10 @@ def link(out: RunFolder, preset: PresetChoice = PresetName(DEFAULT_PRESET), exha
     panels = _read_panels(out)
     t0 = time.perf_counter()
     links = step_link(panels, method)
-    outputs.write_links(out, links, panels.ids)
+    folder = run_folder.RunFolder(out)
+    folder.write_links(links, panels.ids)
     seconds = {"link": time.perf_counter() - t0}
-    outputs.write_run_info(out, _run_info(out, ("link",), method=MethodInfo.of(method)))
+    folder.finish(("link",), method=MethodInfo.of(method))
     print_summary(panels, links, None, None, seconds)
 
 
@@ -316,13 +303,14 @@ def communities_command(
 ) -> None:
     """Group a run folder's linked panels into clusters (--algorithm); write clusters.csv and clusters.json."""
     panels = _read_panels(out)
-    outputs.require_run(out, outputs.STAGES["link"])
-    links = outputs.read_links(out, {p: i for i, p in enumerate(panels.ids)})
+    folder = run_folder.RunFolder(out)
+    folder.require_stages("link")
+    links = folder.read_links({p: i for i, p in enumerate(panels.ids)})
     t0 = time.perf_counter()
     clustering = step_communities(panels, links, algorithm, objective, resolution, seed)
-    outputs.write_clusters(out, clustering, panels, links)
+    folder.write_clusters(clustering, panels, links)
     seconds = {"communities": time.perf_counter() - t0}
-    outputs.write_run_info(out, _run_info(out, ("communities",), clustering=ClusteringInfo.of(clustering)))
+    folder.finish(("communities",), clustering=ClusteringInfo.of(clustering))
     print_summary(panels, links, clustering, None, seconds)
 
 
@@ -338,8 +326,9 @@ def presets() -> None:
 
 
 def _read_panels(out: Path) -> Panels:
-    outputs.require_run(out, ("panels.csv", outputs.FEATURES))
-    panels = outputs.read_panels(out)
+    folder = run_folder.RunFolder(out)
+    folder.require_stages("extract")
+    panels = folder.read_panels()
     if not len(panels):
         fail(f"{printable(str(out))} has no panels (its input had no readable image; see bad_files.csv there)")
     return panels

@@ -12,7 +12,7 @@ from visualdistance.cli.common import out_console, shown
 from visualdistance.cli.errors import fail
 from visualdistance.cli.options import RunFolder, Workers
 from visualdistance.cli.progress import progress_bar
-from visualdistance.loader import outputs
+from visualdistance.loader import run_folder
 from visualdistance.loader.report import ReportFolderTaken, build_report, check_destination
 
 
@@ -48,9 +48,8 @@ def report(
     Exit status: 0 on success; 1 when the run folder or images cannot be used;
     2 for bad options or a --to that is a file or holds other files; 130 when interrupted.
     """
-    outputs.require_run(out, ("panels.csv", outputs.FEATURES) + outputs.STAGES["link"] + outputs.STAGES["communities"])
     try:
-        run = outputs.read_run(out)
+        run = run_folder.RunFolder(out).read(through="communities")
     except (OSError, ValueError, KeyError) as exc:
         fail(f"cannot read the run folder {out}: {type(exc).__name__}: {exc}")
     if images is None:

@@ -34,9 +34,11 @@ from neo4j import exceptions as neo4j_errors
 
 from visualdistance import cypher
 from visualdistance.analysis.data import Clustering, Links, Panels
-from visualdistance.loader import link_table, outputs
+from visualdistance.loader import link_table
 from visualdistance.loader.names import printable, safe_text
-from visualdistance.loader.outputs import RunOutput
+from visualdistance.loader.run_folder import DEFAULT_CORPUS as RUN_DEFAULT_CORPUS
+from visualdistance.loader.run_folder import RunOutput
+from visualdistance.loader.run_folder.panels import panel_records, shown_signatures, unknown_cells
 
 DEFAULT_URI = "bolt://127.0.0.1:7687"
 DEFAULT_USER = "neo4j"
@@ -50,7 +52,7 @@ DEFAULT_BATCH_SIZE = 10_000
 CONNECT_TIMEOUT_S = 5.0
 ANSWER_TIMEOUT_S = 10.0
 #: the corpus of a run whose run.json names none (library callers, benchmarks)
-DEFAULT_CORPUS = outputs.DEFAULT_CORPUS
+DEFAULT_CORPUS = RUN_DEFAULT_CORPUS
 
 Progress = Callable[[int], None] | None
 
@@ -251,20 +253,17 @@ def create_schema(driver: Driver, database: str = DEFAULT_DATABASE) -> None:
 # ----------------------------------------------------- rows (pure)
 
 
-def _none_if(value, *missing):
-    return None if value in missing else value
-
-
 def panel_rows(panels: Panels) -> list[dict]:
-    """One property map per panel: the panels.csv columns, unknown values (page -1, no hash) as null."""
-    rows = outputs.panel_records(panels)
+    """One property map per panel: the panels.csv columns, unknown values (page -1, a signature the panel
+    lacks) as null, so the property stays unset."""
+    shown = shown_signatures()
+    unknown = unknown_cells(shown)
+    rows = panel_records(panels, shown)
     for r in rows:
         r["path"] = safe_text(r["path"])  # Neo4j strings are UTF-8: odd bytes as \xNN, like the id
-        r["page"] = _none_if(r["page"], -1)
-        r["position"] = _none_if(r["position"], -1)
-        r["edge_pixels"] = _none_if(r["edge_pixels"], -1)
-        for h in outputs.HASH_COLUMNS:
-            r[h] = _none_if(r[h], "")
+        for column, cell in unknown.items():
+            if r[column] == cell:
+                r[column] = None
     return rows
 
 

@@ -22,7 +22,7 @@ from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from visualdistance.analysis.image_ops import REPEAT_SHARE, changed_share
 from visualdistance.loader.names import safe_text
-from visualdistance.loader.outputs import is_run_folder
+from visualdistance.loader.run_folder.layout import is_run_folder
 from visualdistance.loader.pages import MAX_PAGE
 
 IMAGE_EXTENSIONS = frozenset({".gif", ".png", ".jpg", ".jpeg", ".webp", ".bmp"})

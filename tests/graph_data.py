@@ -23,8 +23,7 @@ import numpy as np
 
 from visualdistance.analysis.data import Clustering, Links, Panels
 from visualdistance.loader.graph import DEFAULT_CORPUS, GraphError
-from visualdistance.loader.outputs import RunOutput
-from visualdistance.loader.run_record import MethodInfo, RunInfo
+from visualdistance.loader.run_folder import MethodInfo, RunInfo, RunOutput
 
 A, F, G, B, C, D, E, H = "1_1.png", "2_1.png", "3_1.png", "5_1.png", "40_1.png", "41_1.png", "100_1.png", "cover.png"
 KNOWN_IDS = [A, F, G, B, C, D, E, H]

@@ -30,7 +30,7 @@ from PIL import Image
 
 from tests.cli.test_graph_cli import invoke, server_env
 from tests import synthetic
-from visualdistance.loader import outputs
+from visualdistance.loader.run_folder import RunFolder
 from visualdistance.loader.images import panel_id
 
 LATIN1 = b"old-archive-\xe9t\xe9.png"  # Latin-1 bytes: not UTF-8
@@ -108,7 +108,7 @@ def test_a_hostile_folder_goes_through_run_report_and_load(neo4j_clean, neo4j_se
     run = invoke("run", folder, "--out", out, "--store", tmp_path / "store", "-j", "2", env=env)
 
     assert run.exit_code == 0, run.output
-    panels = outputs.read_panels(out)
+    panels = RunFolder(out).read_panels()
     assert collections.Counter(panels.ids.tolist()) == collections.Counter(ids)  # each readable image once
     with open(out / "bad_files.csv", newline="", encoding="utf-8") as fh:
         reasons = {r["path"]: r["reason"] for r in csv.DictReader(fh)}
@@ -127,7 +127,7 @@ def test_a_hostile_folder_goes_through_run_report_and_load(neo4j_clean, neo4j_se
     assert report.exit_code == 0, report.output
     pages = "".join(p.read_text(encoding="utf-8") for p in (out / "report").glob("*.html"))
     shown = collections.Counter(html.unescape(x) for x in re.findall(r'<code class="pid" title="[^"]*">([^<]*)</code>', pages))
-    clustered = outputs.read_clusters(out, {p: i for i, p in enumerate(panels.ids)}).membership >= 0
+    clustered = RunFolder(out).read_clusters({p: i for i, p in enumerate(panels.ids)}).membership >= 0
     assert shown == collections.Counter(panels.ids[clustered].tolist())  # every clustered panel, once
     assert {n for n in ids if not n.startswith(("anim/", "tiny"))} <= set(shown)  # the hostile names among them
     assert "missing images" not in report.output  # every thumbnail made from its file, odd names too
@@ -223,7 +223,7 @@ def test_page_numbers_out_of_range_are_named_at_the_edge(neo4j_clean, neo4j_serv
 
     assert run.exit_code == 0, run.output  # the local outputs are written; the graph waits for the pages file
     assert f"Graph not loaded: {problem}; then `visualdistance load --out {out}`." in run.stdout
-    assert sorted(outputs.read_panels(out).page.tolist()) == [-1, 1]
+    assert sorted(RunFolder(out).read_panels().page.tolist()) == [-1, 1]
     assert neo4j_clean.execute_query("MATCH (p:Panel) RETURN count(p) AS n").records[0]["n"] == 0
     required = invoke("run", folder, *common, "--neo4j", env=env)
     assert required.exit_code == 1 and required.stderr.strip().splitlines()[-1] == f"error: {problem}"

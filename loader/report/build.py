@@ -14,11 +14,12 @@ import numpy as np
 
 from visualdistance.analysis.data import Clustering, Links, Panels
 from visualdistance.analysis.report import ClusterPlan, plan_clusters, present
-from visualdistance.loader import outputs
 from visualdistance.loader.files import write_atomic
 from visualdistance.loader.names import printable
 from visualdistance.loader.graphml import write_graphml
-from visualdistance.loader.run_record import RunInfo
+from visualdistance.loader.run_folder import clusters as cluster_files
+from visualdistance.loader.run_folder import links as link_files
+from visualdistance.loader.run_folder.record import RunInfo
 from visualdistance.loader.report.pages import (
     CSS,
     Context,
@@ -184,8 +185,8 @@ def build_report(
 
 def _write_exports(ctx: Context, plans: list[ClusterPlan]) -> None:
     data = ctx.dest / "data"
-    outputs.write_links(data, ctx.links, ctx.panels.ids)
-    outputs.write_clusters(data, ctx.clustering, ctx.panels, ctx.links)
+    link_files.write_links(data, ctx.links, ctx.panels.ids)
+    cluster_files.write_clusters(data, ctx.clustering, ctx.panels, ctx.links)
     write_graphml(data / "graph.graphml", ctx.panels, ctx.links, ctx.clustering, plans)
 
 

@@ -21,7 +21,7 @@ from visualdistance.analysis.data import Clustering, Links, Panels
 from visualdistance.analysis.report import BOTH, ONLY_A, ONLY_B, BitImage, ClusterPlan, bit_map, map_rgb, xor_rgb
 from visualdistance.loader.link_table import link_number
 from visualdistance.loader.names import ENCODING_ERRORS
-from visualdistance.loader.run_record import MethodInfo, RunInfo
+from visualdistance.loader.run_folder.record import MethodInfo, RunInfo
 from visualdistance.loader.report.thumbnails import write_png
 
 #: bit maps are drawn this many screen pixels per bit (100x100 edges -> 240 px), crisp

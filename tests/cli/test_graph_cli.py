@@ -13,12 +13,12 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import save
-from visualdistance.loader.run_record import MethodInfo, RunInfo
+from visualdistance.loader.run_folder import MethodInfo, RunFolder, RunInfo
 from tests.graph_data import A, B, C, D, E, F, clustering, known_pages, known_run, read_cluster_run
 from tests import synthetic
 from visualdistance.cli import loading
 from visualdistance.cli.main import app
-from visualdistance.loader import graph, outputs
+from visualdistance.loader import graph
 
 pytestmark = pytest.mark.neo4j
 
@@ -66,10 +66,11 @@ def run_folder(tmp_path) -> Path:
     out = tmp_path / "out"
     out.mkdir()
     run = known_run()
-    outputs.write_panels(out, run.panels)
-    outputs.write_links(out, run.links, run.panels.ids)
-    outputs.write_clusters(out, clustering("folder-run", [[A, B, C, D], [F, E]]), run.panels)
-    outputs.write_run_info(out, RunInfo(input=str(panels_dir), method=MethodInfo("combined")))
+    folder = RunFolder(out)
+    folder.write_panels(run.panels)
+    folder.write_links(run.links, run.panels.ids)
+    folder.write_clusters(clustering("folder-run", [[A, B, C, D], [F, E]]), run.panels)
+    folder.write_info(RunInfo(input=str(panels_dir), method=MethodInfo("combined")))
     return out
 
 

@@ -13,7 +13,7 @@ import pytest
 from tests.cli.test_graph_cli import invoke, server_env
 from tests.conftest import save
 from tests import synthetic
-from visualdistance.loader import outputs
+from visualdistance.loader.run_folder import RunFolder
 
 pytestmark = pytest.mark.neo4j
 
@@ -38,7 +38,7 @@ def test_a_name_that_is_not_utf8_goes_through_run_report_and_neo4j(neo4j_clean, 
 
     assert result.exit_code == 0, result.output
     assert not list(out.glob("*.tmp"))
-    panels = outputs.read_panels(out)
+    panels = RunFolder(out).read_panels()
     row = panels.ids.tolist().index("x\\xe9.png")
     assert os.fsencode(panels.paths[row]) == LATIN1  # the path still opens the file
     with open(out / "clusters.csv", newline="", encoding="utf-8", errors="surrogateescape") as fh:
@@ -62,7 +62,7 @@ def test_an_escaped_id_taken_by_a_real_file_lists_the_odd_name_as_bad(tmp_path):
     result = invoke("run", folder, "--out", out, "--store", tmp_path / "store", "-j", "1", "--no-neo4j", env={})
 
     assert result.exit_code == 0, result.output
-    assert outputs.read_panels(out).ids.tolist().count("x\\xe9.png") == 1
+    assert RunFolder(out).read_panels().ids.tolist().count("x\\xe9.png") == 1
     with open(out / "bad_files.csv", newline="", encoding="utf-8", errors="surrogateescape") as fh:
         bad = list(csv.DictReader(fh))
     assert [os.fsencode(b["path"]) for b in bad] == [LATIN1] and "not UTF-8" in bad[0]["reason"]

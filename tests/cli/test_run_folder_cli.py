@@ -12,7 +12,7 @@ import pytest
 from tests.cli.test_graph_cli import closed_port, error_lines, invoke
 from tests.conftest import save
 from tests import synthetic
-from visualdistance.loader import outputs
+from visualdistance.loader.run_folder import LOCK_FILE, RunFolder
 
 NO_SERVER = {"NEO4J_URI": None}
 
@@ -92,7 +92,7 @@ def test_a_newer_stage_makes_the_later_files_stale_until_they_are_written_again(
 
 
 def test_a_second_command_on_a_busy_run_folder_is_refused(out, tmp_path):
-    with outputs.locked(out):
+    with RunFolder(out).locked():
         result = invoke("link", "--out", out, env=NO_SERVER)
     assert result.exit_code == 1
     assert error_lines(result) == [f"error: another visualdistance command is writing to {out}; wait for it to finish"]
@@ -104,11 +104,11 @@ def test_a_run_folder_without_its_record_is_refused_and_left_as_it_is(out, comma
     # wrote 105 clusters instead of 278 and a new run.json
     (out / "run.json").unlink()
     cut(out / "links.csv")
-    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and p.name != outputs.LOCK_FILE}
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and p.name != LOCK_FILE}
 
     result = invoke(command, "--out", out, env={"NEO4J_URI": f"bolt://127.0.0.1:{closed_port()}", "NEO4J_PASSWORD": "x"})
 
     assert result.exit_code == 1, result.output
     assert error_lines(result) == [f"error: {out} has no run.json; run `visualdistance run DIR --out {out}` first"]
-    after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and p.name != outputs.LOCK_FILE}
+    after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and p.name != LOCK_FILE}
     assert after == before and not (out / "report").exists()

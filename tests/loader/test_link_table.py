@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from visualdistance.analysis.data import Clustering, Links, column
-from visualdistance.loader import graph, link_table, outputs
+from visualdistance.loader import graph, link_table
+from visualdistance.loader.run_folder.links import read_links, write_links
 from visualdistance.loader.graphml import write_graphml
 
 IDS = np.array(["p0.png", "p1.png", "p2.png", "p3.png"], dtype=object)
@@ -43,7 +44,7 @@ def test_one_table_with_one_number_rule():
 
 def test_csv_json_and_neo4j_rows_carry_the_same_cells(tmp_path):
     given = links()
-    outputs.write_links(tmp_path, given, IDS)
+    write_links(tmp_path, given, IDS)
     table = link_table.link_table(given, IDS)
     rows = read_csv(tmp_path / "links.csv")
     doc = json.loads((tmp_path / "links.json").read_text())
@@ -60,8 +61,8 @@ def test_csv_json_and_neo4j_rows_carry_the_same_cells(tmp_path):
 
 def test_links_read_back_as_written(tmp_path):
     given = links()
-    outputs.write_links(tmp_path, given, IDS)
-    back = outputs.read_links(tmp_path, {p: i for i, p in enumerate(IDS)})
+    write_links(tmp_path, given, IDS)
+    back = read_links(tmp_path, {p: i for i, p in enumerate(IDS)})
     assert back.a.tolist() == given.a.tolist() and back.b.tolist() == given.b.tolist()
     assert back.rules.tolist() == given.rules.tolist() and back.mirrored.tolist() == given.mirrored.tolist()
     assert set(back.distances) == set(given.distances) and set(back.thresholds) == set(given.thresholds)
@@ -79,7 +80,7 @@ class ScoredLinks(Links):
 def test_adding_a_column_to_links_is_one_change(tmp_path):
     given = links(ScoredLinks, score=np.array([1, 2.5, np.nan], np.float32))
     # every writer carries it
-    outputs.write_links(tmp_path, given, IDS)
+    write_links(tmp_path, given, IDS)
     assert [r["score"] for r in read_csv(tmp_path / "links.csv")] == ["1", "2.5", ""]
     assert [r["score"] for r in json.loads((tmp_path / "links.json").read_text())["links"]] == [1, 2.5, None]
     assert graph.link_rows(given, IDS)["columns"]["score"] == [1, 2.5, None]

@@ -29,13 +29,12 @@ from visualdistance.analysis.report import (
     xor_rgb,
 )
 from visualdistance.analysis.presets import get_preset
-from visualdistance.loader import outputs
-from visualdistance.loader.run_record import MethodInfo, RunInfo
+from visualdistance.loader.run_folder import MethodInfo, RunFolder, RunInfo, RunOutput
 from visualdistance.loader.report import ReportResult, build_report, make_thumbnails, paginate, thumb_name
 
 
-def build(planted_run: PlantedRun, dest: Path, images: Path | None = None, per_page: int = 3) -> tuple[ReportResult, outputs.RunOutput]:
-    r = outputs.read_run(planted_run.out)
+def build(planted_run: PlantedRun, dest: Path, images: Path | None = None, per_page: int = 3) -> tuple[ReportResult, RunOutput]:
+    r = RunFolder(planted_run.out).read(through="communities")
     result = build_report(
         r.panels, r.links, r.clustering, r.info, images or planted_run.images, dest,
         per_page=per_page,
@@ -219,7 +218,7 @@ def test_a_hostile_panel_id_is_escaped_everywhere_and_its_link_still_works(plant
 def test_graphml_parses_and_carries_clusters(planted_run, tmp_path):
     dest = tmp_path / "report"
     build(planted_run, dest)
-    r = outputs.read_run(planted_run.out)
+    r = RunFolder(planted_run.out).read(through="communities")
     g = ig.Graph.Read_GraphML(str(dest / "data/graph.graphml"))
     index = {pid: i for i, pid in enumerate(r.panels.ids)}
     linked = set(r.links.a.tolist()) | set(r.links.b.tolist()) | set(np.flatnonzero(r.clustering.membership >= 0).tolist())
@@ -236,7 +235,7 @@ def test_graphml_parses_and_carries_clusters(planted_run, tmp_path):
 def test_why_matched_images_are_the_bit_maps_and_their_xor(planted_run, tmp_path):
     dest = tmp_path / "report"
     build(planted_run, dest)
-    r = outputs.read_run(planted_run.out)
+    r = RunFolder(planted_run.out).read(through="communities")
     (edges,) = present(r.info.method.drawable, r.panels.signatures)
     index = {pid: i for i, pid in enumerate(r.panels.ids)}
     checked_mirrored = checked_direct = 0
@@ -324,7 +323,7 @@ def test_every_link_and_image_in_the_report_resolves(planted_run, tmp_path):
 
 
 def test_why_matched_draws_the_methods_image_metrics_or_edges_for_context(planted_run):
-    sigs = outputs.read_panels(planted_run.out).signatures
+    sigs = RunFolder(planted_run.out).read_panels().signatures
     drawable = lambda name: present(MethodInfo.of(get_preset(name)).drawable, sigs)  # noqa: E731
     (edges,) = drawable("combined")
     assert (edges.signature, edges.shape, edges.used) == ("edges", (100, 100), True)
@@ -340,11 +339,11 @@ def test_the_run_record_describes_the_method_as_it_was_not_as_the_preset_is_now(
     """A preset changed (or gone) after the run does not change what its report says."""
     out = tmp_path / "out"
     shutil.copytree(planted_run.out, out)
-    info = outputs.read_run_info(out)
+    info = RunFolder(out).read_info()
     renamed = replace(info, method=replace(info.method, preset="gone-since", description="as it was then"))
-    outputs.write_run_info(out, renamed)
-    assert outputs.read_run_info(out) == renamed  # one writer, one reader, nothing lost
-    r = outputs.read_run(out)
+    RunFolder(out).write_info(renamed)
+    assert RunFolder(out).read_info() == renamed  # one writer, one reader, nothing lost
+    r = RunFolder(out).read(through="communities")
     dest = tmp_path / "report"
     build_report(r.panels, r.links, r.clustering, r.info, planted_run.images, dest)
     index = (dest / "index.html").read_text()
@@ -391,7 +390,7 @@ def test_why_matched_never_contradicts_the_distances_it_shows(planted_run, tmp_p
     from visualdistance.analysis.communities import leiden
     from visualdistance.analysis.linking import find_links
 
-    r = outputs.read_run(planted_run.out)
+    r = RunFolder(planted_run.out).read(through="communities")
     method = get_preset("drawing")
     links = find_links(r.panels.signatures, r.panels.source, method)
     links.distances["layout"][:3] = np.nan  # pairs never measured with layout

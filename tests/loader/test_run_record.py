@@ -7,16 +7,16 @@ import pytest
 
 from visualdistance.analysis.communities import leiden
 from visualdistance.analysis.presets import DRAWING, get_preset
-from visualdistance.loader import outputs
-from visualdistance.loader.run_record import SCHEMA, ClusteringInfo, MethodInfo, RunInfo
+from visualdistance.loader.run_folder import DamagedRunFile, RunFolder
+from visualdistance.loader.run_folder.record import SCHEMA, ClusteringInfo, MethodInfo, RunInfo
 
 
 def test_a_record_written_is_the_record_read(tmp_path):
     clustering = leiden(4, np.array([0, 2]), np.array([1, 3]))
     info = RunInfo(input="/comics/a", corpus="a", files={"panels.csv": "0" * 64}, method=MethodInfo.of(DRAWING),
                    clustering=ClusteringInfo.of(clustering), counts={"panels": 4}, seconds={"link": 0.5})
-    outputs.write_run_info(tmp_path, info)
-    assert outputs.read_run_info(tmp_path) == info
+    RunFolder(tmp_path).write_info(info)
+    assert RunFolder(tmp_path).read_info() == info
     doc = json.loads((tmp_path / "run.json").read_text())
     assert doc["schema"] == SCHEMA
     # the clustering keeps its flat layout: id, algorithm, its parameters, modularity
@@ -39,9 +39,9 @@ def test_a_schema_1_record_still_reads_and_a_newer_one_is_refused(tmp_path):
                       "gates": ["edge pixels >= 40"], "mirrored_checks": {}},
            "clustering": {"run_id": "abc", "algorithm": "leiden", "seed": 42, "modularity": 0.5}}
     (tmp_path / "run.json").write_text(json.dumps(old))
-    info = outputs.read_run_info(tmp_path)
+    info = RunFolder(tmp_path).read_info()
     assert info.schema == 1 and info.method.preset == "combined" and info.method.rules["edges"].metric == "edges"
     assert info.method.drawable == () and info.clustering.params == {"seed": 42}
     (tmp_path / "run.json").write_text(json.dumps({**old, "schema": SCHEMA + 1}))
-    with pytest.raises(outputs.DamagedRunFile, match="newer"):
-        outputs.read_run_info(tmp_path)
+    with pytest.raises(DamagedRunFile, match="newer"):
+        RunFolder(tmp_path).read_info()

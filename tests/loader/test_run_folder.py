@@ -1,4 +1,4 @@
-"""The run folder's panels: panels.csv with the signature rows referenced in the feature store, not copied."""
+"""The run folder: panels.csv with the signature rows referenced in the feature store, not copied; clusters.json."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,8 @@ import pytest
 from tests.conftest import save
 from tests import synthetic
 from visualdistance.analysis.presets import all_signatures
-from visualdistance.loader import outputs
+from visualdistance.loader.run_folder import DamagedRunFile, RunFolder
+from visualdistance.loader.run_folder.clusters import write_clusters
 from visualdistance.loader.extract import extract_folder
 
 
@@ -17,22 +18,23 @@ def test_a_run_folder_references_the_store_rows_instead_of_copying_them(tmp_path
     ex = extract_folder(folder, all_signatures(), store_dir, workers=1)
     out = tmp_path / "out"
     out.mkdir()
-    outputs.write_panels(out, ex.panels, ex.store)
+    folder = RunFolder(out)
+    folder.write_panels(ex.panels, ex.store)
     assert not (out / "signatures.npz").exists()
-    back = outputs.read_panels(out)
+    back = folder.read_panels()
     assert back.ids.tolist() == ex.panels.ids.tolist()
     for name, rows in ex.panels.signatures.items():
         assert np.array_equal(back.signatures[name], rows), name
     # panels from elsewhere (no store) keep their own copy
-    outputs.write_panels(out, ex.panels)
+    folder.write_panels(ex.panels)
     assert (out / "signatures.npz").exists()
-    assert np.array_equal(outputs.read_panels(out).signatures["layout"], ex.panels.signatures["layout"])
+    assert np.array_equal(folder.read_panels().signatures["layout"], ex.panels.signatures["layout"])
     # the store gone: one line naming the file and the store
-    outputs.write_panels(out, ex.panels, ex.store)
+    folder.write_panels(ex.panels, ex.store)
     for shard in ex.store[0].glob("shard-*.npz"):
         shard.unlink()
-    with pytest.raises(outputs.DamagedRunFile, match="no longer holds"):
-        outputs.read_panels(out)
+    with pytest.raises(DamagedRunFile, match="no longer holds"):
+        folder.read_panels()
 
 
 def test_clusters_json_says_how_coherent_each_cluster_is(tmp_path):
@@ -50,7 +52,7 @@ def test_clusters_json_says_how_coherent_each_cluster_is(tmp_path):
     w = np.array([0.9, 0.8, 0.9, 0.7, 0.8, 0.9, 0.6, 0.1], np.float32)
     links = Links(a, b, {}, {}, np.ones(len(a), np.uint32), np.zeros(len(a), bool), w, ("drawing",), ("drawing",))
     clustering = Clustering("run", "leiden", {}, np.array([0, 0, 0, 0, 1, 1, 1], np.int32))
-    outputs.write_clusters(tmp_path, clustering, panels, links)
+    write_clusters(tmp_path, clustering, panels, links)
     doc = json.loads((tmp_path / "clusters.json").read_text())
     first, second = doc["clusters"]
     assert (first["weakest_link"], first["linked_pairs"], first["loose"]) == (0.9, 1.0, False)  # 0-1, 0-3, 2-3 suffice

@@ -1,7 +1,7 @@
 """The run record (run.json), typed: what a run read, how it linked and clustered, what it wrote.
 
 One `RunInfo` per run folder. Each stage returns it updated (`dataclasses.replace`);
-`loader.outputs` is its one reader and one writer. Later stages (the report, the
+`RunFolder` (loader/run_folder/folder.py) is its one reader and one writer. Later stages (the report, the
 Neo4j load) read these fields and never look a preset up by name again: a preset
 changed after the run cannot describe the run wrongly.
 
@@ -94,7 +94,7 @@ class ClusteringInfo:
 
 @dataclass(frozen=True)
 class RunInfo:
-    """run.json. files: sha256 of each output file the run wrote, by name (see outputs.check_files);
+    """run.json. files: sha256 of each output file the run wrote, by name (see RunFolder.check);
     counts, seconds, linking (how the links were found), describe_breakdown: figures for people."""
 
     input: str | None = None
