@@ -19,6 +19,7 @@ from tests import synthetic
 from visualdistance.cli import loading
 from visualdistance.cli.main import app
 from visualdistance.loader import graph
+from visualdistance.loader.graph import connection
 
 pytestmark = pytest.mark.neo4j
 
@@ -242,7 +243,7 @@ def test_run_without_a_reachable_server_still_succeeds_and_says_how(panels_dir, 
 
 def test_run_with_no_server_configured_prints_the_way_to_the_graph_view(panels_dir, tmp_path, monkeypatch):
     # No NEO4J_URI and no scripts/neo4j state where the command looks for it.
-    monkeypatch.setattr(graph, "local_roots", lambda: [tmp_path])
+    monkeypatch.setattr(connection, "local_roots", lambda: [tmp_path])
 
     result = invoke(*run_args(panels_dir, tmp_path), env={"NEO4J_URI": None, "NEO4J_PASSWORD": None})
 
