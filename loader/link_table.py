@@ -30,12 +30,17 @@ def field_column(field: str, metric: str | None = None, cls: type = Links) -> st
 
 
 def link_number(x) -> float | int | None:
-    """A distance or threshold as written and shown everywhere: a whole number as int, else rounded
-    to 4 decimals; None (not measured) for NaN and infinity."""
+    """A distance or threshold as written and shown everywhere: rounded to 4 decimals, a whole number
+    as int; None (not measured) for NaN and infinity.
+
+    Whole after rounding (0.99997 -> 1, not 1.0): a number read back from links.csv is written again
+    the same, and Neo4j gets the same value from a run in memory as from its files.
+    """
     x = float(x)
     if not np.isfinite(x):
         return None
-    return int(x) if x.is_integer() else round(x, 4)
+    x = round(x, 4)
+    return int(x) if x.is_integer() else x
 
 
 def link_weight(x) -> float | None:

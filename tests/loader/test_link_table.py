@@ -70,6 +70,20 @@ def test_links_read_back_as_written(tmp_path):
     assert (back.rule_names, back.rule_metrics) == (given.rule_names, given.rule_metrics)
 
 
+def test_links_read_back_are_written_again_byte_for_byte(tmp_path):
+    # distances that round to a whole number: written as one (1, not 1.0), so a reader of links.csv, and
+    # Neo4j loaded from memory or from the files, all get the same value
+    given = links()
+    given.distances["edges"][:] = [0.99997, 0.00002, 2.5]
+    write_links(tmp_path, given, IDS)
+    assert [r["dist_edges"] for r in read_csv(tmp_path / "links.csv")] == ["1", "0", "2.5"]
+    first = (tmp_path / "links.csv").read_bytes(), (tmp_path / "links.json").read_bytes()
+    back = read_links(tmp_path, {p: i for i, p in enumerate(IDS)})
+    write_links(tmp_path, back, IDS)
+    assert ((tmp_path / "links.csv").read_bytes(), (tmp_path / "links.json").read_bytes()) == first
+    assert graph.link_rows(back, IDS)["columns"] == graph.link_rows(given, IDS)["columns"]
+
+
 @dataclass
 class ScoredLinks(Links):
     """Links with one more column, declared the one way a column is declared."""
