@@ -16,7 +16,6 @@ is more than the test suite's one-transaction clean-up can delete), unless --kee
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 
@@ -88,10 +87,7 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="leave the synthetic graph in the database")
     args = ap.parse_args()
 
-    settings = graph.resolve_settings(
-        os.environ.get("NEO4J_URI"), os.environ.get("NEO4J_USER"), os.environ.get("NEO4J_PASSWORD"),
-        os.environ.get("NEO4J_DATABASE"), local=graph.find_local_server(),
-    )
+    settings = graph.env_settings(graph.find_local_server())
     t = time.perf_counter()
     run = synthetic_run(args.panels, args.links)
     print(f"built {len(run.panels):,} panels, {len(run.links):,} links in {time.perf_counter() - t:.1f} s")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -160,8 +159,9 @@ def graph_view_hint(out: Path) -> str:
     return f"For the graph view: `scripts/neo4j start`, then `visualdistance load --out {out}`."
 
 
-def after_run(out: Path, mode: bool | None) -> None:
-    """The graph step of `visualdistance run`, after the local outputs are written.
+def after_run(out: Path, run: RunOutput, mode: bool | None) -> None:
+    """The graph step of `visualdistance run`, after the local outputs are written: `run` is what it holds in
+    memory (the run folder as written), so nothing is read back.
 
     mode True (--neo4j): load into the configured server; a failure exits 1.
     mode None (default): load when a server is configured (NEO4J_URI, or a
@@ -171,13 +171,10 @@ def after_run(out: Path, mode: bool | None) -> None:
     """
     if mode is False:
         return
-    local = graph.find_local_server()
-    if mode is None and not os.environ.get(graph.ENV_VARS["uri"]) and local is None:
+    settings = graph.env_settings(graph.find_local_server())
+    if mode is None and not settings.configured:
         typer.echo(f"Graph not loaded: no Neo4j configured ({graph.ENV_VARS['uri']}). {graph_view_hint(out)}")
         return
-    settings = graph.env_settings(local)
-    with err_console.status(f"reading {shown(out)} for the graph"):
-        run = run_folder.RunFolder(out).read()
     pages_path = default_pages_file(run.info)
     try:
         page_data = read_pages(pages_path) if pages_path else {}

@@ -45,7 +45,7 @@ from visualdistance.cli.progress import console, progress_bar
 from visualdistance.loader import run_folder
 from visualdistance.loader.extract import ExtractResult, extract_folder
 from visualdistance.loader.names import printable
-from visualdistance.loader.run_folder import ClusteringInfo, MethodInfo
+from visualdistance.loader.run_folder import ClusteringInfo, MethodInfo, RunOutput
 
 # -------------------------------------------------------------------- steps
 
@@ -233,20 +233,21 @@ def run(
     t2 = time.perf_counter()
     clustering = step_communities(ex.panels, links, algorithm, objective, resolution, seed)
     seconds = {"describe": t1 - t0, "link": t2 - t1, "communities": time.perf_counter() - t2}
-    _write_run(run_folder.RunFolder(out), folder, ex, method, links, linking, clustering, seconds)
+    found = _write_run(run_folder.RunFolder(out), folder, ex, method, links, linking, clustering, seconds)
     print_summary(ex.panels, links, clustering, ex.bad_files, seconds)
-    after_run(out, neo4j)
+    after_run(out, found, neo4j)  # the graph gets what is in memory: nothing is read back
 
 
 def _write_run(out: run_folder.RunFolder, folder: Path, ex: ExtractResult, method: Preset, links: Links, linking: dict,
-               clustering: Clustering, seconds: dict) -> None:
-    """Write the links and clusters, then the run's record (adding the write's time to `seconds`)."""
+               clustering: Clustering, seconds: dict) -> RunOutput:
+    """Write the links and clusters, then the run's record (adding the write's time to `seconds`): the finished
+    run, as a later stage would read it from OUT."""
     t0 = time.perf_counter()
     with console.status(f"writing {len(links):,} links and the clusters"):
         out.write_links(links, ex.panels.ids)
         out.write_clusters(clustering, ex.panels, links)
     seconds["write"] = time.perf_counter() - t0
-    out.finish(
+    info = out.finish(
         ("extract", "link", "communities"),
         input=str(folder.resolve()),
         method=MethodInfo.of(method),
@@ -257,6 +258,7 @@ def _write_run(out: run_folder.RunFolder, folder: Path, ex: ExtractResult, metho
         linking=linking,
         describe_breakdown={**ex.seconds, **{f"workers_{k}": v for k, v in ex.worker_seconds.items()}},
     )
+    return RunOutput(ex.panels, links, clustering, info)
 
 
 @writes_out

@@ -148,3 +148,17 @@ def read_cluster_run(driver, run_id: str, corpus: str = DEFAULT_CORPUS) -> dict[
         raise GraphError(f"no cluster run {run_id!r} of corpus {corpus!r} in the graph")
     records = driver.execute_query(READ_CLUSTER_RUN, run=run_id, corpus=corpus).records
     return {r["panel"]: r["cluster"] for r in records}
+
+
+def whole_graph(driver) -> list:
+    """Every node and relationship with its properties (creation dates aside), sorted: a graph to compare.
+    A relationship's ends are named by id (panels, clusters) or number (pages), and labels."""
+    nodes = driver.execute_query("MATCH (n) RETURN labels(n) AS l, properties(n) AS p").records
+    rels = driver.execute_query(
+        "MATCH (a)-[r]->(b) RETURN labels(a) AS la, coalesce(a.id, a.number) AS a, type(r) AS t, "
+        "properties(r) AS p, labels(b) AS lb, coalesce(b.id, b.number) AS b").records
+    # with each value's type: an int 1 and a float 1.0 are equal in Python, not in the graph
+    plain = lambda props: sorted((k, v, type(v).__name__) for k, v in props.items() if k != "created")  # noqa: E731
+    return sorted([("node", sorted(r["l"]), plain(r["p"])) for r in nodes]
+                  + [("rel", sorted(r["la"]), r["a"], r["t"], plain(r["p"]), sorted(r["lb"]), r["b"]) for r in rels],
+                  key=repr)

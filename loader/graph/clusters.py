@@ -14,6 +14,7 @@ from visualdistance.analysis.data import Clustering
 from visualdistance.loader import link_table
 from visualdistance.loader.graph.connection import DEFAULT_DATABASE
 from visualdistance.loader.graph.load import DEFAULT_BATCH_SIZE, DEFAULT_CORPUS, Progress, row_batches, write_batches
+from visualdistance.loader.run_folder.clusters import modularity_value
 
 
 # ------------------------------------------------------ clustering
@@ -97,13 +98,12 @@ def write_cluster_run(
         driver, cypher.load("write_membership"), row_batches(member_rows, batch_size), on_progress, database, run=run,
         corpus=corpus,
     )
-    q = clustering.modularity
     driver.execute_query(
         cypher.load("write_cluster_run"),
         id=run,
         algorithm=clustering.algorithm,
         params=json.dumps(clustering.params, sort_keys=True, default=str),
-        modularity=float(q) if np.isfinite(q) else None,
+        modularity=modularity_value(clustering.modularity),
         clusters=int(len(sizes)),
         panels=int(sizes.sum()),
         corpus=corpus,

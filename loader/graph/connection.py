@@ -52,6 +52,12 @@ class Settings:
     source: str = "default"
 
     @property
+    def configured(self) -> bool:
+        """Whether something said where the server is (an option, NEO4J_URI, a local scripts/neo4j server),
+        rather than the bare default."""
+        return self.source != "default"
+
+    @property
     def browser_url(self) -> str:
         """Neo4j Browser's address: the HTTP side of the same host."""
         if self.http_url:

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import save
 from visualdistance.loader.run_folder import MethodInfo, RunFolder, RunInfo
-from tests.graph_data import A, B, C, D, E, F, clustering, known_pages, known_run, read_cluster_run
+from tests.graph_data import A, B, C, D, E, F, clustering, known_pages, known_run, read_cluster_run, whole_graph
 from tests import synthetic
 from visualdistance.cli import loading
 from visualdistance.cli.main import app
@@ -225,6 +225,25 @@ def test_run_lands_the_graph_in_the_configured_neo4j(neo4j_clean, neo4j_server, 
     assert count(neo4j_clean, "MATCH (:Panel {id: '1_1.png'})-[:SIMILAR]-(:Panel {id: '3_1.png'}) RETURN count(*)") == 1
     assert f"Neo4j Browser: {neo4j_server.http_url}/browser/" in result.stdout
     assert "Try first: paste the saved query largest_clusters" in result.stdout
+
+
+def test_run_loads_what_it_holds_and_the_graph_is_the_one_load_makes_of_its_folder(
+    neo4j_clean, neo4j_server, panels_dir, tmp_path, monkeypatch
+):
+    def no_read_back(self, *args, **kwargs):
+        raise AssertionError("run read its run folder back for the graph")
+
+    with monkeypatch.context() as m:
+        m.setattr(RunFolder, "read", no_read_back)
+        ran = invoke(*run_args(panels_dir, tmp_path, "--neo4j"), env=server_env(neo4j_server))
+    assert ran.exit_code == 0, ran.output
+    from_memory = whole_graph(neo4j_clean)
+    assert any(entry[0] == "rel" and entry[3] == "SIMILAR" for entry in from_memory)  # the recolor's link
+
+    neo4j_clean.execute_query("MATCH (n) DETACH DELETE n")
+    loaded = invoke("load", "--out", tmp_path / "out", env=server_env(neo4j_server))
+    assert loaded.exit_code == 0, loaded.output
+    assert whole_graph(neo4j_clean) == from_memory
 
 
 def test_run_without_a_reachable_server_still_succeeds_and_says_how(panels_dir, tmp_path):

@@ -27,10 +27,12 @@ from tests.graph_data import (
     known_pages,
     known_run,
     read_cluster_run,
+    whole_graph,
 )
 from visualdistance import cypher
 from visualdistance.loader import graph
 from visualdistance.loader.graph import GraphError, Settings, SimilarFilter
+from visualdistance.loader.run_folder import RunFolder
 
 
 def scalar(driver, query: str, **params):
@@ -189,6 +191,31 @@ def test_load_writes_panels_pages_and_links(neo4j_clean):
 
 
 @pytest.mark.neo4j
+def test_a_run_in_memory_and_its_folder_read_back_load_the_same_graph(neo4j_clean, tmp_path):
+    # `run` loads what it holds, `load` what the folder holds: numbers the files round must not tell them apart
+    run = known_run()
+    run.links.distances["edges"][0] = 0.99997  # written 1
+    run.links.weight[1] = 0.123456
+    clusters = replace(clustering("memory", [[A, B, C, D], [F, E]]), modularity=0.123456789)
+    run = replace(run, clustering=clusters, info=replace(run.info, input=str(tmp_path / "comic")))
+    folder = RunFolder(tmp_path / "out")
+    folder.path.mkdir()
+    folder.write_info(run.info)
+    folder.write_panels(run.panels)
+    folder.write_bad_files([])
+    folder.write_links(run.links, run.panels.ids)
+    folder.write_clusters(run.clustering, run.panels, run.links)
+    folder.finish(("extract", "link", "communities"))
+
+    def loaded(r) -> list:
+        neo4j_clean.execute_query("MATCH (n) DETACH DELETE n")
+        graph.load_run(neo4j_clean, r, known_pages(), batch_size=3)
+        graph.write_cluster_run(neo4j_clean, r.clustering, r.panels.ids, corpus=r.info.corpus)
+        return whole_graph(neo4j_clean)
+
+    assert loaded(run) == loaded(folder.read(through="communities"))
+
+
 def test_loading_twice_gives_the_same_graph(neo4j_clean):
     graph.load_run(neo4j_clean, known_run(), known_pages(), batch_size=3)
     first = (counts(neo4j_clean), similar_props(neo4j_clean))
