@@ -52,21 +52,7 @@ def report(
         run = run_folder.RunFolder(out).read(through="communities")
     except (OSError, ValueError, KeyError) as exc:
         fail(f"cannot read the run folder {out}: {type(exc).__name__}: {exc}")
-    if images is None:
-        if not run.info.input:
-            fail(f"{out}/run.json does not say where the images are; pass --images DIR")
-        images = Path(run.info.input)
-    if not images.is_dir():
-        fail(f"images folder not found: {images} (pass --images DIR where the panels now live)")
-    dest = to if to is not None else out / "report"
-    if _inside(dest, images) and not _inside(dest, out):
-        # The next `run` on the images folder would describe the thumbnails as panels.
-        fail(f"the report folder {dest} is inside the images folder {images}; choose another --to")
-    try:
-        # OUT/report lies in the run folder, which the commands own: only another folder needs the report's mark
-        check_destination(dest, force or to is None)
-    except ReportFolderTaken as exc:
-        fail(f"--to {exc}" if to is not None else str(exc), 2)
+    images, dest = _folders(out, run.info.input, images, to, force)
     state: dict = {}
 
     def on_start(n: int) -> None:
@@ -94,7 +80,32 @@ def report(
     finally:
         if "bar" in state:
             state["bar"].__exit__(None, None, None)
+    print_result(result)
 
+
+def _folders(out: Path, recorded: str | None, images: Path | None, to: Path | None, force: bool) -> tuple[Path, Path]:
+    """The images folder (--images, else the run's input) and the report folder (--to, else OUT/report), each
+    checked: one line and exit 1 or 2 when one cannot be used."""
+    if images is None:
+        if not recorded:
+            fail(f"{out}/run.json does not say where the images are; pass --images DIR")
+        images = Path(recorded)
+    if not images.is_dir():
+        fail(f"images folder not found: {images} (pass --images DIR where the panels now live)")
+    dest = to if to is not None else out / "report"
+    if _inside(dest, images) and not _inside(dest, out):
+        # The next `run` on the images folder would describe the thumbnails as panels.
+        fail(f"the report folder {dest} is inside the images folder {images}; choose another --to")
+    try:
+        # OUT/report lies in the run folder, which the commands own: only another folder needs the report's mark
+        check_destination(dest, force or to is None)
+    except ReportFolderTaken as exc:
+        fail(f"--to {exc}" if to is not None else str(exc), 2)
+    return images, dest
+
+
+def print_result(result) -> None:
+    """The report's summary table, then the line to open it."""
     t = Table(title="visualdistance report", show_header=False, title_justify="left")
     t.add_row("clusters", f"{result.clusters:,} on {result.pages:,} page(s)")
     t.add_row("panels shown", f"{result.panels_shown:,} ({result.thumbs_made:,} thumbnails made, {result.thumbs_reused:,} reused)")
