@@ -46,3 +46,21 @@ def test_describe_mirrored_is_describe_of_the_mirrored_view(signature):
             assert distance[0] == 0.0, f"{signature.name} on {what}: {distance[0]}"
         else:
             assert np.array_equal(cheap, flipped), f"{signature.name} on {what}"
+
+
+def test_a_signature_names_its_values_and_readers_ask_by_name():
+    stats = next(s for s in all_signatures() if s.name == "drawing_stats")
+    rows = {"drawing_stats": np.array([[30, 40, 1, 64], [5, 6, 2, 7]], np.int32)}
+    assert stats.values(rows, "size").tolist() == [64, 7] and stats.values(rows, "area").tolist() == [40, 6]
+    with pytest.raises(ValueError, match="has no value 'width'.*'edge_pixels', 'area'"):
+        stats.column("width")
+
+
+def test_the_shown_signatures_have_one_place_each_and_one_number_or_64_bits():
+    shown = [s for s in all_signatures() if s.shown]
+    assert len({s.shown.at for s in shown}) == len(shown)
+    assert {s.shown.kind for s in shown} <= {"count", "hex"}
+    view = PanelView(synthetic.render(synthetic.random_drawing(np.random.default_rng(3))))
+    for s in shown:  # a count is the row's one number; hex shows the first 64 bits, which must be all of it
+        row = s.describe(view)
+        assert row.size == 1 and (s.shown.kind == "count" or row.dtype == np.uint64), s.name

@@ -58,3 +58,15 @@ def test_clusters_json_says_how_coherent_each_cluster_is(tmp_path):
     assert (first["weakest_link"], first["linked_pairs"], first["loose"]) == (0.9, 1.0, False)  # 0-1, 0-3, 2-3 suffice
     assert (second["weakest_link"], second["loose"]) == (0.1, True)
     assert second["linked_pairs"] == round(2 / 3, 4)
+
+
+def test_panels_csv_shows_the_signatures_that_say_so_and_leaves_missing_ones_empty(tmp_path):
+    from tests.graph_data import make_panels
+
+    panels = make_panels(["1_1.png", "cover.png"], [1, -1])  # edge_pixels and phash only
+    RunFolder(tmp_path).write_panels(panels)
+    header, first, second = (tmp_path / "panels.csv").read_text().splitlines()
+    assert header == ("id,path,frame,last_frame,page,position,width,height,sha256,"
+                      "edge_pixels,ahash,phash,dhash,edge_ahash")
+    assert first.split(",")[-5:] == ["500", "", "0000000000000abc", "", ""]
+    assert second.split(",")[4:6] == ["-1", "-1"]
