@@ -21,7 +21,6 @@ import cv2
 import numpy as np
 import typer
 from rich.console import Console
-from rich.progress import MofNCompleteColumn, Progress
 from rich.table import Table
 
 from visualdistance.analysis import communities
@@ -35,7 +34,7 @@ from visualdistance.analysis.signatures.base import PanelView
 from visualdistance.cli.errors import fail
 from visualdistance.cli.options import Store, Workers
 from visualdistance.cli.common import compiling_notice, default_store, out_console, shown
-from visualdistance.cli.progress import console
+from visualdistance.cli.progress import console, progress_bar
 from visualdistance.loader.extract import extract_folder
 from visualdistance.loader.images import BadImage, decode, read_bytes
 from visualdistance.loader.names import printable
@@ -254,9 +253,7 @@ def evaluate(
 def _write_explain(folder: Path, panels: Panels, truth: Truth, links: Links, out: Path) -> None:
     from visualdistance.loader.explain import explain as explain_pairs, step_counts  # PIL pages: only when asked
 
-    with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=console) as bar:
-        task = bar.add_task("explaining missed pairs", total=None)
-        found = explain_pairs(folder, panels, truth, links, out, lambda done, total: bar.update(task, completed=done, total=total))
+    found = explain_pairs(folder, panels, truth, links, out, progress_bar)
     console.print(", ".join(f"{v} {k}" for k, v in step_counts(found).items()) or "nothing missed, no false links")
     console.print(f"wrote {shown(out / 'index.html')}")
 

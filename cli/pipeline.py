@@ -63,28 +63,8 @@ def step_extract(
     out.mkdir(parents=True, exist_ok=True)
     # run.json first: it marks OUT as a run folder, which discovery never reads panels from.
     outputs.write_run_info(out, _fresh_info(folder, corpus))
-    state: dict = {}
-
-    def on_start(n: int) -> None:
-        if n == 0:
-            return  # everything came from the store: nothing to show
-        state["bar"] = progress_bar(n, "reading", "files")
-        state["advance"] = state["bar"].__enter__()
-
-    try:
-        result = extract_folder(
-            folder,
-            all_signatures(),
-            store or default_store(),
-            all_frames=not first_frame_only,
-            workers=workers,
-            exclude=(out,),
-            on_start=on_start,
-            on_progress=lambda k: state["advance"](k),
-        )
-    finally:
-        if "bar" in state:
-            state["bar"].__exit__(None, None, None)
+    result = extract_folder(folder, all_signatures(), store or default_store(), all_frames=not first_frame_only,
+                            workers=workers, exclude=(out,), progress=progress_bar)
     outputs.write_panels(out, result.panels, result.store)
     outputs.write_bad_files(out, result.bad_files)
     if not len(result.panels):

@@ -68,12 +68,6 @@ def report(
         check_destination(dest, force or to is None)
     except ReportFolderTaken as exc:
         fail(f"--to {exc}" if to is not None else str(exc), 2)
-    state: dict = {}
-
-    def on_start(n: int) -> None:
-        state["bar"] = progress_bar(n, "thumbnails", "panels")
-        state["advance"] = state["bar"].__enter__()
-
     try:
         result = build_report(
             run.panels,
@@ -85,16 +79,11 @@ def report(
             per_page=per_page,
             max_links=links_per_cluster,
             workers=workers,
-            on_start=on_start,
-            on_progress=lambda k: state["advance"](k),
-            stage_progress=_after_thumbnails(state),
+            progress=progress_bar,
             force=force or to is None,
         )
     except OSError as exc:
         fail(f"cannot write the report to {exc.filename or dest}: {exc.strerror or exc}")
-    finally:
-        if "bar" in state:
-            state["bar"].__exit__(None, None, None)
 
     t = Table(title="visualdistance report", show_header=False, title_justify="left")
     t.add_row("clusters", f"{result.clusters:,} on {result.pages:,} page(s)")
@@ -109,17 +98,6 @@ def report(
     out_console.print(t)
     # On a line of its own and never wrapped, so it can be copied or clicked in any terminal.
     out_console.print(f"open {shown(result.index.resolve().as_uri())}", soft_wrap=True, highlight=False)
-
-
-def _after_thumbnails(state: dict):
-    """progress_bar for the stages after the thumbnails, closing the thumbnail bar first."""
-
-    def stage(total, description, unit):
-        if "bar" in state:
-            state.pop("bar").__exit__(None, None, None)
-        return progress_bar(total, description, unit)
-
-    return stage
 
 
 def _inside(path: Path, folder: Path) -> bool:

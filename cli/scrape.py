@@ -120,9 +120,7 @@ def scrape(
 
     try:
         out.mkdir(parents=True, exist_ok=True)
-        total = len(scraper.pages_to_fetch(config))
-        with progress_bar(total, "scraping", unit="pages") as advance:
-            summary = scraper.scrape(config, on_progress=advance)
+        summary = scraper.scrape(config, progress=progress_bar)
     except scraper.ScrapeLocked as exc:
         fail(str(exc), 1)
     except PagesFileError as exc:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from PIL import Image
@@ -21,6 +20,7 @@ from visualdistance.analysis.linking import distances_on_rows
 from visualdistance.analysis.report import xor_rgb
 from visualdistance.analysis.rules import ColourShift, Hamming
 from visualdistance.loader.images import BadImage, decode, read_bytes
+from visualdistance.loader.progress import Progress, silent
 
 TILE = 160
 
@@ -105,9 +105,10 @@ def explain(
     truth: Truth,
     links: Links,
     out: Path,
-    on_progress: Callable[[int, int], None] = lambda done, total: None,
+    progress: Progress = silent,
 ) -> list[Explained]:
-    """Write out/index.html (and one picture per pair) for the missed positive pairs and the false links."""
+    """Write out/index.html (and one picture per pair) for the missed positive pairs and the false links.
+    progress: one stage, "explaining missed pairs"."""
     out.mkdir(parents=True, exist_ok=True)
     la, lb = file_pairs(links.a, links.b, truth)
     n = max(truth.files, 1)
@@ -126,11 +127,12 @@ def explain(
         return found
     ra, rb = _closest_frames(panels, truth, [(x, y) for x, y, _ in todo])
     measures = _measure(panels, ra, rb)
-    for k, (x, y, kind) in enumerate(todo):
-        name = f"pair_{k:04d}.png"
-        _strip(folder, panels, int(ra[k]), int(rb[k])).save(out / name)
-        found.append(Explained(files[x], files[y], kind, diagnose(measures[k], _thresholds()), name))
-        on_progress(k + 1, len(todo))
+    with progress(len(todo), "explaining missed pairs", "pairs") as advance:
+        for k, (x, y, kind) in enumerate(todo):
+            name = f"pair_{k:04d}.png"
+            _strip(folder, panels, int(ra[k]), int(rb[k])).save(out / name)
+            found.append(Explained(files[x], files[y], kind, diagnose(measures[k], _thresholds()), name))
+            advance(1)
     (out / "index.html").write_text(_page(found), encoding="utf-8")
     return found
 

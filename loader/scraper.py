@@ -40,6 +40,7 @@ from visualdistance.loader.files import remove_temp_files, write_atomic
 from visualdistance.loader.images import IMAGE_EXTENSIONS
 from visualdistance.loader.locks import exclusive
 from visualdistance.loader.pages import PAGES_FILE, page_problem, read_pages
+from visualdistance.loader.progress import Advance, Progress, silent
 
 DEFAULT_BASE_URL = "https://www.homestuck.com"
 DEFAULT_SELECTOR = "img.mar-x-auto.disp-bl"
@@ -799,16 +800,13 @@ def scrape_page(
     return record
 
 
-def scrape(
-    config: ScrapeConfig,
-    on_progress: Callable[[int], None] | None = None,
-) -> ScrapeSummary:
+def scrape(config: ScrapeConfig, progress: Progress = silent) -> ScrapeSummary:
     """Scrape pages ``config.first..config.last`` into ``config.out_dir``; returns a summary.
 
-    Pages already complete in the pages file are skipped. ``on_progress(1)`` is
-    called after each page is recorded; an exception it raises (or Ctrl-C)
-    stops the run cleanly and propagates: finished pages stay recorded, the
-    pages in flight are abandoned and redone next time.
+    Pages already complete in the pages file are skipped. progress: one stage,
+    "scraping", advanced as each page is recorded; an exception its advance
+    raises (or Ctrl-C) stops the run cleanly and propagates: finished pages
+    stay recorded, the pages in flight are abandoned and redone next time.
     """
     started = time.monotonic()
     config.out_dir.mkdir(parents=True, exist_ok=True)
@@ -817,8 +815,9 @@ def scrape(
         remove_temp_files(config.out_dir)
         todo = pages_to_fetch(config)
         summary.skipped = (config.last - config.first + 1) - len(todo)
-        if todo:
-            _run_pool(config, todo, summary, on_progress)
+        with progress(len(todo), "scraping", "pages") as advance:
+            if todo:
+                _run_pool(config, todo, summary, advance)
     summary.elapsed_s = time.monotonic() - started
     return summary
 
@@ -827,7 +826,7 @@ def _run_pool(
     config: ScrapeConfig,
     todo: list[int],
     summary: ScrapeSummary,
-    on_progress: Callable[[int], None] | None,
+    advance: Advance,
 ) -> None:
     limiter = RateLimiter(config.delay)
     stop = threading.Event()
@@ -860,8 +859,7 @@ def _run_pool(
         try:
             for fut in as_completed(futures):
                 rec = record(fut)
-                if on_progress is not None:
-                    on_progress(1)
+                advance(1)
                 in_a_row = in_a_row + 1 if rec["status"] == "failed" else 0
                 if config.max_consecutive_failures and in_a_row >= config.max_consecutive_failures:
                     summary.aborted = f"{in_a_row} pages failed in a row; last: {rec['error']}"
