@@ -471,12 +471,15 @@ class Gate:
     def describe(self) -> str:
         return f"{self.what or f'{self.signature}[{self.column}]'} >= {self.minimum:g}"
 
-    def passes(self, sigs: Sigs) -> np.ndarray:
+    def values(self, sigs: Sigs) -> np.ndarray:
+        """Each panel's gated value, signature[column]."""
         values = np.asarray(sigs[self.signature])
         if len(values) == 0:  # no panel passed the gates before this one
-            return np.zeros(0, bool)
-        values = values.reshape(len(values), -1)[:, self.column]
-        return values >= self.minimum
+            return np.zeros(0, values.dtype)
+        return values.reshape(len(values), -1)[:, self.column]
+
+    def passes(self, sigs: Sigs) -> np.ndarray:
+        return self.values(sigs) >= self.minimum
 
 
 @dataclass(frozen=True)
