@@ -11,11 +11,8 @@ exact-membership grouping) are scored next to the graph communities.
 from __future__ import annotations
 
 import time
-from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
 
-import typer
 from rich.console import Console
 from rich.table import Table
 
@@ -34,7 +31,20 @@ from visualdistance.analysis.evaluation.methods import (
 from visualdistance.analysis.linking import Preset, find_links
 from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatures
 from visualdistance.cli.errors import fail
-from visualdistance.cli.options import Store, Workers
+from visualdistance.cli.options import (
+    METHODS,
+    Baselines,
+    ExplainFolder,
+    JsonFile,
+    LabelledDir,
+    Labels,
+    MarkdownFile,
+    Methods,
+    MirrorPairs,
+    ScoreClusters,
+    Store,
+    Workers,
+)
 from visualdistance.cli.common import compiling_notice, default_store, out_console, shown
 from visualdistance.cli.progress import console, progress_bar
 from visualdistance.loader.evaluation import describe_cost, figure, write_json, write_markdown
@@ -43,34 +53,16 @@ from visualdistance.loader.names import printable
 from visualdistance.loader.labels import LabelError, read_truth
 
 
-#: every method eval can score: the presets, then the imagehash baselines
-METHODS = {**PRESETS, **BASELINES}
-Method = Enum("Method", {m: m for m in METHODS}, type=str)
-
-
 def evaluate(
-    folder: Annotated[Path, typer.Argument(metavar="DIR", help="Folder of labelled images.")],
-    labels: Annotated[Path, typer.Option("--labels", "-l", help="CSV with columns file,group (optional: mirrored, blank, variant).")],
-    mirror_pairs: Annotated[Optional[Path], typer.Option(
-        "--mirror-pairs", show_default=False,
-        help="CSV file_a,file_b of mirrored redraws (default: DIR/mirror_pairs.csv if present).",
-    )] = None,
-    preset: Annotated[list[Method], typer.Option(
-        "--preset", "-p", metavar="METHOD", show_default=False,
-        help=f"Methods to score (repeat), of: {', '.join(m.value for m in Method)}; default: all presets and baselines."
-    )] = [],  # noqa: B006  (typer reads the default; it is never mutated)
-    baselines: Annotated[bool, typer.Option(
-        "--baselines/--no-baselines", help=f"Also score the baselines: {', '.join(BASELINES)}.")] = True,
-    clusters: Annotated[bool, typer.Option(
-        "--clusters/--no-clusters", help="Also score clusterings (ARI, NMI) and the write-up's k-means."
-    )] = True,
-    json_out: Annotated[Optional[Path], typer.Option("--json", show_default=False, help="Write every figure as JSON here.")] = None,
-    markdown: Annotated[Optional[Path], typer.Option("--markdown", show_default=False, help="Write the tables as Markdown here.")] = None,
-    explain: Annotated[Optional[Path], typer.Option(
-        "--explain", show_default=False,
-        help="Write a page to this folder showing, for each pair the default method missed "
-        "(and each false link), the two images, the drawings it compared and the step that lost the pair.",
-    )] = None,
+    folder: LabelledDir,
+    labels: Labels,
+    mirror_pairs: MirrorPairs = None,
+    preset: Methods = [],  # noqa: B006  (typer reads the default; it is never mutated)
+    baselines: Baselines = True,
+    clusters: ScoreClusters = True,
+    json_out: JsonFile = None,
+    markdown: MarkdownFile = None,
+    explain: ExplainFolder = None,
     store: Store = None,
     workers: Workers = None,
 ) -> None:

@@ -11,9 +11,7 @@ import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Optional
 
-import typer
 from rich.table import Table
 
 from visualdistance import __version__
@@ -32,8 +30,10 @@ from visualdistance.cli.options import (
     Corpus,
     Exhaustive,
     FirstFrameOnly,
+    Neo4jAfterRun,
     ObjectiveChoice,
     Objective,
+    PanelsDir,
     PresetChoice,
     PresetName,
     Resolution,
@@ -194,7 +194,7 @@ def _run_info(out: Path, stages: tuple[str, ...], **fields) -> RunInfo:
 
 @writes_out
 def run(
-    folder: Annotated[Path, typer.Argument(metavar="DIR", help="Folder of panels (searched recursively).")],
+    folder: PanelsDir,
     out: RunFolder,
     preset: PresetChoice = PresetName(DEFAULT_PRESET),
     algorithm: AlgorithmChoice = DEFAULT_ALGORITHM,
@@ -206,10 +206,7 @@ def run(
     workers: Workers = None,
     first_frame_only: FirstFrameOnly = False,
     corpus: Corpus = None,
-    neo4j: Annotated[Optional[bool], typer.Option(
-        "--neo4j/--no-neo4j", show_default=False,
-        help="Load the results into Neo4j. Default: when one is configured (NEO4J_URI, or a local scripts/neo4j server).",
-    )] = None,
+    neo4j: Neo4jAfterRun = None,
 ) -> None:
     """Find reused art in DIR: describe every panel, link similar ones, group them into clusters.
 
@@ -254,7 +251,7 @@ def run(
 
 @writes_out
 def extract(
-    folder: Annotated[Path, typer.Argument(metavar="DIR", help="Folder of panels (searched recursively).")],
+    folder: PanelsDir,
     out: RunFolder,
     store: Store = None,
     workers: Workers = None,

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
 
-import typer
 from rich.table import Table
 
 from visualdistance.cli.common import out_console, shown
 from visualdistance.cli.errors import fail
-from visualdistance.cli.options import RunFolder, Workers
+from visualdistance.cli.options import Force, ImagesDir, LinksPerCluster, PerPage, ReportFolder, RunFolder, Workers
 from visualdistance.cli.progress import progress_bar
 from visualdistance.loader import outputs
 from visualdistance.loader.report import ReportFolderTaken, build_report, check_destination
@@ -18,19 +16,12 @@ from visualdistance.loader.report import ReportFolderTaken, build_report, check_
 
 def report(
     out: RunFolder,
-    to: Annotated[Optional[Path], typer.Option("--to", show_default=False, help="Report folder (default: OUT/report).")] = None,
-    images: Annotated[Optional[Path], typer.Option(
-        "--images", show_default=False, help="Folder of the panel images (default: the input folder recorded in OUT/run.json)."
-    )] = None,
-    per_page: Annotated[int, typer.Option("--per-page", min=1, help="Clusters per HTML page.")] = 50,
-    links_per_cluster: Annotated[int, typer.Option(
-        "--links-per-cluster", min=0, help="Strongest links explained per cluster, besides one tie per member."
-    )] = 20,
+    to: ReportFolder = None,
+    images: ImagesDir = None,
+    per_page: PerPage = 50,
+    links_per_cluster: LinksPerCluster = 20,
     workers: Workers = None,
-    force: Annotated[bool, typer.Option(
-        "--force", help="Write into a --to folder that holds other files than a report (its files of the report's "
-                        "names are replaced)."
-    )] = False,
+    force: Force = False,
 ) -> None:
     """Write a static HTML report of OUT's clusters: open REPORT/index.html from disk, no server needed.
 
