@@ -73,7 +73,7 @@ def evaluate(
     is the share of mirror pairs linked; blank false links involve a panel
     labelled blank. Speed (CPU time, all threads): read + decode + describe ms/panel on one core over
     a sample, and link seconds (each the fastest of a few runs), and total
-    cost relative to original-edges (resize-then-Canny).
+    cost relative to the write-up's plain resize-then-Canny preset.
     """
     t_start = time.perf_counter()
     if not folder.is_dir():

@@ -103,7 +103,7 @@ def cluster(
     """Cluster the SIMILAR graph in Neo4j and write the clusters back as a new cluster run.
 
     Reads the links (filtered by --metric, --max-distance, --rule), finds
-    communities with greedy modularity and Leiden (or one of them), and writes
+    communities with every algorithm (or the one --algorithm names), and writes
     (:ClusterRun {id, algorithm, params, modularity, created})-[:HAS_CLUSTER]->(:Cluster {run, id, size})
     with (:Panel)-[:IN_CLUSTER]->(:Cluster). Earlier runs stay, so runs can be
     compared (saved query cluster_run_diff); the same run written twice is one run.

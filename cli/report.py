@@ -11,7 +11,7 @@ from visualdistance.cli.errors import fail
 from visualdistance.cli.options import Force, ImagesDir, LinksPerCluster, PerPage, ReportFolder, RunFolder, Workers
 from visualdistance.cli.progress import progress_bar
 from visualdistance.loader import outputs
-from visualdistance.loader.report import ReportFolderTaken, build_report, check_destination
+from visualdistance.loader.report import ReportFolderTaken, ReportResult, build_report, check_destination
 
 
 def report(
@@ -44,12 +44,31 @@ def report(
         run = outputs.read_run(out)
     except (OSError, ValueError, KeyError) as exc:
         fail(f"cannot read the run folder {out}: {type(exc).__name__}: {exc}")
+    images = _images_folder(out, run.info.input, images)
+    dest = _destination(out, images, to, force)
+    try:
+        result = build_report(run.panels, run.links, run.clustering, run.info, images, dest, per_page=per_page,
+                              max_links=links_per_cluster, workers=workers, progress=progress_bar,
+                              force=force or to is None)
+    except OSError as exc:
+        fail(f"cannot write the report to {exc.filename or dest}: {exc.strerror or exc}")
+    _print_summary(result)
+
+
+def _images_folder(out: Path, recorded: str, images: Path | None) -> Path:
+    """--images, else the input folder run.json records; a missing one ends the command (exit 1)."""
     if images is None:
-        if not run.info.input:
+        if not recorded:
             fail(f"{out}/run.json does not say where the images are; pass --images DIR")
-        images = Path(run.info.input)
+        images = Path(recorded)
     if not images.is_dir():
         fail(f"images folder not found: {images} (pass --images DIR where the panels now live)")
+    return images
+
+
+def _destination(out: Path, images: Path, to: Path | None, force: bool) -> Path:
+    """The report folder: --to, else OUT/report; refused inside the images folder (exit 1) and, without
+    --force, when it holds files no report wrote (exit 2)."""
     dest = to if to is not None else out / "report"
     if _inside(dest, images) and not _inside(dest, out):
         # The next `run` on the images folder would describe the thumbnails as panels.
@@ -59,23 +78,10 @@ def report(
         check_destination(dest, force or to is None)
     except ReportFolderTaken as exc:
         fail(f"--to {exc}" if to is not None else str(exc), 2)
-    try:
-        result = build_report(
-            run.panels,
-            run.links,
-            run.clustering,
-            run.info,
-            images,
-            dest,
-            per_page=per_page,
-            max_links=links_per_cluster,
-            workers=workers,
-            progress=progress_bar,
-            force=force or to is None,
-        )
-    except OSError as exc:
-        fail(f"cannot write the report to {exc.filename or dest}: {exc.strerror or exc}")
+    return dest
 
+
+def _print_summary(result: ReportResult) -> None:
     t = Table(title="visualdistance report", show_header=False, title_justify="left")
     t.add_row("clusters", f"{result.clusters:,} on {result.pages:,} page(s)")
     t.add_row("panels shown", f"{result.panels_shown:,} ({result.thumbs_made:,} thumbnails made, {result.thumbs_reused:,} reused)")

@@ -80,43 +80,36 @@ def scrape(
     """
     try:
         config = scraper.ScrapeConfig(
-            base_url=base_url,
-            first=first,
-            last=last,
-            out_dir=out,
-            selector=selector,
-            delay=delay,
-            concurrency=concurrency,
-            timeout=timeout,
-            response_timeout=response_timeout,
-            page_timeout=page_timeout,
-            retries=retries,
-            backoff=backoff,
-            user_agent=user_agent,
-            allow_other_hosts=allow_other_hosts,
-            max_image_bytes=max(1, int(max_image_mb * 1024 * 1024)),
-            max_consecutive_failures=stop_after_failures,
+            base_url=base_url, first=first, last=last, out_dir=out, selector=selector, delay=delay,
+            concurrency=concurrency, timeout=timeout, response_timeout=response_timeout, page_timeout=page_timeout,
+            retries=retries, backoff=backoff, user_agent=user_agent, allow_other_hosts=allow_other_hosts,
+            max_image_bytes=max(1, int(max_image_mb * 1024 * 1024)), max_consecutive_failures=stop_after_failures,
         )
     except ValueError as exc:
         fail(str(exc), 2)
+    summary = _scrape(config)
+    _print_summary(summary, config)
+    _exit_on_failures(summary)
 
+
+def _scrape(config: scraper.ScrapeConfig) -> scraper.ScrapeSummary:
+    """The scrape with a progress bar; a locked, unreadable or unwritable folder ends the command (exit 1)."""
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        summary = scraper.scrape(config, progress=progress_bar)
-    except scraper.ScrapeLocked as exc:
-        fail(str(exc), 1)
-    except PagesFileError as exc:
+        config.out_dir.mkdir(parents=True, exist_ok=True)
+        return scraper.scrape(config, progress=progress_bar)
+    except (scraper.ScrapeLocked, PagesFileError) as exc:
         fail(str(exc), 1)
     except OSError as exc:
-        fail(f"cannot use {exc.filename or out}: {exc.strerror or exc}", 1)
+        fail(f"cannot use {exc.filename or config.out_dir}: {exc.strerror or exc}", 1)
 
-    _print_summary(summary, config)
+
+def _exit_on_failures(summary: scraper.ScrapeSummary) -> None:
+    """Exit 1 when pages failed or the run stopped early, saying that the same command retries them."""
     if summary.aborted:
         err_console.print(f"[bold red]stopped:[/] {shown(summary.aborted)}", highlight=False)
     if summary.failed or summary.aborted:
         err_console.print("run the same command again to retry failed pages", highlight=False)
         raise typer.Exit(1)
-
 
 
 def _print_summary(summary: scraper.ScrapeSummary, config: scraper.ScrapeConfig) -> None:
