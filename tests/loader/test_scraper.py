@@ -27,6 +27,7 @@ from visualdistance.loader.scraper import (
     save_image,
     scrape,
 )
+from visualdistance.loader.scraper.folder import _folder_lock
 
 
 def config(site: Site, out: Path, first: int = 1, last: int = 1, **overrides) -> ScrapeConfig:
@@ -516,7 +517,7 @@ def test_one_folder_one_scrape_and_stale_temp_files_are_cleared(site: Site, tmp_
     (out / ".vd-abc123.tmp").write_bytes(b"half an image")
     cfg = config(site, out)
 
-    with scraper._folder_lock(out):
+    with _folder_lock(out):
         with pytest.raises(ScrapeLocked):
             scrape(cfg)
     assert site.hits["/story/1"] == 0
