@@ -16,20 +16,12 @@ from visualdistance.loader import outputs
 from visualdistance.loader.files import write_atomic
 from visualdistance.loader.names import printable
 from visualdistance.loader.graphml import write_graphml
-from visualdistance.loader.run_record import RunInfo
-from visualdistance.loader.report.pages import (
-    CSS,
-    Context,
-    render_cluster_page,
-    relative_href,
-    render_summary,
-    render_why_page,
-    page_file,
-    paginate,
-    why_file,
-)
 from visualdistance.loader.progress import Progress, silent
+from visualdistance.loader.report.markup import CSS, Context, page_file, relative_href, why_file
+from visualdistance.loader.report.pages import paginate, render_cluster_page, render_summary
 from visualdistance.loader.report.thumbnails import MISSING_THUMB, make_all
+from visualdistance.loader.report.why import render_why_page
+from visualdistance.loader.run_record import RunInfo
 
 #: written first into every report folder: a folder without it holds someone else's files
 MARKER = ".visualdistance-report"
