@@ -176,3 +176,15 @@ def test_every_option_is_defined_in_cli_options_and_shared_ones_once():
 def test_corpus_is_one_option_that_says_each_commands_default(command):
     text = " ".join(help_of(command).split())
     assert has_option(text, "--corpus") and "load takes the one in run.json" in text
+
+
+def test_no_command_function_is_over_sixty_lines():
+    # issue 20: a command wires loader and analysis calls; a long one was domain logic left in the CLI
+    import ast
+    from pathlib import Path
+
+    cli = Path(__file__).resolve().parents[2] / "cli"
+    long = [f"{p.name}:{node.name} ({node.end_lineno - node.lineno + 1} lines)"
+            for p in cli.glob("*.py") for node in ast.walk(ast.parse(p.read_text()))
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno + 1 > 60]
+    assert long == []
