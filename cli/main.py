@@ -6,13 +6,11 @@ type hints; this file only names them, so `--help` lists them in pipeline order.
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 import typer.core
 
-from visualdistance import __version__
 from visualdistance.cli.errors import guarded
+from visualdistance.cli.options import Version
 
 
 def _flags_take_no_value() -> None:
@@ -43,16 +41,8 @@ app = typer.Typer(
 )
 
 
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"visualdistance {__version__}")
-        raise typer.Exit()
-
-
 @app.callback()
-def main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
-) -> None:
+def main(version: Version = False) -> None:
     """Find reused art in a folder of panels: describe, link, cluster, report."""
 
 

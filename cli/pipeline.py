@@ -11,9 +11,7 @@ import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Optional
 
-import typer
 from rich.table import Table
 
 from visualdistance import __version__
@@ -32,8 +30,10 @@ from visualdistance.cli.options import (
     Corpus,
     Exhaustive,
     FirstFrameOnly,
+    Neo4jAfterRun,
     ObjectiveChoice,
     Objective,
+    PanelsDir,
     PresetChoice,
     PresetName,
     Resolution,
@@ -63,28 +63,8 @@ def step_extract(
     out.mkdir(parents=True, exist_ok=True)
     # run.json first: it marks OUT as a run folder, which discovery never reads panels from.
     outputs.write_run_info(out, _fresh_info(folder, corpus))
-    state: dict = {}
-
-    def on_start(n: int) -> None:
-        if n == 0:
-            return  # everything came from the store: nothing to show
-        state["bar"] = progress_bar(n, "reading", "files")
-        state["advance"] = state["bar"].__enter__()
-
-    try:
-        result = extract_folder(
-            folder,
-            all_signatures(),
-            store or default_store(),
-            all_frames=not first_frame_only,
-            workers=workers,
-            exclude=(out,),
-            on_start=on_start,
-            on_progress=lambda k: state["advance"](k),
-        )
-    finally:
-        if "bar" in state:
-            state["bar"].__exit__(None, None, None)
+    result = extract_folder(folder, all_signatures(), store or default_store(), all_frames=not first_frame_only,
+                            workers=workers, exclude=(out,), progress=progress_bar)
     outputs.write_panels(out, result.panels, result.store)
     outputs.write_bad_files(out, result.bad_files)
     if not len(result.panels):
@@ -214,7 +194,7 @@ def _run_info(out: Path, stages: tuple[str, ...], **fields) -> RunInfo:
 
 @writes_out
 def run(
-    folder: Annotated[Path, typer.Argument(metavar="DIR", help="Folder of panels (searched recursively).")],
+    folder: PanelsDir,
     out: RunFolder,
     preset: PresetChoice = PresetName(DEFAULT_PRESET),
     algorithm: AlgorithmChoice = DEFAULT_ALGORITHM,
@@ -226,10 +206,7 @@ def run(
     workers: Workers = None,
     first_frame_only: FirstFrameOnly = False,
     corpus: Corpus = None,
-    neo4j: Annotated[Optional[bool], typer.Option(
-        "--neo4j/--no-neo4j", show_default=False,
-        help="Load the results into Neo4j. Default: when one is configured (NEO4J_URI, or a local scripts/neo4j server).",
-    )] = None,
+    neo4j: Neo4jAfterRun = None,
 ) -> None:
     """Find reused art in DIR: describe every panel, link similar ones, group them into clusters.
 
@@ -274,7 +251,7 @@ def run(
 
 @writes_out
 def extract(
-    folder: Annotated[Path, typer.Argument(metavar="DIR", help="Folder of panels (searched recursively).")],
+    folder: PanelsDir,
     out: RunFolder,
     store: Store = None,
     workers: Workers = None,
