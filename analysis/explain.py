@@ -1,7 +1,7 @@
-"""Why a pair of panels did (or did not) link under the default method, step by step.
+"""Why a pair of panels did (or did not) link under a drawing method (the default), step by step.
 
-`diagnose` takes what the `drawing` preset measured for one pair and names the
-first step that lost it: the quality gate (the drawing found is too small or
+`diagnose` takes what the method measured for one pair and names the first
+step that lost it: the quality gate (the drawing found is too small or
 edgeless), the mask (background stripping kept very different amounts of the
 two panels), the alignment (the drawings line up only when moved further than
 the metric looks), the edges (the lines mostly differ), the threshold (close,
@@ -9,16 +9,24 @@ but not close enough, and the layout does not agree either) or the mirrored
 colour check. `visualdistance eval --explain` shows it next to the two images
 and their maps.
 
-Pure: numbers in, a `Diagnosis` out.
+Every threshold, metric and gate comes from the preset itself (`DrawingRules.of`),
+so a preset changed, or another preset of the same shape, is explained as it links.
+
+Pure: signature arrays and numbers in, `PairMeasures` and a `Diagnosis` out.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from visualdistance.analysis.content import Drawing
+from visualdistance.analysis.data import Links
+from visualdistance.analysis.evaluation.scores import Truth, file_pairs, neutral_pairs
+from visualdistance.analysis.linking import Preset, distances_on_rows
+from visualdistance.analysis.rules import ColourShift, EdgeChamfer, Fixed, Gate, Rule, Sigs
+from visualdistance.analysis.signatures.base import Signature
 
 STEPS = ("linked", "gate", "mask", "alignment", "edges", "threshold", "mirrored check")
 
@@ -26,6 +34,8 @@ STEPS = ("linked", "gate", "mask", "alignment", "edges", "threshold", "mirrored 
 MASK_RATIO = 2.0
 #: an alignment that gains this much at a wider reach was lost by the 1 px alignment
 ALIGNMENT_GAIN = 0.5
+#: ... the wider reach, in pixels: enough for a drawing cropped a few pixels differently
+WIDE_REACH = 4
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,87 @@ class Thresholds:
     redrawn_drawing: float
     colours: float
     redrawn_min_size: float = 0.0
+
+
+@dataclass(frozen=True)
+class DrawingRules:
+    """The parts of a drawing preset that explain reads, found by what they measure, not by name.
+
+    same: the first rule on an edge chamfer (the same drawing, moved, recoloured
+    or flipped); redrawn: a rule requiring a rule on that chamfer (a drawing
+    partly redrawn, when another view agrees); colours: the mirrored check on a
+    colour shift, if any (none: a mirrored match links whatever its colours); stats: the signature whose
+    row has the drawing's "area" (in 1/10,000 of the panel), which the mask step compares.
+    """
+
+    same: Rule
+    redrawn: Rule
+    colours: Rule | None
+    gates: tuple[Gate, ...]
+    stats: Signature
+
+    @classmethod
+    def of(cls, preset: Preset) -> "DrawingRules":
+        """The preset's rules as explain reads them; ValueError for a preset of another shape."""
+        same = next((r for r in preset.rules if isinstance(r.metric, EdgeChamfer)), None)
+        redrawn = next((r for r in preset.rules if same is not None and r is not same and _on_chamfer(r, same)), None)
+        if redrawn is None:
+            raise ValueError(f"explain reads a drawing method (a rule on the edge chamfer, and one that requires it); "
+                             f"{preset.name} is not one")
+        colours = next((r for r in preset.mirrored_checks if isinstance(r.metric, ColourShift)), None)
+        stats = next((s for s in preset.signatures if "area" in s.columns), None)
+        if stats is None:
+            raise ValueError(f"explain reads the drawing's area; {preset.name} describes none")
+        return cls(same, redrawn, colours, preset.gates, stats)
+
+    @property
+    def chamfer(self) -> EdgeChamfer:
+        return self.same.metric
+
+    @property
+    def size_gate(self) -> Gate | None:
+        """The redrawn rule's gate: the least size of a drawing it may link."""
+        return self.redrawn.gates[0] if self.redrawn.gates else None
+
+    def thresholds(self) -> Thresholds:
+        return Thresholds(
+            same_drawing=_fixed(self.same),
+            same_layout=_fixed(self.redrawn),
+            redrawn_drawing=_fixed(_on_chamfer(self.redrawn, self.same)),
+            colours=_fixed(self.colours) if self.colours else float("inf"),
+            redrawn_min_size=self.size_gate.minimum if self.size_gate else 0.0,
+        )
+
+    def measure(self, sigs: Sigs, a: np.ndarray, b: np.ndarray) -> list[PairMeasures]:
+        """What the method measures for panel pairs (a, b), each metric in one pass over the pairs."""
+        direct, mirrored = distances_on_rows(self.chamfer, sigs, a, b)
+        wide = np.minimum(*distances_on_rows(replace(self.chamfer, reach=WIDE_REACH), sigs, a, b))
+        layout = distances_on_rows(self.redrawn.metric, sigs, a, b)[0]
+        colours = distances_on_rows(self.colours.metric, sigs, a, b)[0] if self.colours else np.zeros(len(a))
+        gates = [(g.describe(), g.passes(sigs)) for g in self.gates]
+        area = self.stats.values(sigs, "area") / 10000
+        size = self.size_gate.values(sigs) if self.size_gate else np.full(len(area), np.inf)
+        return [
+            PairMeasures(
+                direct[k], mirrored[k], wide[k], layout[k], colours[k],
+                tuple(what for r in (a[k], b[k]) for what, ok in gates if not ok[r]),
+                (area[a[k]], area[b[k]]),
+                (size[a[k]], size[b[k]]),
+            )
+            for k in range(len(a))
+        ]
+
+
+def _on_chamfer(rule: Rule, same: Rule) -> Rule | None:
+    """The rule `rule` requires on the same chamfer as `same`, if any."""
+    return next((r for r in rule.requires if r.metric == same.metric), None)
+
+
+def _fixed(rule: Rule) -> float:
+    """The one threshold a diagnosis can name; a per-panel one has none."""
+    if not isinstance(rule.threshold, Fixed):
+        raise ValueError(f"explain names one threshold per rule; rule {rule.name} has one per panel")
+    return rule.threshold.value
 
 
 @dataclass(frozen=True)
@@ -114,3 +205,34 @@ def drawing_picture(d: Drawing) -> np.ndarray:
     out[d.edges] = (20, 20, 20)
     return out
 
+
+
+def pairs_to_explain(links: Links, truth: Truth) -> list[tuple[int, int, str]]:
+    """File pairs (x, y, kind) a method got wrong: each positive pair it did not link ("missed"), then each
+    link between files of other groups ("false link"); neutral pairs are neither."""
+    la, lb = file_pairs(links.a, links.b, truth)
+    n = max(truth.files, 1)
+    linked = set((la * n + lb).tolist())
+    fa, fb = np.triu_indices(truth.files, 1)
+    same = truth.group[fa] == truth.group[fb]
+    positive = same & ~neutral_pairs(fa, fb, truth)
+    missed = [(int(x), int(y), "missed") for x, y in zip(fa[positive], fb[positive]) if x * n + y not in linked]
+    wrong = ~(truth.group[la] == truth.group[lb]) & ~neutral_pairs(la, lb, truth)
+    return missed + [(int(x), int(y), "false link") for x, y in zip(la[wrong], lb[wrong])]
+
+
+def closest_frames(chamfer: EdgeChamfer, sigs: Sigs, truth: Truth,
+                   pairs: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """For each file pair, the panel rows (one frame of each file) whose drawings are closest under `chamfer`."""
+    rows_of = [np.flatnonzero(truth.file_of == f) for f in range(truth.files)]
+    a, b, which = [], [], []
+    for k, (fx, fy) in enumerate(pairs):
+        ra, rb = rows_of[fx], rows_of[fy]
+        a.append(np.repeat(ra, len(rb)))
+        b.append(np.tile(rb, len(ra)))
+        which.append(np.full(len(ra) * len(rb), k))
+    a, b, which = np.concatenate(a), np.concatenate(b), np.concatenate(which)
+    d = np.minimum(*distances_on_rows(chamfer, sigs, a, b))
+    order = np.lexsort((d, which))
+    first = order[np.r_[True, which[order][1:] != which[order][:-1]]]
+    return a[first], b[first]

@@ -6,8 +6,6 @@ Where the server is, and how a run folder is loaded (also by `visualdistance run
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
-from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
@@ -31,14 +29,18 @@ from visualdistance.cli.options import (
     BatchSize,
     ClusterAlgorithm,
     ClusterAlgorithmChoice,
-    ClusterCorpus,
+    Corpus,
     Database,
-    LoadCorpus,
+    MaxDistance,
+    MetricFilter,
     ObjectiveChoice,
+    PagesFile,
     Password,
     Resolution,
+    RuleFilter,
     RunFolder,
     Seed,
+    Top,
     Uri,
     User,
     check_corpus,
@@ -51,11 +53,8 @@ from visualdistance.loader.graph import GraphError
 
 def load(
     out: RunFolder,
-    pages: Annotated[Optional[Path], typer.Option(
-        "--pages", show_default=False,
-        help="The scraper's pages.jsonl (or its folder). Default: pages.jsonl in the run's input folder, if any.",
-    )] = None,
-    corpus: LoadCorpus = None,
+    pages: PagesFile = None,
+    corpus: Corpus = None,
     batch_size: BatchSize = graph.DEFAULT_BATCH_SIZE,
     uri: Uri = None,
     user: User = graph.DEFAULT_USER,
@@ -87,21 +86,14 @@ def load(
 
 def cluster(
     algorithm: ClusterAlgorithmChoice = ClusterAlgorithm(EVERY_ALGORITHM),
-    metric: Annotated[Optional[str], typer.Option(
-        "--metric", show_default=False,
-        help="Only links with a distance for this metric (edges, phash, ahash, dhash, edge_ahash, ...).",
-    )] = None,
-    max_distance: Annotated[Optional[float], typer.Option(
-        "--max-distance", min=0, max=1e12, show_default=False, help="Only links whose --metric distance is at most this."
-    )] = None,
-    rule: Annotated[Optional[str], typer.Option(
-        "--rule", show_default=False, help="Only links that this rule matched (e.g. edges or phash)."
-    )] = None,
+    metric: MetricFilter = None,
+    max_distance: MaxDistance = None,
+    rule: RuleFilter = None,
     objective: ObjectiveChoice = DEFAULT_OBJECTIVE,
     resolution: Resolution = communities.RESOLUTION,
     seed: Seed = communities.SEED,
-    top: Annotated[int, typer.Option("--top", min=0, max=10_000, help="Clusters to show per run.")] = 5,
-    corpus: ClusterCorpus = None,
+    top: Top = 5,
+    corpus: Corpus = None,
     batch_size: BatchSize = graph.DEFAULT_BATCH_SIZE,
     uri: Uri = None,
     user: User = graph.DEFAULT_USER,
@@ -111,7 +103,7 @@ def cluster(
     """Cluster the SIMILAR graph in Neo4j and write the clusters back as a new cluster run.
 
     Reads the links (filtered by --metric, --max-distance, --rule), finds
-    communities with greedy modularity and Leiden (or one of them), and writes
+    communities with every algorithm (or the one --algorithm names), and writes
     (:ClusterRun {id, algorithm, params, modularity, created})-[:HAS_CLUSTER]->(:Cluster {run, id, size})
     with (:Panel)-[:IN_CLUSTER]->(:Cluster). Earlier runs stay, so runs can be
     compared (saved query cluster_run_diff); the same run written twice is one run.

@@ -10,9 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Optional
 
-import typer
 from rich.table import Table
 
 from visualdistance.analysis import communities
@@ -30,8 +28,10 @@ from visualdistance.cli.options import (
     Corpus,
     Exhaustive,
     FirstFrameOnly,
+    Neo4jAfterRun,
     ObjectiveChoice,
     Objective,
+    PanelsDir,
     PresetChoice,
     PresetName,
     Resolution,
@@ -62,28 +62,8 @@ def step_extract(
     # run.json first: it marks OUT as a run folder, which discovery never reads panels from.
     written = run_folder.RunFolder(out)
     written.start(folder, corpus)
-    state: dict = {}
-
-    def on_start(n: int) -> None:
-        if n == 0:
-            return  # everything came from the store: nothing to show
-        state["bar"] = progress_bar(n, "reading", "files")
-        state["advance"] = state["bar"].__enter__()
-
-    try:
-        result = extract_folder(
-            folder,
-            all_signatures(),
-            store or default_store(),
-            all_frames=not first_frame_only,
-            workers=workers,
-            exclude=(out,),
-            on_start=on_start,
-            on_progress=lambda k: state["advance"](k),
-        )
-    finally:
-        if "bar" in state:
-            state["bar"].__exit__(None, None, None)
+    result = extract_folder(folder, all_signatures(), store or default_store(), all_frames=not first_frame_only,
+                            workers=workers, exclude=(out,), progress=progress_bar)
     written.write_panels(result.panels, result.store)
     written.write_bad_files(result.bad_files)
     if not len(result.panels):
@@ -199,7 +179,7 @@ def print_summary(panels: Panels, links: Links | None, clustering: Clustering | 
 
 @writes_out
 def run(
-    folder: Annotated[Path, typer.Argument(metavar="DIR", help="Folder of panels (searched recursively).")],
+    folder: PanelsDir,
     out: RunFolder,
     preset: PresetChoice = PresetName(DEFAULT_PRESET),
     algorithm: AlgorithmChoice = DEFAULT_ALGORITHM,
@@ -211,10 +191,7 @@ def run(
     workers: Workers = None,
     first_frame_only: FirstFrameOnly = False,
     corpus: Corpus = None,
-    neo4j: Annotated[Optional[bool], typer.Option(
-        "--neo4j/--no-neo4j", show_default=False,
-        help="Load the results into Neo4j. Default: when one is configured (NEO4J_URI, or a local scripts/neo4j server).",
-    )] = None,
+    neo4j: Neo4jAfterRun = None,
 ) -> None:
     """Find reused art in DIR: describe every panel, link similar ones, group them into clusters.
 
@@ -263,7 +240,7 @@ def _write_run(out: run_folder.RunFolder, folder: Path, ex: ExtractResult, metho
 
 @writes_out
 def extract(
-    folder: Annotated[Path, typer.Argument(metavar="DIR", help="Folder of panels (searched recursively).")],
+    folder: PanelsDir,
     out: RunFolder,
     store: Store = None,
     workers: Workers = None,

@@ -1,13 +1,15 @@
 """One progress bar look for every long command: count, rate and time left.
 
-Loader functions never draw; they take an ``on_progress(n)`` callback. Commands
-wrap that callback around one of these bars.
+Loader functions never draw: they report through one protocol (`loader.progress`: open a stage
+with ``progress(total, description, unit)``, advance it). `progress_bar` is that protocol drawn:
+commands pass it as ``progress=progress_bar``, or open one bar themselves around a loader call
+that takes an ``advance``.
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Iterator
 
 from rich.console import Console
 from rich.markup import escape
@@ -25,6 +27,7 @@ from rich.progress import (
 from rich.text import Text
 
 from visualdistance.loader.names import printable
+from visualdistance.loader.progress import Advance
 
 # Progress goes to stderr so stdout stays clean for summaries and pipes.
 console = Console(stderr=True)
@@ -54,8 +57,8 @@ class RateColumn(ProgressColumn):
 
 
 @contextmanager
-def progress_bar(total: int | None, description: str, unit: str = "items") -> Iterator[Callable[[int], None]]:
-    """Show a bar for `total` units; yields ``advance(n)`` to call as work is done."""
+def progress_bar(total: int | None, description: str, unit: str = "items") -> Iterator[Advance]:
+    """Show a bar for `total` units; yields ``advance(n)`` to call as work is done (a `loader.progress.Progress`)."""
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),

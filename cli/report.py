@@ -3,34 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
 
-import typer
 from rich.table import Table
 
 from visualdistance.cli.common import out_console, shown
 from visualdistance.cli.errors import fail
-from visualdistance.cli.options import RunFolder, Workers
+from visualdistance.cli.options import Force, ImagesDir, LinksPerCluster, PerPage, ReportFolder, RunFolder, Workers
 from visualdistance.cli.progress import progress_bar
 from visualdistance.loader import run_folder
-from visualdistance.loader.report import ReportFolderTaken, build_report, check_destination
+from visualdistance.loader.report import ReportFolderTaken, ReportResult, build_report, check_destination
 
 
 def report(
     out: RunFolder,
-    to: Annotated[Optional[Path], typer.Option("--to", show_default=False, help="Report folder (default: OUT/report).")] = None,
-    images: Annotated[Optional[Path], typer.Option(
-        "--images", show_default=False, help="Folder of the panel images (default: the input folder recorded in OUT/run.json)."
-    )] = None,
-    per_page: Annotated[int, typer.Option("--per-page", min=1, help="Clusters per HTML page.")] = 50,
-    links_per_cluster: Annotated[int, typer.Option(
-        "--links-per-cluster", min=0, help="Strongest links explained per cluster, besides one tie per member."
-    )] = 20,
+    to: ReportFolder = None,
+    images: ImagesDir = None,
+    per_page: PerPage = 50,
+    links_per_cluster: LinksPerCluster = 20,
     workers: Workers = None,
-    force: Annotated[bool, typer.Option(
-        "--force", help="Write into a --to folder that holds other files than a report (its files of the report's "
-                        "names are replaced)."
-    )] = False,
+    force: Force = False,
 ) -> None:
     """Write a static HTML report of OUT's clusters: open REPORT/index.html from disk, no server needed.
 
@@ -52,46 +43,31 @@ def report(
         run = run_folder.RunFolder(out).read(through="communities")
     except (OSError, ValueError, KeyError) as exc:
         fail(f"cannot read the run folder {out}: {type(exc).__name__}: {exc}")
-    images, dest = _folders(out, run.info.input, images, to, force)
-    state: dict = {}
-
-    def on_start(n: int) -> None:
-        state["bar"] = progress_bar(n, "thumbnails", "panels")
-        state["advance"] = state["bar"].__enter__()
-
+    images = _images_folder(out, run.info.input, images)
+    dest = _destination(out, images, to, force)
     try:
-        result = build_report(
-            run.panels,
-            run.links,
-            run.clustering,
-            run.info,
-            images,
-            dest,
-            per_page=per_page,
-            max_links=links_per_cluster,
-            workers=workers,
-            on_start=on_start,
-            on_progress=lambda k: state["advance"](k),
-            stage_progress=_after_thumbnails(state),
-            force=force or to is None,
-        )
+        result = build_report(run.panels, run.links, run.clustering, run.info, images, dest, per_page=per_page,
+                              max_links=links_per_cluster, workers=workers, progress=progress_bar,
+                              force=force or to is None)
     except OSError as exc:
         fail(f"cannot write the report to {exc.filename or dest}: {exc.strerror or exc}")
-    finally:
-        if "bar" in state:
-            state["bar"].__exit__(None, None, None)
-    print_result(result)
+    _print_summary(result)
 
 
-def _folders(out: Path, recorded: str | None, images: Path | None, to: Path | None, force: bool) -> tuple[Path, Path]:
-    """The images folder (--images, else the run's input) and the report folder (--to, else OUT/report), each
-    checked: one line and exit 1 or 2 when one cannot be used."""
+def _images_folder(out: Path, recorded: str, images: Path | None) -> Path:
+    """--images, else the input folder run.json records; a missing one ends the command (exit 1)."""
     if images is None:
         if not recorded:
             fail(f"{out}/run.json does not say where the images are; pass --images DIR")
         images = Path(recorded)
     if not images.is_dir():
         fail(f"images folder not found: {images} (pass --images DIR where the panels now live)")
+    return images
+
+
+def _destination(out: Path, images: Path, to: Path | None, force: bool) -> Path:
+    """The report folder: --to, else OUT/report; refused inside the images folder (exit 1) and, without
+    --force, when it holds files no report wrote (exit 2)."""
     dest = to if to is not None else out / "report"
     if _inside(dest, images) and not _inside(dest, out):
         # The next `run` on the images folder would describe the thumbnails as panels.
@@ -101,11 +77,10 @@ def _folders(out: Path, recorded: str | None, images: Path | None, to: Path | No
         check_destination(dest, force or to is None)
     except ReportFolderTaken as exc:
         fail(f"--to {exc}" if to is not None else str(exc), 2)
-    return images, dest
+    return dest
 
 
-def print_result(result) -> None:
-    """The report's summary table, then the line to open it."""
+def _print_summary(result: ReportResult) -> None:
     t = Table(title="visualdistance report", show_header=False, title_justify="left")
     t.add_row("clusters", f"{result.clusters:,} on {result.pages:,} page(s)")
     t.add_row("panels shown", f"{result.panels_shown:,} ({result.thumbs_made:,} thumbnails made, {result.thumbs_reused:,} reused)")
@@ -119,17 +94,6 @@ def print_result(result) -> None:
     out_console.print(t)
     # On a line of its own and never wrapped, so it can be copied or clicked in any terminal.
     out_console.print(f"open {shown(result.index.resolve().as_uri())}", soft_wrap=True, highlight=False)
-
-
-def _after_thumbnails(state: dict):
-    """progress_bar for the stages after the thumbnails, closing the thumbnail bar first."""
-
-    def stage(total, description, unit):
-        if "bar" in state:
-            state.pop("bar").__exit__(None, None, None)
-        return progress_bar(total, description, unit)
-
-    return stage
 
 
 def _inside(path: Path, folder: Path) -> bool:

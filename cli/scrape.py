@@ -2,72 +2,54 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
-
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from visualdistance.cli.errors import fail
+from visualdistance.cli.options import (
+    AllowOtherHosts,
+    Backoff,
+    BaseUrl,
+    Concurrency,
+    Delay,
+    FirstPage,
+    LastPage,
+    MaxImageMb,
+    PageTimeout,
+    ResponseTimeout,
+    Retries,
+    ScrapeFolder,
+    Selector,
+    StopAfterFailures,
+    Timeout,
+    UserAgent,
+)
 from visualdistance.cli.progress import console as err_console
 from visualdistance.cli.progress import progress_bar, shown
 from visualdistance.loader import scraper
-from visualdistance.loader.pages import MAX_PAGE, PagesFileError
+from visualdistance.loader.pages import PagesFileError
 
 MAX_FAILURES_SHOWN = 10
-# Ranges click checks before the command starts (exit 2): a negative size or a zero timeout is a mistake,
-# never a setting; a wait over a day is too.
-MIN_TIMEOUT_S = 0.01
-MAX_WAIT_S = 86_400.0
-MAX_CONCURRENCY = 64
-MIN_IMAGE_MB = 0.001  # about 1 kB: below that no panel is an image
-MAX_IMAGE_MB = 4096.0
 
 
 def scrape(
-    out: Annotated[
-        Path,
-        typer.Option("--out", "-o", help="Folder for the images and pages.jsonl; created if missing.", file_okay=False),
-    ],
-    first: Annotated[int, typer.Option(min=0, max=MAX_PAGE, help="First page number.")] = 1,
-    last: Annotated[int, typer.Option(min=0, max=MAX_PAGE, help="Last page number (inclusive).")] = 8130,
-    base_url: Annotated[str, typer.Option(help="Site root; page N is BASE_URL/story/N.")] = scraper.DEFAULT_BASE_URL,
-    selector: Annotated[
-        str, typer.Option(help="CSS selector of the panel <img> tags.")
-    ] = scraper.DEFAULT_SELECTOR,
-    delay: Annotated[
-        float, typer.Option(min=0, max=MAX_WAIT_S, help="Seconds between the starts of any two requests, all workers together.")
-    ] = 1.0,
-    concurrency: Annotated[int, typer.Option(min=1, max=MAX_CONCURRENCY, help="Pages in progress at once.")] = 2,
-    timeout: Annotated[float, typer.Option(
-        min=MIN_TIMEOUT_S, max=MAX_WAIT_S, help="Seconds to wait to connect, and for each read."
-    )] = 20.0,
-    response_timeout: Annotated[float, typer.Option(
-        min=MIN_TIMEOUT_S, max=MAX_WAIT_S,
-        help="Most seconds one response may take in all (headers and body): a server that trickles bytes "
-             "never trips --timeout. Counts as a timeout (retried).",
-    )] = 120.0,
-    page_timeout: Annotated[float, typer.Option(
-        min=MIN_TIMEOUT_S, max=MAX_WAIT_S,
-        help="Most seconds one page may take with its images and retries; then it is recorded as failed.",
-    )] = 600.0,
-    retries: Annotated[
-        int, typer.Option(min=0, max=100, help="Extra attempts on timeouts, connection errors, HTTP 429 and 5xx.")
-    ] = 4,
-    backoff: Annotated[float, typer.Option(
-        min=0, max=MAX_WAIT_S, help="Seconds before the first retry; doubles on each next one."
-    )] = 1.0,
-    user_agent: Annotated[str, typer.Option(help="User-Agent header sent with every request.")] = scraper.DEFAULT_USER_AGENT,
-    allow_other_hosts: Annotated[
-        bool, typer.Option("--allow-other-hosts", help="Also fetch images hosted outside BASE_URL's host.")
-    ] = False,
-    max_image_mb: Annotated[float, typer.Option(
-        min=MIN_IMAGE_MB, max=MAX_IMAGE_MB, help="Reject images larger than this many MiB."
-    )] = 32.0,
-    stop_after_failures: Annotated[
-        int, typer.Option(min=0, help="Stop the run after this many failed pages in a row (site down, blocked); 0: never.")
-    ] = 10,
+    out: ScrapeFolder,
+    first: FirstPage = 1,
+    last: LastPage = 8130,
+    base_url: BaseUrl = scraper.DEFAULT_BASE_URL,
+    selector: Selector = scraper.DEFAULT_SELECTOR,
+    delay: Delay = 1.0,
+    concurrency: Concurrency = 2,
+    timeout: Timeout = 20.0,
+    response_timeout: ResponseTimeout = 120.0,
+    page_timeout: PageTimeout = 600.0,
+    retries: Retries = 4,
+    backoff: Backoff = 1.0,
+    user_agent: UserAgent = scraper.DEFAULT_USER_AGENT,
+    allow_other_hosts: AllowOtherHosts = False,
+    max_image_mb: MaxImageMb = 32.0,
+    stop_after_failures: StopAfterFailures = 10,
 ) -> None:
     """Download story pages and their panel images into a folder, politely and resumably.
 
@@ -98,45 +80,36 @@ def scrape(
     """
     try:
         config = scraper.ScrapeConfig(
-            base_url=base_url,
-            first=first,
-            last=last,
-            out_dir=out,
-            selector=selector,
-            delay=delay,
-            concurrency=concurrency,
-            timeout=timeout,
-            response_timeout=response_timeout,
-            page_timeout=page_timeout,
-            retries=retries,
-            backoff=backoff,
-            user_agent=user_agent,
-            allow_other_hosts=allow_other_hosts,
-            max_image_bytes=max(1, int(max_image_mb * 1024 * 1024)),
-            max_consecutive_failures=stop_after_failures,
+            base_url=base_url, first=first, last=last, out_dir=out, selector=selector, delay=delay,
+            concurrency=concurrency, timeout=timeout, response_timeout=response_timeout, page_timeout=page_timeout,
+            retries=retries, backoff=backoff, user_agent=user_agent, allow_other_hosts=allow_other_hosts,
+            max_image_bytes=max(1, int(max_image_mb * 1024 * 1024)), max_consecutive_failures=stop_after_failures,
         )
     except ValueError as exc:
         fail(str(exc), 2)
+    summary = _scrape(config)
+    _print_summary(summary, config)
+    _exit_on_failures(summary)
 
+
+def _scrape(config: scraper.ScrapeConfig) -> scraper.ScrapeSummary:
+    """The scrape with a progress bar; a locked, unreadable or unwritable folder ends the command (exit 1)."""
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        total = len(scraper.pages_to_fetch(config))
-        with progress_bar(total, "scraping", unit="pages") as advance:
-            summary = scraper.scrape(config, on_progress=advance)
-    except scraper.ScrapeLocked as exc:
-        fail(str(exc), 1)
-    except PagesFileError as exc:
+        config.out_dir.mkdir(parents=True, exist_ok=True)
+        return scraper.scrape(config, progress=progress_bar)
+    except (scraper.ScrapeLocked, PagesFileError) as exc:
         fail(str(exc), 1)
     except OSError as exc:
-        fail(f"cannot use {exc.filename or out}: {exc.strerror or exc}", 1)
+        fail(f"cannot use {exc.filename or config.out_dir}: {exc.strerror or exc}", 1)
 
-    _print_summary(summary, config)
+
+def _exit_on_failures(summary: scraper.ScrapeSummary) -> None:
+    """Exit 1 when pages failed or the run stopped early, saying that the same command retries them."""
     if summary.aborted:
         err_console.print(f"[bold red]stopped:[/] {shown(summary.aborted)}", highlight=False)
     if summary.failed or summary.aborted:
         err_console.print("run the same command again to retry failed pages", highlight=False)
         raise typer.Exit(1)
-
 
 
 def _print_summary(summary: scraper.ScrapeSummary, config: scraper.ScrapeConfig) -> None:

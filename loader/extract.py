@@ -15,7 +15,6 @@ import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -23,6 +22,7 @@ from visualdistance.analysis.data import Panels
 from visualdistance.analysis.signatures.base import PanelView, Signature
 from visualdistance.loader.images import BadImage, ImageFile, decode, discover, panel_id, read_bytes
 from visualdistance.loader.names import has_undecodable
+from visualdistance.loader.progress import Advance, Progress, silent
 from visualdistance.loader.store import FeatureStore, FileEntry
 
 FLUSH_EVERY_FILES = 2000
@@ -175,15 +175,13 @@ def extract_folder(
     all_frames: bool = True,
     workers: int | None = None,
     exclude: tuple[Path, ...] = (),
-    on_start: Callable[[int], None] | None = None,
-    on_progress: Callable[[int], None] | None = None,
+    progress: Progress = silent,
 ) -> ExtractResult:
     """Describe every image under `root` with `signatures`, reusing the store at `store_dir`.
 
     Every file is read and hashed once (in the workers); only files whose
-    content the store lacks are decoded. on_start(n) is called with the
-    number of files, on_progress(k) as each k are done. Returns panels in
-    folder order.
+    content the store lacks are decoded. progress: one stage, "reading" the
+    files (none when the folder holds no image). Returns panels in folder order.
     """
     t0 = time.perf_counter()
     files, clashes = _unique_ids(discover(root, exclude=exclude))
@@ -191,9 +189,8 @@ def extract_folder(
     store = FeatureStore(store_dir, signatures)
     known = store.serving(all_frames)
     t1 = time.perf_counter()
-    if on_start:
-        on_start(len(files))
-    shas, unreadable, cpu, decoded = _describe_all(files, known, store, signatures, all_frames, workers, on_progress)
+    with (progress if files else silent)(len(files), "reading", "files") as advance:
+        shas, unreadable, cpu, decoded = _describe_all(files, known, store, signatures, all_frames, workers, advance)
     t2 = time.perf_counter()
     panels, bad = _assemble(files, shas, unreadable, store, all_frames)
     t3 = time.perf_counter()
@@ -226,7 +223,7 @@ def _unique_ids(files: list[ImageFile]) -> tuple[list[ImageFile], list[BadFile]]
     return kept, clashes
 
 
-def _describe_all(files, known, store, signatures, all_frames, workers, on_progress):
+def _describe_all(files, known, store, signatures, all_frames, workers, advance: Advance):
     """Every file read and hashed once; the ones the store lacks decoded and described into it.
 
     Returns (sha per file, unreadable reason per file index, worker seconds, files decoded).
@@ -248,8 +245,7 @@ def _describe_all(files, known, store, signatures, all_frames, workers, on_progr
             cpu["decode"] += done.decode_s
             cpu["describe"] += done.describe_s
             store.add(done.entry)
-        if on_progress:
-            on_progress(1)
+        advance(1)
         now = time.monotonic()
         if store.pending >= FLUSH_EVERY_FILES or now - last_flush >= flush_interval(now - started):
             store.flush()

@@ -58,7 +58,9 @@ class FileEntry:
 
 def signature_set_fingerprint(signatures: tuple[Signature, ...]) -> str:
     """One fingerprint for a list of signatures (names and parameters)."""
-    text = json.dumps([(s.name, s.fingerprint) for s in signatures])
+    from visualdistance.loader.images import DECODE_VERSION  # here: images imports the run folder, which imports the store
+
+    text = json.dumps([(s.name, s.fingerprint) for s in signatures] + [("decode", DECODE_VERSION)])
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 

@@ -10,8 +10,11 @@ Layout of the report folder::
     report.css, clusters.js        shared look, and the cluster -> page map for "go to"
     .visualdistance-report         written first: marks the folder as a report (others are refused)
 
-Modules, by job: `build` (what is written, in which order), `pages` (the HTML),
-`thumbnails` (small images of the panels); the look is `report.css` and
+Modules, by job: `build` (what is written, in which order), `pages` (the
+cluster pages and summary), `why` (the "why matched" pages), `markup` (what
+every page shares), `thumbnails` (small images of the panels) and `explain`
+(`eval --explain`'s page of the pairs a method got wrong, not part of a
+report folder); the look is `report.css` and
 `report.js`, package files. `build_report` takes plain data (panels, links, a
 clustering from anywhere, run info) so the same report can show a clustering
 made elsewhere. Every file is written under a temporary name and renamed;

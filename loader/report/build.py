@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import re
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, ContextManager, Iterator
 
 import numpy as np
 
@@ -17,23 +15,14 @@ from visualdistance.analysis.report import ClusterPlan, plan_clusters, present
 from visualdistance.loader.files import write_atomic
 from visualdistance.loader.names import printable
 from visualdistance.loader.graphml import write_graphml
+from visualdistance.loader.progress import Progress, silent
+from visualdistance.loader.report.markup import CSS, Context, page_file, relative_href, why_file
+from visualdistance.loader.report.pages import paginate, render_cluster_page, render_summary
+from visualdistance.loader.report.thumbnails import MISSING_THUMB, make_all
+from visualdistance.loader.report.why import render_why_page
 from visualdistance.loader.run_folder import clusters as cluster_files
 from visualdistance.loader.run_folder import links as link_files
 from visualdistance.loader.run_folder.record import RunInfo
-from visualdistance.loader.report.pages import (
-    CSS,
-    Context,
-    render_cluster_page,
-    relative_href,
-    render_summary,
-    render_why_page,
-    page_file,
-    paginate,
-    why_file,
-)
-from visualdistance.loader.report.thumbnails import MISSING_THUMB, Progress, make_all
-
-StageProgress = Callable[[int | None, str, str], ContextManager[Progress]]
 
 #: written first into every report folder: a folder without it holds someone else's files
 MARKER = ".visualdistance-report"
@@ -61,11 +50,6 @@ def check_destination(dest: Path, force: bool = False) -> None:
             f"{printable(str(dest))} holds files no visualdistance report wrote ({shown}); give an empty or new folder, "
             "or --force to write the report there (replacing its index.html, page-N.html, why/, data/ and thumbs/ files)"
         )
-
-
-@contextmanager
-def _no_bar(total: int | None, description: str, unit: str) -> Iterator[Progress]:
-    yield lambda n=1: None
 
 
 @dataclass
@@ -96,9 +80,7 @@ def build_report(
     per_page: int = 50,
     max_links: int = 20,
     workers: int | None = None,
-    on_start: Callable[[int], None] | None = None,
-    on_progress: Progress | None = None,
-    stage_progress: StageProgress | None = None,
+    progress: Progress = silent,
     force: bool = False,
 ) -> ReportResult:
     """Write the HTML report of `clustering` over `panels` and `links` into `dest`.
@@ -107,12 +89,9 @@ def build_report(
     summary; "why matched" draws the image-shaped signatures its method
     records. images: the folder the panel paths are relative to (thumbnails
     are made from it; panels link to their files there by relative path).
-    on_start(n) / on_progress(k) report
-    thumbnail progress; stage_progress(total, description, unit), a context
-    manager yielding advance(k) (the CLI's progress_bar), shows the later stages.
+    progress: its stages, "thumbnails", "why matched" and the exports.
     A `dest` holding other files than a report's is refused (ReportFolderTaken) unless `force`.
     """
-    bar = stage_progress or _no_bar
     if per_page < 1:
         raise ValueError("per_page must be at least 1")
     t0 = time.perf_counter()
@@ -128,7 +107,7 @@ def build_report(
     shown_rows = np.concatenate([p.rows for p in plans]) if plans else np.empty(0, np.int64)
 
     t1 = time.perf_counter()
-    thumbs, made, reused, missing, changed = make_all(panels, shown_rows, images, dest / "thumbs", workers, on_start, on_progress)
+    thumbs, made, reused, missing, changed = make_all(panels, shown_rows, images, dest / "thumbs", workers, progress)
     t2 = time.perf_counter()
 
     ctx = Context(
@@ -144,13 +123,13 @@ def build_report(
         bit_images=present(info.method.drawable, panels.signatures) if info.method else [],
     )
     maps_used: set[str] = set()
-    with bar(len(plans), "why matched", "clusters") as advance:
+    with progress(len(plans), "why matched", "clusters") as advance:
         for plan in plans:
             write_atomic(dest / why_file(plan.cluster), render_why_page(ctx, plan, maps_used))
             advance(1)
     t3 = time.perf_counter()
 
-    with bar(None, "exports (CSV, JSON, GraphML)", "files") as advance:
+    with progress(None, "exports (CSV, JSON, GraphML)", "files"):
         _write_exports(ctx, plans)
     t4 = time.perf_counter()
 

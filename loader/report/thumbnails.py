@@ -8,7 +8,6 @@ import io
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -16,12 +15,11 @@ from PIL import Image, ImageDraw
 from visualdistance.analysis.data import Panels
 from visualdistance.loader.files import write_atomic
 from visualdistance.loader.images import BadImage, decode, read_bytes
+from visualdistance.loader.progress import Progress
 
 THUMB_SIDE = 160
 THUMB_EXT = ".webp"
 MISSING_THUMB = "missing.png"
-
-Progress = Callable[[int], None]
 
 
 def _digest(text: str, n: int = 16) -> str:
@@ -93,20 +91,16 @@ def make_all(
     images: Path,
     folder: Path,
     workers: int | None,
-    on_start: Callable[[int], None] | None,
-    on_progress: Progress | None,
+    progress: Progress,
 ) -> tuple[dict[int, str], int, int, list[str], list[str]]:
-    """Thumbnail per shown panel: existing ones are kept, the rest made per source file (all its frames at once)."""
+    """Thumbnail per shown panel: existing ones are kept, the rest made per source file (all its frames at once).
+    progress: one stage, "thumbnails", counting the panels shown (the kept ones at once)."""
     names = {int(r): thumb_name(str(panels.ids[r]), str(panels.sha256[r])) for r in rows.tolist()}
     todo: dict[str, list[int]] = {}
     for r, name in names.items():
         if not (folder / name).exists():
             todo.setdefault(str(panels.paths[r]), []).append(r)
     reused = len(names) - sum(len(v) for v in todo.values())
-    if on_start:
-        on_start(len(names))
-    if on_progress and reused:
-        on_progress(reused)
 
     def one(item: tuple[str, list[int]]) -> tuple[list[int], str | None, str | None]:
         path, rs = item
@@ -120,7 +114,10 @@ def make_all(
     changed: list[str] = []
     made = 0
     # Pillow decodes and encodes without holding the GIL, so threads use every core.
-    with ThreadPoolExecutor(max_workers=workers or min(8, os.cpu_count() or 1)) as pool:
+    with progress(len(names), "thumbnails", "panels") as advance, \
+            ThreadPoolExecutor(max_workers=workers or min(8, os.cpu_count() or 1)) as pool:
+        if reused:
+            advance(reused)
         for rs, error, sha in pool.map(one, todo.items()):
             if error is not None:
                 for r in rs:
@@ -129,8 +126,7 @@ def make_all(
             else:
                 made += len(rs)
                 changed.extend(str(panels.ids[r]) for r in rs if panels.sha256[r] and sha != panels.sha256[r])
-            if on_progress:
-                on_progress(len(rs))
+            advance(len(rs))
     if missing:
         _missing_thumb(folder / MISSING_THUMB)
     return names, made, reused, sorted(missing), sorted(changed)

@@ -5,7 +5,6 @@ import pytest
 
 from tests import synthetic
 from visualdistance.analysis.content import (
-    _working_mask,
     background_mask,
     colour_edges,
     content_mask,
@@ -13,6 +12,7 @@ from visualdistance.analysis.content import (
     work_image,
     working_side,
 )
+from visualdistance.analysis.content.drawing import _working_mask
 from visualdistance.analysis.presets import DRAWING
 from tests.analysis.test_linking import links_of
 

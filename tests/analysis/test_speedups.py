@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from tests import synthetic
-from visualdistance.analysis import content
+from visualdistance.analysis.content import mask
 from visualdistance.analysis.image_ops import changed_share
 
 
@@ -51,9 +51,9 @@ def test_uniform_runs_are_the_plain_runs():
         if k % 3 == 0:  # a page margin and a frame line
             img[:4], img[-4:], img[:, :4], img[:, -4:] = 255, 255, 255, 255
             img[4:6, 4:-4], img[-6:-4, 4:-4], img[4:-4, 4:6], img[4:-4, -6:-4] = 0, 0, 0, 0
-        depth = max(3, int(round(content.FRAME_DEPTH * min(img.shape[:2]))))
+        depth = max(3, int(round(mask.FRAME_DEPTH * min(img.shape[:2]))))
         for lines in (img[:depth], img[:, :depth].transpose(1, 0, 2), img[::-1][:depth]):
-            got, want = content._uniform_runs(lines, 24), _uniform_runs_plain(lines, 24)
+            got, want = mask._uniform_runs(lines, 24), _uniform_runs_plain(lines, 24)
             assert len(got) == len(want)
             for (n1, c1), (n2, c2) in zip(got, want):
                 assert n1 == n2 and np.array_equal(c1, c2)

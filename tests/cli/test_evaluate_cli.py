@@ -10,7 +10,7 @@ from tests.cli.test_graph_cli import invoke
 from tests.conftest import save
 from tests import synthetic
 from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS
-from visualdistance.cli.evaluate import SPEED_BASELINE
+from visualdistance.analysis.evaluation.methods import SPEED_BASELINE
 
 
 def labelled_set(folder, rng) -> None:

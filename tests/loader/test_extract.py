@@ -1,5 +1,7 @@
 """Folder -> panels: the feature store, bad files, animated GIFs, resuming."""
 
+from contextlib import contextmanager
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -73,13 +75,17 @@ def test_interrupted_run_keeps_finished_work_and_resumes(tmp_path, rng, store_di
     folder = corpus(tmp_path, rng, n=30)
     seen = []
 
-    def stop_after_ten(k):
-        seen.append(k)
-        if len(seen) == 10:
-            raise KeyboardInterrupt
+    @contextmanager
+    def stop_after_ten(total, description, unit):
+        def advance(k):
+            seen.append(k)
+            if len(seen) == 10:
+                raise KeyboardInterrupt
+
+        yield advance
 
     with pytest.raises(KeyboardInterrupt):
-        extract_folder(folder, all_signatures(), store_dir, workers=2, on_progress=stop_after_ten)
+        extract_folder(folder, all_signatures(), store_dir, workers=2, progress=stop_after_ten)
     assert not list(store_dir.rglob("*.tmp"))
     resumed = extract_folder(folder, all_signatures(), store_dir, workers=2)
     assert resumed.reused >= 10 and resumed.decoded == 30 - resumed.reused

@@ -48,6 +48,20 @@ def test_palette_with_transparent_index():
     assert rgb[0, 0].tolist() == [255, 255, 255] and rgb[2, 2].tolist() == [0, 0, 0]
 
 
+def test_a_colour_key_in_a_truecolour_image_is_not_transparency():
+    # issue 21: a truecolour PNG whose key is black (a converted palette's transparent entry) had its
+    # black line art turned white; a palette image with a transparent index keeps it (test above)
+    rgb = np.full((6, 6, 3), 200, np.uint8)
+    rgb[2:4] = 0
+    for mode, key in (("RGB", (0, 0, 0)), ("L", 0)):
+        buf = io.BytesIO()
+        Image.fromarray(rgb).convert(mode).save(buf, "PNG", transparency=key)
+        assert "transparency" in Image.open(io.BytesIO(buf.getvalue())).info
+        decoded = decode(buf.getvalue())
+        assert decoded.frames[0][2:4].max() == 0 and decoded.frames[0][0, 0, 0] == 200
+        assert decoded.alphas[0] is None
+
+
 @pytest.mark.parametrize(
     "mode,fmt",
     [("L", "PNG"), ("LA", "PNG"), ("1", "BMP"), ("CMYK", "JPEG"), ("RGB", "WEBP"), ("RGB", "JPEG"), ("P", "PNG")],

@@ -352,7 +352,7 @@ def test_the_run_record_describes_the_method_as_it_was_not_as_the_preset_is_now(
 
 
 def test_a_panel_that_stands_for_repeated_frames_says_which():
-    from visualdistance.loader.report.pages import _page_label
+    from visualdistance.loader.report.markup import _page_label
 
     panels = _panels([4, 4, 4], [1, 1, 1])
     panels.frame[:] = [0, 3, 5]

@@ -7,6 +7,7 @@ import os
 import re
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ from visualdistance.loader.scraper import (
     save_image,
     scrape,
 )
+from visualdistance.loader.scraper.folder import _folder_lock
 
 
 def config(site: Site, out: Path, first: int = 1, last: int = 1, **overrides) -> ScrapeConfig:
@@ -430,13 +432,17 @@ def test_interrupted_scrape_resumes_without_refetching_finished_pages(site: Site
     out = tmp_path / "out"
     done = []
 
-    def interrupt_after_three(k: int) -> None:
-        done.append(k)
-        if len(done) == 3:
-            raise KeyboardInterrupt
+    @contextmanager
+    def interrupt_after_three(total, description, unit):
+        def advance(k: int) -> None:
+            done.append(k)
+            if len(done) == 3:
+                raise KeyboardInterrupt
+
+        yield advance
 
     with pytest.raises(KeyboardInterrupt):
-        scrape(config(site, out, 1, 6, concurrency=1, delay=0.05), on_progress=interrupt_after_three)
+        scrape(config(site, out, 1, 6, concurrency=1, delay=0.05), progress=interrupt_after_three)
     first_run = set(read_pages(out / "pages.jsonl"))
     # Page 4 was in flight: usually abandoned, kept if it finished while stopping.
     assert first_run in ({1, 2, 3}, {1, 2, 3, 4})
@@ -511,7 +517,7 @@ def test_one_folder_one_scrape_and_stale_temp_files_are_cleared(site: Site, tmp_
     (out / ".vd-abc123.tmp").write_bytes(b"half an image")
     cfg = config(site, out)
 
-    with scraper._folder_lock(out):
+    with _folder_lock(out):
         with pytest.raises(ScrapeLocked):
             scrape(cfg)
     assert site.hits["/story/1"] == 0

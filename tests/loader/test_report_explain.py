@@ -6,7 +6,7 @@ from PIL import Image
 from tests import synthetic
 from visualdistance.analysis.linking import find_links
 from visualdistance.analysis.presets import DRAWING, all_signatures
-from visualdistance.loader.explain import explain, step_counts
+from visualdistance.loader.report.explain import explain, step_counts
 from visualdistance.loader.extract import extract_folder
 from visualdistance.loader.labels import read_truth
 
@@ -28,7 +28,7 @@ def test_missed_pairs_and_false_links_get_a_row_a_picture_and_a_step(tmp_path, r
     panels = panels.take(keep)
     links = find_links(panels.signatures, panels.source, DRAWING)
 
-    found = explain(folder, panels, truth, links, tmp_path / "explain")
+    found = explain(folder, panels, truth, links, DRAWING, tmp_path / "explain")
 
     assert sorted((e.kind, e.file_a, e.file_b) for e in found) == [("false link", "a.png", "copy.png"), ("missed", "a.png", "other.png")]
     assert step_counts(found)["false link (linked)"] == 1

@@ -1,25 +1,5 @@
-"""Finding the drawing in a panel: strip the frame and a flat or two-tone background.
-
-Reused art in comics comes back recoloured, moved a little, on a new
-background, behind a new border. Comparing whole panels compares the frames
-and backgrounds; this module isolates the drawing instead:
-
-1. `work_image`: the panel at a working size (`working_side`: a little
-   larger than the canvas, so small drawings keep their detail).
-2. `background_mask`: the background, when it is flat or split in two flat
-   colours along a straight line (read from a ring just inside the frame).
-   Other backgrounds (scenery, gradients) are kept: the whole panel is content.
-3. `content_mask`: everything inside the frame that is not background, minus specks.
-4. `colour_edges`: thin (Canny) edges of the colour image inside the
-   drawing, plus the drawing's outline, thresholded relative to the
-   drawing's own contrast, so dark lines on dark fills are found as well as
-   black outlines on white.
-5. `centre_on_content`: the maps pasted into a square canvas with the
-   drawing's bounding box centred, so a moved drawing lands in the same place
-   (and its mirror image is simply the flipped canvas).
-
-All functions are pure: numpy arrays in, numpy arrays out.
-"""
+"""Which pixels of a panel are drawing: not the page margin and frame, not a flat or two-tone background
+(read from a ring just inside the frame), not transparent; specks dropped. Steps 2 and 3 of `content`."""
 
 from __future__ import annotations
 
@@ -33,26 +13,6 @@ import numpy as np
 COLOUR_TOLERANCE = 24
 #: pixels of the working image skipped all round: panel borders live there
 FRAME_MARGIN = 2
-#: the working image's longer side over the canvas side (see working_side)
-WORK_SCALE = 1.25
-#: enlarge small images at most this much (a pixel of slack is then half an original pixel)
-MAX_ENLARGE = 2
-
-
-def work_image(rgb: np.ndarray, side: int) -> np.ndarray:
-    """The panel resized so its longer side is `side` pixels.
-
-    Shrinking averages pixels (thin lines fade, they don't alias); enlarging a
-    small image repeats pixels, which keeps flat colours flat and their
-    boundaries sharp.
-    """
-    h, w = rgb.shape[:2]
-    scale = side / max(h, w)
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    if size == (w, h):
-        return np.ascontiguousarray(rgb)
-    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_NEAREST
-    return cv2.resize(np.ascontiguousarray(rgb), size, interpolation=interp)
 
 
 @functools.lru_cache(maxsize=64)
@@ -206,129 +166,6 @@ def _without_specks(mask: np.ndarray) -> np.ndarray:
     return keep[labels]
 
 
-def colour_edges(img: np.ndarray, mask: np.ndarray, relative: float = 0.1, floor: float = 20.0) -> np.ndarray:
-    """Edges of the drawing: one-pixel-thin colour edges inside it, and its outline.
-
-    Canny on the colour image (per pixel, the channel that changes most), so
-    a boundary gives one line, one pixel wide, wherever the boundary falls
-    between pixels; a thick band of "jump" pixels would change width as the
-    drawing moves by a fraction of a pixel. The upper Canny threshold is
-    max(floor, relative x the drawing's 90th percentile gradient), so dark
-    lines on dark fills are found as well as black outlines on white. The
-    outline is where the mask itself changes, so it does not depend on the
-    background's colour.
-    """
-    img = np.ascontiguousarray(img)
-    inside = _interior(mask)
-    # one pair of derivatives serves both the threshold and Canny itself
-    dx = cv2.Sobel(img, cv2.CV_16S, 1, 0, ksize=3)
-    dy = cv2.Sobel(img, cv2.CV_16S, 0, 1, ksize=3)
-    high = max(floor, relative * _percentile_strength(dx, dy, inside, 90))
-    edges = cv2.Canny(dx, dy, high / 2, high, L2gradient=True).astype(bool)
-    outline = np.zeros(mask.shape, bool)
-    outline[:, :-1] |= mask[:, 1:] ^ mask[:, :-1]
-    outline[:-1] |= mask[1:] ^ mask[:-1]
-    return (inside & edges) | outline
-
-
-def _percentile_strength(dx: np.ndarray, dy: np.ndarray, where: np.ndarray, q: float) -> float:
-    """q-th percentile of the gradient magnitude (largest over the channels) at `where`, 0 if it is all flat there.
-
-    Read from every other row and column: a quarter of the work for the same statistic.
-    """
-    # float32 holds these integer squares (at most 2 x 1020^2) exactly
-    fx, fy = dx[::2, ::2].astype(np.float32), dy[::2, ::2].astype(np.float32)
-    squared = fx * fx + fy * fy
-    squared = np.maximum(np.maximum(squared[..., 0], squared[..., 1]), squared[..., 2])[where[::2, ::2]]
-    squared = squared[squared > 0]
-    if len(squared) == 0:
-        return 0.0
-    # np.percentile's linear interpolation, from a partial sort (np.percentile itself is slow on small arrays)
-    pos = q / 100 * (len(squared) - 1)
-    lo, hi = int(pos), min(int(pos) + 1, len(squared) - 1)
-    part = np.partition(squared, [lo, hi])
-    return float(np.sqrt(part[lo] + (part[hi] - part[lo]) * (pos - lo)))
-
-
-def _interior(mask: np.ndarray) -> np.ndarray:
-    """The mask less a pixel all round."""
-    return cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
-
-
-def colour_histogram(img: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Share of the drawing's pixels in each of 64 RGB cells (4 levels a channel; float32, sums to 1; zeros if empty).
-
-    Only the drawing's interior counts (the mask less a pixel all round):
-    its rim is blended with whatever background it was pasted on. The same
-    for a drawing and its mirror image, wherever either sits.
-    """
-    q = np.ascontiguousarray(img) >> 6  # uint8 levels 0..3, so cell numbers fit in uint8
-    cells = (q[..., 0] << 4) | (q[..., 1] << 2) | q[..., 2]
-    counts = np.bincount(cells[_interior(mask)], minlength=64).astype(np.float32)
-    return counts / max(float(counts.sum()), 1.0)
-
-
-def centre_on_content(maps: list[np.ndarray], mask: np.ndarray, size: int) -> list[np.ndarray]:
-    """Each map pasted into a size x size canvas so the mask's bounding box is centred (clipped if larger)."""
-    ys, xs = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    if len(ys) == 0:
-        return [np.zeros((size, size), bool) for _ in maps]
-    cy = (ys[0] + ys[-1] + 1) / 2
-    cx = (xs[0] + xs[-1] + 1) / 2
-    oy, ox = int(round(size / 2 - cy)), int(round(size / 2 - cx))
-    h, w = mask.shape
-    y0, x0 = max(0, oy), max(0, ox)
-    y1, x1 = min(size, h + oy), min(size, w + ox)
-    out = []
-    for m in maps:
-        canvas = np.zeros((size, size), bool)
-        if y1 > y0 and x1 > x0:
-            canvas[y0:y1, x0:x1] = m[y0 - oy : y1 - oy, x0 - ox : x1 - ox]
-        out.append(canvas)
-    return out
-
-
-@dataclass(frozen=True)
-class Drawing:
-    """What a panel's drawing looks like, on a canvas centred on it."""
-
-    edges: np.ndarray  # (size, size) bool
-    mask: np.ndarray  # (size, size) bool
-    area: float  # share of the working image the drawing covers, 0..1
-    background_colours: int
-    palette: np.ndarray  # (64,) float32: colour_histogram of the drawing
-
-
-def _working_mask(rgb: np.ndarray, img: np.ndarray) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
-    """(content_mask of the working image `img` made from `rgb`, background colours, the image and mask it was found on).
-
-    An image smaller than the working size is enlarged by repeating pixels,
-    which adds nothing to find a background in: its mask is found at its own
-    size (a quarter of the work at 2x) and enlarged the same way. Edges are
-    still found on the enlarged image, where a pixel of slack is half an
-    original pixel.
-    """
-    h, w = img.shape[:2]
-    scale = max(h, w) / max(rgb.shape[:2])
-    if scale <= 1:
-        mask, colours = content_mask(img)
-        return mask, colours, img, mask
-    small, colours = content_mask(rgb, margin=max(1, round(FRAME_MARGIN / scale)))
-    mask = cv2.resize(small.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).view(bool)
-    return mask, colours, rgb, small
-
-
-def working_side(shape: tuple[int, ...], size: int) -> int:
-    """Longer side of the working image for a panel of `shape` and a size x size canvas.
-
-    WORK_SCALE x the canvas, so a drawing up to 1 / WORK_SCALE of the panel
-    fits the canvas whole (a larger one is compared on its central part)
-    while a small drawing keeps as many pixels as it can; at most
-    MAX_ENLARGE x the image, since enlarging only repeats pixels.
-    """
-    return min(round(WORK_SCALE * size), MAX_ENLARGE * max(shape[:2]))
-
-
 def opacity_mask(alpha: np.ndarray, shape: tuple[int, ...], margin: int = FRAME_MARGIN) -> np.ndarray | None:
     """The drawing's mask from its opacity, at the working image's `shape`; None when the edge is not transparent.
 
@@ -404,25 +241,3 @@ def frame_inset(rgb: np.ndarray, tol: int = COLOUR_TOLERANCE) -> tuple[int, int,
             return 0, 0, 0, 0
         insets.append(runs[0][0] + runs[1][0])
     return tuple(insets)
-
-
-def find_drawing(rgb: np.ndarray, size: int = 128, alpha: np.ndarray | None = None) -> Drawing:
-    """Isolate a panel's drawing and describe it on a size x size canvas centred on it.
-
-    alpha: the panel's opacity (HxW uint8) when it has transparent pixels; a
-    transparent background then gives the mask directly.
-    """
-    top, bottom, left, right = frame_inset(rgb)
-    if top:
-        h, w = rgb.shape[:2]
-        rgb = rgb[top : h - bottom, left : w - right]
-        alpha = None if alpha is None else alpha[top : h - bottom, left : w - right]
-    img = work_image(rgb, working_side(rgb.shape, size))
-    mask = None if alpha is None else opacity_mask(alpha, img.shape)
-    if mask is not None:
-        colours, found_on, found_mask = 1, img, mask
-    else:
-        mask, colours, found_on, found_mask = _working_mask(rgb, img)
-    edges = colour_edges(img, mask)
-    canvas_edges, canvas_mask = centre_on_content([edges, mask], mask, size)
-    return Drawing(canvas_edges, canvas_mask, float(mask.mean()), colours, colour_histogram(found_on, found_mask))

@@ -1,0 +1,371 @@
+"""Partial reuse: a drawn figure that appears inside two panels, found by local features.
+
+Whole-panel signatures cannot see a sprite pasted into a new scene at another
+place and size: the figure is a small part of either panel. Here each panel is
+described by ORB keypoints (on its picture and on its mirror image) and a coarse
+edge map; the data's path is
+
+    describe_regions (one panel)  ->  RegionFeatures
+    candidate_matches (all panels, a faiss binary index)  ->  Correspondences per pair
+    verify (one pair: a similarity transform by RANSAC, then an edge test)  ->  RegionMatch
+    find_region_links (all of it)  ->  RegionLinks
+
+A match is evidence of reuse only when the two panels' edges agree over a
+figure-sized region under the transform. Where they agree over most of the
+panel the pair shares its background (a room drawn once, with other figures in
+front), which is a link of its own kind, never reuse. A flat area has no
+keypoints and no edges, so it is evidence of neither.
+
+Everything here takes numpy arrays and returns numpy arrays; OpenCV and faiss
+do the work (ORB, a binary nearest-neighbour index, RANSAC).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from visualdistance.analysis import image_ops
+
+#: Keypoints are found on the panel resized so its long side is this many pixels: a 650 px comic
+#: panel keeps its line detail, a 64 px sprite is enlarged enough for ORB's 31 px patches.
+WORK_SIDE = 640
+MAX_UPSCALE = 4.0
+KEYPOINTS = 1000  # per picture (and as many again on its mirror image)
+#: The edge map the agreement test reads, long side in pixels (a third of the working size:
+#: measured on sprite_scenes, F1 0.85 against 0.87 at full size, at a ninth of the bits).
+EDGE_SIDE = 216
+EDGE_LOW, EDGE_HIGH = 80, 160
+
+#: Candidate correspondences: the nearest descriptors of other panels within this Hamming
+#: distance (of 256 bits); a pair needs this many before RANSAC is tried.
+NEIGHBOURS = 8
+MAX_HAMMING = 64
+MIN_CORRESPONDENCES = 8
+FLAT_UP_TO = 20_000  # descriptors; past this the index is an inverted file
+NPROBE = 16
+RANSAC_PX = 4.0  # reprojection error in working pixels
+#: What a verified figure match needs (sprite_scenes, see bench/RESULTS.md): this many RANSAC
+#: inliers, a scale a redraw can have, and under the transform the edges must agree over a
+#: region holding at least MIN_AGREEING edge pixels (working pixels of edge length; a face or a
+#: word of a speech bubble is less), with most of the edges inside the inliers' box agreeing.
+MIN_INLIERS = 30
+SCALES = (0.5, 2.0)
+MIN_AGREEING = 1000
+MIN_INSIDE_AGREEMENT = 0.8
+MIN_REGION_AGREEMENT = 0.4
+#: Agreement over a region wider than this share of the panel is a shared background.
+BACKGROUND_SHARE = 0.5
+#: So is a region found at the same place and size in both panels (a room seen between other
+#: figures: sprite_scenes' background-only pairs). A figure reused in a new scene has moved; one
+#: pasted at the very same spot over another background is missed for it (1 of 125 sprite_scenes pairs).
+SAME_PLACE = 0.02  # of the panel's width and height
+SAME_SIZE = 0.03
+
+KINDS = ("region", "background")
+
+
+@dataclass
+class RegionFeatures:
+    """One panel's local features.
+
+    points, descriptors: ORB keypoints in working pixels ((m, 2) float32) and their 256-bit
+    descriptors ((m, 32) uint8); points_mirror, descriptors_mirror: the same on the mirror
+    image, in its own (flipped) coordinates. scale: working pixels per panel pixel.
+    work_size: (width, height) of the working image. edges: the edge map at EDGE_SIDE
+    ((h, w) bool).
+    """
+
+    points: np.ndarray
+    descriptors: np.ndarray
+    points_mirror: np.ndarray
+    descriptors_mirror: np.ndarray
+    scale: float
+    work_size: tuple[int, int]
+    edges: np.ndarray
+
+
+def working_size(width: int, height: int) -> tuple[tuple[int, int], float]:
+    """The working image's (width, height) and its scale for a panel of width x height."""
+    scale = min(WORK_SIDE / max(width, height), MAX_UPSCALE)
+    return (max(1, round(width * scale)), max(1, round(height * scale))), scale
+
+
+def describe_regions(grey: np.ndarray) -> RegionFeatures:
+    """A panel's grey image (HxW uint8) -> its keypoints, mirrored keypoints and coarse edge map."""
+    (w, h), scale = working_size(grey.shape[1], grey.shape[0])
+    work = image_ops.resize(grey, (w, h))
+    orb = cv2.ORB_create(nfeatures=KEYPOINTS)
+    points, descriptors = _keypoints(orb, work)
+    points_m, descriptors_m = _keypoints(orb, np.ascontiguousarray(work[:, ::-1]))
+    edge_scale = EDGE_SIDE / max(w, h)
+    small = image_ops.resize(work, (max(1, round(w * edge_scale)), max(1, round(h * edge_scale))))
+    return RegionFeatures(points, descriptors, points_m, descriptors_m, scale, (w, h),
+                          image_ops.canny(small, EDGE_LOW, EDGE_HIGH))
+
+
+def _keypoints(orb: cv2.ORB, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    found, descriptors = orb.detectAndCompute(image, None)
+    if descriptors is None:
+        return np.empty((0, 2), np.float32), np.empty((0, 32), np.uint8)
+    return np.array([k.pt for k in found], np.float32).reshape(-1, 2), descriptors
+
+
+@dataclass
+class Correspondences:
+    """Proposed point matches of one ordered pair: src's points (mirrored or not) -> dst's points."""
+
+    src: int
+    dst: int
+    mirrored: bool
+    src_points: np.ndarray  # (k, 2) float32, working pixels of src (of its mirror image when mirrored)
+    dst_points: np.ndarray  # (k, 2) float32, working pixels of dst
+
+
+def candidate_matches(features: list[RegionFeatures]) -> list[Correspondences]:
+    """Every pair of panels with enough similar descriptors, and those descriptors' points.
+
+    One faiss binary index holds every panel's descriptors; each panel's descriptors and its
+    mirror image's are looked up in it, so a panel is only ever compared with the panels its
+    descriptors lead to, never with every panel.
+    """
+    import faiss  # imported here: describing and the CLI's --help do not need it
+
+    owner = np.concatenate([np.full(len(f.descriptors), i, np.int64) for i, f in enumerate(features)])
+    if len(owner) == 0:
+        return []
+    # One thread: the index (and so every candidate) is the same on every run, and faiss's
+    # threads spin against the describing workers on a busy machine (4x slower measured).
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        index = _descriptor_index(faiss, np.concatenate([f.descriptors for f in features]))
+        points = np.concatenate([f.points for f in features])
+        found = []
+        for mirrored in (False, True):
+            found += _pairs_from_neighbours(index, features, owner, points, mirrored)
+    finally:
+        faiss.omp_set_num_threads(threads)
+    return found
+
+
+def _descriptor_index(faiss, descriptors: np.ndarray):
+    """An exact binary index for a few panels' descriptors; an inverted file (IVF) past FLAT_UP_TO.
+
+    The inverted file visits NPROBE of its lists per query: on sprite_scenes (136k descriptors)
+    it keeps 92% of the exact nearest neighbours at a twelfth of the time, and its cost grows
+    as descriptors^1.5 rather than ^2.
+    """
+    if len(descriptors) <= FLAT_UP_TO:
+        index = faiss.IndexBinaryFlat(256)
+    else:
+        lists = int(2 * np.sqrt(len(descriptors)))
+        index = faiss.IndexBinaryIVF(faiss.IndexBinaryFlat(256), 256, lists)
+        sample = np.random.default_rng(0).choice(len(descriptors), min(len(descriptors), 64 * lists), replace=False)
+        index.train(descriptors[np.sort(sample)])
+        index.nprobe = NPROBE
+    index.add(descriptors)
+    return index
+
+
+def _pairs_from_neighbours(index, features, owner, points, mirrored: bool) -> list[Correspondences]:
+    pick = (lambda f: (f.points_mirror, f.descriptors_mirror)) if mirrored else (lambda f: (f.points, f.descriptors))
+    q_points = np.concatenate([pick(f)[0] for f in features])
+    queries = np.concatenate([pick(f)[1] for f in features])
+    q_owner = np.concatenate([np.full(len(pick(f)[1]), i, np.int64) for i, f in enumerate(features)])
+    if len(queries) == 0:
+        return []
+    distance, neighbour = index.search(queries, NEIGHBOURS)
+    query = np.repeat(np.arange(len(queries)), NEIGHBOURS)
+    neighbour, distance = neighbour.ravel(), distance.ravel()
+    ok = (neighbour >= 0) & (distance <= MAX_HAMMING)
+    query, neighbour = query[ok], neighbour[ok]
+    src, dst = q_owner[query], owner[neighbour]
+    # A direct pair is proposed from its lower panel only; a mirrored one from both sides, since
+    # the mirror image of either panel may be the one that matches.
+    keep = src != dst if mirrored else src < dst
+    query, neighbour, src, dst = query[keep], neighbour[keep], src[keep], dst[keep]
+    n = len(features)
+    # One correspondence per (query descriptor, panel): its nearest descriptor there (search order).
+    _, first = np.unique(query * n + dst, return_index=True)
+    query, neighbour, src, dst = query[first], neighbour[first], src[first], dst[first]
+    pair = src * n + dst
+    order = np.argsort(pair, kind="stable")
+    keys, starts, counts = np.unique(pair[order], return_index=True, return_counts=True)
+    out = []
+    for key, start, count in zip(keys.tolist(), starts.tolist(), counts.tolist()):
+        if count < MIN_CORRESPONDENCES:
+            continue
+        rows = order[start:start + count]
+        s, d = divmod(key, n)
+        out.append(Correspondences(s, d, mirrored, q_points[query[rows]], points[neighbour[rows]]))
+    return out
+
+
+@dataclass
+class RegionMatch:
+    """A verified match of one pair: what is shared and where.
+
+    kind: "region" (a figure) or "background". box_src, box_dst: (x, y, w, h) of the agreeing
+    region in each panel's own pixels. scale: size in dst / size in src. share_src, share_dst:
+    the share of each panel's area the box covers. inliers: RANSAC inliers. agreeing: edge
+    length (working pixels) that agrees under the transform.
+    """
+
+    src: int
+    dst: int
+    kind: str
+    mirrored: bool
+    box_src: np.ndarray
+    box_dst: np.ndarray
+    scale: float
+    share_src: float
+    share_dst: float
+    inliers: int
+    agreeing: float
+
+
+def verify(c: Correspondences, src: RegionFeatures, dst: RegionFeatures) -> RegionMatch | None:
+    """A similarity transform fitted to the correspondences by RANSAC, then the edge test; None if either fails."""
+    transform, inliers = cv2.estimateAffinePartial2D(
+        c.src_points, c.dst_points, method=cv2.RANSAC, ransacReprojThreshold=RANSAC_PX, maxIters=2000)
+    if transform is None:
+        return None
+    inliers = inliers.ravel().astype(bool)
+    scale = float(np.hypot(transform[0, 0], transform[0, 1])) * src.scale / dst.scale
+    if inliers.sum() < MIN_INLIERS or not SCALES[0] <= scale <= SCALES[1]:
+        return None
+    agreement = _edge_agreement(transform, c.mirrored, src, dst, c.dst_points[inliers])
+    if agreement is None:
+        return None
+    region, agreeing = agreement
+    return _match(c, src, dst, transform, region, int(inliers.sum()), agreeing, scale)
+
+
+def _edge_agreement(transform, mirrored, src, dst, dst_inliers):
+    """The region of dst (edge-map pixels, x0, y0, x1, y1) where src's edges agree, and the agreeing length; None if too little."""
+    f_src = src.edges.shape[1] / src.work_size[0]
+    f_dst = dst.edges.shape[1] / dst.work_size[0]
+    # The transform maps src working pixels to dst working pixels; restate it between edge maps.
+    m = transform.astype(np.float64).copy()
+    m[:, :2] *= f_dst / f_src
+    m[:, 2] *= f_dst
+    edges_src = src.edges[:, ::-1] if mirrored else src.edges
+    h, w = dst.edges.shape
+    moved = cv2.warpAffine(edges_src.astype(np.uint8), m, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
+    agree = dst.edges & (cv2.dilate(moved, np.ones((3, 3), np.uint8)) > 0)
+    lo = np.floor(np.percentile(dst_inliers, 2, axis=0) * f_dst).astype(int)
+    hi = np.ceil(np.percentile(dst_inliers, 98, axis=0) * f_dst).astype(int) + 1
+    inside = (slice(lo[1], hi[1]), slice(lo[0], hi[0]))
+    if agree[inside].sum() < MIN_INSIDE_AGREEMENT * max(dst.edges[inside].sum(), 1):
+        return None
+    # The agreeing region: connected agreeing edges (bridging gaps of a few pixels) that reach the box.
+    _, label = cv2.connectedComponents(cv2.dilate(agree.astype(np.uint8), np.ones((3, 3), np.uint8)))
+    reached = np.unique(label[inside])
+    region = np.isin(label, reached[reached > 0]) & agree
+    if not region.any():
+        return None
+    ys, xs = np.nonzero(region)
+    # The box of the agreeing edges, less the 2% at each side: a background line that happens to
+    # continue a figure's outline under the transform adds a thin tail, not area.
+    x0, x1 = np.percentile(xs, [2, 98]).round().astype(int) + (0, 1)
+    y0, y1 = np.percentile(ys, [2, 98]).round().astype(int) + (0, 1)
+    agreeing = region.sum() / f_dst
+    if agreeing < MIN_AGREEING or region.sum() < MIN_REGION_AGREEMENT * dst.edges[y0:y1, x0:x1].sum():
+        return None
+    return np.array([x0, y0, x1, y1], np.float64) / f_dst, float(agreeing)
+
+
+def _match(c, src, dst, transform, region, inliers, agreeing, scale) -> RegionMatch:
+    x0, y0, x1, y1 = region  # dst working pixels
+    corners = np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]], np.float64)
+    back = cv2.invertAffineTransform(transform)
+    src_corners = corners @ back[:, :2].T + back[:, 2]
+    if c.mirrored:
+        src_corners[:, 0] = src.work_size[0] - src_corners[:, 0]
+    box_dst = _panel_box(corners, dst)
+    box_src = _panel_box(src_corners, src)
+    share_dst = _share(box_dst, dst)
+    share_src = _share(box_src, src)
+    in_place = not c.mirrored and abs(scale - 1) <= SAME_SIZE and _same_place(box_src, src, box_dst, dst)
+    kind = "background" if in_place or max(share_dst, share_src) > BACKGROUND_SHARE else "region"
+    return RegionMatch(c.src, c.dst, kind, c.mirrored, box_src, box_dst, scale, share_src, share_dst, inliers, agreeing)
+
+
+def _same_place(box_a: np.ndarray, a: RegionFeatures, box_b: np.ndarray, b: RegionFeatures) -> bool:
+    """The two boxes' corners at the same place relative to their panels' sizes."""
+    size_a = np.array(a.work_size, np.float64) / a.scale
+    size_b = np.array(b.work_size, np.float64) / b.scale
+    return bool(np.all(np.abs(box_a[:2] / size_a - box_b[:2] / size_b) <= SAME_PLACE))
+
+
+def _panel_box(corners: np.ndarray, f: RegionFeatures) -> np.ndarray:
+    """Working-pixel corners -> (x, y, w, h) in the panel's own pixels, clipped to the panel."""
+    size = np.array(f.work_size, np.float64) / f.scale
+    lo = np.clip(corners.min(axis=0) / f.scale, 0, size)
+    hi = np.clip(corners.max(axis=0) / f.scale, 0, size)
+    return np.round(np.concatenate([lo, hi - lo])).astype(np.int32)
+
+
+def _share(box: np.ndarray, f: RegionFeatures) -> float:
+    w, h = np.array(f.work_size, np.float64) / f.scale
+    return float(box[2] * box[3] / (w * h))
+
+
+@dataclass
+class RegionLinks:
+    """One row per linked pair (a < b): what the two panels share and where.
+
+    kind: index into KINDS. box_a, box_b: (n, 4) int32 x, y, w, h in each panel's pixels.
+    scale: size in b / size in a. mirrored: b shows a's region mirrored. share_a, share_b:
+    the share of each panel the box covers. inliers, agreeing: the evidence (see RegionMatch).
+    """
+
+    a: np.ndarray
+    b: np.ndarray
+    kind: np.ndarray
+    box_a: np.ndarray
+    box_b: np.ndarray
+    scale: np.ndarray
+    mirrored: np.ndarray
+    share_a: np.ndarray
+    share_b: np.ndarray
+    inliers: np.ndarray
+    agreeing: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.a)
+
+
+def find_region_links(features: list[RegionFeatures]) -> RegionLinks:
+    """Every pair of panels that share a figure or a background, one verified match per pair (the best evidenced)."""
+    best: dict[tuple[int, int], RegionMatch] = {}
+    for c in candidate_matches(features):
+        match = verify(c, features[c.src], features[c.dst])
+        if match is None:
+            continue
+        key = (min(c.src, c.dst), max(c.src, c.dst))
+        if key not in best or (match.agreeing, match.inliers) > (best[key].agreeing, best[key].inliers):
+            best[key] = match
+    return _as_links([best[k] for k in sorted(best)])
+
+
+def _as_links(matches: list[RegionMatch]) -> RegionLinks:
+    flip = np.array([m.src > m.dst for m in matches], bool)  # stated from the lower panel's side
+    pick = lambda own, other: np.array([getattr(m, other if f else own) for m, f in zip(matches, flip)])  # noqa: E731
+    n = len(matches)
+    return RegionLinks(
+        a=pick("src", "dst").astype(np.int32).reshape(n),
+        b=pick("dst", "src").astype(np.int32).reshape(n),
+        kind=np.array([KINDS.index(m.kind) for m in matches], np.int8).reshape(n),
+        box_a=pick("box_src", "box_dst").astype(np.int32).reshape(n, 4),
+        box_b=pick("box_dst", "box_src").astype(np.int32).reshape(n, 4),
+        scale=np.array([1 / m.scale if f else m.scale for m, f in zip(matches, flip)], np.float32).reshape(n),
+        mirrored=np.array([m.mirrored for m in matches], bool).reshape(n),
+        share_a=pick("share_src", "share_dst").astype(np.float32).reshape(n),
+        share_b=pick("share_dst", "share_src").astype(np.float32).reshape(n),
+        inliers=np.array([m.inliers for m in matches], np.int32).reshape(n),
+        agreeing=np.array([m.agreeing for m in matches], np.float32).reshape(n),
+    )

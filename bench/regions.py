@@ -1,0 +1,122 @@
+"""Partial reuse (issue 21): region links on the shared sets, scored as the other methods are.
+
+For each set: decodes every file's first frame, describes it with
+analysis/regions (ORB keypoints, mirrored keypoints, coarse edge map), finds
+region links, and prints per kind ("region": a figure, "background": a shared
+room) the links and how they score (pair precision, recall, F1, mirror recall,
+blank links; background links are not reuse and are scored apart, as false
+links they would be), the background-only pairs of sprite_scenes linked as
+reuse, and the time of each step. With --sheet DIR it also writes side-by-side
+pictures of a random sample of links, the matched regions outlined.
+
+Usage: python bench/regions.py [--shared ../shared] [--sets sprite_scenes,homestuck] [--sheet /tmp/regions]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from visualdistance.analysis import image_ops, regions
+from visualdistance.analysis.evaluation import score_pairs
+from visualdistance.loader.images import decode, read_bytes
+from visualdistance.loader.labels import read_truth
+
+SETS = ("sprite_scenes", "homestuck", "twemoji_panels", "wild")
+
+
+def grey_of(path: Path) -> np.ndarray:
+    return image_ops.to_grey(decode(read_bytes(path), first_frame_only=True).frames[0])
+
+
+def describe(path: Path) -> regions.RegionFeatures:
+    image_ops.limit_opencv_threads()
+    return regions.describe_regions(grey_of(path))
+
+
+def score_set(folder: Path, workers: int, sheet: Path | None) -> None:
+    files = sorted(r["file"] for r in csv.DictReader(open(folder / "labels.csv")))
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(workers) as pool:
+        features = list(pool.map(describe, [folder / f for f in files], chunksize=8))
+    t1 = time.perf_counter()
+    found = regions.find_region_links(features)
+    t2 = time.perf_counter()
+    mirrors = folder / "mirror_pairs.csv"
+    truth, _ = read_truth(folder / "labels.csv", files, mirrors if mirrors.exists() else None)
+    print(f"\n## {folder.name}: {len(files)} files, {np.mean([len(f.points) for f in features]):.0f} keypoints a panel; "
+          f"describe {t1 - t0:.1f} s, link {t2 - t1:.1f} s")
+    for k, kind in enumerate(regions.KINDS):
+        rows = np.flatnonzero(found.kind == k)
+        s = score_pairs(found.a[rows], found.b[rows], truth)
+        print(f"- {kind}: {s.links} links, {s.true_links} true, {s.false_links} false, {s.neutral_links} neutral; "
+              f"P {s.precision:.3f} R {s.recall:.3f} F1 {s.f1:.3f}, mirror recall {s.mirror_recall:.2f}, "
+              f"blank links {s.blank_false_links}")
+    background_only = _background_only_pairs(folder, files)
+    if background_only:
+        reuse = {(int(a), int(b)) for a, b, k in zip(found.a, found.b, found.kind) if k == 0}
+        print(f"- background-only pairs linked as reuse: {len(background_only & reuse)} of {len(background_only)}; "
+              f"as background: {len(background_only & {(int(a), int(b)) for a, b, k in zip(found.a, found.b, found.kind) if k == 1})}")
+    if sheet:
+        write_sheet(folder, files, found, truth, sheet / f"{folder.name}.png")
+
+
+def _background_only_pairs(folder: Path, files: list[str]) -> set[tuple[int, int]]:
+    index = {f: i for i, f in enumerate(files)}
+    pairs = set()
+    for r in csv.DictReader(open(folder / "labels.csv")):
+        other = r.get("bg_shared_with") or ""
+        if other in index:
+            pairs.add(tuple(sorted((index[r["file"]], index[other]))))
+    return pairs
+
+
+def write_sheet(folder, files, found, truth, out: Path, n: int = 12, seed: int = 0) -> None:
+    """Side-by-side pictures of n random region links, boxes outlined, the verdict of the labels beside them."""
+    rng = np.random.default_rng(seed)
+    pick = rng.choice(len(found), min(n, len(found)), replace=False) if len(found) else []
+    rows = []
+    for k in pick:
+        a, b = int(found.a[k]), int(found.b[k])
+        same = truth.group[truth.file_of[a]] == truth.group[truth.file_of[b]] if truth.file_of is not None else None
+        pics = []
+        for row, box in ((a, found.box_a[k]), (b, found.box_b[k])):
+            pic = cv2.cvtColor(grey_of(folder / files[row]), cv2.COLOR_GRAY2BGR)
+            x, y, w, h = (int(v) for v in box)
+            cv2.rectangle(pic, (x, y), (x + w, y + h), (0, 0, 255), 3)
+            pics.append(cv2.resize(pic, (320, round(320 * pic.shape[0] / pic.shape[1]))))
+        height = max(p.shape[0] for p in pics)
+        pics = [cv2.copyMakeBorder(p, 0, height - p.shape[0], 0, 6, cv2.BORDER_CONSTANT, value=(255, 255, 255)) for p in pics]
+        row_pic = np.concatenate(pics, axis=1)
+        label = (f"{regions.KINDS[found.kind[k]]} {'same' if same else 'DIFFERENT'} inl {found.inliers[k]} "
+                 f"agree {found.agreeing[k]:.0f} x{found.scale[k]:.2f}{' mirrored' if found.mirrored[k] else ''} "
+                 f"{files[a]} {files[b]}")
+        cv2.putText(row_pic, label, (4, height - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 0, 0), 1)
+        rows.append(row_pic)
+    if rows:
+        width = max(r.shape[1] for r in rows)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(out), np.concatenate([cv2.copyMakeBorder(r, 0, 4, 0, width - r.shape[1], cv2.BORDER_CONSTANT,
+                                                                 value=(255, 255, 255)) for r in rows]))
+        print(f"- sheet: {out}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--shared", type=Path, default=Path("../shared"))
+    ap.add_argument("--sets", default=",".join(SETS))
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--sheet", type=Path, default=None, help="write sample pictures of links into this folder")
+    args = ap.parse_args()
+    for name in args.sets.split(","):
+        score_set(args.shared / "eval" / name, args.workers, args.sheet)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""Region links (partial reuse) on generated scenes: a figure pasted into other scenes at other places and sizes."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from tests import synthetic
+from visualdistance.analysis import image_ops, regions
+
+SIZE = (650, 450)
+
+
+def figure(seed: int, side: int, mirrored: bool = False):
+    """A busy figure (many outlined shapes) drawn alone, side x side, as (RGB, drawn-pixel mask)."""
+    drawing = synthetic.random_drawing(np.random.default_rng(seed), (14, 20))
+    return synthetic.render_sprite(drawing, side, mirrored=mirrored)
+
+
+def scene(seed: int) -> np.ndarray:
+    """A background drawing that fills the panel (a room of outlined shapes)."""
+    return synthetic.render(synthetic.random_drawing(np.random.default_rng(seed), (10, 16)), SIZE)
+
+
+def paste(background: np.ndarray, sprite, at: tuple[int, int]) -> np.ndarray:
+    """The sprite's drawn pixels over the background, its top-left corner at `at`."""
+    out = background.copy()
+    rgb, mask = sprite
+    h, w = mask.shape
+    x, y = at
+    out[y:y + h, x:x + w][mask] = rgb[mask]
+    return out
+
+
+def describe(rgb: np.ndarray) -> regions.RegionFeatures:
+    return regions.describe_regions(image_ops.to_grey(rgb))
+
+
+def links_of(*panels: np.ndarray) -> regions.RegionLinks:
+    return regions.find_region_links([describe(p) for p in panels])
+
+
+def only_link(found: regions.RegionLinks, kind: str) -> int:
+    rows = np.flatnonzero(found.kind == regions.KINDS.index(kind))
+    assert len(rows) == 1, (found.a, found.b, found.kind)
+    return int(rows[0])
+
+
+def assert_box_near(box: np.ndarray, expected: tuple[int, int, int, int]) -> None:
+    """The region's box overlaps the figure's by at least 0.7 of their union. Not yet the few pixels
+    issue 21 asks for: the region is measured on an edge map a third of the working size, and a
+    background outline that continues the figure's under the transform widens it (by up to 15%)."""
+    (ax, ay, aw, ah), (bx, by, bw, bh) = np.asarray(box, float), np.asarray(expected, float)
+    inter = max(0.0, min(ax + aw, bx + bw) - max(ax, bx)) * max(0.0, min(ay + ah, by + bh) - max(ay, by))
+    union = aw * ah + bw * bh - inter
+    assert inter / union >= 0.7, (box.tolist(), expected, inter / union)
+
+
+def drawn_box(mask: np.ndarray, at: tuple[int, int]) -> tuple[int, int, int, int]:
+    ys, xs = np.nonzero(mask)
+    return (at[0] + xs.min(), at[1] + ys.min(), xs.max() - xs.min() + 1, ys.max() - ys.min() + 1)
+
+
+def test_a_figure_pasted_at_another_place_and_size_links_with_its_boxes() -> None:
+    big, small = figure(1, 260), figure(1, 180)  # the same drawing at 1.44x
+    a = paste(scene(10), big, (40, 100))
+    b = paste(scene(11), small, (420, 30))
+    found = links_of(a, b)
+    k = only_link(found, "region")
+    assert (found.a[k], found.b[k]) == (0, 1) and not found.mirrored[k]
+    assert found.scale[k] == pytest.approx(180 / 260, rel=0.08)
+    # The region is the figure: its drawn pixels' box.
+    assert_box_near(found.box_a[k], drawn_box(big[1], (40, 100)))
+    assert_box_near(found.box_b[k], drawn_box(small[1], (420, 30)))
+    assert found.share_a[k] == pytest.approx(found.box_a[k][2] * found.box_a[k][3] / (SIZE[0] * SIZE[1]), rel=1e-3)
+
+
+def test_a_mirrored_paste_links_and_says_so() -> None:
+    a = paste(scene(20), figure(2, 220), (60, 120))
+    b = paste(scene(21), figure(2, 220, mirrored=True), (380, 90))
+    found = links_of(a, b)
+    k = only_link(found, "region")
+    assert found.mirrored[k]
+    assert found.scale[k] == pytest.approx(1.0, rel=0.05)
+    assert_box_near(found.box_b[k], drawn_box(figure(2, 220, mirrored=True)[1], (380, 90)))
+
+
+def test_two_panels_on_one_background_with_different_figures_are_not_reuse() -> None:
+    room = scene(30)
+    a = paste(room, figure(3, 200), (50, 150))
+    b = paste(room, figure(4, 200), (400, 120))
+    found = links_of(a, b)
+    assert not np.any(found.kind == regions.KINDS.index("region"))
+    k = only_link(found, "background")
+    assert max(found.share_a[k], found.share_b[k]) > regions.BACKGROUND_SHARE
+
+
+def test_different_figures_in_different_scenes_do_not_link() -> None:
+    a = paste(scene(40), figure(5, 220), (80, 100))
+    b = paste(scene(41), figure(6, 220), (300, 150))
+    assert len(links_of(a, b)) == 0
+
+
+def test_flat_and_near_blank_panels_never_match() -> None:
+    flat = np.full((SIZE[1], SIZE[0], 3), 200, np.uint8)
+    marked = flat.copy()
+    cv2.circle(marked, (300, 200), 6, (0, 0, 0), 2)
+    with_figure = paste(flat, figure(7, 220), (100, 100))
+    features = [describe(p) for p in (flat, flat.copy(), marked, with_figure)]
+    assert len(features[0].points) == 0
+    assert len(regions.find_region_links(features)) == 0
+
+
+def test_features_keep_their_shapes_for_tiny_and_empty_panels() -> None:
+    tiny = describe(np.full((8, 5, 3), 255, np.uint8))
+    assert tiny.descriptors.shape == (0, 32) and tiny.points.shape == (0, 2)
+    assert tiny.edges.shape[1] <= regions.EDGE_SIDE
+    assert len(regions.find_region_links([tiny, tiny])) == 0
