@@ -13,6 +13,64 @@ import numpy as np
 
 
 @dataclass
+class Ragged:
+    """Rows of different lengths, as one array: row i is ``values[offsets[i]:offsets[i + 1]]``.
+
+    For signatures with many values per panel (local descriptors). Indexing with
+    an int gives that row; with a slice, an index array or a bool mask, the
+    chosen rows as a new Ragged, so `Panels.take` and the feature store treat it
+    as they treat a plain array with one row per panel.
+    """
+
+    values: np.ndarray
+    offsets: np.ndarray  # int64, one more than there are rows, offsets[0] == 0
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def row(self, i: int) -> np.ndarray:
+        return self.values[self.offsets[i]:self.offsets[i + 1]]
+
+    def __getitem__(self, rows):
+        if isinstance(rows, (int, np.integer)):
+            return self.row(int(rows) % len(self) if rows < 0 else int(rows))
+        return Ragged.from_rows([self.row(i) for i in np.arange(len(self))[rows].tolist()], self.values)
+
+    @staticmethod
+    def from_rows(rows: list[np.ndarray], like: np.ndarray | None = None) -> "Ragged":
+        """Rows (arrays of any length, the same dtype and trailing shape) as one Ragged; `like` gives both when there are none."""
+        lengths = np.array([len(r) for r in rows], np.int64)
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        if rows:
+            values = np.concatenate(rows)
+        else:
+            like = np.empty(0, np.uint8) if like is None else like
+            values = np.empty((0,) + like.shape[1:], like.dtype)
+        return Ragged(values, offsets)
+
+    @staticmethod
+    def concat(parts: list["Ragged"]) -> "Ragged":
+        """The rows of every part, in order."""
+        if not parts:
+            return Ragged.from_rows([])
+        starts = np.cumsum([0] + [len(p.values) for p in parts[:-1]])
+        offsets = np.concatenate([[0]] + [p.offsets[1:] + s for p, s in zip(parts, starts)]).astype(np.int64)
+        return Ragged(np.concatenate([p.values for p in parts]), offsets)
+
+
+def stack_rows(rows: list[np.ndarray], ragged: bool) -> "np.ndarray | Ragged":
+    """Rows of one signature, one per panel: an array, or a Ragged for a signature whose rows vary in length."""
+    return Ragged.from_rows(rows) if ragged else np.stack(rows)
+
+
+def concat_rows(parts: list) -> "np.ndarray | Ragged":
+    """Blocks of rows of one signature (arrays, or Ragged for variable-length ones), in order."""
+    if parts and isinstance(parts[0], Ragged):
+        return Ragged.concat(parts)
+    return np.concatenate(parts)
+
+
+@dataclass
 class Panels:
     """One row per panel.
 

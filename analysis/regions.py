@@ -87,20 +87,21 @@ class RegionFeatures:
     edges: np.ndarray
 
 
-def working_size(width: int, height: int) -> tuple[tuple[int, int], float]:
+def working_size(width: int, height: int, work_side: int = WORK_SIDE) -> tuple[tuple[int, int], float]:
     """The working image's (width, height) and its scale for a panel of width x height."""
-    scale = min(WORK_SIDE / max(width, height), MAX_UPSCALE)
+    scale = min(work_side / max(width, height), MAX_UPSCALE)
     return (max(1, round(width * scale)), max(1, round(height * scale))), scale
 
 
-def describe_regions(grey: np.ndarray) -> RegionFeatures:
+def describe_regions(grey: np.ndarray, keypoints: int = KEYPOINTS, work_side: int = WORK_SIDE,
+                     edge_side: int = EDGE_SIDE) -> RegionFeatures:
     """A panel's grey image (HxW uint8) -> its keypoints, mirrored keypoints and coarse edge map."""
-    (w, h), scale = working_size(grey.shape[1], grey.shape[0])
+    (w, h), scale = working_size(grey.shape[1], grey.shape[0], work_side)
     work = image_ops.resize(grey, (w, h))
-    orb = cv2.ORB_create(nfeatures=KEYPOINTS)
+    orb = cv2.ORB_create(nfeatures=keypoints)
     points, descriptors = _keypoints(orb, work)
     points_m, descriptors_m = _keypoints(orb, np.ascontiguousarray(work[:, ::-1]))
-    edge_scale = EDGE_SIDE / max(w, h)
+    edge_scale = edge_side / max(w, h)
     small = image_ops.resize(work, (max(1, round(w * edge_scale)), max(1, round(h * edge_scale))))
     return RegionFeatures(points, descriptors, points_m, descriptors_m, scale, (w, h),
                           image_ops.canny(small, EDGE_LOW, EDGE_HIGH))
@@ -369,3 +370,39 @@ def _as_links(matches: list[RegionMatch]) -> RegionLinks:
         inliers=np.array([m.inliers for m in matches], np.int32).reshape(n),
         agreeing=np.array([m.agreeing for m in matches], np.float32).reshape(n),
     )
+
+
+# ------------------------------------------------------------ one stored row per panel
+
+_HEADER = 6  # int32 values: keypoints, mirror keypoints, working width and height, edge map height and width
+
+
+def features_to_row(f: RegionFeatures) -> np.ndarray:
+    """A panel's features as one uint8 row of its own length (the feature store's variable-length rows)."""
+    header = np.array([len(f.points), len(f.points_mirror), *f.work_size, *f.edges.shape], np.int32)
+    parts = [header, np.array([f.scale], np.float32), f.points.astype(np.float32), f.descriptors,
+             f.points_mirror.astype(np.float32), f.descriptors_mirror, np.packbits(f.edges)]
+    return np.concatenate([np.ascontiguousarray(p).view(np.uint8).ravel() for p in parts])
+
+
+def features_from_row(row: np.ndarray) -> RegionFeatures:
+    """The inverse of `features_to_row`."""
+    row = np.ascontiguousarray(row, np.uint8)
+    n, nm, w, h, eh, ew = row[:4 * _HEADER].view(np.int32).tolist()
+    at = 4 * _HEADER
+    scale = float(row[at:at + 4].view(np.float32)[0])
+    at += 4
+
+    def take(count: int, dtype, shape) -> np.ndarray:
+        nonlocal at
+        size = count * np.dtype(dtype).itemsize
+        out = row[at:at + size].view(dtype).reshape(shape)
+        at += size
+        return out
+
+    points = take(2 * n, np.float32, (n, 2))
+    descriptors = take(32 * n, np.uint8, (n, 32))
+    points_m = take(2 * nm, np.float32, (nm, 2))
+    descriptors_m = take(32 * nm, np.uint8, (nm, 32))
+    edges = np.unpackbits(row[at:], count=eh * ew).reshape(eh, ew).astype(bool)
+    return RegionFeatures(points, descriptors, points_m, descriptors_m, scale, (w, h), edges)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from visualdistance.analysis.data import Panels
+from visualdistance.analysis.data import Panels, concat_rows, stack_rows
 from visualdistance.analysis.signatures.base import PanelView, Signature
 from visualdistance.loader.images import BadImage, ImageFile, decode, discover, panel_id, read_bytes
 from visualdistance.loader.names import has_undecodable
@@ -77,6 +77,7 @@ def describe_file(data: bytes, sha: str, signatures: tuple[Signature, ...], all_
         return _error_entry(sha, str(e), signatures), 0.0
     t1 = time.perf_counter()
     rows: dict[str, list[np.ndarray]] = {}
+    ragged = {name: sig.ragged for sig in signatures for name in sig.describe_all_names()}
     for k, rgb in enumerate(decoded.frames):
         view = PanelView(rgb, alpha=decoded.alpha(k))
         for sig in signatures:
@@ -92,7 +93,7 @@ def describe_file(data: bytes, sha: str, signatures: tuple[Signature, ...], all_
         last=np.array(decoded.last_frames(), np.int32),
         width=np.array([s[0] for s in decoded.sizes], np.int32),
         height=np.array([s[1] for s in decoded.sizes], np.int32),
-        rows={name: np.stack(v) for name, v in rows.items()},
+        rows={name: stack_rows(v, ragged[name]) for name, v in rows.items()},
     )
     return entry, time.perf_counter() - t1
 
@@ -307,7 +308,7 @@ def _assemble(files: list[ImageFile], shas: list[str], unreadable: dict[int, str
         width=i32("width"),
         height=i32("height"),
         sha256=obj("sha"),
-        signatures={n: np.concatenate(parts) for n, parts in sig_parts.items()},
+        signatures={n: concat_rows(parts) for n, parts in sig_parts.items()},
         last_frame=i32("last"),
     )
     return panels, bad

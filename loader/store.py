@@ -12,7 +12,9 @@ described, and an error reason ('' when fine); per row (one per described
 frame): the file it belongs to, the frame number, the last frame it stands for
 (frames that repeat its picture are not described again; shards from before
 this was recorded have one row per frame), the original width and height, and
-one array per signature.
+one array per signature. A signature whose rows vary in length (many local
+descriptors: `data.Ragged`) is stored as its values end to end, ``s_<name>``,
+and where each row starts, ``o_<name>``.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from visualdistance.analysis.data import Ragged, concat_rows
 from visualdistance.analysis.signatures.base import Signature
 from visualdistance.loader.files import atomic_open, remove_temp_files
 
@@ -104,6 +107,9 @@ class FeatureStore:
             where.append((e, int(hit[0])))
         out = {}
         for n in self.names:
+            if where and isinstance(where[0][0].rows[n], Ragged):
+                out[n] = Ragged.from_rows([e.rows[n][r] for e, r in where])
+                continue
             first = where[0][0].rows[n] if where else np.empty((0,))
             arr = np.empty((len(where),) + first.shape[1:], first.dtype)
             for k, (e, r) in enumerate(where):
@@ -160,11 +166,12 @@ class FeatureStore:
         """The entries of one shard; ValueError when its arrays do not fit together."""
         if any(f"s_{n}" not in z for n in self.names):
             return {}  # written for another signature set version: not ours to judge
+        signature = {n: _rows_of(z, n) for n in self.names}
         row_file, n_files = z["r_file"], len(z["f_sha"])
         rows = len(row_file)
         if any(len(z[k]) != rows for k in ("r_frame", "r_width", "r_height") + (("r_last",) if "r_last" in z else ())) or any(
             len(z[k]) != n_files for k in ("f_error", "f_total", "f_all")
-        ) or any(len(z[f"s_{n}"]) != rows for n in self.names) or (rows and not 0 <= row_file.min() <= row_file.max() < n_files):
+        ) or any(len(signature[n]) != rows for n in self.names) or (rows and not 0 <= row_file.min() <= row_file.max() < n_files):
             raise ValueError("its arrays do not fit together")
         starts = np.searchsorted(row_file, np.arange(n_files + 1))
         entries = {}
@@ -181,7 +188,7 @@ class FeatureStore:
                 last=(z["r_last"] if "r_last" in z else z["r_frame"])[lo:hi],
                 width=z["r_width"][lo:hi],
                 height=z["r_height"][lo:hi],
-                rows={n: z[f"s_{n}"][lo:hi] for n in self.names},
+                rows={n: signature[n][lo:hi] for n in self.names},
             )
         return entries
 
@@ -229,8 +236,24 @@ def _pack(entries: list[FileEntry], names: list[str]) -> dict[str, np.ndarray]:
     }
     for n in names:
         parts = [e.rows[n] for e in entries if len(e.frame)]
-        arrays[f"s_{n}"] = np.concatenate(parts) if parts else np.empty(0)
+        if parts and isinstance(parts[0], Ragged):
+            # variable-length rows: their values end to end, and where each row starts
+            joined = concat_rows(parts)
+            arrays[f"s_{n}"], arrays[f"o_{n}"] = joined.values, joined.offsets
+        else:
+            arrays[f"s_{n}"] = np.concatenate(parts) if parts else np.empty(0)
     return arrays
+
+
+def _rows_of(z: dict[str, np.ndarray], name: str) -> "np.ndarray | Ragged":
+    """A signature's rows in a shard: an array, or a Ragged where the shard says where each row starts."""
+    if f"o_{name}" not in z:
+        return z[f"s_{name}"]
+    offsets = z[f"o_{name}"].astype(np.int64)
+    values = z[f"s_{name}"]
+    if len(offsets) == 0 or offsets[0] != 0 or offsets[-1] != len(values) or np.any(np.diff(offsets) < 0):
+        raise ValueError(f"the row starts of {name} do not fit its values")
+    return Ragged(values, offsets)
 
 
 def _cat(parts: list[np.ndarray], dtype) -> np.ndarray:

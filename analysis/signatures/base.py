@@ -115,6 +115,9 @@ class Signature(ABC):
     #: also store the description of the mirrored panel, under mirror_name(name)
     mirrorable = False
 
+    #: rows differ in length from panel to panel (many local descriptors): stored and carried as a `data.Ragged`
+    ragged = False
+
     #: the names of the row's values, for a row of separate quantities (DrawingStats); empty for a row that
     #: is one packed image, hash or histogram. Readers ask `column(name)`, never a position.
     columns: ClassVar[tuple[str, ...]] = ()

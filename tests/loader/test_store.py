@@ -2,6 +2,8 @@
 
 import logging
 
+import numpy as np
+
 import pytest
 
 from tests.loader.test_extract import corpus
@@ -81,3 +83,33 @@ def test_an_animation_stored_before_repeats_were_collapsed_is_described_again_on
     again = extract_folder(folder, all_signatures(), store_dir, workers=1)
     assert again.decoded == 1 and again.panels.last_frame.tolist() == [3]
     assert extract_folder(folder, all_signatures(), store_dir, workers=1).decoded == 0
+
+
+def test_variable_length_rows_are_stored_reused_and_read_back_whole(tmp_path, rng, store_dir):
+    # issue 21: local descriptors are many per panel, a different number for each
+    from visualdistance.analysis import regions
+    from visualdistance.analysis.data import Ragged
+    from visualdistance.analysis.signatures.regions import RegionKeypoints
+
+    folder = corpus(tmp_path, rng)
+    (folder / "empty.png").write_bytes(b"")  # a bad file's entry (no rows) is stored beside the others
+    signatures = (RegionKeypoints(),)
+    first = extract_folder(folder, signatures, store_dir, workers=2)
+    rows = first.panels.signatures["region_keypoints"]
+    assert isinstance(rows, Ragged) and len(rows) == len(first.panels) == 12
+    lengths = np.diff(rows.offsets)
+    assert len(set(lengths.tolist())) > 1  # rows really differ in length
+    again = extract_folder(folder, signatures, store_dir, workers=2)
+    assert (again.decoded, again.reused) == (0, 13) and [b.path for b in again.bad_files] == ["empty.png"]
+    back = again.panels.signatures["region_keypoints"]
+    assert np.array_equal(back.offsets, rows.offsets) and np.array_equal(back.values, rows.values)
+    # The stored row is the whole description: keypoints, descriptors, their mirror, the edge map.
+    from visualdistance.analysis.image_ops import to_grey
+    from visualdistance.loader.images import decode
+
+    grey = to_grey(decode((folder / first.panels.paths[3]).read_bytes()).frames[0])
+    fresh = regions.describe_regions(grey)
+    stored = regions.features_from_row(back.row(3))
+    for field in ("points", "descriptors", "points_mirror", "descriptors_mirror", "edges"):
+        assert np.array_equal(getattr(stored, field), getattr(fresh, field)), field
+    assert (stored.scale, stored.work_size) == (np.float32(fresh.scale), fresh.work_size)
