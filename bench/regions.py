@@ -1,7 +1,8 @@
 """Partial reuse (issue 21): region links on the shared sets, scored as the other methods are.
 
-For each set: decodes every file's first frame, describes it with
-analysis/regions (ORB keypoints, mirrored keypoints, coarse edge map), finds
+For each set: describes every panel (every frame of an animation) with the
+RegionKeypoints signature through the feature store (--store; a second run
+reuses the stored keypoints, as `visualdistance run` would), finds
 region links, and prints per kind ("region": a figure, "background": a shared
 room) the links and how they score (pair precision, recall, F1, mirror recall,
 blank links; background links are not reuse and are scored apart, as false
@@ -9,15 +10,15 @@ links they would be), the background-only pairs of sprite_scenes linked as
 reuse, and the time of each step. With --sheet DIR it also writes side-by-side
 pictures of a random sample of links, the matched regions outlined.
 
-Usage: python bench/regions.py [--shared ../shared] [--sets sprite_scenes,homestuck] [--sheet /tmp/regions]
+Usage: python bench/regions.py [--shared ../shared] [--sets sprite_scenes,homestuck] [--store DIR] [--sheet /tmp/regions]
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import cv2
@@ -25,6 +26,8 @@ import numpy as np
 
 from visualdistance.analysis import image_ops, regions
 from visualdistance.analysis.evaluation import score_pairs
+from visualdistance.analysis.signatures.regions import RegionKeypoints
+from visualdistance.loader.extract import extract_folder
 from visualdistance.loader.images import decode, read_bytes
 from visualdistance.loader.labels import read_truth
 
@@ -35,23 +38,23 @@ def grey_of(path: Path) -> np.ndarray:
     return image_ops.to_grey(decode(read_bytes(path), first_frame_only=True).frames[0])
 
 
-def describe(path: Path) -> regions.RegionFeatures:
-    image_ops.limit_opencv_threads()
-    return regions.describe_regions(grey_of(path))
-
-
-def score_set(folder: Path, workers: int, sheet: Path | None) -> None:
-    files = sorted(r["file"] for r in csv.DictReader(open(folder / "labels.csv")))
+def score_set(folder: Path, workers: int, store: Path, sheet: Path | None) -> None:
     t0 = time.perf_counter()
-    with ProcessPoolExecutor(workers) as pool:
-        features = list(pool.map(describe, [folder / f for f in files], chunksize=8))
+    extracted = extract_folder(folder, (RegionKeypoints(),), store, workers=workers)
+    panels = extracted.panels
+    rows = panels.signatures["region_keypoints"]
+    features = [regions.features_from_row(rows.row(i)) for i in range(len(rows))]
     t1 = time.perf_counter()
     found = regions.find_region_links(features)
+    found = _other_files_only(found, panels.source)
     t2 = time.perf_counter()
+    files = [str(p) for p in panels.paths]
     mirrors = folder / "mirror_pairs.csv"
-    truth, _ = read_truth(folder / "labels.csv", files, mirrors if mirrors.exists() else None)
-    print(f"\n## {folder.name}: {len(files)} files, {np.mean([len(f.points) for f in features]):.0f} keypoints a panel; "
-          f"describe {t1 - t0:.1f} s, link {t2 - t1:.1f} s")
+    truth, labelled = read_truth(folder / "labels.csv", files, mirrors if mirrors.exists() else None)
+    assert len(labelled) == len(files), "every panel of a shared set is labelled"
+    print(f"\n## {folder.name}: {extracted.files} files, {len(panels)} panels, {np.mean([len(f.points) for f in features]):.0f} "
+          f"keypoints a panel; describe {t1 - t0:.1f} s ({extracted.decoded} decoded, {extracted.reused} from the store), "
+          f"link {t2 - t1:.1f} s")
     for k, kind in enumerate(regions.KINDS):
         rows = np.flatnonzero(found.kind == k)
         s = score_pairs(found.a[rows], found.b[rows], truth)
@@ -67,8 +70,14 @@ def score_set(folder: Path, workers: int, sheet: Path | None) -> None:
         write_sheet(folder, files, found, truth, sheet / f"{folder.name}.png")
 
 
+def _other_files_only(found: regions.RegionLinks, source: np.ndarray) -> regions.RegionLinks:
+    """Links between frames of one animation say nothing about reuse."""
+    keep = source[found.a] != source[found.b]
+    return regions.RegionLinks(**{k: v[keep] for k, v in vars(found).items()})
+
+
 def _background_only_pairs(folder: Path, files: list[str]) -> set[tuple[int, int]]:
-    index = {f: i for i, f in enumerate(files)}
+    index = {f: i for i, f in enumerate(files)}  # single-frame sets: a panel per file
     pairs = set()
     for r in csv.DictReader(open(folder / "labels.csv")):
         other = r.get("bg_shared_with") or ""
@@ -84,7 +93,7 @@ def write_sheet(folder, files, found, truth, out: Path, n: int = 12, seed: int =
     rows = []
     for k in pick:
         a, b = int(found.a[k]), int(found.b[k])
-        same = truth.group[truth.file_of[a]] == truth.group[truth.file_of[b]] if truth.file_of is not None else None
+        same = truth.group[truth.file_of[a]] == truth.group[truth.file_of[b]]
         pics = []
         for row, box in ((a, found.box_a[k]), (b, found.box_b[k])):
             pic = cv2.cvtColor(grey_of(folder / files[row]), cv2.COLOR_GRAY2BGR)
@@ -112,10 +121,12 @@ def main() -> None:
     ap.add_argument("--shared", type=Path, default=Path("../shared"))
     ap.add_argument("--sets", default=",".join(SETS))
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--store", type=Path, default=Path(tempfile.gettempdir()) / "vd-regions-store",
+                    help="feature store for the keypoints (kept between runs)")
     ap.add_argument("--sheet", type=Path, default=None, help="write sample pictures of links into this folder")
     args = ap.parse_args()
     for name in args.sets.split(","):
-        score_set(args.shared / "eval" / name, args.workers, args.sheet)
+        score_set(args.shared / "eval" / name, args.workers, args.store, args.sheet)
 
 
 if __name__ == "__main__":
