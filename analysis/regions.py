@@ -371,38 +371,3 @@ def _as_links(matches: list[RegionMatch]) -> RegionLinks:
         agreeing=np.array([m.agreeing for m in matches], np.float32).reshape(n),
     )
 
-
-# ------------------------------------------------------------ one stored row per panel
-
-_HEADER = 6  # int32 values: keypoints, mirror keypoints, working width and height, edge map height and width
-
-
-def features_to_row(f: RegionFeatures) -> np.ndarray:
-    """A panel's features as one uint8 row of its own length (the feature store's variable-length rows)."""
-    header = np.array([len(f.points), len(f.points_mirror), *f.work_size, *f.edges.shape], np.int32)
-    parts = [header, np.array([f.scale], np.float32), f.points.astype(np.float32), f.descriptors,
-             f.points_mirror.astype(np.float32), f.descriptors_mirror, np.packbits(f.edges)]
-    return np.concatenate([np.ascontiguousarray(p).view(np.uint8).ravel() for p in parts])
-
-
-def features_from_row(row: np.ndarray) -> RegionFeatures:
-    """The inverse of `features_to_row`."""
-    row = np.ascontiguousarray(row, np.uint8)
-    n, nm, w, h, eh, ew = row[:4 * _HEADER].view(np.int32).tolist()
-    at = 4 * _HEADER
-    scale = float(row[at:at + 4].view(np.float32)[0])
-    at += 4
-
-    def take(count: int, dtype, shape) -> np.ndarray:
-        nonlocal at
-        size = count * np.dtype(dtype).itemsize
-        out = row[at:at + size].view(dtype).reshape(shape)
-        at += size
-        return out
-
-    points = take(2 * n, np.float32, (n, 2))
-    descriptors = take(32 * n, np.uint8, (n, 32))
-    points_m = take(2 * nm, np.float32, (nm, 2))
-    descriptors_m = take(32 * nm, np.uint8, (nm, 32))
-    edges = np.unpackbits(row[at:], count=eh * ew).reshape(eh, ew).astype(bool)
-    return RegionFeatures(points, descriptors, points_m, descriptors_m, scale, (w, h), edges)

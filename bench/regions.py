@@ -26,7 +26,7 @@ import numpy as np
 
 from visualdistance.analysis import image_ops, regions
 from visualdistance.analysis.evaluation import score_pairs
-from visualdistance.analysis.signatures.regions import RegionKeypoints
+from visualdistance.analysis.signatures.regions import RegionKeypoints, features_from_row
 from visualdistance.loader.extract import extract_folder
 from visualdistance.loader.images import decode, read_bytes
 from visualdistance.loader.labels import read_truth
@@ -43,7 +43,7 @@ def score_set(folder: Path, workers: int, store: Path, sheet: Path | None) -> No
     extracted = extract_folder(folder, (RegionKeypoints(),), store, workers=workers)
     panels = extracted.panels
     rows = panels.signatures["region_keypoints"]
-    features = [regions.features_from_row(rows.row(i)) for i in range(len(rows))]
+    features = [features_from_row(rows.row(i)) for i in range(len(rows))]
     t1 = time.perf_counter()
     found = regions.find_region_links(features)
     found = _other_files_only(found, panels.source)

@@ -89,7 +89,7 @@ def test_variable_length_rows_are_stored_reused_and_read_back_whole(tmp_path, rn
     # issue 21: local descriptors are many per panel, a different number for each
     from visualdistance.analysis import regions
     from visualdistance.analysis.data import Ragged
-    from visualdistance.analysis.signatures.regions import RegionKeypoints
+    from visualdistance.analysis.signatures.regions import RegionKeypoints, features_from_row
 
     folder = corpus(tmp_path, rng)
     (folder / "empty.png").write_bytes(b"")  # a bad file's entry (no rows) is stored beside the others
@@ -109,7 +109,7 @@ def test_variable_length_rows_are_stored_reused_and_read_back_whole(tmp_path, rn
 
     grey = to_grey(decode((folder / first.panels.paths[3]).read_bytes()).frames[0])
     fresh = regions.describe_regions(grey)
-    stored = regions.features_from_row(back.row(3))
+    stored = features_from_row(back.row(3))
     for field in ("points", "descriptors", "points_mirror", "descriptors_mirror", "edges"):
         assert np.array_equal(getattr(stored, field), getattr(fresh, field)), field
     assert (stored.scale, stored.work_size) == (np.float32(fresh.scale), fresh.work_size)
