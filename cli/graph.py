@@ -57,9 +57,9 @@ def load(
     corpus: Corpus = None,
     batch_size: BatchSize = graph.DEFAULT_BATCH_SIZE,
     uri: Uri = None,
-    user: User = graph.DEFAULT_USER,
+    user: User = None,
     password: Password = None,
-    database: Database = graph.DEFAULT_DATABASE,
+    database: Database = None,
 ) -> None:
     """Load a run folder into Neo4j: panels, their story pages, SIMILAR links and the run's clustering.
 
@@ -96,9 +96,9 @@ def cluster(
     corpus: Corpus = None,
     batch_size: BatchSize = graph.DEFAULT_BATCH_SIZE,
     uri: Uri = None,
-    user: User = graph.DEFAULT_USER,
+    user: User = None,
     password: Password = None,
-    database: Database = graph.DEFAULT_DATABASE,
+    database: Database = None,
 ) -> None:
     """Cluster the SIMILAR graph in Neo4j and write the clusters back as a new cluster run.
 

@@ -32,7 +32,7 @@ FIRST_QUERY = "largest_clusters"
 
 
 def settings_for(uri: str | None, user: str | None, password: str | None, database: str | None) -> Settings:
-    """Connection settings from options (typer fills them from NEO4J_*), gaps filled from the local server."""
+    """Connection settings from options; those left out (None) from the NEO4J_* variables, then the local server."""
     return graph.env_settings(graph.find_local_server(), uri=uri, user=user, password=password, database=database)
 
 

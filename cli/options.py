@@ -110,18 +110,25 @@ Seed = Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="Random s
 
 # --------------------------------------------------------------------- Neo4j
 
+# No envvar= here: the NEO4J_* variables are read in one place, graph.env_settings, which fills
+# every option left out (None) from them, then from the local server.
 Uri = Annotated[
     Optional[str],
-    typer.Option("--uri", envvar=graph.ENV_VARS["uri"], show_default=False,
-                 help="Bolt URI. Default: the local `scripts/neo4j` server, else bolt://127.0.0.1:7687."),
+    typer.Option("--uri", show_default=False,
+                 help=f"Bolt URI. Default: ${graph.ENV_VARS['uri']}, else the local `scripts/neo4j` server, "
+                      f"else {graph.DEFAULT_URI}."),
 ]
-User = Annotated[str, typer.Option("--user", envvar=graph.ENV_VARS["user"], help="Neo4j user.")]
+User = Annotated[Optional[str], typer.Option("--user", show_default=False,
+                                             help=f"Neo4j user. Default: ${graph.ENV_VARS['user']}, else {graph.DEFAULT_USER}.")]
 Password = Annotated[
     Optional[str],
-    typer.Option("--password", envvar=graph.ENV_VARS["password"], show_default=False,
-                 help="Password. Default: the local `scripts/neo4j` server's (.neo4j/password)."),
+    typer.Option("--password", show_default=False,
+                 help=f"Password. Default: ${graph.ENV_VARS['password']}, else the local `scripts/neo4j` server's "
+                      "(.neo4j/password)."),
 ]
-Database = Annotated[str, typer.Option("--database", envvar=graph.ENV_VARS["database"], help="Database name.")]
+Database = Annotated[Optional[str], typer.Option("--database", show_default=False,
+                                                 help=f"Database name. Default: ${graph.ENV_VARS['database']}, "
+                                                      f"else {graph.DEFAULT_DATABASE}.")]
 BatchSize = Annotated[int, typer.Option("--batch-size", min=1, max=10_000_000, help="Rows per transaction.")]
 Neo4jAfterRun = Annotated[Optional[bool], typer.Option(
     "--neo4j/--no-neo4j", show_default=False,
