@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from tests import synthetic
+from visualdistance.analysis.baselines import BASELINES
 from visualdistance.analysis.linking import find_links
 from visualdistance.analysis.presets import COMBINED, ORIGINAL_EDGES, PRESETS, all_signatures
 from visualdistance.analysis.signatures import PanelView
@@ -290,3 +291,31 @@ def test_relink_keeps_the_links_of_unchanged_panels_and_gives_a_full_relink():
     assert 0 < found.kept_links <= len(earlier_links)
     assert np.array_equal(found.links.a, full.a) and np.array_equal(found.links.b, full.b)
     assert np.array_equal(found.links.rules, full.rules) and np.array_equal(found.links.weight, full.weight)
+
+
+def _rules_within(rules):
+    for rule in rules:
+        yield rule
+        yield from _rules_within(rule.requires)
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS) + sorted(BASELINES))
+def test_every_signature_a_method_reads_is_one_it_describes(name) -> None:
+    # Metrics, gates and indexes name signatures by name; a misspelt or dropped one must fail here,
+    # not in a run, and a gate's column must be inside its signature's row.
+    preset = PRESETS.get(name) or BASELINES[name]
+    described = {n for s in preset.signatures for n in s.describe_all_names()}
+    rules = list(_rules_within(preset.rules + preset.mirrored_checks))
+    read = {n for r in rules for n in r.metric.needs()}
+    if preset.index is not None:
+        read |= set(preset.index.needs())
+    assert read <= described, read - described
+    # Report-only distances may read what another method describes: extraction computes them all.
+    extracted = {n for s in all_signatures() for n in s.describe_all_names()}
+    report = {n for m in preset.report for n in m.needs()}
+    assert report <= extracted, report - extracted
+    by_name = {s.name: s for s in preset.signatures}
+    for gate in preset.gates + tuple(g for r in rules for g in r.gates):
+        assert gate.signature in by_name
+        columns = by_name[gate.signature].columns
+        assert not columns or 0 <= gate.column < len(columns), (gate, columns)
