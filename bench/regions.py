@@ -38,9 +38,9 @@ def grey_of(path: Path) -> np.ndarray:
     return image_ops.to_grey(decode(read_bytes(path), first_frame_only=True).frames[0])
 
 
-def score_set(folder: Path, workers: int, store: Path, sheet: Path | None) -> None:
+def score_set(folder: Path, workers: int, store: Path, sheet: Path | None, keypoints: int) -> None:
     t0 = time.perf_counter()
-    extracted = extract_folder(folder, (RegionKeypoints(),), store, workers=workers)
+    extracted = extract_folder(folder, (RegionKeypoints(keypoints=keypoints),), store, workers=workers)
     panels = extracted.panels
     rows = panels.signatures["region_keypoints"]
     features = [features_from_row(rows.row(i)) for i in range(len(rows))]
@@ -52,7 +52,8 @@ def score_set(folder: Path, workers: int, store: Path, sheet: Path | None) -> No
     mirrors = folder / "mirror_pairs.csv"
     truth, labelled = read_truth(folder / "labels.csv", files, mirrors if mirrors.exists() else None)
     assert len(labelled) == len(files), "every panel of a shared set is labelled"
-    print(f"\n## {folder.name}: {extracted.files} files, {len(panels)} panels, {np.mean([len(f.points) for f in features]):.0f} "
+    size = np.mean(np.diff(rows.offsets)) / 1024
+    print(f"\n## {folder.name}: {size:.0f} KB a stored row; {extracted.files} files, {len(panels)} panels, {np.mean([len(f.points) for f in features]):.0f} "
           f"keypoints a panel; describe {t1 - t0:.1f} s ({extracted.decoded} decoded, {extracted.reused} from the store), "
           f"link {t2 - t1:.1f} s")
     for k, kind in enumerate(regions.KINDS):
@@ -123,10 +124,14 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--store", type=Path, default=Path(tempfile.gettempdir()) / "vd-regions-store",
                     help="feature store for the keypoints (kept between runs)")
+    ap.add_argument("--keypoints", type=int, default=regions.KEYPOINTS, help="ORB keypoints a picture")
+    ap.add_argument("--min-inliers", type=int, default=regions.MIN_INLIERS,
+                    help="RANSAC inliers a match needs (to try other keypoint counts)")
     ap.add_argument("--sheet", type=Path, default=None, help="write sample pictures of links into this folder")
     args = ap.parse_args()
+    regions.MIN_INLIERS = args.min_inliers  # linking runs in this process: an experiment's knob, not an option of the product
     for name in args.sets.split(","):
-        score_set(args.shared / "eval" / name, args.workers, args.store, args.sheet)
+        score_set(args.shared / "eval" / name, args.workers, args.store, args.sheet, args.keypoints)
 
 
 if __name__ == "__main__":
