@@ -58,6 +58,31 @@ def compiling_notice() -> Iterator[None]:
         yield
 
 
+@contextmanager
+def dask_client(scheduler: str | None, workers: int | None) -> Iterator[object | None]:
+    """A `distributed.Client` for --scheduler (None: describe in local processes); one line and exit 1 if unreachable."""
+    if scheduler is None:
+        yield None
+        return
+    import distributed  # only a run that asks for Dask pays for importing it
+
+    try:
+        if scheduler == "local":
+            cluster = distributed.LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                                               processes=True, host="127.0.0.1", dashboard_address=None)
+            client = distributed.Client(cluster)
+        else:
+            cluster, client = None, distributed.Client(scheduler, timeout=10)
+    except (OSError, TimeoutError, ValueError) as exc:
+        fail(f"cannot reach the Dask scheduler at {shown(scheduler)}: {shown(str(exc) or type(exc).__name__)}")
+    try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
 def check_out(folder: Path, out: Path) -> None:
     """Refuse an --out that is a file, or the input folder or one holding it (its report would become panels)."""
     if out.exists() and not out.is_dir():

@@ -80,6 +80,12 @@ Workers = Annotated[Optional[int], typer.Option(
          "processes, report makes thumbnails in that many threads (default: all cores; thumbnails at most 8).",
 )]
 FirstFrameOnly = Annotated[bool, typer.Option("--first-frame-only", help="Animated images: describe only the first frame.")]
+Scheduler = Annotated[Optional[str], typer.Option(
+    "--scheduler", show_default=False, metavar="ADDRESS",
+    help="Describe on a Dask cluster: the address of a running `dask scheduler` (tcp://host:8786), or `local` "
+         "for a cluster of -j worker processes on this machine. Workers must see DIR and the feature store at the "
+         "same paths (a shared file system). Default: local processes, no Dask.",
+)]
 Corpus = Annotated[Optional[str], typer.Option(
     "--corpus", show_default=False,
     help="Name of the collection in the graph, one per comic. Default: run and extract name it after the input "

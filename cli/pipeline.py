@@ -17,7 +17,7 @@ from visualdistance.analysis import communities
 from visualdistance.analysis.data import Clustering, Links, Panels
 from visualdistance.analysis.linking import Preset, find_links, pairwise, relink
 from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatures, every_pair, get_preset
-from visualdistance.cli.common import check_out, compiling_notice, default_store, out_console, shown, writes_out
+from visualdistance.cli.common import check_out, compiling_notice, dask_client, default_store, out_console, shown, writes_out
 from visualdistance.cli.errors import fail
 from visualdistance.cli.loading import after_run
 from visualdistance.cli.options import (
@@ -27,6 +27,7 @@ from visualdistance.cli.options import (
     AlgorithmChoice,
     Corpus,
     Exhaustive,
+    Scheduler,
     FirstFrameOnly,
     Neo4jAfterRun,
     ObjectiveChoice,
@@ -51,7 +52,8 @@ from visualdistance.loader.run_folder import ClusteringInfo, MethodInfo, RunOutp
 
 
 def step_extract(
-    folder: Path, out: Path, store: Path | None, workers: int | None, first_frame_only: bool, corpus: str | None = None
+    folder: Path, out: Path, store: Path | None, workers: int | None, first_frame_only: bool, corpus: str | None = None,
+    scheduler: str | None = None,
 ) -> ExtractResult:
     """Describe the folder's panels (reusing the store), write panels and bad files, show progress."""
     if not folder.is_dir():
@@ -62,8 +64,9 @@ def step_extract(
     # run.json first: it marks OUT as a run folder, which discovery never reads panels from.
     written = run_folder.RunFolder(out)
     written.start(folder, corpus)
-    result = extract_folder(folder, all_signatures(), store or default_store(), all_frames=not first_frame_only,
-                            workers=workers, exclude=(out,), progress=progress_bar)
+    with dask_client(scheduler, workers) as client:
+        result = extract_folder(folder, all_signatures(), store or default_store(), all_frames=not first_frame_only,
+                                workers=workers, exclude=(out,), progress=progress_bar, client=client)
     written.write_panels(result.panels, result.store)
     written.write_bad_files(result.bad_files)
     if not len(result.panels):
@@ -192,6 +195,7 @@ def run(
     first_frame_only: FirstFrameOnly = False,
     corpus: Corpus = None,
     neo4j: Neo4jAfterRun = None,
+    scheduler: Scheduler = None,
 ) -> None:
     """Find reused art in DIR: describe every panel, link similar ones, group them into clusters.
 
@@ -204,7 +208,7 @@ def run(
     method = _method(preset, exhaustive)
     t0 = time.perf_counter()
     earlier = _earlier_run(out, method)  # read before step_extract starts this run's run.json
-    ex = step_extract(folder, out, store, workers, first_frame_only, corpus)
+    ex = step_extract(folder, out, store, workers, first_frame_only, corpus, scheduler)
     t1 = time.perf_counter()
     links, linking = step_link_again(ex, method, earlier)
     t2 = time.perf_counter()
@@ -246,10 +250,11 @@ def extract(
     workers: Workers = None,
     first_frame_only: FirstFrameOnly = False,
     corpus: Corpus = None,
+    scheduler: Scheduler = None,
 ) -> None:
     """Describe every panel in DIR with every signature; write panels.csv, features.json, bad_files.csv."""
     t0 = time.perf_counter()
-    ex = step_extract(folder, out, store, workers, first_frame_only, corpus)
+    ex = step_extract(folder, out, store, workers, first_frame_only, corpus, scheduler)
     seconds = {"describe": time.perf_counter() - t0}
     run_folder.RunFolder(out).finish(
         ("extract",), input=str(folder.resolve()),

@@ -177,12 +177,15 @@ def extract_folder(
     workers: int | None = None,
     exclude: tuple[Path, ...] = (),
     progress: Progress = silent,
+    client=None,
 ) -> ExtractResult:
     """Describe every image under `root` with `signatures`, reusing the store at `store_dir`.
 
     Every file is read and hashed once (in the workers); only files whose
     content the store lacks are decoded. progress: one stage, "reading" the
     files (none when the folder holds no image). Returns panels in folder order.
+    client: a `distributed.Client`, to describe on its Dask cluster instead of
+    local processes (loader/dask_describe); the results are the same.
     """
     t0 = time.perf_counter()
     files, clashes = _unique_ids(discover(root, exclude=exclude))
@@ -191,7 +194,7 @@ def extract_folder(
     known = store.serving(all_frames)
     t1 = time.perf_counter()
     with (progress if files else silent)(len(files), "reading", "files") as advance:
-        shas, unreadable, cpu, decoded = _describe_all(files, known, store, signatures, all_frames, workers, advance)
+        shas, unreadable, cpu, decoded = _describe_all(files, known, store, signatures, all_frames, workers, advance, client)
     t2 = time.perf_counter()
     panels, bad = _assemble(files, shas, unreadable, store, all_frames)
     t3 = time.perf_counter()
@@ -224,7 +227,7 @@ def _unique_ids(files: list[ImageFile]) -> tuple[list[ImageFile], list[BadFile]]
     return kept, clashes
 
 
-def _describe_all(files, known, store, signatures, all_frames, workers, advance: Advance):
+def _describe_all(files, known, store, signatures, all_frames, workers, advance: Advance, client=None):
     """Every file read and hashed once; the ones the store lacks decoded and described into it.
 
     Returns (sha per file, unreadable reason per file index, worker seconds, files decoded).
@@ -253,7 +256,12 @@ def _describe_all(files, known, store, signatures, all_frames, workers, advance:
             last_flush = time.monotonic()
 
     try:
-        if workers == 1 or len(jobs) < 8:
+        if client is not None:
+            from visualdistance.loader.dask_describe import describe_on_dask
+
+            for done in describe_on_dask(client, jobs, signatures, all_frames, known):
+                keep(done)
+        elif workers == 1 or len(jobs) < 8:
             _init_worker(signatures, all_frames, known)
             for job in jobs:
                 keep(_work(job))

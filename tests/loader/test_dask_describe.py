@@ -1,0 +1,51 @@
+"""Describing on a Dask cluster (two local worker processes) gives what describing locally gives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests import synthetic
+from tests.conftest import save
+from tests.loader.test_extract import corpus
+from visualdistance.analysis.presets import all_signatures
+from visualdistance.loader.extract import extract_folder
+
+distributed = pytest.importorskip("distributed", reason="dask.distributed is a dependency; install the project")
+
+
+@pytest.fixture(scope="module")
+def client():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as c:
+        yield c
+
+
+def mixed_corpus(tmp_path, rng):
+    """Stills, a mirrored copy, an animated GIF with a repeated frame, and a file that is not an image."""
+    folder = corpus(tmp_path, rng, n=20)
+    drawing = synthetic.random_drawing(rng)
+    save(synthetic.render(drawing, size=(160, 120)), folder / "9_1.png")
+    save(synthetic.render(drawing, size=(160, 120), mirrored=True), folder / "9_2.png")
+    frames = [Image.fromarray(synthetic.render(synthetic.random_drawing(rng), size=(120, 90))) for _ in range(2)]
+    frames[0].save(folder / "8_1.gif", save_all=True, append_images=[frames[1], frames[1], frames[0]], duration=80)
+    (folder / "8_2.png").write_text("not a picture")
+    return folder
+
+
+def test_a_dask_run_gives_the_same_panels_rows_and_bad_files_as_a_local_one(tmp_path, rng, client):
+    folder = mixed_corpus(tmp_path, rng)
+    local = extract_folder(folder, all_signatures(), tmp_path / "local-store", workers=2)
+    on_dask = extract_folder(folder, all_signatures(), tmp_path / "dask-store", client=client)
+    assert (on_dask.decoded, on_dask.reused) == (local.decoded, local.reused) == (24, 0)
+    assert [(b.path, b.reason) for b in on_dask.bad_files] == [(b.path, b.reason) for b in local.bad_files]
+    a, b = local.panels, on_dask.panels
+    for field in ("ids", "paths", "source", "frame", "last_frame", "width", "height", "sha256"):
+        assert np.array_equal(getattr(a, field), getattr(b, field)), field
+    assert a.signatures.keys() == b.signatures.keys()
+    for name in a.signatures:
+        assert np.array_equal(a.signatures[name], b.signatures[name]), name
+    # The store the cluster filled serves the next run, local or not, with nothing decoded.
+    again = extract_folder(folder, all_signatures(), tmp_path / "dask-store", workers=2)
+    assert again.decoded == 0
