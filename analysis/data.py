@@ -34,7 +34,13 @@ class Ragged:
     def __getitem__(self, rows):
         if isinstance(rows, (int, np.integer)):
             return self.row(int(rows) % len(self) if rows < 0 else int(rows))
-        return Ragged.from_rows([self.row(i) for i in np.arange(len(self))[rows].tolist()], self.values)
+        chosen = np.arange(len(self))[rows]
+        starts = self.offsets[chosen]
+        lengths = self.offsets[chosen + 1] - starts
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        # every chosen value's place in `values`, without a loop over rows
+        at = np.repeat(starts - offsets[:-1], lengths) + np.arange(offsets[-1])
+        return Ragged(self.values[at], offsets)
 
     @staticmethod
     def from_rows(rows: list[np.ndarray], like: np.ndarray | None = None) -> "Ragged":

@@ -64,9 +64,9 @@ def score_set(folder: Path, workers: int, store: Path, sheet: Path | None, keypo
               f"blank links {s.blank_false_links}")
     background_only = _background_only_pairs(folder, files)
     if background_only:
-        reuse = {(int(a), int(b)) for a, b, k in zip(found.a, found.b, found.kind) if k == 0}
-        print(f"- background-only pairs linked as reuse: {len(background_only & reuse)} of {len(background_only)}; "
-              f"as background: {len(background_only & {(int(a), int(b)) for a, b, k in zip(found.a, found.b, found.kind) if k == 1})}")
+        linked = [{(int(a), int(b)) for a, b, k in zip(found.a, found.b, found.kind) if k == kind} for kind in (0, 1)]
+        print(f"- background-only pairs linked as reuse: {len(background_only & linked[0])} of {len(background_only)}; "
+              f"as background: {len(background_only & linked[1])}")
     if sheet:
         write_sheet(folder, files, found, truth, sheet / f"{folder.name}.png")
 
