@@ -148,11 +148,28 @@ class Column:
     kind: str
     at: int
     per_metric: bool = False
+    choices: tuple[str, ...] = ()  # kind "choice": the names its values (small ints) index
 
 
-def column(name: str, kind: str, at: int, per_metric: bool = False) -> dict:
+def column(name: str, kind: str, at: int, per_metric: bool = False, choices: tuple[str, ...] = ()) -> dict:
     """The metadata of a `Links` field that is a column of the link table (dataclasses.field(metadata=...))."""
-    return {"column": Column(name, kind, at, per_metric)}
+    return {"column": Column(name, kind, at, per_metric, choices)}
+
+
+#: What a link says the two panels share: the whole drawing, the drawing partly redrawn (the `redrawn`
+#: rule), a figure found in both (a region), or only a background (a shared room). `Links.kind` indexes it.
+LINK_KINDS = ("drawing", "redrawn", "region", "background")
+#: the kinds that are reuse: clusters and `eval` count these; a shared background never is
+REUSE_KINDS = ("drawing", "redrawn", "region")
+
+
+def is_reuse(kind: np.ndarray) -> np.ndarray:
+    """Which link kinds (indices into LINK_KINDS) are reuse (REUSE_KINDS)."""
+    return np.isin(np.asarray(kind), [LINK_KINDS.index(k) for k in REUSE_KINDS])
+
+
+#: the keys of a link's box in each panel (`Links.box_a`, `box_b`): x, y, width, height in that panel's pixels
+BOX = ("x", "y", "w", "h")
 
 
 @dataclass
@@ -166,6 +183,11 @@ class Links:
     mirrored: the link matched only through the mirrored signatures.
     weight: similarity in [0, 1], 1 = identical, 0 = at the threshold; comparable
     across metrics because each is measured against its own threshold.
+    kind: what is shared, an index into LINK_KINDS (0, "drawing", when not given).
+    For a region or background link (partial reuse, analysis/regions.py): box_a, box_b, the
+    matched box in each panel (BOX -> float32, the panel's own pixels), scale (size in b over
+    size in a) and share_a, share_b (the share of each panel the box covers); NaN for
+    whole-drawing links.
 
     Each per-link field says how it is written (its `column`): a field added
     here with a column is written, loaded into Neo4j and read back everywhere.
@@ -180,9 +202,37 @@ class Links:
     weight: np.ndarray = field(metadata=column("weight", "weight", 5))  # float32
     rule_names: tuple[str, ...] = ()
     rule_metrics: tuple[str, ...] = ()  # the metric of each rule, as rule_names
+    kind: np.ndarray | None = field(default=None, metadata=column("kind", "choice", 7, choices=LINK_KINDS))  # int8
+    box_a: dict[str, np.ndarray] | None = field(default=None, metadata=column("box_a_", "number", 8, per_metric=True))
+    box_b: dict[str, np.ndarray] | None = field(default=None, metadata=column("box_b_", "number", 9, per_metric=True))
+    scale: np.ndarray | None = field(default=None, metadata=column("scale", "number", 10))  # float32
+    share_a: np.ndarray | None = field(default=None, metadata=column("share_a", "number", 11))  # float32
+    share_b: np.ndarray | None = field(default=None, metadata=column("share_b", "number", 12))  # float32
+
+    def __post_init__(self) -> None:
+        # Links made without what is shared are whole-drawing links: no box, no scale.
+        n = len(self.a)
+        unknown = lambda: np.full(n, np.nan, np.float32)  # noqa: E731
+        if self.kind is None:
+            self.kind = np.zeros(n, np.int8)
+        for name in ("box_a", "box_b"):
+            if not getattr(self, name):
+                setattr(self, name, {k: unknown() for k in BOX})
+        for name in ("scale", "share_a", "share_b"):
+            if getattr(self, name) is None:
+                setattr(self, name, unknown())
 
     def __len__(self) -> int:
         return len(self.a)
+
+    def reuse(self) -> np.ndarray:
+        """(n,) bool: the links that are reuse (REUSE_KINDS), not a shared background only."""
+        return is_reuse(self.kind)
+
+    def kind_counts(self) -> dict[str, int]:
+        """How many links of each kind of LINK_KINDS, in that order."""
+        counts = np.bincount(np.asarray(self.kind, np.int64), minlength=len(LINK_KINDS))
+        return {k: int(c) for k, c in zip(LINK_KINDS, counts)}
 
     def take(self, rows: np.ndarray) -> "Links":
         """The links at `rows` (indices or a bool mask), every field kept; a link's fields never depend on the others."""

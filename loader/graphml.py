@@ -17,9 +17,10 @@ from visualdistance.loader.files import write_atomic
 from visualdistance.loader.names import safe_text
 
 #: the link-table columns each edge carries first (then `internal`, then every other column)
-EDGE_FIRST = ("weight", "mirrored", "rule")
+EDGE_FIRST = ("weight", "mirrored", "rule", "kind")
 #: GraphML's attribute type of each kind of link-table column
-_GRAPHML_TYPE = {"number": "double", "weight": "double", "flag": "boolean", "rules": "string", "panel": "string"}
+_GRAPHML_TYPE = {"number": "double", "weight": "double", "flag": "boolean", "rules": "string", "panel": "string",
+                 "choice": "string"}
 
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 

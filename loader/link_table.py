@@ -2,7 +2,8 @@
 
 The columns come from the fields of `Links` (analysis/data.py) that declare a
 `Column`: their names (``a``, ``b``, ``dist_<metric>``, ``rule``, ``mirrored``,
-``weight``, ``threshold_<metric>``), their order and their kind. Every writer
+``weight``, ``threshold_<metric>``, ``kind``, ``box_a_x`` ... ``box_b_h``, ``scale``,
+``share_a``, ``share_b``), their order and their kind. Every writer
 takes `link_table` and every reader gives its cells to `read_link_table`, so a
 field added to `Links` with a column is written, loaded and read back
 everywhere, and a number is written by one rule (`link_number`, `link_weight`).
@@ -49,8 +50,12 @@ def link_weight(x) -> float | None:
     return round(x, 4) if np.isfinite(x) else None
 
 
-def _cells(kind: str, values, ids: np.ndarray, links: Links, exact: bool) -> list:
-    """One column's cells: panel ids, numbers by the one rule (or as measured, `exact`), flags as bools."""
+def _cells(spec: Column, values, ids: np.ndarray, links: Links, exact: bool) -> list:
+    """One column's cells: panel ids, numbers by the one rule (or as measured, `exact`), flags as bools,
+    choices as their names."""
+    kind = spec.kind
+    if kind == "choice":
+        return [spec.choices[v] for v in np.asarray(values).tolist()]
     if kind == "panel":
         return np.asarray(ids, dtype=object)[values].tolist()
     if kind == "rules":
@@ -75,12 +80,12 @@ def link_table(links: Links, ids: np.ndarray, exact: bool = False) -> dict[str, 
         value = getattr(links, name)
         parts = value.items() if spec.per_metric else [("", value)]
         for metric, values in parts:
-            table[spec.name + metric] = _cells(spec.kind, values, ids, links, exact)
+            table[spec.name + metric] = _cells(spec, values, ids, links, exact)
     return table
 
 
 def column_kinds(links: Links) -> dict[str, str]:
-    """The kind ("panel", "number", "weight", "flag", "rules") of each column of `links`' table, in table order."""
+    """The kind ("panel", "number", "weight", "flag", "rules", "choice") of each column of `links`' table, in table order."""
     kinds = {}
     for name, spec in link_columns(type(links)):
         metrics = getattr(links, name) if spec.per_metric else [""]
@@ -105,7 +110,8 @@ def read_link_table(
     rule_metrics: tuple[str, ...] = (), cls: type = Links,
 ) -> Links:
     """The Links of a link table read back from CSV cells: a and b as rows via `panel_index`
-    (id -> row; ValueError naming a panel it lacks), rules as bits of `rule_names`."""
+    (id -> row; ValueError naming a panel it lacks), rules as bits of `rule_names`, a choice as its
+    place among the column's choices (ValueError naming one it does not know)."""
     bit = {r: 1 << k for k, r in enumerate(rule_names)}
     read = {
         "panel": lambda cells: np.array([row_of(panel_index, p) for p in cells], np.int32),
@@ -116,11 +122,20 @@ def read_link_table(
     }
     values = {}
     for name, spec in link_columns(cls):
-        if spec.per_metric:
+        if spec.kind == "choice":
+            values[name] = np.array([_choice(spec, c) for c in table[spec.name]], np.int8)
+        elif spec.per_metric:
             values[name] = {c[len(spec.name):]: read[spec.kind](v) for c, v in table.items() if c.startswith(spec.name)}
         else:
             values[name] = read[spec.kind](table[spec.name])
     return cls(**values, rule_names=tuple(rule_names), rule_metrics=tuple(rule_metrics))
+
+
+def _choice(spec: Column, cell) -> int:
+    try:
+        return spec.choices.index(cell)
+    except ValueError:
+        raise ValueError(f"its {spec.name} {cell!r} is none of {', '.join(spec.choices)}") from None
 
 
 def required_columns(cls: type = Links) -> tuple[str, ...]:

@@ -9,6 +9,9 @@ import numpy as np
 
 from visualdistance.analysis.rules.metric import Metric, Sigs
 
+#: the link kinds (data.LINK_KINDS) a rule can make: rules compare whole drawings; regions come from analysis/regions
+WHOLE_KINDS = ("drawing", "redrawn")
+
 
 @dataclass(frozen=True)
 class Threshold(ABC):
@@ -85,7 +88,10 @@ class Rule:
     or mirrored), for this rule to match: two views of the pair that must
     agree. The rule's own metric finds the candidates; each required metric
     is measured only on those. gates: both panels must pass each, or this
-    rule never matches them (other rules still may).
+    rule never matches them (other rules still may). kind: what a link this rule
+    makes says is shared (data.LINK_KINDS): "drawing", the whole drawing, or
+    "redrawn", the drawing partly redrawn; a link takes the kind of the first of
+    its preset's rules that matched it.
     """
 
     name: str
@@ -93,10 +99,13 @@ class Rule:
     threshold: Threshold
     requires: tuple["Rule", ...] = ()
     gates: tuple[Gate, ...] = ()
+    kind: str = "drawing"
 
     def __post_init__(self) -> None:
         if any(r.requires for r in self.requires):
             raise ValueError(f"rule {self.name}: a required rule cannot require others; list them all here")
+        if self.kind not in WHOLE_KINDS:
+            raise ValueError(f"rule {self.name}: kind {self.kind!r} is none of {', '.join(WHOLE_KINDS)}")
 
     @property
     def metrics(self) -> tuple[Metric, ...]:
