@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from visualdistance.analysis.data import Links, Panels
+from visualdistance.analysis.data import LINK_KINDS, Links, Panels
 from visualdistance.analysis.kernels import unique_sorted
 from visualdistance.analysis.rules import Gate, Metric, Rule, Sigs
 from visualdistance.analysis.search import CandidateSearch
 from visualdistance.analysis.signatures.base import Signature
+
+if TYPE_CHECKING:  # the region search imports OpenCV's matching and faiss only where a preset has one
+    from visualdistance.analysis.region_search import RegionSearch
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,8 @@ class Preset:
     look-alike poses match each other's mirror images); their distances are
     recorded on every link. index: how candidate pairs are found (a
     `search.CandidateSearch`, such as the faiss `NeighbourIndex`); None: every pair is measured.
+    regions: a `region_search.RegionSearch` that adds region and background links (partial
+    reuse: a figure in both panels, or only their room) to the rules' links; None: whole drawings only.
     """
 
     name: str
@@ -35,6 +41,7 @@ class Preset:
     gates: tuple[Gate, ...] = ()
     mirrored_checks: tuple[Rule, ...] = ()
     index: CandidateSearch | None = None
+    regions: "RegionSearch | None" = None
 
     def __post_init__(self) -> None:
         # one name, one metric: distances are recorded per metric name
@@ -60,16 +67,30 @@ def find_links(sigs: Sigs, source: np.ndarray, preset: Preset) -> Links:
     panel (frames of one file never link). Returns `Links` with a < b row
     indices, sorted; every link carries the distance of every metric of the
     preset (in the orientation that matched), the threshold of every rule,
-    which rules matched, whether it matched only mirrored, and a weight.
-    The preset's index, if it has one, picks the pairs the rules measure.
+    which rules matched, whether it matched only mirrored, a weight and its kind.
+    The preset's index, if it has one, picks the pairs the rules measure. With a
+    region search (`Preset.regions`), pairs it links that no rule does are added
+    as region or background links (no rule, no distance; their boxes, scale and shares).
     """
     n = len(source)
     source = np.asarray(source)
     active = _passes(preset.gates, sigs, n)
+    whole = _whole_drawing_links(sigs, source, preset, active)
+    if preset.regions is None:
+        return whole
+    from visualdistance.analysis.region_search import as_links, region_only
+
+    found = region_only(preset.regions.find(sigs, source, active), whole, n)
+    return merge_links([whole, as_links(found, whole)])
+
+
+def _whole_drawing_links(sigs: Sigs, source: np.ndarray, preset: Preset, active: np.ndarray) -> Links:
+    """The links of the preset's rules (see find_links) between the `active` panels ((n,) bool: they pass the gates)."""
+    n = len(source)
     idx = np.flatnonzero(active)
     # only what the rules read, and no copy when every panel passes: at 100,000 panels every
     # signature of every preset is about a gigabyte
-    sub = {k: sigs[k] if len(idx) == n else sigs[k][idx] for k in _read_by(preset) if k in sigs}
+    sub = {k: sigs[k] if len(idx) == n else sigs[k][idx] for k in _read_by(preset, regions=False) if k in sigs}
     thresholds = {r.name: r.threshold.per_panel(sigs) for r in preset.rules}
     measured: dict[str, Measured] = {}
 
@@ -97,12 +118,14 @@ def find_links(sigs: Sigs, source: np.ndarray, preset: Preset) -> Links:
     return links if keep.all() else links.take(keep)
 
 
-def _read_by(preset: Preset) -> set[str]:
-    """The signature arrays a preset's rules (with the rules they require), their gates and its index read."""
+def _read_by(preset: Preset, regions: bool = True) -> set[str]:
+    """The signature arrays a preset's rules (with the rules they require), their gates, its index and (unless
+    not `regions`) its region search read."""
     names = {name for r in preset.rules for m in r.metrics for name in m.needs()}
     names |= {g.signature for r in preset.rules for g in r.gates}
-    if preset.index is not None:
-        names |= set(preset.index.needs())
+    for search in (preset.index, preset.regions if regions else None):
+        if search is not None:
+            names |= set(search.needs())
     return names
 
 
@@ -130,8 +153,9 @@ def _rule_keys(rule: Rule, sub: Sigs, t: np.ndarray, source, idx, n, measured, p
 def pairwise(preset: Preset) -> bool:
     """True when whether two panels link depends on those two alone, so links found once stay valid as panels
     come and go: every metric of the preset declares itself `pairwise` (the write-up's mixed metric scales by
-    corpus means, so adding panels can change any of its links)."""
-    return all(m.pairwise for m in preset.metrics)
+    corpus means, so adding panels can change any of its links; a region search's evidence for a pair depends on
+    every panel's keypoints)."""
+    return all(m.pairwise for m in preset.metrics) and (preset.regions is None or preset.regions.pairwise)
 
 
 def find_new_links(sigs: Sigs, source: np.ndarray, preset: Preset, fresh: np.ndarray) -> Links:
@@ -191,18 +215,18 @@ def relink(panels: Panels, preset: Preset, earlier: Panels, earlier_links: Links
 
 
 def merge_links(parts: list[Links]) -> Links:
-    """Links of disjoint pair sets as one table, sorted by (a, b) as find_links sorts them."""
+    """Links of disjoint pair sets as one table (every column; the first part's metrics), sorted by (a, b) as
+    find_links sorts them."""
     parts = [p for p in parts if len(p)] or parts[:1]
-    cat = lambda get: np.concatenate([get(p) for p in parts])  # noqa: E731
-    a, b = cat(lambda p: p.a), cat(lambda p: p.b)
-    order = np.lexsort((b, a))
-    return Links(
-        a[order], b[order],
-        {m: cat(lambda p: p.distances[m])[order] for m in parts[0].distances},
-        {m: cat(lambda p: p.thresholds[m])[order] for m in parts[0].thresholds},
-        cat(lambda p: p.rules)[order], cat(lambda p: p.mirrored)[order], cat(lambda p: p.weight)[order],
-        parts[0].rule_names, parts[0].rule_metrics,
-    )
+
+    def cat(name: str):
+        values = [getattr(p, name) for p in parts]
+        if isinstance(values[0], dict):
+            return {m: np.concatenate([v[m] for v in values]) for m in values[0]}
+        return np.concatenate(values)
+
+    merged = replace(parts[0], **{f.name: cat(f.name) for f in fields(Links) if "column" in f.metadata})
+    return merged.take(np.lexsort((merged.b, merged.a)))
 
 
 def _required(rule: Rule, sigs: Sigs, a, b, direct, mirrored, thr, measure) -> tuple[np.ndarray, np.ndarray]:
@@ -299,6 +323,7 @@ def measure_links(
     names = tuple(r.name for r in preset.rules)
     m = len(a)
     rules_mask = np.zeros(m, np.uint32)
+    kind = np.zeros(m, np.int8)
     any_direct = np.zeros(m, bool)
     per_rule = []
     # every metric is measured once over all the pairs, however many rules and checks read it
@@ -315,6 +340,8 @@ def measure_links(
         direct, mirrored = measure(rule.metric)
         thr = np.maximum(thresholds[rule.name][a], thresholds[rule.name][b])
         d_ok, m_ok = _required(rule, sigs, a, b, direct, mirrored, thr, measure)
+        # a link's kind is its first matching rule's: what the strongest evidence says is shared
+        kind = np.where((rules_mask == 0) & (d_ok | m_ok), np.int8(LINK_KINDS.index(rule.kind)), kind)
         rules_mask |= ((d_ok | m_ok).astype(np.uint32) << k)
         any_direct |= d_ok
         per_rule.append((rule, direct, mirrored, thr, d_ok | m_ok))
@@ -337,7 +364,7 @@ def measure_links(
         direct, mirrored = measure(metric)
         distances[metric.name] = np.where(is_mirrored & np.isfinite(mirrored), mirrored, direct).astype(np.float32)
     return Links(a.astype(np.int32), b.astype(np.int32), distances, thr_out, rules_mask, is_mirrored, weight, names,
-                 tuple(r.metric.name for r in preset.rules))
+                 tuple(r.metric.name for r in preset.rules), kind=kind.astype(np.int8))
 
 
 def _passes(gates: tuple[Gate, ...], sigs: Sigs, n: int) -> np.ndarray:

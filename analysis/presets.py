@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from visualdistance.analysis.linking import Preset
+from visualdistance.analysis.region_search import RegionSearch
 from visualdistance.analysis.search import NeighbourIndex
 from visualdistance.analysis.rules import (
     AlignmentContrast, ColourShift, EdgeChamfer, Fixed, Gate, Hamming, Mixed, Rule, Scaled, ThinColourShift,
@@ -29,6 +30,7 @@ from visualdistance.analysis.signatures import (
     EdgeMap,
     LayoutHash,
 )
+from visualdistance.analysis.signatures.regions import RegionKeypoints
 
 EDGE_SHAPE = (100, 100)
 
@@ -187,6 +189,7 @@ DRAWING = Preset(
                 Rule("thin keeps colours", THIN_COLOURS, Fixed(SAME_COLOURS)),
             ),
             gates=(_stats_gate("size", REDRAWN_MIN_SIZE, "drawing size (file pixels)"),),
+            kind="redrawn",
         ),
     ),
     report=(Hamming("edges", "edges", True, EDGE_SHAPE), _hash_metric("phash")),
@@ -209,10 +212,26 @@ DRAWING_ANY_MIRROR = replace(
     mirrored_checks=(),
 )
 
+#: partial reuse (issue 21): the drawing rules, plus a figure found inside two panels (a region link)
+#: or a room they share (a background link, never reuse). Not the default yet: on real art
+#: (wild, homestuck) its region links are not yet precise enough (bench/RESULTS.md).
+DRAWING_REGIONS = replace(
+    DRAWING,
+    name="drawing-regions",
+    description=DRAWING.description + (
+        " Besides: a figure found in both panels at another place, size or mirrored (ORB keypoints, a faiss binary "
+        "index, a RANSAC similarity transform, the edges agreeing under it) links as a region, with its box in each "
+        "panel; agreement over half a panel or in place is a shared background, kept as a link that is never reuse."
+    ),
+    signatures=DRAWING.signatures + (RegionKeypoints(),),
+    regions=RegionSearch(),
+)
+
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in (
         DRAWING,
+        DRAWING_REGIONS,
         DRAWING_ANY_MIRROR,
         COMBINED,
         ORIGINAL_EDGES,
@@ -227,16 +246,29 @@ PRESETS: dict[str, Preset] = {
 DEFAULT_PRESET = "drawing"
 
 
-def all_signatures() -> tuple:
-    """Every signature any preset reads, once each: extraction computes them all,
-    so switching presets (or scoring them all) never decodes the images again."""
+def _every_signature() -> dict:
+    """Every signature of every preset by name; ValueError when two presets define one name differently."""
     by_name = {}
     for p in PRESETS.values():
         for s in p.signatures:
             if by_name.setdefault(s.name, s) != s:
                 raise ValueError(f"two presets define signature {s.name!r} differently")
+    return by_name
+
+
+def all_signatures() -> tuple:
+    """Every signature any preset reads, once each, except the expensive ones (`Signature.expensive`): extraction
+    computes them all, so switching presets (or scoring them all) never decodes the images again, and a run
+    whose preset reads no expensive signature pays for none."""
     # sorted, so the feature store's fingerprint doesn't change when presets are reordered
-    return tuple(sorted(by_name.values(), key=lambda s: s.name))
+    return tuple(sorted((s for s in _every_signature().values() if not s.expensive), key=lambda s: s.name))
+
+
+def expensive_signatures(*presets: Preset) -> tuple:
+    """The expensive signatures the presets read, once each, sorted by name: described besides `all_signatures`
+    (a feature-store set of their own) only for a run or an evaluation of these presets."""
+    _every_signature()  # one definition per name, as all_signatures checks
+    return tuple(sorted({s.name: s for p in presets for s in p.signatures if s.expensive}.values(), key=lambda s: s.name))
 
 
 def every_pair(preset: Preset) -> Preset:

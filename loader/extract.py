@@ -61,6 +61,8 @@ class ExtractResult:
     damaged_shards: list[str] = field(default_factory=list)
     #: where the panels' signature rows live: (the store's folder for this signature set, row names)
     store: tuple[Path, list[str]] | None = None
+    #: where rows of further signature sets live (expensive ones, described only when a preset reads them)
+    more_stores: list[tuple[Path, list[str]]] = field(default_factory=list)
 
 
 # ----------------------------------------------------------------- per file
@@ -209,6 +211,31 @@ def extract_folder(
         damaged_shards=[str(path) for path, _ in store.damaged],
         store=(store.dir, list(store.names)),
     )
+
+
+def extract_sets(root: Path, sets: tuple[tuple[Signature, ...], ...], store_dir: Path, **options) -> ExtractResult:
+    """`extract_folder` for each non-empty signature set in turn (the first always), each a feature-store set
+    of its own, as one result: the panels with every set's rows.
+
+    So an expensive signature (`Signature.expensive`) is described only for a run that reads it, and the
+    common set's rows are reused whatever else a run reads. decoded and reused count per set (a file new to
+    two sets is decoded for each); options: extract_folder's.
+    """
+    first = extract_folder(root, sets[0], store_dir, **options)
+    for signatures in (s for s in sets[1:] if s):
+        more = extract_folder(root, signatures, store_dir, **options)
+        if not np.array_equal(more.panels.ids, first.panels.ids) or not np.array_equal(more.panels.sha256, first.panels.sha256):
+            raise RuntimeError(f"the files under {root} changed while they were described; run again")
+        first.panels.signatures.update(more.panels.signatures)
+        first.more_stores.append(more.store)
+        first.decoded += more.decoded
+        first.reused += more.reused
+        for k, v in more.seconds.items():
+            first.seconds[k] = first.seconds.get(k, 0.0) + v
+        for k, v in more.worker_seconds.items():
+            first.worker_seconds[k] = first.worker_seconds.get(k, 0.0) + v
+        first.damaged_shards += more.damaged_shards
+    return first
 
 
 def _unique_ids(files: list[ImageFile]) -> tuple[list[ImageFile], list[BadFile]]:

@@ -125,6 +125,11 @@ class Signature(ABC):
     #: shown in panels.csv and on the graph's Panel nodes (a Shown), or None: kept in the feature store only
     shown: ClassVar[Shown | None] = None
 
+    #: costly to describe or to store (ORB keypoints: tens of KB a panel): described only for a run whose preset
+    #: reads it, in a feature-store set of its own, never with the common set every run describes
+    #: (`presets.all_signatures`), so a run that does not read it never pays for it
+    expensive: ClassVar[bool] = False
+
     @abstractmethod
     def describe(self, view: PanelView) -> np.ndarray:
         """One row for this panel."""

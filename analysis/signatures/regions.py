@@ -23,6 +23,7 @@ class RegionKeypoints(Signature):
     work_side: int = regions.WORK_SIDE
     edge_side: int = regions.EDGE_SIDE
     ragged = True  # its mirror image is inside the row (points in mirrored coordinates)
+    expensive = True  # ~80 KB a panel and ORB's time: only runs whose preset links regions describe it
 
     def describe(self, view: PanelView) -> np.ndarray:
         return features_to_row(regions.describe_regions(view.grey, self.keypoints, self.work_side, self.edge_side))

@@ -75,8 +75,9 @@ def panel_records(panels: Panels, shown: Sequence[Signature]) -> list[dict]:
 
 
 def write_panels(folder: Path, panels: Panels, shown: Sequence[Signature],
-                 store: tuple[Path, list[str]] | None = None) -> None:
-    """panels.csv and features.json; store: (the feature-store folder the signatures came from, their names).
+                 store: tuple[Path, list[str]] | None = None, more_stores: Sequence[tuple[Path, list[str]]] = ()) -> None:
+    """panels.csv and features.json; store: (the feature-store folder the signatures came from, their names);
+    more_stores: the same for further signature sets (expensive ones, described only for a preset that reads them).
 
     With a store, features.json points at its rows (a run folder holds no second
     copy of the signatures); without one the arrays go to signatures.npz.
@@ -87,6 +88,8 @@ def write_panels(folder: Path, panels: Panels, shown: Sequence[Signature],
     if store is not None:
         (folder / SIGNATURES).unlink(missing_ok=True)  # an earlier run's copy
         features = {"store": str(Path(store[0]).resolve()), "names": list(store[1]), "panels": len(panels)}
+        if more_stores:
+            features["more"] = [{"store": str(Path(d).resolve()), "names": list(names)} for d, names in more_stores]
     else:
         with atomic_open(folder / SIGNATURES) as fh:
             np.savez(fh, **{f"s_{k}": v for k, v in panels.signatures.items()}, source=panels.source)
@@ -128,13 +131,17 @@ def features_store(folder: Path) -> str | None:
 
 
 def _store_rows(folder: Path, features: dict, sha: np.ndarray, frame: np.ndarray) -> dict[str, np.ndarray]:
-    """The signature rows a run folder references in the feature store; DamagedRunFile when they are gone."""
-    store = FeatureStore.reopen(Path(features["store"]), features["names"])
-    try:
-        return store.rows(sha, frame)
-    except KeyError as e:
-        raise DamagedRunFile(folder / FEATURES, f"the feature store {printable(features['store'])} no longer holds "
-                             f"panel {e.args[0]}") from None
+    """The signature rows a run folder references in the feature store (every set of it features.json names);
+    DamagedRunFile when they are gone."""
+    rows = {}
+    for where in [features] + list(features.get("more", [])):
+        store = FeatureStore.reopen(Path(where["store"]), where["names"])
+        try:
+            rows.update(store.rows(sha, frame))
+        except KeyError as e:
+            raise DamagedRunFile(folder / FEATURES, f"the feature store {printable(where['store'])} no longer holds "
+                                 f"panel {e.args[0]}") from None
+    return rows
 
 
 def _npz_rows(folder: Path, features: dict, n: int) -> tuple[dict[str, np.ndarray], np.ndarray]:

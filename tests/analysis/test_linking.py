@@ -8,19 +8,22 @@ import pytest
 from tests import synthetic
 from visualdistance.analysis.baselines import BASELINES
 from visualdistance.analysis.linking import find_links
-from visualdistance.analysis.presets import COMBINED, ORIGINAL_EDGES, PRESETS, all_signatures
+from visualdistance.analysis.data import stack_rows
+from visualdistance.analysis.presets import COMBINED, ORIGINAL_EDGES, PRESETS, all_signatures, expensive_signatures
 from visualdistance.analysis.signatures import PanelView
 
 
 def describe(images, alphas=None):
-    """Signature arrays for a list of RGB images (and their opacities), every signature of every preset."""
-    sigs = {}
+    """Signature arrays for a list of RGB images (and their opacities), every signature of every preset
+    (the expensive ones too: a run describes those only for the preset that reads them)."""
+    sigs, ragged = {}, {}
     for k, img in enumerate(images):
         view = PanelView(img, alpha=None if alphas is None else alphas[k])
-        for s in all_signatures():
-            for k, row in s.describe_all(view).items():
-                sigs.setdefault(k, []).append(row)
-    return {k: np.stack(v) for k, v in sigs.items()}
+        for s in all_signatures() + expensive_signatures(*PRESETS.values()):
+            for name, row in s.describe_all(view).items():
+                sigs.setdefault(name, []).append(row)
+                ragged[name] = s.ragged
+    return {k: stack_rows(v, ragged[k]) for k, v in sigs.items()}
 
 
 def links_of(images, preset, source=None, alphas=None):
