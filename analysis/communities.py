@@ -14,7 +14,7 @@ import igraph as ig
 import leidenalg
 import numpy as np
 
-from visualdistance.analysis.data import Clustering
+from visualdistance.analysis.data import LINK_KINDS, Clustering, Links, is_reuse
 
 #: The defaults, in one place: the CLI's options read them too.
 ALGORITHM = "leiden"
@@ -23,6 +23,35 @@ OBJECTIVE = "modularity"
 RESOLUTION = 0.05
 SEED = 42
 OBJECTIVES = ("modularity", "cpm")
+
+
+#: A region link (a figure seen in both panels) counts this share of its weight in a reuse cluster: a
+#: figure recurring in many scenes links each of them, and at full weight it would glue scenes whose
+#: other content differs into one cluster; whole drawings keep theirs (sprite_scenes' ARI, bench/RESULTS.md).
+REGION_WEIGHT = 0.25
+
+
+def reuse_weights(kind: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(keep, weight) for links of `kind` (indices into data.LINK_KINDS) and `weight`: which make reuse clusters
+    (every kind of REUSE_KINDS: a shared room is never reuse) and the weight each counts with there (region links
+    REGION_WEIGHT of theirs)."""
+    kind = np.asarray(kind)
+    keep = is_reuse(kind)
+    scaled = np.where(kind == LINK_KINDS.index("region"), REGION_WEIGHT, 1.0) * np.asarray(weight, np.float64)
+    return keep, scaled.astype(np.float32)
+
+
+def reuse_edges(links: Links) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(a, b, weight) of the links that make reuse clusters, weighed as `reuse_weights` says: what every
+    clustering of a run's links is given."""
+    keep, weight = reuse_weights(links.kind, links.weight)
+    return links.a[keep], links.b[keep], weight[keep]
+
+
+def cluster_links(algorithm: str, n: int, links: Links, **params) -> Clustering:
+    """Communities of n panels under `algorithm` (a name of ALGORITHMS, its keywords in `params`) of their
+    reuse links (`reuse_edges`)."""
+    return ALGORITHMS[algorithm](n, *reuse_edges(links), **params)
 
 
 def link_graph(n: int, a: np.ndarray, b: np.ndarray, weight: np.ndarray | None = None) -> ig.Graph:
@@ -154,6 +183,12 @@ def coherence(membership: np.ndarray, a: np.ndarray, b: np.ndarray, weight: np.n
         np.minimum.at(weakest, m[a[tree]], w[tree])
         weakest = np.where(in_tree == sizes - 1, weakest, 0.0)  # a tree short of an edge: not one piece
     return weakest, density
+
+
+def reuse_coherence(membership: np.ndarray, links: Links) -> tuple[np.ndarray, np.ndarray]:
+    """`coherence` of the clusters through their reuse links (background links left out, weights as linked)."""
+    reuse = links.take(links.reuse())
+    return coherence(membership, reuse.a, reuse.b, reuse.weight)
 
 
 def is_loose(weakest: np.ndarray, density: np.ndarray, sizes: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from visualdistance.analysis.communities import coherence, is_loose
+from visualdistance.analysis.communities import is_loose, reuse_coherence
 from visualdistance.analysis.data import Clustering, Links, Panels
 from visualdistance.analysis.image_ops import unpack_bits
 from visualdistance.analysis.rules import Metric
@@ -142,21 +142,22 @@ def plan_clusters(panels: Panels, links: Links, clustering: Clustering, max_link
     if len(m) != len(panels):
         raise ValueError(f"clustering has {len(m)} memberships for {len(panels)} panels")
     ca, cb = m[links.a], m[links.b]
-    internal = (ca == cb) & (ca >= 0)
+    reuse = links.reuse()  # a shared background ties no cluster and explains no member
+    internal = (ca == cb) & (ca >= 0) & reuse
     by_cluster: dict[int, list[int]] = {}
     # Strongest first (ties by link row), so Kruskal below builds a maximum spanning forest.
     for k in np.lexsort((np.arange(len(links)), -links.weight.astype(np.float64))).tolist():
         if internal[k]:
             by_cluster.setdefault(int(ca[k]), []).append(k)
     neighbours: dict[int, dict[int, int]] = {}
-    for x, y in zip(ca[~internal].tolist(), cb[~internal].tolist()):
+    for x, y in zip(ca[~internal & reuse].tolist(), cb[~internal & reuse].tolist()):
         if x >= 0 and y >= 0:
             for here, there in ((x, y), (y, x)):
                 near = neighbours.setdefault(here, {})
                 near[there] = near.get(there, 0) + 1
 
     ids, counts = np.unique(m[m >= 0], return_counts=True)
-    weakest, density = coherence(m, links.a, links.b, links.weight)
+    weakest, density = reuse_coherence(m, links)
     loose = is_loose(weakest, density, np.bincount(m[m >= 0], minlength=len(weakest)))
     plans = []
     for c in ids[np.lexsort((ids, -counts))].tolist():

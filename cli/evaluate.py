@@ -25,11 +25,12 @@ from visualdistance.analysis.evaluation.methods import (
     Scores,
     baseline_clusterings,
     compare_search,
+    kind_counts,
     score_method,
     with_costs,
 )
 from visualdistance.analysis.linking import Preset, find_links
-from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatures
+from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatures, expensive_signatures
 from visualdistance.cli.errors import fail
 from visualdistance.cli.options import (
     METHODS,
@@ -48,7 +49,7 @@ from visualdistance.cli.options import (
 from visualdistance.cli.common import compiling_notice, default_store, out_console, shown
 from visualdistance.cli.progress import console, progress_bar
 from visualdistance.loader.evaluation import describe_cost, figure, write_json, write_markdown
-from visualdistance.loader.extract import extract_folder
+from visualdistance.loader.extract import extract_sets
 from visualdistance.loader.names import printable
 from visualdistance.loader.labels import LabelError, read_truth
 
@@ -84,7 +85,8 @@ def evaluate(
     rows, links_of = _score_methods(folder, methods, panels, truth, clusters)
     search = []
     for m in methods:
-        if getattr(m, "index", None) is not None:
+        # a region search adds the same links either way: the preset without it compares the index
+        if getattr(m, "index", None) is not None and getattr(m, "regions", None) is None:
             with console.status(f"measuring every pair with {m.name}"):
                 search.append(compare_search(m, panels))
     baseline = PRESETS.get(SPEED_BASELINE)
@@ -106,11 +108,9 @@ def _labelled_panels(folder: Path, labels: Path, mirror_pairs: Path | None, meth
     """The labelled panels with every signature the methods read (from the feature store where it has them),
     and their ground truth; labels that do not fit the folder end the command (exit 1)."""
     with console.status("describing panels (reusing the feature store)"):
-        main = extract_folder(folder, all_signatures(), store, all_frames=True, workers=workers)
-        extra_sigs = tuple({s.name: s for m in methods if m.name not in PRESETS for s in m.signatures}.values())
-        if extra_sigs:
-            extra = extract_folder(folder, extra_sigs, store, all_frames=True, workers=workers)
-            main.panels.signatures.update({k: v for k, v in extra.panels.signatures.items()})
+        baseline_sigs = tuple({s.name: s for m in methods if m.name not in PRESETS for s in m.signatures}.values())
+        expensive = expensive_signatures(*(m for m in methods if m.name in PRESETS))
+        main = extract_sets(folder, (all_signatures(), baseline_sigs, expensive), store, all_frames=True, workers=workers)
     try:
         truth, keep = read_truth(labels, list(main.panels.paths), mirror_pairs)
     except LabelError as e:
@@ -144,7 +144,7 @@ def _write_explain(folder: Path, panels: Panels, truth: Truth, links: Links, out
 
 def _print(scores: Scores) -> None:
     t = Table("method", "links", "P", "R", "F1", "mirror R", "blank", *(f"ARI {a}" for a in communities.ALGORITHMS),
-              "ms/panel", "link s", "cost")
+              "ms/panel", "link s", "cost", "links by kind")
     for r in sorted(scores.methods, key=lambda r: -r["f1"]):
         name = r["method"] + (" (default)" if r["method"] == DEFAULT_PRESET else "")
         t.add_row(
@@ -152,7 +152,7 @@ def _print(scores: Scores) -> None:
             figure(r["mirror_recall"], ".2f"), f"{r['blank_false_links']:,}",
             *(figure(r.get(f"ari_{a}"), ".3f") for a in communities.ALGORITHMS), f"{r['decode_ms'] + r['describe_ms']:.2f}",
             f"{r['link_s']:.2f}",
-            figure(r["cost_ratio"], ".2f", "x"),
+            figure(r["cost_ratio"], ".2f", "x"), kind_counts(r),
         )
     # a wide table: keep it readable when stdout is a file or a pipe
     wide = out_console if out_console.is_terminal else Console(width=170)

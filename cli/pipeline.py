@@ -16,7 +16,9 @@ from rich.table import Table
 from visualdistance.analysis import communities
 from visualdistance.analysis.data import Clustering, Links, Panels
 from visualdistance.analysis.linking import Preset, find_links, pairwise, relink
-from visualdistance.analysis.presets import DEFAULT_PRESET, PRESETS, all_signatures, every_pair, get_preset
+from visualdistance.analysis.presets import (
+    DEFAULT_PRESET, PRESETS, all_signatures, every_pair, expensive_signatures, get_preset,
+)
 from visualdistance.cli.common import check_out, compiling_notice, dask_client, default_store, out_console, shown, writes_out
 from visualdistance.cli.errors import fail
 from visualdistance.cli.loading import after_run
@@ -44,7 +46,7 @@ from visualdistance.cli.options import (
 )
 from visualdistance.cli.progress import console, progress_bar
 from visualdistance.loader import run_folder
-from visualdistance.loader.extract import ExtractResult, extract_folder
+from visualdistance.loader.extract import ExtractResult, extract_sets
 from visualdistance.loader.names import printable
 from visualdistance.loader.run_folder import ClusteringInfo, MethodInfo, RunOutput
 
@@ -53,9 +55,10 @@ from visualdistance.loader.run_folder import ClusteringInfo, MethodInfo, RunOutp
 
 def step_extract(
     folder: Path, out: Path, store: Path | None, workers: int | None, first_frame_only: bool, corpus: str | None = None,
-    scheduler: str | None = None,
+    scheduler: str | None = None, method: Preset | None = None,
 ) -> ExtractResult:
-    """Describe the folder's panels (reusing the store), write panels and bad files, show progress."""
+    """Describe the folder's panels (reusing the store) with every common signature and the expensive ones
+    `method` reads, write panels and bad files, show progress."""
     if not folder.is_dir():
         fail(f"not a folder: {printable(str(folder))}", 2)
     check_out(folder, out)
@@ -65,9 +68,10 @@ def step_extract(
     written = run_folder.RunFolder(out)
     written.start(folder, corpus)
     with dask_client(scheduler, workers) as client:
-        result = extract_folder(folder, all_signatures(), store or default_store(), all_frames=not first_frame_only,
-                                workers=workers, exclude=(out,), progress=progress_bar, client=client)
-    written.write_panels(result.panels, result.store)
+        sets = (all_signatures(), expensive_signatures(method) if method else ())
+        result = extract_sets(folder, sets, store or default_store(), all_frames=not first_frame_only,
+                              workers=workers, exclude=(out,), progress=progress_bar, client=client)
+    written.write_panels(result.panels, result.store, result.more_stores)
     written.write_bad_files(result.bad_files)
     if not len(result.panels):
         written.finish(("extract",))  # what it wrote is this run's, if empty
@@ -141,13 +145,22 @@ def step_communities(
     panels: Panels, links: Links, algorithm: Algorithm, objective: Objective, resolution: float, seed: int
 ) -> Clustering:
     with console.status(f"finding communities ({algorithm.value})"):
-        return communities.ALGORITHMS[algorithm.value](len(panels), links.a, links.b, links.weight,
-                                                       objective=objective.value, resolution=resolution, seed=seed)
+        return communities.cluster_links(algorithm.value, len(panels), links, objective=objective.value,
+                                         resolution=resolution, seed=seed)
 
 
 
 
 # ----------------------------------------------------------------- summary
+
+
+def _other_kinds(links: Links) -> str:
+    """", of which 40 region, 12 background (not reuse)": the links that are not whole drawings, when there are any."""
+    counts = {k: v for k, v in links.kind_counts().items() if v and k not in ("drawing", "redrawn")}
+    if not counts:
+        return ""
+    said = ", ".join(f"{v:,} {k}" + (" (not reuse)" if k == "background" else "") for k, v in counts.items())
+    return f"; of them {said}"
 
 
 def print_summary(panels: Panels, links: Links | None, clustering: Clustering | None, bad: list | None, seconds: dict) -> None:
@@ -156,7 +169,8 @@ def print_summary(panels: Panels, links: Links | None, clustering: Clustering | 
     if bad is not None:
         t.add_row("bad files", f"{len(bad):,}" + (" (see bad_files.csv)" if bad else ""))
     if links is not None:
-        t.add_row("links", f"{len(links):,}" + (f" ({int(links.mirrored.sum()):,} mirrored)" if len(links) else ""))
+        t.add_row("links", f"{len(links):,}" + (f" ({int(links.mirrored.sum()):,} mirrored)" if len(links) else "")
+                  + _other_kinds(links))
     if clustering is not None:
         sizes = clustering.sizes()
         t.add_row("clusters", f"{clustering.n_clusters:,} ({int(sizes.sum()):,} panels in clusters)")
@@ -208,7 +222,7 @@ def run(
     method = _method(preset, exhaustive)
     t0 = time.perf_counter()
     earlier = _earlier_run(out, method)  # read before step_extract starts this run's run.json
-    ex = step_extract(folder, out, store, workers, first_frame_only, corpus, scheduler)
+    ex = step_extract(folder, out, store, workers, first_frame_only, corpus, scheduler, method)
     t1 = time.perf_counter()
     links, linking = step_link_again(ex, method, earlier)
     t2 = time.perf_counter()
@@ -251,10 +265,12 @@ def extract(
     first_frame_only: FirstFrameOnly = False,
     corpus: Corpus = None,
     scheduler: Scheduler = None,
+    preset: PresetChoice = PresetName(DEFAULT_PRESET),
 ) -> None:
-    """Describe every panel in DIR with every signature; write panels.csv, features.json, bad_files.csv."""
+    """Describe every panel in DIR with every signature (and the costly ones --preset reads, such as
+    drawing-regions' keypoints); write panels.csv, features.json, bad_files.csv."""
     t0 = time.perf_counter()
-    ex = step_extract(folder, out, store, workers, first_frame_only, corpus, scheduler)
+    ex = step_extract(folder, out, store, workers, first_frame_only, corpus, scheduler, get_preset(preset.value))
     seconds = {"describe": time.perf_counter() - t0}
     run_folder.RunFolder(out).finish(
         ("extract",), input=str(folder.resolve()),
@@ -267,7 +283,7 @@ def extract(
 def link(out: RunFolder, preset: PresetChoice = PresetName(DEFAULT_PRESET), exhaustive: Exhaustive = False) -> None:
     """Link the panels of a run folder (from `extract` or `run`) with a preset; write links.csv and links.json."""
     method = _method(preset, exhaustive)
-    panels = _read_panels(out)
+    panels = _read_panels(out, method)
     t0 = time.perf_counter()
     links = step_link(panels, method)
     folder = run_folder.RunFolder(out)
@@ -309,10 +325,17 @@ def presets() -> None:
     out_console.print(t)
 
 
-def _read_panels(out: Path) -> Panels:
+def _read_panels(out: Path, method: Preset | None = None) -> Panels:
+    """The run folder's panels with their signatures; with a `method`, ends the command when they lack one it
+    reads (an expensive signature is described only for a preset that reads it)."""
     folder = run_folder.RunFolder(out)
     folder.require_stages("extract")
     panels = folder.read_panels()
     if not len(panels):
         fail(f"{printable(str(out))} has no panels (its input had no readable image; see bad_files.csv there)")
+    lacking = [s.name for s in (method.signatures if method else ()) if s.name not in panels.signatures]
+    if lacking:
+        source = folder.recorded_input() or "DIR"
+        fail(f"{printable(str(out))}'s panels were described without {', '.join(lacking)}, which {method.name} reads; "
+             f"run `visualdistance extract {printable(source)} --out {printable(str(out))} --preset {method.name}` first")
     return panels

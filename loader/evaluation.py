@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from visualdistance.analysis import communities
-from visualdistance.analysis.evaluation.methods import SPEED_BASELINE, Scores, fastest
+from visualdistance.analysis.evaluation.methods import SPEED_BASELINE, Scores, fastest, kind_counts
 from visualdistance.analysis.image_ops import limit_opencv_threads
 from visualdistance.analysis.linking import Preset
 from visualdistance.analysis.signatures.base import PanelView
@@ -86,15 +86,15 @@ def write_markdown(path: Path, title: str, scores: Scores, command: str) -> None
 def _method_table(rows: list[dict]) -> list[str]:
     ari = "".join(f" ARI {a} |" for a in communities.ALGORITHMS)
     lines = [
-        f"| method | links | precision | recall | F1 | mirror recall | blank false links |{ari} describe ms/panel | link s | cost vs {SPEED_BASELINE} |",
-        "| --- |" + " ---: |" * (9 + len(communities.ALGORITHMS)),
+        f"| method | links | precision | recall | F1 | mirror recall | blank false links |{ari} describe ms/panel | link s | cost vs {SPEED_BASELINE} | links by kind |",
+        "| --- |" + " ---: |" * (9 + len(communities.ALGORITHMS)) + " --- |",
     ]
     for r in rows:
         aris = "".join(f" {figure(r.get(f'ari_{a}'), '.3f')} |" for a in communities.ALGORITHMS)
         lines.append(
             f"| {r['method']} | {r['links']:,} | {figure(r['precision'], '.3f')} | {figure(r['recall'], '.3f')} | "
             f"**{figure(r['f1'], '.3f')}** | {figure(r['mirror_recall'], '.2f')} | {r['blank_false_links']:,} |{aris} "
-            f"{r['describe_ms']:.2f} | {r['link_s']:.2f} | {figure(r['cost_ratio'], '.2f', 'x')} |"
+            f"{r['describe_ms']:.2f} | {r['link_s']:.2f} | {figure(r['cost_ratio'], '.2f', 'x')} | {kind_counts(r)} |"
         )
     return lines
 

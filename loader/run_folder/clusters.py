@@ -44,7 +44,7 @@ def _coherence(clustering: Clustering, links: Links, sizes: np.ndarray) -> list[
     """Per cluster: its weakest necessary link, the share of its pairs linked, and whether that makes it loose."""
     from visualdistance.analysis import communities  # igraph: only for a run that has clusters to write
 
-    weakest, density = communities.coherence(clustering.membership, links.a, links.b, links.weight)
+    weakest, density = communities.reuse_coherence(clustering.membership, links)
     loose = communities.is_loose(weakest, density, sizes)
     return [{"weakest_link": round(float(weakest[c]), 4), "linked_pairs": round(float(density[c]), 4),
              "loose": bool(loose[c])} for c in range(clustering.n_clusters)]

@@ -22,9 +22,10 @@ class DamagedRunFile(Exception):
     str(error) is one line: the file and what is wrong with it.
     """
 
-    def __init__(self, path: Path, problem: str, stale: bool = False) -> None:
+    def __init__(self, path: Path, problem: str, stale: bool = False, outdated: bool = False) -> None:
         self.path, self.problem = Path(path), problem
         what = "is not from the run that run.json describes" if stale else "is damaged or incomplete"
+        what = "was written by an older visualdistance" if outdated else what
         super().__init__(f"{printable(str(path))} {what} ({problem})")
 
 

@@ -30,7 +30,7 @@ from visualdistance.loader.run_folder.errors import DamagedRunFile, MissingRunFi
 from visualdistance.loader.run_folder.layout import (
     BAD_FILES, CLUSTERS_JSON, DEFAULT_CORPUS, LINKS_CSV, LOCK_FILE, READ, RUN_INFO, STAGES, corpus_name, stages_through,
 )
-from visualdistance.loader.run_folder.record import RunInfo
+from visualdistance.loader.run_folder.record import LINKS_SCHEMA, SCHEMA, RunInfo
 from visualdistance.loader.run_folder.tables import csv_text, file_digest
 
 
@@ -97,7 +97,8 @@ class RunFolder:
         and the files of every later stage dropped (links over other panels, clusters over other links are stale).
         Returns the record written."""
         info = self.read_info() if self.has_record() else RunInfo()
-        info = replace(info, **fields, version=__version__, updated=_now())
+        # the files written now are of this schema (an earlier stage's, still recorded, were read as it)
+        info = replace(info, **fields, version=__version__, updated=_now(), schema=SCHEMA)
         order = list(STAGES)
         first = min(order.index(s) for s in stages)
         files = {n: d for n, d in (info.files or {}).items() if not any(n in STAGES[s] for s in order[first:])}
@@ -151,9 +152,10 @@ class RunFolder:
 
     # -------------------------------------------------------------- files
 
-    def write_panels(self, panels: Panels, store: tuple[Path, list[str]] | None = None) -> None:
+    def write_panels(self, panels: Panels, store: tuple[Path, list[str]] | None = None,
+                     more_stores: Iterable[tuple[Path, list[str]]] = ()) -> None:
         """panels.csv and features.json (see `panels.write_panels`)."""
-        panels_codec.write_panels(self.path, panels, panels_codec.shown_signatures(), store)
+        panels_codec.write_panels(self.path, panels, panels_codec.shown_signatures(), store, list(more_stores))
 
     def read_panels(self, signatures: bool = True) -> Panels:
         self.check(READ["extract"])
@@ -169,7 +171,11 @@ class RunFolder:
         links_codec.write_links(self.path, links, ids)
 
     def read_links(self, panel_index: dict[str, int]) -> Links:
+        """links.csv/json as Links; DamagedRunFile (outdated) for links written before they had kinds (LINKS_SCHEMA)."""
         self.check(READ["link"])
+        if self.has_record() and (schema := self.read_info().schema) < LINKS_SCHEMA:
+            raise DamagedRunFile(self.path / LINKS_CSV, f"run.json schema {schema}: its links do not say what they "
+                                 f"share (kind, boxes)", outdated=True)
         return links_codec.read_links(self.path, panel_index)
 
     def has_links(self) -> bool:

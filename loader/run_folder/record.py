@@ -7,7 +7,11 @@ changed after the run cannot describe the run wrongly.
 
 Schema 2 adds `schema`, the method's description, each rule's gates and the
 signatures the method can draw. A schema-1 file (no `schema` key) still reads; what
-it lacks is left empty.
+it lacks is left empty. Schema 3: every link has a kind (and region links their
+boxes) in links.csv/json, and the method says how it finds region links
+(`MethodInfo.regions`); the links of an older run folder are not read
+(`LINKS_SCHEMA`): a run into it links everything again, other commands ask for
+`link` again.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ from visualdistance.analysis.presets import PRESETS
 from visualdistance.analysis.report import BitImage, drawable_images
 from visualdistance.analysis.rules import Rule
 
-SCHEMA = 2
+SCHEMA = 3
+#: the first schema whose links.csv/json have the columns links have now (kind, boxes, scale, shares)
+LINKS_SCHEMA = 3
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,7 @@ class MethodInfo:
     mirrored_checks: dict[str, RuleInfo] = field(default_factory=dict)
     drawable: tuple[BitImage, ...] = ()  # what the report can draw for a link (BitImage.used False: context)
     search: str = EVERY_PAIR  # how candidate pairs were found: the preset's index, or every pair
+    regions: str = ""  # how region links were found (region_search.RegionSearch.describe); "": none
 
     @classmethod
     def of(cls, preset: Preset) -> "MethodInfo":
@@ -64,6 +71,7 @@ class MethodInfo:
             mirrored_checks={r.name: RuleInfo.of(r) for r in preset.mirrored_checks},
             drawable=_drawable(preset),
             search=preset.index.describe() if preset.index else EVERY_PAIR,
+            regions=preset.regions.describe() if preset.regions else "",
         )
 
 
@@ -122,7 +130,7 @@ class RunInfo:
 
     @classmethod
     def from_json(cls, doc: dict) -> "RunInfo":
-        """From a parsed run.json of schema 1 or 2; ValueError when it is not one."""
+        """From a parsed run.json of schema 1 to SCHEMA; ValueError when it is not one."""
         if not isinstance(doc, dict):
             raise ValueError("it holds no JSON object")
         known = {f.name for f in fields(cls)}
@@ -155,4 +163,5 @@ def _method(doc: dict) -> MethodInfo:
         drawable=tuple(BitImage(d["metric"], d["signature"], tuple(d["shape"]), bool(d.get("used", True)))
                        for d in doc.get("drawable", ())),
         search=str(doc.get("search", EVERY_PAIR)),
+        regions=str(doc.get("regions", "")),
     )
