@@ -241,6 +241,19 @@ class Links:
 
         return replace(self, **{f.name: pick(getattr(self, f.name)) for f in fields(self) if "column" in f.metadata})
 
+    def flipped(self, flip: np.ndarray) -> "Links":
+        """The links with a and b exchanged where `flip` ((n,) bool): each panel's box and share go with it and
+        the scale (size in b over size in a) inverts; every other field holds for either order."""
+        flip = np.asarray(flip, bool)
+        swap = lambda x, y: (np.where(flip, y, x), np.where(flip, x, y))  # noqa: E731
+        a, b = swap(self.a, self.b)
+        share_a, share_b = swap(self.share_a, self.share_b)
+        boxes = {k: swap(self.box_a[k], self.box_b[k]) for k in BOX}
+        with np.errstate(divide="ignore"):
+            scale = np.where(flip, 1 / self.scale, self.scale).astype(np.float32)
+        return replace(self, a=a, b=b, share_a=share_a, share_b=share_b, scale=scale,
+                       box_a={k: v[0] for k, v in boxes.items()}, box_b={k: v[1] for k, v in boxes.items()})
+
     def rule_labels(self) -> list[str]:
         """Per link, the names of the rules that matched, joined by '+'."""
         labels = []

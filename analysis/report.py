@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from visualdistance.analysis.communities import is_loose, reuse_coherence
-from visualdistance.analysis.data import Clustering, Links, Panels
+from visualdistance.analysis.data import LINK_KINDS, Clustering, Links, Panels
 from visualdistance.analysis.image_ops import unpack_bits
 from visualdistance.analysis.rules import Metric
 from visualdistance.analysis.signatures.base import mirror_name
@@ -111,6 +111,8 @@ class ClusterPlan:
     internal_links: int
     mirrored_links: int
     neighbours: dict[int, int] = field(default_factory=dict)
+    #: panels outside the cluster that show a figure of one of its members (region links), in page order
+    figure_elsewhere: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     weakest: float = 0.0  # the weakest link the cluster cannot do without (see communities.coherence)
     density: float = 0.0  # the share of its members' pairs linked directly
     loose: bool = False  # held by a chain or a weak tie rather than one drawing: flagged in the report
@@ -157,14 +159,27 @@ def plan_clusters(panels: Panels, links: Links, clustering: Clustering, max_link
                 near[there] = near.get(there, 0) + 1
 
     ids, counts = np.unique(m[m >= 0], return_counts=True)
+    elsewhere = _figure_elsewhere(m, links)
     weakest, density = reuse_coherence(m, links)
     loose = is_loose(weakest, density, np.bincount(m[m >= 0], minlength=len(weakest)))
     plans = []
     for c in ids[np.lexsort((ids, -counts))].tolist():
         rows = page_order(panels, np.flatnonzero(m == c))
         plan = _plan(c, rows, links, by_cluster.get(c, []), max_links, neighbours.get(c, {}))
-        plans.append(replace(plan, weakest=float(weakest[c]), density=float(density[c]), loose=bool(loose[c])))
+        plans.append(replace(plan, weakest=float(weakest[c]), density=float(density[c]), loose=bool(loose[c]),
+                             figure_elsewhere=page_order(panels, np.array(sorted(elsewhere.get(c, ())), np.int64))))
     return plans
+
+
+def _figure_elsewhere(m: np.ndarray, links: Links) -> dict[int, set[int]]:
+    """Cluster id -> the panels outside it that a region link ties to one of its members (a figure seen there too)."""
+    region = np.flatnonzero(links.kind == LINK_KINDS.index("region"))
+    found: dict[int, set[int]] = {}
+    for x, y in zip(links.a[region].tolist(), links.b[region].tolist()):
+        for here, there in ((x, y), (y, x)):
+            if m[here] >= 0 and m[here] != m[there]:
+                found.setdefault(int(m[here]), set()).add(there)
+    return found
 
 
 def _plan(c: int, rows: np.ndarray, links: Links, strongest: list[int], max_links: int, near: dict[int, int]) -> ClusterPlan:

@@ -18,10 +18,11 @@ Callback chains (pages rising, ends not linked): 1_1 -> 5_1 -> 40_1 and 5_1 -> 4
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 
-from visualdistance.analysis.data import Clustering, Links, Panels
+from visualdistance.analysis.data import BOX, LINK_KINDS, Clustering, Links, Panels
 from visualdistance.loader.graph import DEFAULT_CORPUS, GraphError
 from visualdistance.loader.run_folder import MethodInfo, RunInfo, RunOutput
 
@@ -88,6 +89,35 @@ def make_run(ids, pages, links, clustering: Clustering | None = None, preset: st
 
 def known_run() -> RunOutput:
     return make_run(KNOWN_IDS, KNOWN_PAGES, KNOWN_LINKS)
+
+
+# A figure pasted into scenes (region links), two scenes sharing a room (a background link) and one whole
+# drawing reused: pages 10 -> 20 -> 30 -> 50 carry one figure, 10 and 40 share only their room, 20 and 40
+# are one drawing.
+R10, R20, R30, R40, R50 = "10_1.png", "20_1.png", "30_1.png", "40_1.png", "50_1.png"
+REGION_IDS = [R10, R20, R30, R40, R50]
+# (a, b, kind, box in a, box in b, scale)
+REGION_LINKS = [
+    (R10, R20, "region", (40, 100, 260, 258), (420, 30, 180, 179), 0.6923),
+    (R20, R30, "region", (420, 30, 180, 179), (10, 20, 250, 248), 1.389),
+    (R30, R50, "region", (10, 20, 250, 248), (300, 60, 120, 119), 0.48),
+    (R10, R40, "background", (0, 0, 650, 450), (0, 0, 650, 450), 1.0),
+    (R20, R40, "drawing", None, None, None),
+]
+
+
+def region_run(corpus: str = "regions") -> RunOutput:
+    """The region graph above as a run of `corpus` (panels 650 x 450)."""
+    run = make_run(REGION_IDS, [10, 20, 30, 40, 50],
+                   [(a, b, 0 if kind != "drawing" else EDGES, 100, None, False, 0.5) for a, b, kind, *_ in REGION_LINKS],
+                   corpus=corpus)
+    nan4 = (np.nan,) * 4
+    box = lambda at: {k: np.array([(r[at] or nan4)[j] for r in REGION_LINKS], np.float32) for j, k in enumerate(BOX)}  # noqa: E731
+    share = lambda at: np.array([np.nan if r[at] is None else r[at][2] * r[at][3] / (650 * 450) for r in REGION_LINKS], np.float32)  # noqa: E731
+    links = replace(run.links, kind=np.array([LINK_KINDS.index(r[2]) for r in REGION_LINKS], np.int8),
+                    box_a=box(3), box_b=box(4), scale=np.array([np.nan if r[5] is None else r[5] for r in REGION_LINKS], np.float32),
+                    share_a=share(3), share_b=share(4))
+    return replace(run, links=links)
 
 
 def known_pages() -> dict[int, dict]:

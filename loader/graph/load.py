@@ -76,10 +76,10 @@ def link_rows(links: Links, ids: np.ndarray) -> dict:
     Row-index order (a < b in one run folder) is not id order, and the same
     pair must keep one direction in every folder for MERGE to find it again.
     """
-    table = link_table.link_table(links, ids)
-    a, b = np.asarray(table.pop("a"), dtype=object), np.asarray(table.pop("b"), dtype=object)
-    swap = b < a
-    return {"a": np.where(swap, b, a).tolist(), "b": np.where(swap, a, b).tolist(), "columns": table}
+    ids = np.asarray(ids, dtype=object)
+    # each panel's box and share go with it when a pair is turned round (Links.flipped)
+    table = link_table.link_table(links.flipped(ids[links.b] < ids[links.a]), ids)
+    return {"a": table.pop("a"), "b": table.pop("b"), "columns": table}
 
 
 def slice_columns(columns: dict, start: int, stop: int) -> dict:

@@ -77,6 +77,7 @@ def _cluster_section(ctx: Context, plan: ClusterPlan) -> str:
         near = '<p class="near">also linked to ' + ", ".join(
             f'<a href="{_cluster_href(ctx, c)}">#{c}</a> <span class="muted">({n})</span>' for c, n in top
         ) + (" …" if len(plan.neighbours) > len(top) else "") + "</p>"
+    near += _figure_elsewhere(ctx, plan)
     # one thumbnail per file: its other pictures in this cluster (cuts of one animation) open on demand
     by_file: dict[str, list[int]] = {}
     for k, row in enumerate(plan.rows.tolist()):
@@ -101,6 +102,28 @@ def _cluster_section(ctx: Context, plan: ClusterPlan) -> str:
         f'<a class="whylink" href="{url(why_file(plan.cluster))}">why matched →</a></div>{near}'
         f'<ol class="grid">{"".join(items)}</ol></section>'
     )
+
+
+#: at most this many panels named after "this figure also appears in"
+FIGURE_ELSEWHERE_SHOWN = 8
+
+
+def _figure_elsewhere(ctx: Context, plan: ClusterPlan) -> str:
+    """"this figure also appears in ...": panels of other scenes (outside the cluster) that show a figure of one
+    of its members (region links), in page order, each with its cluster when it has one."""
+    rows = plan.figure_elsewhere.tolist()
+    if not rows:
+        return ""
+    m = ctx.clustering.membership
+
+    def named(row: int) -> str:
+        where = f' <a class="muted" href="{_cluster_href(ctx, int(m[row]))}">(#{int(m[row])})</a>' if m[row] >= 0 else ""
+        return (f'<a href="{_full_href(ctx, row)}" title="{esc(ctx.panels.ids[row])}">'
+                f"{esc(_page_label(ctx.panels, row))} <code>{esc(ctx.panels.ids[row])}</code></a>{where}")
+
+    more = " …" if len(rows) > FIGURE_ELSEWHERE_SHOWN else ""
+    return ('<p class="near figure-elsewhere">this figure also appears in '
+            + ", ".join(named(r) for r in rows[:FIGURE_ELSEWHERE_SHOWN]) + more + "</p>")
 
 
 def _member_item(ctx: Context, plan: ClusterPlan, k: int, more: str = "") -> str:

@@ -7,7 +7,7 @@ import hashlib
 
 import numpy as np
 
-from visualdistance.analysis.data import Links
+from visualdistance.analysis.data import BOX, LINK_KINDS, Links
 from visualdistance.analysis.report import BOTH, ONLY_A, ONLY_B, ClusterPlan, bit_map, map_rgb, xor_rgb
 from visualdistance.loader.report.markup import Context, _document, _fmt, _full_href, _header, _page_label, esc, page_file, url
 from visualdistance.loader.report.thumbnails import write_png
@@ -45,8 +45,14 @@ def render_why_page(ctx: Context, plan: ClusterPlan, maps_used: set[str]) -> str
             a, b = b, a
         mirrored = bool(L.mirrored[k])
         title = f"{esc(p.ids[a])} <span class=\"vs\">↔</span> {esc(p.ids[b])}"
-        badges = '<span class="badge mirrored">mirrored</span>' if mirrored else ""
-        figures = [_why_panel(ctx, a, "a"), _why_panel(ctx, b, "b")]
+        kind = LINK_KINDS[int(L.kind[k])]
+        badges = f'<span class="badge kind {kind}">{esc(KIND_NOTE[kind])}</span>'
+        badges += '<span class="badge mirrored">mirrored</span>' if mirrored else ""
+        boxes = {row: box_of(L, k, row) for row in (a, b)}
+        figures = [_why_panel(ctx, a, "a", boxes[a]), _why_panel(ctx, b, "b", boxes[b])]
+        if boxes[a] is not None:
+            parts.append(_region_section(ctx, k, a, b, title, badges, figures, boxes))
+            continue
         maps = []
         for bi in ctx.bit_images:
             ma = bit_map(p.signatures, bi, a)
@@ -84,11 +90,73 @@ def _difference_caption(links: Links, k: int, metric: str, diff: int) -> str:
     return f"{diff:,} pixels differ as drawn; the {metric} distance, {_fmt(value)}, is measured another way (below)"
 
 
-def _why_panel(ctx: Context, row: int, side: str) -> str:
+def _why_panel(ctx: Context, row: int, side: str, box: np.ndarray | None = None) -> str:
+    """A panel of the pair, with the matched region outlined when the link has one."""
+    outline = "" if box is None else f'<i class="region" style="{_box_style(ctx, row, box)}"></i>'
+    boxed = "" if box is None else ' class="boxed"'  # the picture at its own proportions, so the outline fits
     return (
-        f'<figure class="side"><a href="{_full_href(ctx, row, "../")}">'
-        f'<img src="{url("../thumbs/" + ctx.thumbs[row])}" alt="{esc(ctx.panels.ids[row])}"></a>'
+        f'<figure class="side"><a{boxed} href="{_full_href(ctx, row, "../")}">'
+        f'<img src="{url("../thumbs/" + ctx.thumbs[row])}" alt="{esc(ctx.panels.ids[row])}">{outline}</a>'
         f'<figcaption><b>{side}</b> {esc(_page_label(ctx.panels, row))} · <code>{esc(ctx.panels.ids[row])}</code></figcaption></figure>'
+    )
+
+
+#: what each kind of link says, as its badge reads
+KIND_NOTE = {"drawing": "whole drawing", "redrawn": "drawing partly redrawn", "region": "a figure in both",
+             "background": "background only (not reuse)"}
+#: a matched crop is shown this many screen pixels on its longer side
+CROP_SIDE = 220
+
+
+def box_of(links: Links, k: int, row: int) -> np.ndarray | None:
+    """Link k's box (x, y, w, h, panel pixels) in panel `row`, one of its two ends; None for a whole-drawing link."""
+    box = links.box_a if int(links.a[k]) == row else links.box_b
+    xywh = np.array([box[c][k] for c in BOX], np.float64)
+    return None if not np.all(np.isfinite(xywh)) else xywh
+
+
+def _box_style(ctx: Context, row: int, box: np.ndarray) -> str:
+    """CSS placing an outline over the panel's picture, in percent of its size (any thumbnail size fits)."""
+    w, h = float(ctx.panels.width[row]), float(ctx.panels.height[row])
+    x, y, bw, bh = box
+    return f"left:{100 * x / w:.2f}%;top:{100 * y / h:.2f}%;width:{100 * bw / w:.2f}%;height:{100 * bh / h:.2f}%"
+
+
+def _crop(ctx: Context, row: int, box: np.ndarray, caption: str, flip: bool = False) -> str:
+    """The matched region of a panel, cut from its original picture by CSS (background size and position in
+    percent), CROP_SIDE pixels on its longer side; `flip`: shown mirrored, to compare with the other side."""
+    w, h = float(ctx.panels.width[row]), float(ctx.panels.height[row])
+    x, y, bw, bh = (max(v, 1.0) if i >= 2 else v for i, v in enumerate(box))
+    side = CROP_SIDE / max(bw, bh)
+    pos = lambda at, size, whole: 0.0 if size >= whole else 100 * at / (whole - size)  # noqa: E731
+    style = (f"width:{round(bw * side)}px;height:{round(bh * side)}px;"
+             f"background-image:url('{_full_href(ctx, row, '../')}');background-size:{100 * w / bw:.2f}% {100 * h / bh:.2f}%;"
+             f"background-position:{pos(x, bw, w):.2f}% {pos(y, bh, h):.2f}%" + (";transform:scaleX(-1)" if flip else ""))
+    return f'<figure class="crop"><div class="cropped" style="{style}"></div><figcaption>{esc(caption)}</figcaption></figure>'
+
+
+def _region_section(ctx: Context, k: int, a: int, b: int, title: str, badges: str, figures: list[str],
+                    boxes: dict[int, np.ndarray]) -> str:
+    """A region or background link: both panels with the matched region outlined, the two regions cut out side by
+    side (b's flipped back when it shows a's mirrored), and what the match says (scale, shares, boxes)."""
+    L, p = ctx.links, ctx.panels
+    mirrored = bool(L.mirrored[k])
+    scale = float(L.scale[k]) if int(L.a[k]) == a else 1 / float(L.scale[k])  # size in b over size in a, as shown
+    share = {int(L.a[k]): float(L.share_a[k]), int(L.b[k]): float(L.share_b[k])}
+    crops = (_crop(ctx, a, boxes[a], f"in a: {p.ids[a]}")
+             + _crop(ctx, b, boxes[b], f"in b: {p.ids[b]}" + (" (flipped back)" if mirrored else ""), flip=mirrored))
+    facts = "".join(
+        f"<tr><td>{side}</td><td><code>{esc(p.ids[row])}</code></td><td class=num>"
+        f"{', '.join(str(int(round(v))) for v in boxes[row])}</td><td class=num>{share[row]:.1%}</td></tr>"
+        for side, row in (("a", a), ("b", b)))
+    return (
+        f'<section class="link region" id="link-{k}"><h3><a href="#link-{k}">{title}</a> {badges}</h3>'
+        f'<div class="linkbody"><div class="pair">{"".join(figures)}</div>'
+        f'<div class="evidence"><div class="crops">{crops}</div>'
+        '<table class="dist"><thead><tr><th></th><th>panel</th><th>box x, y, w, h (its pixels)</th>'
+        f"<th>share of the panel</th></tr></thead><tbody>{facts}</tbody></table>"
+        f'<p class="linkmeta">weight {_fmt(float(L.weight[k]))} · scale {_fmt(scale)} (size in b over size in a)'
+        f" · {'mirrored' if mirrored else 'direct'}</p></div></div></section>"
     )
 
 

@@ -26,10 +26,17 @@ from tests.graph_data import (
     clustering,
     known_pages,
     known_run,
+    R10,
+    R20,
+    R30,
+    R40,
+    R50,
+    region_run,
     read_cluster_run,
     whole_graph,
 )
 from visualdistance import cypher
+from visualdistance.analysis import communities
 from visualdistance.loader import graph
 from visualdistance.loader.graph import GraphError, Settings, SimilarFilter
 from visualdistance.loader.run_folder import RunFolder
@@ -180,13 +187,13 @@ def test_load_writes_panels_pages_and_links(neo4j_clean):
     assert page.data() == {"title": "Page 40", "text": "narration of page 40", "panels": [C]}
     assert similar_props(neo4j_clean) == {
         (A, B): {"dist_edges": 100, "dist_phash": 20, "threshold_edges": 500, "threshold_phash": 8,
-                 "rule": "edges", "mirrored": False, "weight": pytest.approx(0.9), "preset": "combined"},
+                 "rule": "edges", "mirrored": False, "weight": pytest.approx(0.9), "preset": "combined", "kind": "drawing"},
         (C, B): {"dist_edges": 200, "dist_phash": 4, "threshold_edges": 500, "threshold_phash": 8,
-                 "rule": "edges+phash", "mirrored": False, "weight": pytest.approx(0.8), "preset": "combined"},
+                 "rule": "edges+phash", "mirrored": False, "weight": pytest.approx(0.8), "preset": "combined", "kind": "drawing"},
         (C, D): {"dist_edges": 900, "dist_phash": 6, "threshold_edges": 500, "threshold_phash": 8,
-                 "rule": "phash", "mirrored": True, "weight": pytest.approx(0.5), "preset": "combined"},
+                 "rule": "phash", "mirrored": True, "weight": pytest.approx(0.5), "preset": "combined", "kind": "drawing"},
         (E, F): {"dist_edges": 300, "dist_phash": 30, "threshold_edges": 500, "threshold_phash": 8,
-                 "rule": "edges", "mirrored": False, "weight": pytest.approx(0.7), "preset": "combined"},
+                 "rule": "edges", "mirrored": False, "weight": pytest.approx(0.7), "preset": "combined", "kind": "drawing"},
     }
 
 
@@ -420,7 +427,68 @@ def test_every_saved_query_runs_with_the_expected_answer(known_graph):
           [("run-b", "greedy", 2, 4), ("run-a", "leiden", 2, 6)])
     check("reuse_across_corpora", q(d, "reuse_across_corpora"), [])  # one corpus: nothing to pair (see below)
 
-    assert checked == set(cypher.query_names()), "every saved query needs a check here"
+    assert checked | REGION_QUERIES == set(cypher.query_names()), "every saved query needs a check here"
+
+
+#: saved queries about region links, checked on the region graph (test_region_queries_...)
+REGION_QUERIES = {"figure_reuse", "figure_chain"}
+
+
+@pytest.mark.neo4j
+def test_region_links_load_with_their_kind_and_boxes_and_a_second_load_changes_nothing(neo4j_clean):
+    graph.load_run(neo4j_clean, region_run(), batch_size=2)
+    first = whole_graph(neo4j_clean)
+    props = similar_props(neo4j_clean)
+    assert props[(R10, R20)] == {
+        "kind": "region", "box_a_x": 40, "box_a_y": 100, "box_a_w": 260, "box_a_h": 258, "box_b_x": 420, "box_b_y": 30,
+        "box_b_w": 180, "box_b_h": 179, "scale": 0.6923, "share_a": pytest.approx(0.2293, abs=1e-4),
+        "share_b": pytest.approx(0.1101, abs=2e-4), "dist_edges": 100, "threshold_edges": 500, "threshold_phash": 8,
+        "rule": "", "mirrored": False, "weight": 0.5, "preset": "combined"}
+    assert props[(R10, R40)]["kind"] == "background"
+    # a whole-drawing link has a kind and no box
+    assert props[(R20, R40)]["kind"] == "drawing" and "box_a_x" not in props[(R20, R40)] and "scale" not in props[(R20, R40)]
+    graph.load_run(neo4j_clean, region_run(), batch_size=3)
+    assert whole_graph(neo4j_clean) == first
+
+
+@pytest.mark.neo4j
+def test_region_queries_follow_figures_and_never_a_shared_room(neo4j_clean):
+    graph.load_run(neo4j_clean, region_run())
+    d = neo4j_clean
+    rows = q(d, "figure_reuse", panel=R20)
+    assert [(r["match"], r["page"], r["kind"]) for r in rows] == [(R10, 10, "region"), (R30, 30, "region"), (R40, 40, "drawing")]
+    # each box said from this panel's side, whichever way the SIMILAR runs
+    assert rows[0]["box_here"] == [420, 30, 180, 179] and rows[0]["box_there"] == [40, 100, 260, 258]
+    assert rows[1]["box_here"] == [420, 30, 180, 179] and rows[1]["box_there"] == [10, 20, 250, 248]
+    assert rows[2]["box_here"] is None
+    assert [r["match"] for r in q(d, "figure_reuse", panel=R10)] == [R20]  # R40 shares only the room
+    for panel in (R10, R20, R50):
+        (chain,) = q(d, "figure_chain", panel=panel)
+        assert (chain["chain"], chain["pages"], chain["steps"], chain["span"]) == ([R10, R20, R30, R50], [10, 20, 30, 50], 3, 40)
+    (alone,) = q(d, "figure_chain", panel=R40)  # linked by a drawing and a room, by no figure
+    assert alone["chain"] == [R40] and alone["steps"] == 0
+
+
+@pytest.mark.neo4j
+def test_cluster_reads_reuse_links_only(neo4j_clean):
+    graph.load_run(neo4j_clean, region_run())
+    ids, a, b, w = graph.read_similar(neo4j_clean, corpus="regions")
+    pairs = {(ids[x], ids[y]) for x, y in zip(a, b)}
+    assert (R10, R40) not in pairs and len(pairs) == 4
+    weights = dict(zip(((ids[x], ids[y]) for x, y in zip(a, b)), w.tolist()))
+    assert weights[(R20, R40)] == pytest.approx(0.5)
+    assert weights[(R10, R20)] == pytest.approx(0.5 * communities.REGION_WEIGHT)
+
+
+def test_link_rows_turn_a_region_link_round_with_its_boxes():
+    run = region_run()
+    backwards = np.array([f"{9 - k}.png" for k in range(len(run.panels))], dtype=object)  # every pair against id order
+    rows = graph.link_rows(run.links, backwards)
+    cols = rows["columns"]
+    assert (rows["a"][0], rows["b"][0]) == ("8.png", "9.png")
+    assert [cols[f"box_a_{k}"][0] for k in "xywh"] == [420, 30, 180, 179]
+    assert [cols[f"box_b_{k}"][0] for k in "xywh"] == [40, 100, 260, 258]
+    assert cols["scale"][0] == pytest.approx(1 / 0.6923, abs=1e-4) and cols["share_b"][0] == pytest.approx(0.2293, abs=1e-4)
 
 
 # ------------------------------------------------------------ corpora

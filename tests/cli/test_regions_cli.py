@@ -1,0 +1,103 @@
+"""Region links end to end: `run --preset drawing-regions` on generated scenes, what the run folder and the
+report say, and that the default run never describes keypoints."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.analysis.test_regions import figure, paste, scene
+from tests.cli.test_graph_cli import error_lines, invoke
+from tests.cli.test_pipeline_cli import NO_SERVER, run_args
+from tests.conftest import save
+
+
+@pytest.fixture(scope="module")
+def scenes(tmp_path_factory) -> Path:
+    """10_1 and 20_1 show one figure at other places and sizes; 30_1 another figure; 40_1 and 41_1 share a room."""
+    folder = tmp_path_factory.mktemp("scenes")
+    room = scene(30)
+    save(paste(scene(10), figure(1, 260), (40, 100)), folder / "10_1.png")
+    save(paste(scene(11), figure(1, 180), (420, 30)), folder / "20_1.png")
+    save(paste(scene(12), figure(6, 220), (300, 150)), folder / "30_1.png")
+    save(paste(room, figure(3, 200), (50, 150)), folder / "40_1.png")
+    save(paste(room, figure(4, 200), (400, 120)), folder / "41_1.png")
+    return folder
+
+
+def links_csv(out: Path) -> dict[tuple[str, str], dict]:
+    with open(out / "links.csv", newline="", encoding="utf-8") as fh:
+        return {(r["a"], r["b"]): r for r in csv.DictReader(fh)}
+
+
+def store_sets(store: Path) -> list[list[str]]:
+    """The signature names of each set of the feature store."""
+    return [[s["name"] for s in json.loads(p.read_text())] for p in sorted(store.glob("*/signatures.json"))]
+
+
+def test_the_default_run_describes_no_keypoints_and_says_every_link_is_a_whole_drawing(scenes, tmp_path):
+    out = tmp_path / "out"
+    result = invoke(*run_args(scenes, out, tmp_path), env=NO_SERVER)
+    assert result.exit_code == 0, result.output
+    assert not any("region_keypoints" in names for names in store_sets(tmp_path / "store"))
+    assert {r["kind"] for r in links_csv(out).values()} <= {"drawing", "redrawn"}
+    assert all(r["box_a_x"] == "" for r in links_csv(out).values())
+    # the keypoints are not there to link regions with: the way to describe them is named
+    link = invoke("link", "--out", out, "--preset", "drawing-regions", env=NO_SERVER)
+    assert link.exit_code == 1
+    assert error_lines(link) == [f"error: {out}'s panels were described without region_keypoints, which drawing-regions "
+                                 f"reads; run `visualdistance extract {scenes} --out {out} --preset drawing-regions` first"]
+
+
+def test_a_region_run_links_the_figure_says_where_and_keeps_the_room_out_of_clusters(scenes, tmp_path):
+    out = tmp_path / "out"
+    result = invoke(*run_args(scenes, out, tmp_path, "--preset", "drawing-regions"), env=NO_SERVER)
+    assert result.exit_code == 0, result.output
+    assert "region" in result.stdout and "background (not reuse)" in result.stdout
+    links = links_csv(out)
+    figure_link = links[("10_1.png", "20_1.png")]
+    assert figure_link["kind"] == "region" and figure_link["rule"] == ""
+    assert abs(int(figure_link["box_b_x"]) - 420) <= 10 and abs(float(figure_link["scale"]) - 180 / 260) < 0.06
+    assert links[("40_1.png", "41_1.png")]["kind"] == "background"
+    assert not [p for p in links if "30_1.png" in p]
+    # the keypoints are a feature-store set of their own, next to the common one
+    assert ["region_keypoints"] in store_sets(tmp_path / "store")
+    assert json.loads((out / "features.json").read_text())["more"][0]["names"] == ["region_keypoints"]
+    info = json.loads((out / "run.json").read_text())
+    assert info["schema"] == 3 and info["method"]["regions"].startswith("regions: ORB keypoints")
+    clusters = json.loads((out / "clusters.json").read_text())["clusters"]
+    members = [set(c["panels"]) for c in clusters]
+    assert {"10_1.png", "20_1.png"} in members and not any({"40_1.png", "41_1.png"} <= m for m in members)
+
+    # run again: the region search relinks everything (its evidence depends on every panel), the same bytes
+    first = {n: (out / n).read_bytes() for n in ("links.csv", "links.json", "clusters.csv", "clusters.json")}
+    again = invoke(*run_args(scenes, out, tmp_path, "--preset", "drawing-regions"), env=NO_SERVER)
+    assert again.exit_code == 0, again.output
+    assert {n: (out / n).read_bytes() for n in first} == first
+    assert json.loads((out / "run.json").read_text())["linking"]["mode"] == "all pairs"
+
+    # the report outlines the two regions and cuts them out side by side
+    report = invoke("report", "--out", out, env=NO_SERVER)
+    assert report.exit_code == 0, report.output
+    why = next(p.read_text() for p in (out / "report").rglob("why*/*.html") if "a figure in both" in p.read_text())
+    assert why.count('<i class="region"') == 2 and why.count('class="cropped"') == 2
+    assert "size in b over size in a" in why
+
+
+def test_links_of_an_older_run_folder_are_refused_and_a_run_relinks_them(scenes, tmp_path):
+    out = tmp_path / "out"
+    assert invoke(*run_args(scenes, out, tmp_path), env=NO_SERVER).exit_code == 0
+    info = json.loads((out / "run.json").read_text())
+    (out / "run.json").write_text(json.dumps({**info, "schema": 2}))
+    result = invoke("communities", "--out", out, env=NO_SERVER)
+    assert result.exit_code == 1
+    assert error_lines(result) == [
+        f"error: {out / 'links.csv'} was written by an older visualdistance (run.json schema 2: its links do not say "
+        f"what they share (kind, boxes)); run `visualdistance link --out {out}` to write it again"]
+    again = invoke(*run_args(scenes, out, tmp_path), env=NO_SERVER)
+    assert again.exit_code == 0, again.output
+    linking = json.loads((out / "run.json").read_text())["linking"]
+    assert linking["mode"] == "all pairs" and "schema 2" in linking["why"]
