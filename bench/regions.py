@@ -26,6 +26,7 @@ import numpy as np
 
 from visualdistance.analysis import image_ops, regions
 from visualdistance.analysis.evaluation import score_pairs
+from visualdistance.analysis.region_search import take_regions
 from visualdistance.analysis.signatures.regions import RegionKeypoints, features_from_row
 from visualdistance.loader.extract import extract_folder
 from visualdistance.loader.images import decode, read_bytes
@@ -73,8 +74,7 @@ def score_set(folder: Path, workers: int, store: Path, sheet: Path | None, keypo
 
 def _other_files_only(found: regions.RegionLinks, source: np.ndarray) -> regions.RegionLinks:
     """Links between frames of one animation say nothing about reuse."""
-    keep = source[found.a] != source[found.b]
-    return regions.RegionLinks(**{k: v[keep] for k, v in vars(found).items()})
+    return take_regions(found, source[found.a] != source[found.b])
 
 
 def _background_only_pairs(folder: Path, files: list[str]) -> set[tuple[int, int]]:

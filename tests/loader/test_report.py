@@ -112,6 +112,20 @@ def test_plans_come_largest_first_with_links_to_neighbour_clusters():
     assert plans[0].neighbours == {1: 1} and plans[1].neighbours == {0: 1}
 
 
+def test_a_cluster_names_other_scenes_its_figure_appears_in_and_ignores_shared_rooms():
+    # 0-1 one drawing (a cluster); 1's figure is also in 4 (page 9) and 3 (page 4, in cluster 1 with 2);
+    # 0 shares only its room with 5: neither a tie nor a figure
+    panels = _panels([1, 2, 3, 4, 9, 6], [1] * 6)
+    links = replace(_links([(0, 1, 0.9, False), (2, 3, 0.8, False), (1, 4, 0.5, False), (1, 3, 0.4, True),
+                            (0, 5, 0.9, False), (0, 1, 0.2, False)]), kind=np.array([0, 0, 2, 2, 3, 2], np.int8))
+    links = links.take(np.arange(5))
+    plans = plan_clusters(panels, links, Clustering("r", "t", {}, np.array([0, 0, 1, 1, -1, -1], np.int32)))
+    by_id = {p.cluster: p for p in plans}
+    assert by_id[0].figure_elsewhere.tolist() == [3, 4]  # page order
+    assert by_id[1].figure_elsewhere.tolist() == [1]
+    assert by_id[0].neighbours == {1: 1} and by_id[0].internal_links == 1  # the room link ties nothing
+
+
 def test_page_order_puts_panels_without_a_page_last():
     panels = _panels([-1, 3, 3, 1], [-1, 2, 1, 5])
     assert page_order(panels, np.arange(4)).tolist() == [3, 2, 1, 0]
