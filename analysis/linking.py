@@ -158,6 +158,15 @@ def pairwise(preset: Preset) -> bool:
     return all(m.pairwise for m in preset.metrics) and (preset.regions is None or preset.regions.pairwise)
 
 
+def why_not_pairwise(preset: Preset) -> str:
+    """Why new panels can change the preset's earlier links ("" when they cannot: `pairwise`), for people."""
+    if not all(m.pairwise for m in preset.metrics):
+        return f"{preset.name} scales by corpus means, so new panels can change any link"
+    if not pairwise(preset):
+        return f"the region links of {preset.name} rest on every panel's keypoints, so new panels can change any of them"
+    return ""
+
+
 def find_new_links(sigs: Sigs, source: np.ndarray, preset: Preset, fresh: np.ndarray) -> Links:
     """The links of `find_links` that involve at least one `fresh` panel ((n,) bool): new panels against all.
 

@@ -21,6 +21,21 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
 MARKER = "<!-- analysis: everything below this line is written by hand and kept -->"
 SETS = ("homestuck", "twemoji_panels", "twemoji", "wild", "sprite_scenes")
+#: the sets drawing-regions is scored on: its ORB keypoints and region search cost minutes on the larger ones
+#: (twemoji's 3,786 icons, twemoji_panels' 2,273 panels); bench/regions.py scores the search alone on every set
+REGION_SETS = ("sprite_scenes", "wild", "homestuck")
+REGION_PRESET = "drawing-regions"
+
+
+def methods(name: str) -> list[str]:
+    """eval's --preset options for set `name`: none (every method) where drawing-regions is scored, else every
+    method but it."""
+    if name in REGION_SETS:
+        return []
+    from visualdistance.analysis.baselines import BASELINES
+    from visualdistance.analysis.presets import PRESETS
+
+    return [arg for m in list(PRESETS) + list(BASELINES) if m != REGION_PRESET for arg in ("--preset", m)]
 
 
 def main() -> None:
@@ -34,7 +49,7 @@ def main() -> None:
             folder = args.shared / "eval" / name
             md = Path(tmp) / f"{name}.md"
             cmd = [sys.executable, "-m", "visualdistance.cli", "eval", str(folder), "--labels", str(folder / "labels.csv"),
-                   "--markdown", str(md)]
+                   "--markdown", str(md), *methods(name)]
             if args.store:
                 cmd += ["--store", str(args.store)]
             t0 = time.perf_counter()

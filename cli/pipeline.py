@@ -15,7 +15,7 @@ from rich.table import Table
 
 from visualdistance.analysis import communities
 from visualdistance.analysis.data import Clustering, Links, Panels
-from visualdistance.analysis.linking import Preset, find_links, pairwise, relink
+from visualdistance.analysis.linking import Preset, find_links, pairwise, relink, why_not_pairwise
 from visualdistance.analysis.presets import (
     DEFAULT_PRESET, PRESETS, all_signatures, every_pair, expensive_signatures, get_preset,
 )
@@ -117,7 +117,7 @@ def _earlier_run(out: Path, method: Preset) -> EarlierRun:
         if info.method != MethodInfo.of(method):
             return EarlierRun(why="the method changed since the last run")
         if not pairwise(method):
-            return EarlierRun(why=f"{method.name} scales by corpus means, so new panels can change any link")
+            return EarlierRun(why=why_not_pairwise(method))
         earlier = folder.read_panels(signatures=False)
         links = folder.read_links({p: i for i, p in enumerate(earlier.ids)})
     except run_folder.DamagedRunFile as e:
@@ -321,6 +321,7 @@ def presets() -> None:
         rules = "\n".join(f"{r.name}: {r.describe()}" for r in p.rules)
         rules += "".join(f"\nif mirrored, {r.name}: {r.describe()}" for r in p.mirrored_checks)
         rules += f"\ncandidates: {p.index.describe()} (--exhaustive: every pair)" if p.index else ""
+        rules += f"\n{p.regions.describe()}" if p.regions else ""
         t.add_row(p.name + (" (default)" if p.name == DEFAULT_PRESET else ""), rules, p.description)
     out_console.print(t)
 

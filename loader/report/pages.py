@@ -210,4 +210,6 @@ def _rules_html(method: MethodInfo | None) -> str:
     notes = ["a pair links when any rule matches"]
     for gate in method.gates:
         notes.append(f"only panels with {esc(gate)} link")
+    if method.regions:
+        notes.append(f"besides, {esc(method.regions)} (region links: a figure in both panels; background links are never reuse)")
     return f'<table class="rules"><tr><th>rule</th><th>metric</th><th>threshold</th></tr>{rows}</table><small class="muted">{" · ".join(notes)}</small>'

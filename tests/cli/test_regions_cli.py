@@ -77,7 +77,9 @@ def test_a_region_run_links_the_figure_says_where_and_keeps_the_room_out_of_clus
     again = invoke(*run_args(scenes, out, tmp_path, "--preset", "drawing-regions"), env=NO_SERVER)
     assert again.exit_code == 0, again.output
     assert {n: (out / n).read_bytes() for n in first} == first
-    assert json.loads((out / "run.json").read_text())["linking"]["mode"] == "all pairs"
+    linking = json.loads((out / "run.json").read_text())["linking"]
+    assert linking == {"mode": "all pairs", "why": "the region links of drawing-regions rest on every panel's keypoints, "
+                                                   "so new panels can change any of them"}
 
     # the report outlines the two regions and cuts them out side by side
     report = invoke("report", "--out", out, env=NO_SERVER)
