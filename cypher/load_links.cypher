@@ -5,7 +5,9 @@
 //         run folder it comes from;
 // $columns: the rest of the link table (loader/link_table.py), one list per column: rule (names
 //           of the rules that matched, joined by '+'), mirrored, weight, dist_<metric>,
-//           threshold_<metric> (null where not measured: the property stays unset);
+//           threshold_<metric>, kind (drawing, redrawn, region, background), and for region and
+//           background links box_a_x..box_a_h, box_b_x..box_b_h (each panel's pixels; a is the
+//           lower id), scale, share_a, share_b (null where not measured: the property stays unset);
 // $preset: the linking method's name, the same for the whole batch; $corpus: whose panels.
 // One SIMILAR per pair: MERGE finds it again on reload, and SET replaces its
 // properties with the latest load's.
