@@ -50,6 +50,13 @@ def test_the_default_run_describes_no_keypoints_and_says_every_link_is_a_whole_d
     assert link.exit_code == 1
     assert error_lines(link) == [f"error: {out}'s panels were described without region_keypoints, which drawing-regions "
                                  f"reads; run `visualdistance extract {scenes} --out {out} --preset drawing-regions` first"]
+    # as it says: extract describes the keypoints too (the common rows come from the store), then link finds regions
+    extract = invoke("extract", scenes, "--out", out, "--store", tmp_path / "store", "-j", "1", "--preset", "drawing-regions",
+                     env=NO_SERVER)
+    assert extract.exit_code == 0, extract.output
+    link = invoke("link", "--out", out, "--preset", "drawing-regions", env=NO_SERVER)
+    assert link.exit_code == 0, link.output
+    assert links_csv(out)[("10_1.png", "20_1.png")]["kind"] == "region"
 
 
 def test_a_region_run_links_the_figure_says_where_and_keeps_the_room_out_of_clusters(scenes, tmp_path):
