@@ -30,7 +30,8 @@ class Preset:
     recorded on every link. index: how candidate pairs are found (a
     `search.CandidateSearch`, such as the faiss `NeighbourIndex`); None: every pair is measured.
     regions: a `region_search.RegionSearch` that adds region and background links (partial
-    reuse: a figure in both panels, or only their room) to the rules' links; None: whole drawings only.
+    reuse: a figure in both panels, or only their room) to the rules' links, its signatures
+    joining `signatures`; None: whole drawings only.
     """
 
     name: str
@@ -44,6 +45,10 @@ class Preset:
     regions: "RegionSearch | None" = None
 
     def __post_init__(self) -> None:
+        # the region search's keypoints are the preset's to describe: adding a region search is one change
+        if self.regions is not None:
+            own = tuple(s for s in self.regions.signatures() if s not in self.signatures)
+            object.__setattr__(self, "signatures", self.signatures + own)
         # one name, one metric: distances are recorded per metric name
         by_name: dict[str, Metric] = {}
         for m in self._every_metric():

@@ -30,7 +30,6 @@ from visualdistance.analysis.signatures import (
     EdgeMap,
     LayoutHash,
 )
-from visualdistance.analysis.signatures.regions import RegionKeypoints
 
 EDGE_SHAPE = (100, 100)
 
@@ -214,7 +213,8 @@ DRAWING_ANY_MIRROR = replace(
 
 #: partial reuse (issue 21): the drawing rules, plus a figure found inside two panels (a region link)
 #: or a room they share (a background link, never reuse). Not the default yet: on real art
-#: (wild, homestuck) its region links are not yet precise enough (bench/RESULTS.md).
+#: (wild, homestuck) its region links are not yet precise enough (bench/RESULTS.md). The default adopts
+#: them with one line, `regions=RegionSearch()` in DRAWING.
 DRAWING_REGIONS = replace(
     DRAWING,
     name="drawing-regions",
@@ -223,8 +223,7 @@ DRAWING_REGIONS = replace(
         "index, a RANSAC similarity transform, the edges agreeing under it) links as a region, with its box in each "
         "panel; agreement over half a panel or in place is a shared background, kept as a link that is never reuse."
     ),
-    signatures=DRAWING.signatures + (RegionKeypoints(),),
-    regions=RegionSearch(),
+    regions=RegionSearch(),  # its keypoints join the preset's signatures (Preset.regions)
 )
 
 PRESETS: dict[str, Preset] = {

@@ -40,6 +40,10 @@ class RegionSearch:
     def needs(self) -> tuple[str, ...]:
         return (self.keypoints.name,)
 
+    def signatures(self) -> tuple[RegionKeypoints, ...]:
+        """The signatures it reads, which a preset with this search describes (Preset adds them to its own)."""
+        return (self.keypoints,)
+
     def describe(self) -> str:
         return (f"regions: ORB keypoints ({self.keypoints.keypoints} a picture and its mirror image) proposed by a faiss "
                 f"binary index, a RANSAC similarity transform with at least {regions.MIN_INLIERS} inliers, scale "

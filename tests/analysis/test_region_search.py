@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from tests.analysis.test_linking import describe
 from tests.analysis.test_regions import drawn_box, figure, paste, scene
 from visualdistance.analysis import communities
-from visualdistance.analysis.data import BOX, LINK_KINDS, Links
+from visualdistance.analysis.data import BOX, LINK_KINDS, Links, Panels
 from visualdistance.analysis.evaluation import Truth
 from visualdistance.analysis.evaluation.methods import score_method
 from visualdistance.analysis.linking import find_links, merge_links, pairwise
-from visualdistance.analysis.data import Panels
-from visualdistance.analysis.presets import DRAWING, DRAWING_REGIONS, PRESETS
+from visualdistance.analysis.presets import DRAWING, DRAWING_REGIONS, PRESETS, all_signatures, expensive_signatures
+from visualdistance.analysis.region_search import RegionSearch
+from visualdistance.analysis.signatures.regions import RegionKeypoints
 
 #: how far a box's corner may be from the figure's drawn pixels (panel pixels): the region is measured on an
 #: edge map a third of the working size (about 3 panel pixels an edge pixel), less 2% at each side
@@ -121,6 +124,14 @@ def test_merging_keeps_every_column(found):
         np.testing.assert_array_equal(getattr(merged, name), getattr(found, name))
     for c in BOX:
         np.testing.assert_array_equal(merged.box_b[c], found.box_b[c])
+
+
+def test_a_region_search_is_one_change_to_a_preset_and_brings_its_keypoints():
+    adopted = replace(DRAWING, regions=RegionSearch())
+    assert adopted.signatures == DRAWING.signatures + (RegionKeypoints(),)
+    assert expensive_signatures(adopted) == (RegionKeypoints(),) and expensive_signatures(DRAWING) == ()
+    assert replace(adopted, name="again").signatures == adopted.signatures  # never added twice
+    assert "region_keypoints" not in {s.name for s in all_signatures()}  # the common set every run describes
 
 
 def test_the_default_preset_has_no_region_search_and_a_region_preset_relinks_everything():
