@@ -467,6 +467,13 @@ def test_region_queries_follow_figures_and_never_a_shared_room(neo4j_clean):
         assert (chain["chain"], chain["pages"], chain["steps"], chain["span"]) == ([R10, R20, R30, R50], [10, 20, 30, 50], 3, 40)
     (alone,) = q(d, "figure_chain", panel=R40)  # linked by a drawing and a room, by no figure
     assert alone["chain"] == [R40] and alone["steps"] == 0
+    # the callback queries follow reuse, never a shared room: R10 -> R20 -> R40 is a chain (R10 and R40 share
+    # only their room), and R10-R40, 30 pages apart, is no long-range callback
+    assert [(r["first"], r["middle"], r["last"]) for r in q(d, "callback_chains")] == [
+        (R10, R20, R40), (R20, R30, R50), (R10, R20, R30)]
+    assert [(r["earlier"], r["later"], r["kind"]) for r in q(d, "long_range_callbacks", min_pages=15)] == [
+        (R20, R40, "drawing"), (R30, R50, "region")]
+    assert [(r["match"], r["kind"]) for r in q(d, "panel_matches", panel=R40)] == [(R10, "background"), (R20, "drawing")]
 
 
 @pytest.mark.neo4j
