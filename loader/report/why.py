@@ -34,6 +34,9 @@ def render_why_page(ctx: Context, plan: ClusterPlan, maps_used: set[str]) -> str
         "(every member's strongest tie, then the strongest others)</p>",
         _legend(ctx),
     ]
+    if np.any(np.isin(ctx.links.kind[plan.shown], [LINK_KINDS.index("region"), LINK_KINDS.index("background")])):
+        parts.append('<p class="legend">A figure found in both panels: outlined in red on each, then the two '
+                     "outlined regions cut out side by side (flipped back when one faces the other way).</p>")
     if not len(plan.shown):
         parts.append('<p class="note">No link joins these panels directly; the clustering grouped them by other ties.</p>')
     labels = L.rule_labels()
