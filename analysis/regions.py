@@ -46,6 +46,7 @@ MAX_HAMMING = 64
 MIN_CORRESPONDENCES = 8
 REPEAT_PX = 8.0  # working pixels: nearer keypoints are one feature found twice
 REPEAT_NEIGHBOURS = 4
+REPEAT_COPIES = 1  # other copies that make a keypoint a pattern's (2 or 3: more false links, see RESULTS)
 REPEAT_HAMMING = 64
 FLAT_UP_TO = 20_000  # descriptors; past this the index is an inverted file
 NPROBE = 16
@@ -166,7 +167,7 @@ def _distinctive_only(faiss, f: RegionFeatures) -> RegionFeatures:
 
 
 def _distinctive(faiss, points: np.ndarray, descriptors: np.ndarray) -> np.ndarray:
-    """Per keypoint: no other keypoint of the picture, REPEAT_PX or more away, has a descriptor within REPEAT_HAMMING.
+    """Per keypoint: fewer than REPEAT_COPIES other keypoints of the picture, REPEAT_PX or more away, have a descriptor within REPEAT_HAMMING.
 
     A window in a row of windows, a leaf of foliage, a brick: a repeated element matches every
     copy of itself, in this picture and in any other that has the pattern, so it is no evidence
@@ -180,7 +181,7 @@ def _distinctive(faiss, points: np.ndarray, descriptors: np.ndarray) -> np.ndarr
     k = min(REPEAT_NEIGHBOURS, m)
     distance, neighbour = index.search(descriptors, k)
     far = np.linalg.norm(points[neighbour] - points[:, None, :], axis=2) >= REPEAT_PX
-    return ~((distance <= REPEAT_HAMMING) & far).any(axis=1)
+    return ((distance <= REPEAT_HAMMING) & far).sum(axis=1) < REPEAT_COPIES
 
 
 def _descriptor_index(faiss, descriptors: np.ndarray):
