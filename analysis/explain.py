@@ -2,7 +2,9 @@
 
 `diagnose` takes what the method measured for one pair and names the first
 step that lost it: the quality gate (the drawing found is too small or
-edgeless), the mask (background stripping kept very different amounts of the
+edgeless), a required check (the lines agree but the match is not evidence:
+it holds as well with the drawings moved apart, or a thin drawing changed its
+colours), the mask (background stripping kept very different amounts of the
 two panels), the alignment (the drawings line up only when moved further than
 the metric looks), the edges (the lines mostly differ), the threshold (close,
 but not close enough, and the layout does not agree either) or the mirrored
@@ -25,10 +27,12 @@ from visualdistance.analysis.content import Drawing
 from visualdistance.analysis.data import Links
 from visualdistance.analysis.evaluation.scores import Truth, file_pairs, neutral_pairs
 from visualdistance.analysis.linking import Preset, distances_on_rows
-from visualdistance.analysis.rules import ColourShift, EdgeChamfer, Fixed, Gate, Rule, Sigs
+from visualdistance.analysis.rules import (
+    AlignmentContrast, ColourShift, EdgeChamfer, Fixed, Gate, Rule, Sigs, ThinColourShift,
+)
 from visualdistance.analysis.signatures.base import Signature
 
-STEPS = ("linked", "gate", "mask", "alignment", "edges", "threshold", "mirrored check")
+STEPS = ("linked", "required check", "gate", "mask", "alignment", "edges", "threshold", "mirrored check")
 
 #: a pair whose drawing areas differ by more than this factor was cut out differently
 MASK_RATIO = 2.0
@@ -36,6 +40,31 @@ MASK_RATIO = 2.0
 ALIGNMENT_GAIN = 0.5
 #: ... the wider reach, in pixels: enough for a drawing cropped a few pixels differently
 WIDE_REACH = 4
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check a match must also pass (a rule's `requires`), as measured for a pair in the orientation
+    that matched: its rule's name, its metric's class name, the value (NaN: not measured) and the threshold."""
+
+    name: str
+    kind: str
+    value: float
+    threshold: float
+
+    @property
+    def fails(self) -> bool:
+        return bool(self.value >= self.threshold)  # NaN (not measured) never fails
+
+    def reason(self) -> str:
+        if self.kind == AlignmentContrast.__name__:
+            return (f"the lines agree about as well with the drawings moved a few pixels apart (aligned over moved "
+                    f"{self.value:.2f}, a match needs under {self.threshold:g}): a texture, a pattern or a row of "
+                    "look-alike frames matches anywhere, a drawing only in place")
+        if self.kind == ThinColourShift.__name__:
+            return (f"a drawing this thin on the canvas (a banner, a row of frames) must keep its colours, and they "
+                    f"moved {self.value:.2f} (at most {self.threshold:g})")
+        return f"{self.name}: {self.value:.3f} (a match needs under {self.threshold:g})"
 
 
 @dataclass(frozen=True)
@@ -50,6 +79,8 @@ class PairMeasures:
     gate_failures: tuple[str, ...]  # gates either panel fails, as described by the preset
     area: tuple[float, float]  # share of each working image the drawing covers
     size: tuple[float, float] = (float("inf"), float("inf"))  # each drawing's size in its file's pixels
+    same_checks: tuple[Check, ...] = ()  # what a same-drawing match must also pass
+    redrawn_checks: tuple[Check, ...] = ()  # what a partly redrawn match must also pass, besides its edge distance
 
 
 @dataclass(frozen=True)
@@ -77,6 +108,17 @@ class DrawingRules:
     colours: Rule | None
     gates: tuple[Gate, ...]
     stats: Signature
+
+    @property
+    def same_checks(self) -> tuple[Rule, ...]:
+        """The rules a same-drawing match must also pass."""
+        return self.same.requires
+
+    @property
+    def redrawn_checks(self) -> tuple[Rule, ...]:
+        """The rules a partly redrawn match must also pass, besides its edge distance (which diagnose names itself)."""
+        on_chamfer = _on_chamfer(self.redrawn, self.same)
+        return tuple(r for r in self.redrawn.requires if r is not on_chamfer)
 
     @classmethod
     def of(cls, preset: Preset) -> "DrawingRules":
@@ -119,15 +161,30 @@ class DrawingRules:
         gates = [(g.describe(), g.passes(sigs)) for g in self.gates]
         area = self.stats.values(sigs, "area") / 10000
         size = self.size_gate.values(sigs) if self.size_gate else np.full(len(area), np.inf)
+        flipped = mirrored < direct  # the orientation a match would use
+        same_checks = _checks(self.same_checks, sigs, a, b, flipped)
+        redrawn_checks = _checks(self.redrawn_checks, sigs, a, b, np.zeros(len(a), bool))  # redrawn: direct only
         return [
             PairMeasures(
                 direct[k], mirrored[k], wide[k], layout[k], colours[k],
                 tuple(what for r in (a[k], b[k]) for what, ok in gates if not ok[r]),
                 (area[a[k]], area[b[k]]),
                 (size[a[k]], size[b[k]]),
+                tuple(c[k] for c in same_checks),
+                tuple(c[k] for c in redrawn_checks),
             )
             for k in range(len(a))
         ]
+
+
+def _checks(rules: tuple[Rule, ...], sigs: Sigs, a: np.ndarray, b: np.ndarray, flipped: np.ndarray) -> list[list[Check]]:
+    """Per rule, a Check per pair, each measured in the pair's orientation (mirrored where `flipped`)."""
+    out = []
+    for rule in rules:
+        direct, mirrored = distances_on_rows(rule.metric, sigs, a, b)
+        value = np.where(flipped, mirrored, direct)
+        out.append([Check(rule.name, type(rule.metric).__name__, float(v), _fixed(rule)) for v in value])
+    return out
 
 
 def _on_chamfer(rule: Rule, same: Rule) -> Rule | None:
@@ -151,15 +208,22 @@ class Diagnosis:
 def diagnose(m: PairMeasures, t: Thresholds) -> Diagnosis:
     """The step that lost the pair (or "linked"), with a sentence a person can check against the pictures."""
     best = min(m.drawing, m.drawing_mirrored)
-    if m.drawing < t.same_drawing:
+    failed = next((c for c in m.same_checks if c.fails), None)
+    if m.drawing < t.same_drawing and failed is None:
         return Diagnosis("linked", f"same drawing: edge distance {m.drawing:.3f} (under {t.same_drawing:g})")
     redrawn = m.layout < t.same_layout and m.drawing < t.redrawn_drawing
-    if redrawn and min(m.size) >= t.redrawn_min_size:
+    redrawn_failed = next((c for c in m.redrawn_checks if c.fails), None)
+    if redrawn and min(m.size) >= t.redrawn_min_size and redrawn_failed is None:
         return Diagnosis(
             "linked",
             f"partly redrawn: layout {m.layout:.0f} bits (under {t.same_layout:g}) and edge distance {m.drawing:.3f} "
             f"(under {t.redrawn_drawing:g})",
         )
+    if best < t.same_drawing and failed is not None:
+        return Diagnosis("required check", f"edge distance {best:.3f} (under {t.same_drawing:g}), but " + failed.reason())
+    if redrawn and redrawn_failed is not None:
+        return Diagnosis("required check", f"edge distance {m.drawing:.3f} and layout {m.layout:.0f} bits would pass as "
+                                           "partly redrawn, but " + redrawn_failed.reason())
     if m.drawing_mirrored < t.same_drawing:
         if m.colours < t.colours:
             return Diagnosis("linked", f"mirrored: edge distance {m.drawing_mirrored:.3f}")

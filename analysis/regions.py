@@ -44,6 +44,10 @@ EDGE_LOW, EDGE_HIGH = 80, 160
 NEIGHBOURS = 8
 MAX_HAMMING = 64
 MIN_CORRESPONDENCES = 8
+REPEAT_PX = 8.0  # working pixels: nearer keypoints are one feature found twice
+REPEAT_NEIGHBOURS = 4
+REPEAT_COPIES = 1  # other copies that make a keypoint a pattern's (2 or 3: more false links, see RESULTS)
+REPEAT_HAMMING = 64
 FLAT_UP_TO = 20_000  # descriptors; past this the index is an inverted file
 NPROBE = 16
 RANSAC_PX = 4.0  # reprojection error in working pixels
@@ -51,7 +55,7 @@ RANSAC_PX = 4.0  # reprojection error in working pixels
 #: inliers, a scale a redraw can have, and under the transform the edges must agree over a
 #: region holding at least MIN_AGREEING edge pixels (working pixels of edge length; a face or a
 #: word of a speech bubble is less), with most of the edges inside the inliers' box agreeing.
-MIN_INLIERS = 30
+MIN_INLIERS = 20
 SCALES = (0.5, 2.0)
 MIN_AGREEING = 1000
 MIN_INSIDE_AGREEMENT = 0.8
@@ -142,6 +146,8 @@ def candidate_matches(features: list[RegionFeatures]) -> list[Correspondences]:
     threads = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(1)
     try:
+        features = [_distinctive_only(faiss, f) for f in features]
+        owner = np.concatenate([np.full(len(f.descriptors), i, np.int64) for i, f in enumerate(features)])
         index = _descriptor_index(faiss, np.concatenate([f.descriptors for f in features]))
         points = np.concatenate([f.points for f in features])
         found = []
@@ -150,6 +156,32 @@ def candidate_matches(features: list[RegionFeatures]) -> list[Correspondences]:
     finally:
         faiss.omp_set_num_threads(threads)
     return found
+
+
+def _distinctive_only(faiss, f: RegionFeatures) -> RegionFeatures:
+    """f without the keypoints whose descriptor repeats elsewhere in the same picture."""
+    keep = _distinctive(faiss, f.points, f.descriptors)
+    keep_m = _distinctive(faiss, f.points_mirror, f.descriptors_mirror)
+    return RegionFeatures(f.points[keep], f.descriptors[keep], f.points_mirror[keep_m], f.descriptors_mirror[keep_m],
+                          f.scale, f.work_size, f.edges)
+
+
+def _distinctive(faiss, points: np.ndarray, descriptors: np.ndarray) -> np.ndarray:
+    """Per keypoint: fewer than REPEAT_COPIES other keypoints of the picture, REPEAT_PX or more away, have a descriptor within REPEAT_HAMMING.
+
+    A window in a row of windows, a leaf of foliage, a brick: a repeated element matches every
+    copy of itself, in this picture and in any other that has the pattern, so it is no evidence
+    that two pictures share a drawing (the ratio test's reasoning, applied within a picture).
+    """
+    m = len(descriptors)
+    if m < 2:
+        return np.ones(m, bool)
+    index = faiss.IndexBinaryFlat(256)
+    index.add(descriptors)
+    k = min(REPEAT_NEIGHBOURS, m)
+    distance, neighbour = index.search(descriptors, k)
+    far = np.linalg.norm(points[neighbour] - points[:, None, :], axis=2) >= REPEAT_PX
+    return ((distance <= REPEAT_HAMMING) & far).sum(axis=1) < REPEAT_COPIES
 
 
 def _descriptor_index(faiss, descriptors: np.ndarray):

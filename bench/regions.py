@@ -72,6 +72,36 @@ def score_set(folder: Path, workers: int, store: Path, sheet: Path | None, keypo
         write_sheet(folder, files, found, truth, sheet / f"{folder.name}.png")
 
 
+def growth(folders: list[Path], workers: int, store: Path, keypoints: int, fractions=(0.125, 0.25, 0.5, 1.0)) -> None:
+    """Time candidate generation and verification on growing random subsets of the folders' panels
+    pooled, and fit time ~ panels^k (issue 21 asks candidates to grow at most as n^1.2)."""
+    features = []
+    for folder in folders:
+        rows = extract_folder(folder, (RegionKeypoints(keypoints=keypoints),), store, workers=workers).panels.signatures["region_keypoints"]
+        features += [features_from_row(rows.row(i)) for i in range(len(rows))]
+    order = np.random.default_rng(0).permutation(len(features))
+    sizes, times = [], []
+    print(f"\n## growth: {len(features)} panels pooled from {', '.join(f.name for f in folders)}")
+    print("| panels | descriptors | candidate pairs | candidates s | verify s | ms a panel |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+    for fraction in fractions:
+        some = [features[i] for i in np.sort(order[: max(2, int(len(features) * fraction))])]
+        t0 = time.process_time()
+        pairs = regions.candidate_matches(some)
+        t1 = time.process_time()
+        for c in pairs:
+            regions.verify(c, some[c.src], some[c.dst])
+        t2 = time.process_time()
+        sizes.append(len(some))
+        times.append((t1 - t0, t2 - t1))
+        print(f"| {len(some):,} | {sum(len(f.descriptors) for f in some):,} | {len(pairs):,} | {t1 - t0:.1f} | {t2 - t1:.1f} | "
+              f"{1000 * (t2 - t0) / len(some):.1f} |")
+    n = np.log(sizes)
+    for k, step in enumerate(("candidates", "verify")):
+        slope = np.polyfit(n, np.log([max(t[k], 1e-3) for t in times]), 1)[0]
+        print(f"- {step}: time ~ panels^{slope:.2f} (CPU time, one thread)")
+
+
 def _other_files_only(found: regions.RegionLinks, source: np.ndarray) -> regions.RegionLinks:
     """Links between frames of one animation say nothing about reuse."""
     return take_regions(found, source[found.a] != source[found.b])
@@ -128,8 +158,13 @@ def main() -> None:
     ap.add_argument("--min-inliers", type=int, default=regions.MIN_INLIERS,
                     help="RANSAC inliers a match needs (to try other keypoint counts)")
     ap.add_argument("--sheet", type=Path, default=None, help="write sample pictures of links into this folder")
+    ap.add_argument("--growth", action="store_true",
+                    help="instead of scoring: time candidates and verification on growing subsets of the sets' panels pooled")
     args = ap.parse_args()
     regions.MIN_INLIERS = args.min_inliers  # linking runs in this process: an experiment's knob, not an option of the product
+    if args.growth:
+        growth([args.shared / "eval" / name for name in args.sets.split(",")], args.workers, args.store, args.keypoints)
+        return
     for name in args.sets.split(","):
         score_set(args.shared / "eval" / name, args.workers, args.store, args.sheet, args.keypoints)
 

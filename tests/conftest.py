@@ -5,11 +5,13 @@
 Where the server comes from, first match wins:
 
 1. NEO4J_URI (with NEO4J_USER, default "neo4j", and NEO4J_PASSWORD) from the
-   environment; scripts/test sets these after ``scripts/neo4j start``.
+   environment; scripts/test sets these after ``NEO4J_INSTANCE=test scripts/neo4j start``.
    NEO4J_HTTP_URL names its HTTP side when that is not http://<host>:7474.
 2. A Docker engine, through testcontainers (image neo4j:5.26-community).
-3. The local server of ``scripts/neo4j start`` (Java + Maven, no Docker);
-   stopped again at the end of the session if this fixture started it.
+3. The test instance of ``scripts/neo4j`` (``NEO4J_INSTANCE=test``: Java + Maven, no
+   Docker; its own folder .neo4j-test/ and ports 7697/7484, so the developer's own
+   graph in .neo4j/ is never touched); stopped again at the end of the session if
+   this fixture started it.
 
 If none works, the tests that need Neo4j are skipped with the reason, except
 when VISUALDISTANCE_REQUIRE_SERVICES=1 (CI): then they fail, so a broken
@@ -152,8 +154,10 @@ def _start_container():
 
 
 def _run_script(*args: str, timeout: float) -> subprocess.CompletedProcess:
+    # The test instance: the tests empty their database, so never the developer's own server.
     return subprocess.run(
-        [str(NEO4J_SCRIPT), *args], cwd=REPO, capture_output=True, text=True, timeout=timeout
+        [str(NEO4J_SCRIPT), *args], cwd=REPO, capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, "NEO4J_INSTANCE": "test"},
     )
 
 

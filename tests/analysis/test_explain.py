@@ -7,7 +7,7 @@ import pytest
 
 from tests import synthetic
 from tests.analysis.test_linking import describe, links_of
-from visualdistance.analysis.explain import DrawingRules, PairMeasures, Thresholds, diagnose
+from visualdistance.analysis.explain import Check, DrawingRules, PairMeasures, Thresholds, diagnose
 from visualdistance.analysis.linking import Preset
 from visualdistance.analysis.presets import DRAWING, ORIGINAL_EDGES, SAME_DRAWING
 from visualdistance.analysis.rules import Fixed
@@ -39,6 +39,36 @@ def measures(**changed) -> PairMeasures:
 )
 def test_each_step_is_named_when_it_decides(changed, step):
     assert diagnose(measures(**changed), T).step == step
+
+
+SPECIFIC_FAILS = (Check("specific", "AlignmentContrast", 0.9, 0.5),)
+THIN_FAILS = (Check("thin keeps colours", "ThinColourShift", 0.6, 0.2),)
+
+
+@pytest.mark.parametrize(
+    "changed, step, words",
+    [
+        (dict(drawing=0.01, same_checks=SPECIFIC_FAILS), "required check", "moved a few pixels apart"),
+        (dict(drawing_mirrored=0.01, same_checks=SPECIFIC_FAILS), "required check", "0.90"),
+        (dict(drawing=0.01, same_checks=(Check("specific", "AlignmentContrast", float("nan"), 0.5),)), "linked", ""),
+        (dict(drawing=0.15, layout=40, redrawn_checks=THIN_FAILS), "required check", "must keep its colours"),
+        (dict(drawing=0.01, same_checks=(Check("specific", "AlignmentContrast", 0.2, 0.5),)), "linked", ""),
+    ],
+)
+def test_a_match_that_fails_a_required_check_is_explained_by_that_check(changed, step, words):
+    d = diagnose(measures(**changed), T)
+    assert d.step == step and words in d.reason, d
+
+
+def test_two_patches_of_one_texture_are_explained_as_failing_the_specific_check():
+    from tests.analysis.test_evidence import TEXTURES
+
+    sheet = TEXTURES["foliage"](np.random.default_rng(7), 900)
+    a, b = sheet[40:340, 50:450], sheet[500:800, 430:830]
+    assert (0, 1) not in links_of([a, b], DRAWING)[0]
+    rules = DrawingRules.of(DRAWING)
+    d = diagnose(rules.measure(describe([a, b]), np.array([0]), np.array([1]))[0], rules.thresholds())
+    assert d.step == "required check" and "texture" in d.reason, d
 
 
 def test_a_partly_redrawn_pair_whose_layout_moved_is_lost_at_the_threshold_with_both_figures():

@@ -117,3 +117,30 @@ def test_features_keep_their_shapes_for_tiny_and_empty_panels() -> None:
     assert tiny.descriptors.shape == (0, 32) and tiny.points.shape == (0, 2)
     assert tiny.edges.shape[1] <= regions.EDGE_SIDE
     assert len(regions.find_region_links([tiny, tiny])) == 0
+
+
+def row_of_motifs(background: np.ndarray, motif, y: int, xs: range) -> np.ndarray:
+    """The motif pasted again and again along one row (windows of a facade, a frieze)."""
+    for x in xs:
+        background = paste(background, motif, (x, y))
+    return background
+
+
+def test_a_repeated_motif_is_no_evidence_of_one_drawing() -> None:
+    # Two scenes whose only common part is a frieze of one small motif (at another height): every
+    # motif matches every motif, so the frieze is a pattern, not a drawing the two share.
+    motif = figure(5, 56)
+    a = row_of_motifs(scene(50), motif, 60, range(20, 580, 64))
+    b = row_of_motifs(scene(51), motif, 300, range(40, 580, 64))
+    found = links_of(a, b)
+    assert not (found.kind == regions.KINDS.index("region")).any(), (found.a, found.b, found.box_a, found.box_b)
+
+
+def test_keypoints_that_repeat_in_their_picture_are_dropped_and_unique_ones_kept() -> None:
+    import faiss
+
+    f = describe(row_of_motifs(np.full((450, 650, 3), 255, np.uint8), figure(5, 56), 60, range(20, 580, 64)))
+    repeated = regions._distinctive(faiss, f.points, f.descriptors)
+    g = describe(paste(np.full((450, 650, 3), 255, np.uint8), figure(6, 300), (100, 80)))
+    unique = regions._distinctive(faiss, g.points, g.descriptors)
+    assert repeated.mean() < 0.05 and unique.mean() > 0.4, (repeated.mean(), unique.mean())

@@ -109,7 +109,9 @@ def _scratch_checkout(tmp_path: Path) -> Path:
 def test_start_fails_when_another_process_takes_its_port_during_start_up(tmp_path):
     root = _scratch_checkout(tmp_path)
     bolt, http_port = _free_port(), _free_port()
-    env = {**os.environ, "NEO4J_BOLT_PORT": str(bolt), "NEO4J_HTTP_PORT": str(http_port), "NEO4J_PASSWORD": "impostor-test"}
+    # The scratch checkout's own default instance (scripts/test exports NEO4J_INSTANCE=test for the suite's server).
+    outside = {k: v for k, v in os.environ.items() if k != "NEO4J_INSTANCE"}
+    env = {**outside, "NEO4J_BOLT_PORT": str(bolt), "NEO4J_HTTP_PORT": str(http_port), "NEO4J_PASSWORD": "impostor-test"}
     log = root / ".neo4j" / "logs" / "console.log"
     proc = subprocess.Popen([str(root / "scripts" / "neo4j"), "start"], env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -130,3 +132,13 @@ def test_start_fails_when_another_process_takes_its_port_during_start_up(tmp_pat
     assert proc.returncode == 1, (stdout, stderr)
     assert "Neo4j is running" not in stdout
     assert "Address already in use" in stderr and "Neo4j failed to start" in stderr
+
+
+
+def test_the_suite_never_empties_the_developers_own_server(neo4j_server):
+    # The suite wipes its database; the developer's own graph is the scripts/neo4j server on 7687
+    # in .neo4j/. The local server the suite starts (or scripts/test hands it) is the test instance.
+    if neo4j_server.source == "docker" or (neo4j_server.source == "env" and os.environ.get("NEO4J_INSTANCE") != "test"):
+        pytest.skip(f"a server chosen by hand or by Docker ({neo4j_server.source}): not scripts/neo4j's")
+    assert neo4j_server.uri == "bolt://127.0.0.1:7697", neo4j_server.uri
+    assert (REPO / ".neo4j-test" / "password").exists()
