@@ -28,8 +28,9 @@ OBJECTIVES = ("modularity", "cpm")
 #: A region link (a figure seen in both panels) counts this share of its weight in a reuse cluster: a
 #: figure recurring in many scenes links each of them, and at full weight it would glue scenes whose
 #: other content differs into one cluster as firmly as a whole drawing reused; whole drawings keep
-#: theirs. Half: on sprite_scenes (every true link a region link) Leiden's ARI is 0.265 at 0.5 against
-#: 0.251 at 1 and 0.263 at 0.25, greedy's 0.257 against 0.252 and 0.231 (bench/RESULTS.md).
+#: theirs. Half: sprite_scenes cannot tell the weights apart (every true link there is a region link;
+#: ARI 0.24-0.25 with modularity from 0.25 to 1, bench/RESULTS.md), so this is the design's choice:
+#: below a whole drawing, not so low that the 0.1 every link keeps in a cluster outweighs it.
 REGION_WEIGHT = 0.5
 
 
