@@ -27,6 +27,7 @@ from visualdistance.cli.options import (
     AlgorithmChoice,
     Corpus,
     Exhaustive,
+    ExecutorChoice,
     Scheduler,
     FirstFrameOnly,
     Neo4jAfterRun,
@@ -53,7 +54,7 @@ from visualdistance.loader.run_folder import ClusteringInfo, MethodInfo, RunOutp
 
 def step_extract(
     folder: Path, out: Path, store: Path | None, workers: int | None, first_frame_only: bool, corpus: str | None = None,
-    scheduler: str | None = None,
+    executor: str | None = None, scheduler: str | None = None,
 ) -> ExtractResult:
     """Describe the folder's panels (reusing the store), write panels and bad files, show progress."""
     if not folder.is_dir():
@@ -64,7 +65,7 @@ def step_extract(
     # run.json first: it marks OUT as a run folder, which discovery never reads panels from.
     written = run_folder.RunFolder(out)
     written.start(folder, corpus)
-    with dask_client(scheduler, workers) as client:
+    with dask_client(executor, scheduler, workers) as client:
         result = extract_folder(folder, all_signatures(), store or default_store(), all_frames=not first_frame_only,
                                 workers=workers, exclude=(out,), progress=progress_bar, client=client)
     written.write_panels(result.panels, result.store)
@@ -80,6 +81,11 @@ def _no_panels(folder: Path, out: Path, files: int) -> None:
     if files == 0:
         fail(f"no images found in {printable(str(folder))} (GIF, PNG, JPEG, WebP or BMP files, searched recursively)")
     fail(f"{files:,} file{'s' if files > 1 else ''}, all unreadable; see {printable(str(out / 'bad_files.csv'))}")
+
+
+def _value(choice) -> str | None:
+    """An enum option's value, None when left out."""
+    return None if choice is None else choice.value
 
 
 def _method(preset: PresetName, exhaustive: bool) -> Preset:
@@ -195,6 +201,7 @@ def run(
     first_frame_only: FirstFrameOnly = False,
     corpus: Corpus = None,
     neo4j: Neo4jAfterRun = None,
+    executor: ExecutorChoice = None,
     scheduler: Scheduler = None,
 ) -> None:
     """Find reused art in DIR: describe every panel, link similar ones, group them into clusters.
@@ -208,7 +215,7 @@ def run(
     method = _method(preset, exhaustive)
     t0 = time.perf_counter()
     earlier = _earlier_run(out, method)  # read before step_extract starts this run's run.json
-    ex = step_extract(folder, out, store, workers, first_frame_only, corpus, scheduler)
+    ex = step_extract(folder, out, store, workers, first_frame_only, corpus, _value(executor), scheduler)
     t1 = time.perf_counter()
     links, linking = step_link_again(ex, method, earlier)
     t2 = time.perf_counter()
@@ -250,11 +257,12 @@ def extract(
     workers: Workers = None,
     first_frame_only: FirstFrameOnly = False,
     corpus: Corpus = None,
+    executor: ExecutorChoice = None,
     scheduler: Scheduler = None,
 ) -> None:
     """Describe every panel in DIR with every signature; write panels.csv, features.json, bad_files.csv."""
     t0 = time.perf_counter()
-    ex = step_extract(folder, out, store, workers, first_frame_only, corpus, scheduler)
+    ex = step_extract(folder, out, store, workers, first_frame_only, corpus, _value(executor), scheduler)
     seconds = {"describe": time.perf_counter() - t0}
     run_folder.RunFolder(out).finish(
         ("extract",), input=str(folder.resolve()),

@@ -6,12 +6,15 @@ flushes on Ctrl-C. Workers read each file from a path they see too (a shared
 file system), hash it, and decode and describe it when the store lacks it,
 exactly as a local worker process does (extract._work), so the rows are the
 same bytes. A worker lost mid-batch costs that batch a retry on another worker
-(Dask reschedules it); what the client had is kept.
+(Dask reschedules it); what the client had is kept. A lost scheduler ends the
+run with cluster.ClusterLost once what arrived is in the store.
 """
 
 from __future__ import annotations
 
 from typing import Iterator
+
+from visualdistance.loader.cluster import finished
 
 #: files per task: the scheduler handles a few hundred tasks a second, so a batch of this many
 #: keeps its overhead small against describing (about 5-20 ms a file), yet spreads a few
@@ -28,17 +31,14 @@ def _describe_batch(jobs: list[tuple[int, str]], signatures, all_frames: bool, k
     return [extract._work(job) for job in jobs]
 
 
-def describe_on_dask(client, jobs: list[tuple[int, str]], signatures, all_frames: bool, known: frozenset[str]) -> Iterator:
-    """The outcome (extract._Done) of every job, in the order they finish, from the cluster behind `client`."""
-    from distributed import as_completed
-
+def describe_on_dask(client, jobs: list[tuple[int, str]], signatures, all_frames: bool, known: frozenset[str],
+                     batch: int = BATCH) -> Iterator:
+    """The outcome (extract._Done) of every job, in the order they finish, from the cluster behind `client`,
+    `batch` jobs per task. A lost scheduler raises cluster.ClusterLost after the outcomes received before it."""
     # one copy per worker, not one per task (a list: scatter would spread a bare collection item by item)
     shared_known = client.scatter([known], broadcast=True)[0]
-    batches = [jobs[i:i + BATCH] for i in range(0, len(jobs), BATCH)]
+    batches = [jobs[i:i + batch] for i in range(0, len(jobs), batch)]
     futures = client.map(_describe_batch, batches, signatures=signatures, all_frames=all_frames,
                          known=shared_known, pure=False, retries=2)
-    try:
-        for future in as_completed(futures):
-            yield from future.result()
-    finally:
-        client.cancel(futures)  # interrupted: nothing keeps running for a client that stopped listening
+    for outcomes in finished(client, futures):
+        yield from outcomes

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+from contextlib import contextmanager
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -10,6 +14,7 @@ from tests import synthetic
 from tests.conftest import save
 from tests.loader.test_extract import corpus
 from visualdistance.analysis.presets import all_signatures
+from visualdistance.loader.cluster import local_cluster
 from visualdistance.loader.extract import extract_folder
 
 distributed = pytest.importorskip("distributed", reason="dask.distributed is a dependency; install the project")
@@ -17,8 +22,7 @@ distributed = pytest.importorskip("distributed", reason="dask.distributed is a d
 
 @pytest.fixture(scope="module")
 def client():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as c:
+    with local_cluster(2) as cluster, distributed.Client(cluster) as c:
         yield c
 
 
@@ -34,11 +38,8 @@ def mixed_corpus(tmp_path, rng):
     return folder
 
 
-def test_a_dask_run_gives_the_same_panels_rows_and_bad_files_as_a_local_one(tmp_path, rng, client):
-    folder = mixed_corpus(tmp_path, rng)
-    local = extract_folder(folder, all_signatures(), tmp_path / "local-store", workers=2)
-    on_dask = extract_folder(folder, all_signatures(), tmp_path / "dask-store", client=client)
-    assert (on_dask.decoded, on_dask.reused) == (local.decoded, local.reused) == (24, 0)
+def assert_same_extraction(local, on_dask) -> None:
+    """Two extractions found the same bad files and the same panels, field for field and row for row."""
     assert [(b.path, b.reason) for b in on_dask.bad_files] == [(b.path, b.reason) for b in local.bad_files]
     a, b = local.panels, on_dask.panels
     for field in ("ids", "paths", "source", "frame", "last_frame", "width", "height", "sha256"):
@@ -46,6 +47,38 @@ def test_a_dask_run_gives_the_same_panels_rows_and_bad_files_as_a_local_one(tmp_
     assert a.signatures.keys() == b.signatures.keys()
     for name in a.signatures:
         assert np.array_equal(a.signatures[name], b.signatures[name]), name
+
+
+def test_a_dask_run_gives_the_same_panels_rows_and_bad_files_as_a_local_one(tmp_path, rng, client):
+    folder = mixed_corpus(tmp_path, rng)
+    local = extract_folder(folder, all_signatures(), tmp_path / "local-store", workers=2)
+    on_dask = extract_folder(folder, all_signatures(), tmp_path / "dask-store", client=client)
+    assert (on_dask.decoded, on_dask.reused) == (local.decoded, local.reused) == (24, 0)
+    assert_same_extraction(local, on_dask)
     # The store the cluster filled serves the next run, local or not, with nothing decoded.
     again = extract_folder(folder, all_signatures(), tmp_path / "dask-store", workers=2)
     assert again.decoded == 0
+
+
+def test_a_worker_killed_mid_run_costs_its_batch_a_retry_and_changes_nothing(tmp_path, rng):
+    folder = mixed_corpus(tmp_path, rng)
+    local = extract_folder(folder, all_signatures(), tmp_path / "local-store", workers=2)
+    killed: list[str] = []
+    with local_cluster(2) as cluster, distributed.Client(cluster) as client:
+        pids = client.run(os.getpid)  # worker address -> its process
+
+        @contextmanager
+        def kill_a_busy_worker_at_the_first_result(total, description, unit):
+            def advance(n=1):
+                if not killed:
+                    # one file per task: with 23 tasks left, a worker is always running one of them
+                    busy = [w for w, tasks in client.processing().items() if tasks and w in pids]
+                    os.kill(pids[busy[0]], signal.SIGKILL)
+                    killed.append(busy[0])
+            yield advance
+
+        on_dask = extract_folder(folder, all_signatures(), tmp_path / "dask-store", client=client, batch=1,
+                                 progress=kill_a_busy_worker_at_the_first_result)
+        assert killed and killed[0] not in client.run(os.getpid)  # it died (its nanny started another)
+    assert (on_dask.decoded, on_dask.reused) == (local.decoded, local.reused) == (24, 0)
+    assert_same_extraction(local, on_dask)
