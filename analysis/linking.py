@@ -63,38 +63,74 @@ def find_links(sigs: Sigs, source: np.ndarray, preset: Preset) -> Links:
     which rules matched, whether it matched only mirrored, and a weight.
     The preset's index, if it has one, picks the pairs the rules measure.
     """
-    n = len(source)
-    source = np.asarray(source)
-    active = _passes(preset.gates, sigs, n)
-    idx = np.flatnonzero(active)
-    # only what the rules read, and no copy when every panel passes: at 100,000 panels every
-    # signature of every preset is about a gigabyte
-    sub = {k: sigs[k] if len(idx) == n else sigs[k][idx] for k in _read_by(preset) if k in sigs}
-    thresholds = {r.name: r.threshold.per_panel(sigs) for r in preset.rules}
-    measured: dict[str, Measured] = {}
+    run = _Gated.of(sigs, source, preset)
+    if preset.index is None or not preset.index.used_for(len(run.idx)):
+        pairs = run.linked()
+    else:
+        ra, rb = preset.index.candidates(run.sub, run.source[run.idx], run.linked_rows)
+        pairs = unique_sorted(run.idx[ra].astype(np.int64) * run.n + run.idx[rb])
+    links, keep = run.measure(pairs)
+    return links if keep.all() else links.take(keep)
 
-    def linked(pairs=None) -> np.ndarray:
+
+def links_among(sigs: Sigs, source: np.ndarray, preset: Preset, pairs=None) -> tuple[Links, np.ndarray]:
+    """What `find_links` does without an index, among candidate `pairs` (a, b) (rows, a < b) or every pair:
+    the pairs some rule links, measured (a `Links`), and which of them are links ((m,) bool: the rest failed a
+    mirrored check, or matched no rule as measured). Linking in blocks (analysis/blocks.py) runs this per block."""
+    run = _Gated.of(sigs, source, preset)
+    if pairs is not None:
+        a, b = (np.asarray(x, np.int64) for x in pairs)
+        active = np.zeros(run.n, bool)
+        active[run.idx] = True
+        both = active[a] & active[b]
+        pairs = np.searchsorted(run.idx, a[both]), np.searchsorted(run.idx, b[both])
+    return run.measure(run.linked(pairs))
+
+
+@dataclass
+class _Gated:
+    """One linking pass: the panels that pass the preset's gates (rows idx of n), the arrays the rules read for
+    them (sub), each rule's thresholds, and the distances measured on the way (reused by `measure`)."""
+
+    sigs: Sigs
+    source: np.ndarray
+    preset: Preset
+    n: int
+    idx: np.ndarray
+    sub: Sigs
+    thresholds: dict[str, np.ndarray]
+    measured: dict[str, "Measured"]
+
+    @classmethod
+    def of(cls, sigs: Sigs, source: np.ndarray, preset: Preset) -> "_Gated":
+        n = len(source)
+        idx = np.flatnonzero(_passes(preset.gates, sigs, n))
+        # only what the rules read, and no copy when every panel passes: at 100,000 panels every
+        # signature of every preset is about a gigabyte
+        sub = {k: sigs[k] if len(idx) == n else sigs[k][idx] for k in _read_by(preset) if k in sigs}
+        thresholds = {r.name: r.threshold.per_panel(sigs) for r in preset.rules}
+        return cls(sigs, np.asarray(source), preset, n, idx, sub, thresholds, {})
+
+    def linked(self, pairs=None) -> np.ndarray:
         """Pair keys a * n + b (panel rows) that some rule links, among `pairs` (rows of sub) or all pairs."""
-        keys = [_rule_keys(rule, sub, thresholds[rule.name][idx], source[idx], idx, n, measured, pairs) for rule in preset.rules]
+        keys = [_rule_keys(rule, self.sub, self.thresholds[rule.name][self.idx], self.source[self.idx], self.idx,
+                           self.n, self.measured, pairs) for rule in self.preset.rules]
         return unique_sorted(np.concatenate(keys)) if keys else np.empty(0, np.int64)
 
-    if preset.index is None or not preset.index.used_for(len(idx)):
-        pairs = linked()
-    else:
-        def linked_rows(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            keys = linked((a, b))
-            return np.searchsorted(idx, keys // n), np.searchsorted(idx, keys % n)
+    def linked_rows(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`linked` for an index: of candidate pairs (rows of sub), the rows of sub of those that link."""
+        keys = self.linked((a, b))
+        return np.searchsorted(self.idx, keys // self.n), np.searchsorted(self.idx, keys % self.n)
 
-        ra, rb = preset.index.candidates(sub, source[idx], linked_rows)
-        pairs = unique_sorted(idx[ra].astype(np.int64) * n + idx[rb])
-    a = (pairs // max(n, 1)).astype(np.int32)
-    b = (pairs % max(n, 1)).astype(np.int32)
-    links = measure_links(sigs, a, b, preset, thresholds, measured)
-    # The search only proposes pairs; the measure decides. A pair no rule matched as measured is never
-    # a link, whatever a kernel or an index thought of it (an empty rule with distances over their
-    # thresholds is the sign of a search that disagrees with its metric's distances).
-    keep = _pass_mirrored_checks(sigs, links, preset) & (links.rules != 0)
-    return links if keep.all() else links.take(keep)
+    def measure(self, pairs: np.ndarray) -> tuple[Links, np.ndarray]:
+        """The linked pairs (keys a * n + b) measured, and which of them are links."""
+        n = max(self.n, 1)
+        a, b = (pairs // n).astype(np.int32), (pairs % n).astype(np.int32)
+        links = measure_links(self.sigs, a, b, self.preset, self.thresholds, self.measured)
+        # The search only proposes pairs; the measure decides. A pair no rule matched as measured is never
+        # a link, whatever a kernel or an index thought of it (an empty rule with distances over their
+        # thresholds is the sign of a search that disagrees with its metric's distances).
+        return links, _pass_mirrored_checks(self.sigs, links, self.preset) & (links.rules != 0)
 
 
 def _read_by(preset: Preset) -> set[str]:
