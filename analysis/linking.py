@@ -170,7 +170,7 @@ def pairwise(preset: Preset) -> bool:
     return all(m.pairwise for m in preset.metrics)
 
 
-def find_new_links(sigs: Sigs, source: np.ndarray, preset: Preset, fresh: np.ndarray) -> Links:
+def find_new_links(sigs: Sigs, source: np.ndarray, preset: Preset, fresh: np.ndarray, find=None) -> Links:
     """The links of `find_links` that involve at least one `fresh` panel ((n,) bool): new panels against all.
 
     The kernels already skip pairs of one source (frames of one file), so the
@@ -178,11 +178,12 @@ def find_new_links(sigs: Sigs, source: np.ndarray, preset: Preset, fresh: np.nda
     of two integers each, never a distance. For a `pairwise` preset these plus
     the earlier links between the other panels are exactly what find_links gives
     (with an index: unless an earlier panel's links among its neighbours are
-    what made find_links ask for more of them).
+    what made find_links ask for more of them). find: what links them, find_links
+    or the same in blocks on a cluster (loader/dask_link).
     """
     source = np.asarray(source, np.int64).copy()
     source[~np.asarray(fresh, bool)] = -1  # file numbers are >= 0
-    return find_links(sigs, source, preset)
+    return (find or find_links)(sigs, source, preset)
 
 
 def carry_over(links: Links, new_row: np.ndarray, n: int) -> tuple[Links, np.ndarray]:
@@ -215,14 +216,14 @@ class Relinked:
     kept_links: int
 
 
-def relink(panels: Panels, preset: Preset, earlier: Panels, earlier_links: Links) -> Relinked:
+def relink(panels: Panels, preset: Preset, earlier: Panels, earlier_links: Links, find=None) -> Relinked:
     """The links of `panels` given an earlier run's panels and links with the same `pairwise` preset: the
-    earlier links between panels still there unchanged (`same_panel`), plus the new panels linked against all.
-    The same links, field for field, as `find_links` on every panel."""
+    earlier links between panels still there unchanged (`same_panel`), plus the new panels linked against all
+    (by `find`, as find_new_links). The same links, field for field, as `find_links` on every panel."""
     now = {same_panel(panels, i): i for i in range(len(panels))}
     new_row = np.array([now.get(same_panel(earlier, i), -1) for i in range(len(earlier))], np.int64)
     kept, fresh = carry_over(earlier_links, new_row, len(panels))
-    links = merge_links([kept, find_new_links(panels.signatures, panels.source, preset, fresh)]) if fresh.any() else kept
+    links = merge_links([kept, find_new_links(panels.signatures, panels.source, preset, fresh, find)]) if fresh.any() else kept
     return Relinked(links, int(fresh.sum()), int((new_row < 0).sum()), len(kept))
 
 

@@ -86,7 +86,7 @@ def dask_client(executor: str | None, scheduler: str | None, workers: int | None
     try:
         yield client
     except ClusterLost as exc:
-        fail(f"lost {where} mid-run ({exc}); what was finished is kept in the feature store: "
+        fail(f"lost {where} mid-run ({exc}); what was described is kept in the feature store: "
              "run the same command again to resume")
     finally:
         _close_quietly(client, cluster)

@@ -84,8 +84,8 @@ FirstFrameOnly = Annotated[bool, typer.Option("--first-frame-only", help="Animat
 Executor = Enum("Executor", {"processes": "processes", "dask": "dask"}, type=str)
 ExecutorChoice = Annotated[Optional[Executor], typer.Option(
     "--executor", show_default=False, metavar="EXECUTOR",
-    help="Where describing and linking run: processes (this machine's processes, -j of them; the default) or "
-         "dask (a Dask cluster of -j worker processes started on this machine, or the running one --scheduler names).",
+    help="Where describing and linking run: processes (this machine's; the default) or dask (a Dask cluster "
+         "started on this machine, a worker process per core or -j of them, or the running one --scheduler names).",
 )]
 Scheduler = Annotated[Optional[str], typer.Option(
     "--scheduler", show_default=False, metavar="ADDRESS",

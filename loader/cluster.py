@@ -26,7 +26,7 @@ def _lost() -> tuple[type[BaseException], ...]:
 
 
 def finished(client, futures: list) -> Iterator:
-    """Each future's result as it finishes; ClusterLost (naming why) when the cluster is lost on the way.
+    """(future, its result) as each finishes; ClusterLost (naming why) when the cluster is lost on the way.
     The futures are cancelled at the end, finished or not, so nothing runs on for a client that stopped."""
     from distributed import as_completed
 
@@ -35,12 +35,13 @@ def finished(client, futures: list) -> Iterator:
     try:
         while True:
             try:
-                result = next(pending).result()
+                future = next(pending)
+                result = future.result()
             except StopIteration:
                 return
             except lost as exc:
                 raise ClusterLost(_reason(exc)) from exc
-            yield result  # outside the try: what the caller does with it is not the cluster's doing
+            yield future, result  # outside the try: what the caller does with it is not the cluster's doing
     finally:
         try:
             client.cancel(futures)

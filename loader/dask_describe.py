@@ -40,5 +40,5 @@ def describe_on_dask(client, jobs: list[tuple[int, str]], signatures, all_frames
     batches = [jobs[i:i + batch] for i in range(0, len(jobs), batch)]
     futures = client.map(_describe_batch, batches, signatures=signatures, all_frames=all_frames,
                          known=shared_known, pure=False, retries=2)
-    for outcomes in finished(client, futures):
+    for _, outcomes in finished(client, futures):
         yield from outcomes

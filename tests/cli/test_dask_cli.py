@@ -11,6 +11,8 @@ from contextlib import contextmanager
 
 import pytest
 
+from tests import synthetic
+from tests.conftest import save
 from tests.cli.test_graph_cli import closed_port, error_lines, invoke
 from tests.cli.test_pipeline_cli import NO_SERVER, run_args
 from tests.loader.test_dask_describe import mixed_corpus
@@ -24,13 +26,27 @@ OUTPUTS = ("links.csv", "links.json", "clusters.csv", "clusters.json", "panels.c
 
 
 def test_run_on_a_local_dask_cluster_writes_the_same_files_as_a_local_run(tmp_path, rng):
+    """Describing and linking (in blocks: 27 panels on two workers make four) on the cluster, then a second run
+    with new files (a mirrored copy among them) that links only those, on the cluster too."""
     folder = mixed_corpus(tmp_path, rng)
-    local = invoke(*run_args(folder, tmp_path / "local", tmp_path, "-j", "2"), "--store", tmp_path / "s1", env=NO_SERVER)
-    dask = invoke(*run_args(folder, tmp_path / "dask", tmp_path, "-j", "2"), "--store", tmp_path / "s2",
-                  "--executor", "dask", env=NO_SERVER)
-    assert local.exit_code == 0 and dask.exit_code == 0, dask.stderr
-    for name in OUTPUTS:
-        assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), name
+
+    def both_runs() -> None:
+        local = invoke(*run_args(folder, tmp_path / "local", tmp_path, "-j", "2"), "--store", tmp_path / "s1",
+                       env=NO_SERVER)
+        dask = invoke(*run_args(folder, tmp_path / "dask", tmp_path, "-j", "2"), "--store", tmp_path / "s2",
+                      "--executor", "dask", env=NO_SERVER)
+        assert local.exit_code == 0 and dask.exit_code == 0, dask.stderr
+        for name in OUTPUTS:
+            assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), name
+
+    both_runs()
+    drawing = synthetic.random_drawing(rng)
+    save(synthetic.render(drawing, size=(160, 120)), folder / "10_1.png")
+    save(synthetic.render(drawing, size=(160, 120), mirrored=True), folder / "10_2.png")
+    both_runs()
+    record = json.loads((tmp_path / "dask" / "run.json").read_text())
+    assert record["linking"]["mode"] == "new against all" and record["linking"]["new_panels"] == 2
+    assert b"10_1.png,10_2.png" in (tmp_path / "dask" / "links.csv").read_bytes()
 
 
 def test_an_unreachable_scheduler_is_one_line_and_exit_1(tmp_path, rng):
