@@ -70,3 +70,31 @@ def local_cluster(workers: int):
     return distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                                     dashboard_address=":0", scheduler_kwargs={"dashboard": False},
                                     silence_logs=logging.CRITICAL)
+
+
+_malloc_tuned = False
+
+
+def tune_worker_malloc() -> None:
+    """Undo what Dask's nanny does to a worker's memory allocator, once per process (glibc only; else nothing).
+
+    The nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536, which also fixes glibc's mmap threshold at
+    128 KiB: every image-sized array is then mmapped fresh and its pages faulted in again, and describing
+    costs 1.8x the CPU it costs in a plain process (measured: 150 files, 3.05 s against 1.67 s). Setting the
+    thresholds where glibc's own adjustment would take them (32 MiB mmap, 64 MiB trim) gives it back,
+    however the worker was started."""
+    global _malloc_tuned
+    if _malloc_tuned:
+        return
+    _malloc_tuned = True
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return  # not glibc: nothing was fixed, nothing to undo
+    m_trim_threshold, m_mmap_threshold = -1, -3  # malloc.h
+    mallopt(m_mmap_threshold, 32 << 20)
+    mallopt(m_trim_threshold, 64 << 20)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from visualdistance.loader.cluster import finished
+from visualdistance.loader.cluster import finished, tune_worker_malloc
 
 #: files per task: the scheduler handles a few hundred tasks a second, so a batch of this many
 #: keeps its overhead small against describing (about 5-20 ms a file), yet spreads a few
@@ -25,6 +25,7 @@ BATCH = 16
 def _describe_batch(jobs: list[tuple[int, str]], signatures, all_frames: bool, known: frozenset[str]) -> list:
     from visualdistance.loader import extract
 
+    tune_worker_malloc()
     # A worker process keeps its settings between batches; set them when they differ.
     if extract._worker_signatures != signatures or extract._worker_all_frames != all_frames or extract._worker_known is not known:
         extract._init_worker(signatures, all_frames, known)

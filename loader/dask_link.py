@@ -17,13 +17,14 @@ from visualdistance.analysis.blocks import BLOCK_ROWS, Block, Task, blocked_link
 from visualdistance.analysis.data import Links
 from visualdistance.analysis.linking import Preset, find_links
 from visualdistance.analysis.rules import Sigs
-from visualdistance.loader.cluster import ClusterLost, finished
+from visualdistance.loader.cluster import ClusterLost, finished, tune_worker_malloc
 
 
 def _link_task(first: Block, second: Block | None, preset: Preset, pairs):
     from visualdistance.analysis.image_ops import limit_opencv_threads
 
     limit_opencv_threads()  # one task per worker thread already
+    tune_worker_malloc()
     return link_block(first, second, preset, pairs)
 
 

@@ -26,6 +26,12 @@ def client():
         yield c
 
 
+def _malloc_tuned() -> bool:
+    from visualdistance.loader import cluster
+
+    return cluster._malloc_tuned
+
+
 def mixed_corpus(tmp_path, rng):
     """Stills, a mirrored copy, an animated GIF with a repeated frame, and a file that is not an image."""
     folder = corpus(tmp_path, rng, n=20)
@@ -55,6 +61,9 @@ def test_a_dask_run_gives_the_same_panels_rows_and_bad_files_as_a_local_one(tmp_
     on_dask = extract_folder(folder, all_signatures(), tmp_path / "dask-store", client=client)
     assert (on_dask.decoded, on_dask.reused) == (local.decoded, local.reused) == (24, 0)
     assert_same_extraction(local, on_dask)
+    # a worker that described set its allocator back from the nanny's MALLOC_TRIM_THRESHOLD_ (two batches:
+    # one worker may have run both)
+    assert True in client.run(_malloc_tuned).values()
     # The store the cluster filled serves the next run, local or not, with nothing decoded.
     again = extract_folder(folder, all_signatures(), tmp_path / "dask-store", workers=2)
     assert again.decoded == 0
