@@ -36,8 +36,9 @@ def describe_on_dask(client, jobs: list[tuple[int, str]], signatures, all_frames
                      batch: int = BATCH) -> Iterator:
     """The outcome (extract._Done) of every job, in the order they finish, from the cluster behind `client`,
     `batch` jobs per task. A lost scheduler raises cluster.ClusterLost after the outcomes received before it."""
-    # one copy per worker, not one per task (a list: scatter would spread a bare collection item by item)
-    shared_known = client.scatter([known], broadcast=True)[0]
+    # one copy per worker, not one per task (a list: scatter would spread a bare collection item by item);
+    # a key of its own (hash=False): an earlier run's equal set, being released, would take this one with it
+    shared_known = client.scatter([known], broadcast=True, hash=False)[0]
     batches = [jobs[i:i + batch] for i in range(0, len(jobs), batch)]
     futures = client.map(_describe_batch, batches, signatures=signatures, all_frames=all_frames,
                          known=shared_known, pure=False, retries=2)
