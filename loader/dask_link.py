@@ -77,10 +77,18 @@ def block_rows(n: int, threads: int) -> int:
     return max(1, min(BLOCK_ROWS, -(-n // (2 * max(1, threads)))))
 
 
+#: fewer panels than this are linked here, whole: one block's every pair takes a core a second or two, less than
+#: the cluster's fixed cost of linking (its workers load the compiled kernels: 2-6 s measured, bench/RESULTS.md)
+LINK_HERE_BELOW = BLOCK_ROWS
+
+
 def link_on_dask(client, sigs: Sigs, source: np.ndarray, preset: Preset, size: int | None = None) -> Links:
     """find_links(sigs, source, preset) in blocks of `size` rows (default: `block_rows` for the cluster's
     threads) on the cluster: the same links, field for field. A preset that is not pairwise needs every panel
-    at once, so it is linked here, whole."""
+    at once, and without a `size` fewer than LINK_HERE_BELOW panels gain nothing from the cluster: those are
+    linked here, whole."""
+    if size is None and len(source) < LINK_HERE_BELOW:
+        return find_links(sigs, source, preset)
     if size is None:
         threads = sum(w["nthreads"] for w in client.scheduler_info()["workers"].values())
         size = block_rows(len(source), threads)

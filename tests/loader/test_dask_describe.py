@@ -91,3 +91,10 @@ def test_a_worker_killed_mid_run_costs_its_batch_a_retry_and_changes_nothing(tmp
         assert killed and killed[0] not in client.run(os.getpid)  # it died (its nanny started another)
     assert (on_dask.decoded, on_dask.reused) == (local.decoded, local.reused) == (24, 0)
     assert_same_extraction(local, on_dask)
+
+
+def test_runs_one_after_another_on_one_client_each_finish(tmp_path, rng, client):
+    # each scatters an empty set of known hashes: equal data, which must not share a key the first run releases
+    folder = corpus(tmp_path, rng, n=6)
+    for k in range(3):
+        assert extract_folder(folder, all_signatures(), tmp_path / f"store-{k}", client=client, batch=1).decoded == 6
