@@ -16,10 +16,19 @@ from typing import Iterator
 
 from visualdistance.loader.cluster import finished, tune_worker_malloc
 
-#: files per task: the scheduler handles a few hundred tasks a second, so a batch of this many
+#: files per task at least: the scheduler handles a few hundred tasks a second, so a batch of this many
 #: keeps its overhead small against describing (about 5-20 ms a file), yet spreads a few
 #: thousand files over every worker.
 BATCH = 16
+
+
+def batch_size(files: int, threads: int) -> int:
+    """Files per task for `files` files on `threads` worker threads.
+
+    The scheduler's share of a run is threads / (batch x tasks/s x seconds a file); measured on 2 shared
+    cores (bench/RESULTS.md) at 460 tasks/s and 10 ms a file, that is under 10% from a batch of twice the
+    threads on. Larger batches than a quarter of each thread's files would leave threads idle at the end."""
+    return max(BATCH, min(2 * threads, files // max(1, 4 * threads)))
 
 
 def _describe_batch(jobs: list[tuple[int, str]], signatures, all_frames: bool, known: frozenset[str]) -> list:
@@ -33,9 +42,13 @@ def _describe_batch(jobs: list[tuple[int, str]], signatures, all_frames: bool, k
 
 
 def describe_on_dask(client, jobs: list[tuple[int, str]], signatures, all_frames: bool, known: frozenset[str],
-                     batch: int = BATCH) -> Iterator:
+                     batch: int | None = None) -> Iterator:
     """The outcome (extract._Done) of every job, in the order they finish, from the cluster behind `client`,
-    `batch` jobs per task. A lost scheduler raises cluster.ClusterLost after the outcomes received before it."""
+    `batch` jobs per task (default: `batch_size` for the cluster's threads). A lost scheduler raises
+    cluster.ClusterLost after the outcomes received before it."""
+    if batch is None:
+        threads = sum(w["nthreads"] for w in client.scheduler_info()["workers"].values())
+        batch = batch_size(len(jobs), threads)
     # one copy per worker, not one per task (a list: scatter would spread a bare collection item by item);
     # a key of its own (hash=False): an earlier run's equal set, being released, would take this one with it
     shared_known = client.scatter([known], broadcast=True, hash=False)[0]

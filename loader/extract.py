@@ -187,7 +187,7 @@ def extract_folder(
     files (none when the folder holds no image). Returns panels in folder order.
     client: a `distributed.Client`, to describe on its Dask cluster instead of
     local processes (loader/dask_describe), `batch` files per task (default
-    dask_describe.BATCH); the results are the same. A cluster lost mid-run
+    dask_describe.batch_size); the results are the same. A cluster lost mid-run
     raises cluster.ClusterLost, with what arrived before it in the store.
     """
     t0 = time.perf_counter()
@@ -261,9 +261,9 @@ def _describe_all(files, known, store, signatures, all_frames, workers, advance:
 
     try:
         if client is not None:
-            from visualdistance.loader.dask_describe import BATCH, describe_on_dask
+            from visualdistance.loader.dask_describe import describe_on_dask
 
-            for done in describe_on_dask(client, jobs, signatures, all_frames, known, batch or BATCH):
+            for done in describe_on_dask(client, jobs, signatures, all_frames, known, batch):
                 keep(done)
         elif workers == 1 or len(jobs) < 8:
             _init_worker(signatures, all_frames, known)

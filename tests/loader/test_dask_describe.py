@@ -15,6 +15,7 @@ from tests.conftest import save
 from tests.loader.test_extract import corpus
 from visualdistance.analysis.presets import all_signatures
 from visualdistance.loader.cluster import local_cluster
+from visualdistance.loader.dask_describe import batch_size
 from visualdistance.loader.extract import extract_folder
 
 distributed = pytest.importorskip("distributed", reason="dask.distributed is a dependency; install the project")
@@ -98,3 +99,9 @@ def test_runs_one_after_another_on_one_client_each_finish(tmp_path, rng, client)
     folder = corpus(tmp_path, rng, n=6)
     for k in range(3):
         assert extract_folder(folder, all_signatures(), tmp_path / f"store-{k}", client=client, batch=1).decoded == 6
+
+
+def test_a_batch_keeps_the_scheduler_busy_for_a_small_share_and_every_thread_busy_to_the_end():
+    assert batch_size(24, 2) == 16  # at least BATCH
+    assert batch_size(1_000_000, 100) == 200  # twice the threads
+    assert batch_size(10_000, 100) == 25  # a quarter of each thread's files
