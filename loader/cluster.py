@@ -19,10 +19,12 @@ class ClusterLost(Exception):
 
 
 def _lost() -> tuple[type[BaseException], ...]:
+    from distributed.comm.core import CommClosedError
     from distributed.scheduler import KilledWorker
 
-    # CommClosedError is an OSError; a future the client gave up on after failing to reconnect is cancelled
-    return OSError, CancelledError, KilledWorker
+    # a connection closed under a request, or a future the client gave up on after failing to reconnect
+    # (cancelled); an OSError a task itself raised is the task's, and stays what it is
+    return CommClosedError, CancelledError, KilledWorker
 
 
 def finished(client, futures: list) -> Iterator:
