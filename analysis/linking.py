@@ -79,48 +79,88 @@ def find_links(sigs: Sigs, source: np.ndarray, preset: Preset) -> Links:
     """
     n = len(source)
     source = np.asarray(source)
-    active = _passes(preset.gates, sigs, n)
-    whole = _whole_drawing_links(sigs, source, preset, active)
+    run = _Gated.of(sigs, source, preset)
+    whole = _whole_drawing_links(run)
     if preset.regions is None:
         return whole
     from visualdistance.analysis.region_search import as_links, region_only
 
+    active = np.zeros(n, bool)
+    active[run.idx] = True
     found = region_only(preset.regions.find(sigs, source, active), whole, n)
     return merge_links([whole, as_links(found, whole)])
 
 
-def _whole_drawing_links(sigs: Sigs, source: np.ndarray, preset: Preset, active: np.ndarray) -> Links:
-    """The links of the preset's rules (see find_links) between the `active` panels ((n,) bool: they pass the gates)."""
-    n = len(source)
-    idx = np.flatnonzero(active)
-    # only what the rules read, and no copy when every panel passes: at 100,000 panels every
-    # signature of every preset is about a gigabyte
-    sub = {k: sigs[k] if len(idx) == n else sigs[k][idx] for k in _read_by(preset, regions=False) if k in sigs}
-    thresholds = {r.name: r.threshold.per_panel(sigs) for r in preset.rules}
-    measured: dict[str, Measured] = {}
+def _whole_drawing_links(run: "_Gated") -> Links:
+    """The links of the preset's rules (see find_links) between the panels that pass its gates."""
+    index = run.preset.index
+    if index is None or not index.used_for(len(run.idx)):
+        pairs = run.linked()
+    else:
+        ra, rb = index.candidates(run.sub, run.source[run.idx], run.linked_rows)
+        pairs = unique_sorted(run.idx[ra].astype(np.int64) * run.n + run.idx[rb])
+    links, keep = run.measure(pairs)
+    return links if keep.all() else links.take(keep)
 
-    def linked(pairs=None) -> np.ndarray:
+
+def links_among(sigs: Sigs, source: np.ndarray, preset: Preset, pairs=None) -> tuple[Links, np.ndarray]:
+    """What `find_links` does without an index, among candidate `pairs` (a, b) (rows, a < b) or every pair:
+    the pairs some rule links, measured (a `Links`), and which of them are links ((m,) bool: the rest failed a
+    mirrored check, or matched no rule as measured). Linking in blocks (analysis/blocks.py) runs this per block."""
+    run = _Gated.of(sigs, source, preset)
+    if pairs is not None:
+        a, b = (np.asarray(x, np.int64) for x in pairs)
+        active = np.zeros(run.n, bool)
+        active[run.idx] = True
+        both = active[a] & active[b]
+        pairs = np.searchsorted(run.idx, a[both]), np.searchsorted(run.idx, b[both])
+    return run.measure(run.linked(pairs))
+
+
+@dataclass
+class _Gated:
+    """One linking pass: the panels that pass the preset's gates (rows idx of n), the arrays the rules read for
+    them (sub), each rule's thresholds, and the distances measured on the way (reused by `measure`)."""
+
+    sigs: Sigs
+    source: np.ndarray
+    preset: Preset
+    n: int
+    idx: np.ndarray
+    sub: Sigs
+    thresholds: dict[str, np.ndarray]
+    measured: dict[str, "Measured"]
+
+    @classmethod
+    def of(cls, sigs: Sigs, source: np.ndarray, preset: Preset) -> "_Gated":
+        n = len(source)
+        idx = np.flatnonzero(_passes(preset.gates, sigs, n))
+        # only what the rules read, and no copy when every panel passes: at 100,000 panels every
+        # signature of every preset is about a gigabyte
+        sub = {k: sigs[k] if len(idx) == n else sigs[k][idx] for k in _read_by(preset, regions=False) if k in sigs}
+        thresholds = {r.name: r.threshold.per_panel(sigs) for r in preset.rules}
+        return cls(sigs, np.asarray(source), preset, n, idx, sub, thresholds, {})
+
+    def linked(self, pairs=None) -> np.ndarray:
         """Pair keys a * n + b (panel rows) that some rule links, among `pairs` (rows of sub) or all pairs."""
-        keys = [_rule_keys(rule, sub, thresholds[rule.name][idx], source[idx], idx, n, measured, pairs) for rule in preset.rules]
+        keys = [_rule_keys(rule, self.sub, self.thresholds[rule.name][self.idx], self.source[self.idx], self.idx,
+                           self.n, self.measured, pairs) for rule in self.preset.rules]
         return unique_sorted(np.concatenate(keys)) if keys else np.empty(0, np.int64)
 
-    if preset.index is None or not preset.index.used_for(len(idx)):
-        pairs = linked()
-    else:
-        def linked_rows(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            keys = linked((a, b))
-            return np.searchsorted(idx, keys // n), np.searchsorted(idx, keys % n)
+    def linked_rows(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`linked` for an index: of candidate pairs (rows of sub), the rows of sub of those that link."""
+        keys = self.linked((a, b))
+        return np.searchsorted(self.idx, keys // self.n), np.searchsorted(self.idx, keys % self.n)
 
-        ra, rb = preset.index.candidates(sub, source[idx], linked_rows)
-        pairs = unique_sorted(idx[ra].astype(np.int64) * n + idx[rb])
-    a = (pairs // max(n, 1)).astype(np.int32)
-    b = (pairs % max(n, 1)).astype(np.int32)
-    links = measure_links(sigs, a, b, preset, thresholds, measured)
-    # The search only proposes pairs; the measure decides. A pair no rule matched as measured is never
-    # a link, whatever a kernel or an index thought of it (an empty rule with distances over their
-    # thresholds is the sign of a search that disagrees with its metric's distances).
-    keep = _pass_mirrored_checks(sigs, links, preset) & (links.rules != 0)
-    return links if keep.all() else links.take(keep)
+    def measure(self, pairs: np.ndarray) -> tuple[Links, np.ndarray]:
+        """The linked pairs (keys a * n + b) measured, and which of them are links."""
+        n = max(self.n, 1)
+        a, b = (pairs // n).astype(np.int32), (pairs % n).astype(np.int32)
+        links = measure_links(self.sigs, a, b, self.preset, self.thresholds, self.measured)
+        # The search only proposes pairs; the measure decides. A pair no rule matched as measured is never
+        # a link, whatever a kernel or an index thought of it (an empty rule with distances over their
+        # thresholds is the sign of a search that disagrees with its metric's distances).
+        return links, _pass_mirrored_checks(self.sigs, links, self.preset) & (links.rules != 0)
 
 
 def _read_by(preset: Preset, regions: bool = True) -> set[str]:
@@ -172,7 +212,7 @@ def why_not_pairwise(preset: Preset) -> str:
     return ""
 
 
-def find_new_links(sigs: Sigs, source: np.ndarray, preset: Preset, fresh: np.ndarray) -> Links:
+def find_new_links(sigs: Sigs, source: np.ndarray, preset: Preset, fresh: np.ndarray, find=None) -> Links:
     """The links of `find_links` that involve at least one `fresh` panel ((n,) bool): new panels against all.
 
     The kernels already skip pairs of one source (frames of one file), so the
@@ -180,11 +220,12 @@ def find_new_links(sigs: Sigs, source: np.ndarray, preset: Preset, fresh: np.nda
     of two integers each, never a distance. For a `pairwise` preset these plus
     the earlier links between the other panels are exactly what find_links gives
     (with an index: unless an earlier panel's links among its neighbours are
-    what made find_links ask for more of them).
+    what made find_links ask for more of them). find: what links them, find_links
+    or the same in blocks on a cluster (loader/dask_link).
     """
     source = np.asarray(source, np.int64).copy()
     source[~np.asarray(fresh, bool)] = -1  # file numbers are >= 0
-    return find_links(sigs, source, preset)
+    return (find or find_links)(sigs, source, preset)
 
 
 def carry_over(links: Links, new_row: np.ndarray, n: int) -> tuple[Links, np.ndarray]:
@@ -217,14 +258,14 @@ class Relinked:
     kept_links: int
 
 
-def relink(panels: Panels, preset: Preset, earlier: Panels, earlier_links: Links) -> Relinked:
+def relink(panels: Panels, preset: Preset, earlier: Panels, earlier_links: Links, find=None) -> Relinked:
     """The links of `panels` given an earlier run's panels and links with the same `pairwise` preset: the
-    earlier links between panels still there unchanged (`same_panel`), plus the new panels linked against all.
-    The same links, field for field, as `find_links` on every panel."""
+    earlier links between panels still there unchanged (`same_panel`), plus the new panels linked against all
+    (by `find`, as find_new_links). The same links, field for field, as `find_links` on every panel."""
     now = {same_panel(panels, i): i for i in range(len(panels))}
     new_row = np.array([now.get(same_panel(earlier, i), -1) for i in range(len(earlier))], np.int64)
     kept, fresh = carry_over(earlier_links, new_row, len(panels))
-    links = merge_links([kept, find_new_links(panels.signatures, panels.source, preset, fresh)]) if fresh.any() else kept
+    links = merge_links([kept, find_new_links(panels.signatures, panels.source, preset, fresh, find)]) if fresh.any() else kept
     return Relinked(links, int(fresh.sum()), int((new_row < 0).sum()), len(kept))
 
 

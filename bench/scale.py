@@ -30,6 +30,7 @@ Usage:
   python bench/scale.py --files 2000 --profile moving # issue 22's: shapes move every frame
   python bench/scale.py --files 1200,3600,12000       # growth over three sizes
   python bench/scale.py --files 300 --incremental     # a quick look
+  python bench/scale.py --files 2000 --executor dask  # on a LocalCluster (bench/dask_scale.py: side by side)
 Extra arguments after `--` go to `visualdistance run` (e.g. `-- --exhaustive`).
 """
 
@@ -519,9 +520,13 @@ def main() -> None:
     ap.add_argument("--profile", choices=PROFILES, default="blinks",
                     help="blinks (default: faces blink and talk), moving (a third of the shapes also move up to "
                          "3 px every frame), stills (single-frame 400x300 panels)")
+    ap.add_argument("--executor", choices=["processes", "dask"], default="processes",
+                    help="run's --executor: dask runs on a LocalCluster of a worker per core (bench/dask_scale.py "
+                         "measures the two side by side)")
     ap.add_argument("--profile-files", type=int, default=100,
                     help="files of the corpus to profile describing on, step by step (0: none)")
     args = ap.parse_args(argv)
+    extra = ["--executor", args.executor] + extra
     load = os.getloadavg()
     print(f"{os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at start")
     # numba compiles (and caches) its kernels on first use: a small run first, so no size pays for that

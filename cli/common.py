@@ -6,6 +6,7 @@ Commands import these from here, never from each other.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -59,28 +60,46 @@ def compiling_notice() -> Iterator[None]:
 
 
 @contextmanager
-def dask_client(scheduler: str | None, workers: int | None) -> Iterator[object | None]:
-    """A `distributed.Client` for --scheduler (None: describe in local processes); one line and exit 1 if unreachable."""
-    if scheduler is None:
+def dask_client(executor: str | None, scheduler: str | None, workers: int | None) -> Iterator[object | None]:
+    """A `distributed.Client` for --executor dask (a local cluster of `workers` processes) or --scheduler ADDRESS,
+    else None (local processes, no Dask). An unreachable scheduler, and one lost inside the block, end the
+    command in one line, exit 1."""
+    if executor == "processes" and scheduler is not None:
+        fail("--scheduler sends the work to a Dask cluster; it cannot go with --executor processes", 2)
+    if scheduler is None and executor != "dask":
         yield None
         return
     import distributed  # only a run that asks for Dask pays for importing it
 
+    from visualdistance.loader.cluster import ClusterLost, local_cluster
+
+    where = f"the Dask scheduler at {scheduler}" if scheduler else "the local Dask cluster"
+    # distributed logs every failed reconnect with a traceback; what went wrong is said below, in one line.
+    # Its loggers carry levels of their own, so the handler that prints them for all is the one to quiet.
+    for handler in logging.getLogger("distributed").handlers:
+        handler.setLevel(logging.CRITICAL)
     try:
-        if scheduler == "local":
-            cluster = distributed.LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                                               processes=True, host="127.0.0.1", dashboard_address=None)
-            client = distributed.Client(cluster)
-        else:
-            cluster, client = None, distributed.Client(scheduler, timeout=10)
+        cluster = None if scheduler else local_cluster(workers or os.cpu_count() or 1)
+        client = distributed.Client(cluster or scheduler, timeout=10)
     except (OSError, TimeoutError, ValueError) as exc:
-        fail(f"cannot reach the Dask scheduler at {shown(scheduler)}: {shown(str(exc) or type(exc).__name__)}")
+        fail(f"cannot reach {where}: {shown(str(exc) or type(exc).__name__)}")
     try:
         yield client
+    except ClusterLost as exc:
+        fail(f"lost {where} mid-run ({exc}); what was described is kept in the feature store: "
+             "run the same command again to resume")
     finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        _close_quietly(client, cluster)
+
+
+def _close_quietly(client, cluster) -> None:
+    """Close the client and the local cluster; a scheduler already gone has nothing left to tell."""
+    try:
+        client.close(timeout=5)
+    except (OSError, TimeoutError):
+        pass
+    if cluster is not None:
+        cluster.close()
 
 
 def check_out(folder: Path, out: Path) -> None:

@@ -80,11 +80,17 @@ Workers = Annotated[Optional[int], typer.Option(
          "processes, report makes thumbnails in that many threads (default: all cores; thumbnails at most 8).",
 )]
 FirstFrameOnly = Annotated[bool, typer.Option("--first-frame-only", help="Animated images: describe only the first frame.")]
+#: where describing and linking run
+Executor = Enum("Executor", {"processes": "processes", "dask": "dask"}, type=str)
+ExecutorChoice = Annotated[Optional[Executor], typer.Option(
+    "--executor", show_default=False, metavar="EXECUTOR",
+    help="Where describing and linking run: processes (this machine's; the default) or dask (a Dask cluster "
+         "started on this machine, a worker process per core or -j of them, or the running one --scheduler names).",
+)]
 Scheduler = Annotated[Optional[str], typer.Option(
     "--scheduler", show_default=False, metavar="ADDRESS",
-    help="Describe on a Dask cluster: the address of a running `dask scheduler` (tcp://host:8786), or `local` "
-         "for a cluster of -j worker processes on this machine. Workers must see DIR and the feature store at the "
-         "same paths (a shared file system). Default: local processes, no Dask.",
+    help="Describe and link on a running Dask cluster: its `dask scheduler`'s address (tcp://host:8786); implies "
+         "--executor dask. Workers must see DIR and the feature store at the same paths (a shared file system).",
 )]
 Corpus = Annotated[Optional[str], typer.Option(
     "--corpus", show_default=False,

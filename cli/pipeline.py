@@ -7,6 +7,7 @@ recluster with another algorithm without relinking.
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ from visualdistance.cli.options import (
     AlgorithmChoice,
     Corpus,
     Exhaustive,
+    ExecutorChoice,
     Scheduler,
     FirstFrameOnly,
     Neo4jAfterRun,
@@ -55,10 +57,10 @@ from visualdistance.loader.run_folder import ClusteringInfo, MethodInfo, RunOutp
 
 def step_extract(
     folder: Path, out: Path, store: Path | None, workers: int | None, first_frame_only: bool, corpus: str | None = None,
-    scheduler: str | None = None, method: Preset | None = None,
+    client=None, method: Preset | None = None,
 ) -> ExtractResult:
-    """Describe the folder's panels (reusing the store) with every common signature and the expensive ones
-    `method` reads, write panels and bad files, show progress."""
+    """Describe the folder's panels (reusing the store; on the Dask cluster behind `client`, if given) with every
+    common signature and the expensive ones `method` reads, write panels and bad files, show progress."""
     if not folder.is_dir():
         fail(f"not a folder: {printable(str(folder))}", 2)
     check_out(folder, out)
@@ -67,10 +69,9 @@ def step_extract(
     # run.json first: it marks OUT as a run folder, which discovery never reads panels from.
     written = run_folder.RunFolder(out)
     written.start(folder, corpus)
-    with dask_client(scheduler, workers) as client:
-        sets = (all_signatures(), expensive_signatures(method) if method else ())
-        result = extract_sets(folder, sets, store or default_store(), all_frames=not first_frame_only,
-                              workers=workers, exclude=(out,), progress=progress_bar, client=client)
+    sets = (all_signatures(), expensive_signatures(method) if method else ())
+    result = extract_sets(folder, sets, store or default_store(), all_frames=not first_frame_only,
+                          workers=workers, exclude=(out,), progress=progress_bar, client=client)
     written.write_panels(result.panels, result.store, result.more_stores)
     written.write_bad_files(result.bad_files)
     if not len(result.panels):
@@ -86,14 +87,29 @@ def _no_panels(folder: Path, out: Path, files: int) -> None:
     fail(f"{files:,} file{'s' if files > 1 else ''}, all unreadable; see {printable(str(out / 'bad_files.csv'))}")
 
 
+def _value(choice) -> str | None:
+    """An enum option's value, None when left out."""
+    return None if choice is None else choice.value
+
+
 def _method(preset: PresetName, exhaustive: bool) -> Preset:
     method = get_preset(preset.value)
     return every_pair(method) if exhaustive else method
 
 
-def step_link(panels: Panels, preset: Preset) -> Links:
+def step_link(panels: Panels, preset: Preset, client=None) -> Links:
+    """The panels' links; in blocks on the Dask cluster behind `client`, if given (the same links)."""
     with console.status(f"linking {len(panels):,} panels ({preset.name})"), compiling_notice():
-        return find_links(panels.signatures, panels.source, preset)
+        return _finder(client)(panels.signatures, panels.source, preset)
+
+
+def _finder(client):
+    """find_links, or the same on the Dask cluster behind `client`."""
+    if client is None:
+        return find_links
+    from visualdistance.loader.dask_link import link_on_dask
+
+    return functools.partial(link_on_dask, client)
 
 
 @dataclass(frozen=True)
@@ -125,16 +141,17 @@ def _earlier_run(out: Path, method: Preset) -> EarlierRun:
     return EarlierRun(earlier, links, folder.features_store() or "")
 
 
-def step_link_again(ex: ExtractResult, method: Preset, earlier: EarlierRun) -> tuple[Links, dict]:
+def step_link_again(ex: ExtractResult, method: Preset, earlier: EarlierRun, client=None) -> tuple[Links, dict]:
     """Links of the extracted panels: new panels against all, and the earlier run's links between
-    panels that are still there unchanged; everything when there is no usable earlier run."""
+    panels that are still there unchanged; everything when there is no usable earlier run. On the Dask
+    cluster behind `client`, if given."""
     panels = ex.panels
     if not earlier.why and earlier.store != str(Path(ex.store[0]).resolve()):
         earlier = EarlierRun(why="the signatures come from another feature store")
     if earlier.why:
-        return step_link(panels, method), {"mode": "all pairs", "why": earlier.why}
+        return step_link(panels, method, client), {"mode": "all pairs", "why": earlier.why}
     with console.status(f"linking the new panels against all {len(panels):,} ({method.name})"), compiling_notice():
-        found = relink(panels, method, earlier.panels, earlier.links)
+        found = relink(panels, method, earlier.panels, earlier.links, _finder(client))
     if found.gone_panels:
         console.print(f"{found.gone_panels:,} panels of the last run are gone or changed: their links were dropped")
     return found.links, {"mode": "new against all", "new_panels": found.new_panels, "gone_panels": found.gone_panels,
@@ -209,6 +226,7 @@ def run(
     first_frame_only: FirstFrameOnly = False,
     corpus: Corpus = None,
     neo4j: Neo4jAfterRun = None,
+    executor: ExecutorChoice = None,
     scheduler: Scheduler = None,
 ) -> None:
     """Find reused art in DIR: describe every panel, link similar ones, group them into clusters.
@@ -222,9 +240,10 @@ def run(
     method = _method(preset, exhaustive)
     t0 = time.perf_counter()
     earlier = _earlier_run(out, method)  # read before step_extract starts this run's run.json
-    ex = step_extract(folder, out, store, workers, first_frame_only, corpus, scheduler, method)
-    t1 = time.perf_counter()
-    links, linking = step_link_again(ex, method, earlier)
+    with dask_client(_value(executor), scheduler, workers) as client:
+        ex = step_extract(folder, out, store, workers, first_frame_only, corpus, client, method)
+        t1 = time.perf_counter()
+        links, linking = step_link_again(ex, method, earlier, client)
     t2 = time.perf_counter()
     clustering = step_communities(ex.panels, links, algorithm, objective, resolution, seed)
     seconds = {"describe": t1 - t0, "link": t2 - t1, "communities": time.perf_counter() - t2}
@@ -264,13 +283,15 @@ def extract(
     workers: Workers = None,
     first_frame_only: FirstFrameOnly = False,
     corpus: Corpus = None,
+    executor: ExecutorChoice = None,
     scheduler: Scheduler = None,
     preset: PresetChoice = PresetName(DEFAULT_PRESET),
 ) -> None:
     """Describe every panel in DIR with every signature (and the costly ones --preset reads, such as
     drawing-regions' keypoints); write panels.csv, features.json, bad_files.csv."""
     t0 = time.perf_counter()
-    ex = step_extract(folder, out, store, workers, first_frame_only, corpus, scheduler, get_preset(preset.value))
+    with dask_client(_value(executor), scheduler, workers) as client:
+        ex = step_extract(folder, out, store, workers, first_frame_only, corpus, client, get_preset(preset.value))
     seconds = {"describe": time.perf_counter() - t0}
     run_folder.RunFolder(out).finish(
         ("extract",), input=str(folder.resolve()),
@@ -280,12 +301,19 @@ def extract(
 
 
 @writes_out
-def link(out: RunFolder, preset: PresetChoice = PresetName(DEFAULT_PRESET), exhaustive: Exhaustive = False) -> None:
+def link(
+    out: RunFolder,
+    preset: PresetChoice = PresetName(DEFAULT_PRESET),
+    exhaustive: Exhaustive = False,
+    executor: ExecutorChoice = None,
+    scheduler: Scheduler = None,
+) -> None:
     """Link the panels of a run folder (from `extract` or `run`) with a preset; write links.csv and links.json."""
     method = _method(preset, exhaustive)
     panels = _read_panels(out, method)
     t0 = time.perf_counter()
-    links = step_link(panels, method)
+    with dask_client(_value(executor), scheduler, None) as client:  # a local cluster: a worker per core
+        links = step_link(panels, method, client)
     folder = run_folder.RunFolder(out)
     folder.write_links(links, panels.ids)
     seconds = {"link": time.perf_counter() - t0}

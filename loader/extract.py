@@ -180,6 +180,7 @@ def extract_folder(
     exclude: tuple[Path, ...] = (),
     progress: Progress = silent,
     client=None,
+    batch: int | None = None,
 ) -> ExtractResult:
     """Describe every image under `root` with `signatures`, reusing the store at `store_dir`.
 
@@ -187,7 +188,9 @@ def extract_folder(
     content the store lacks are decoded. progress: one stage, "reading" the
     files (none when the folder holds no image). Returns panels in folder order.
     client: a `distributed.Client`, to describe on its Dask cluster instead of
-    local processes (loader/dask_describe); the results are the same.
+    local processes (loader/dask_describe), `batch` files per task (default
+    dask_describe.batch_size); the results are the same. A cluster lost mid-run
+    raises cluster.ClusterLost, with what arrived before it in the store.
     """
     t0 = time.perf_counter()
     files, clashes = _unique_ids(discover(root, exclude=exclude))
@@ -196,7 +199,8 @@ def extract_folder(
     known = store.serving(all_frames)
     t1 = time.perf_counter()
     with (progress if files else silent)(len(files), "reading", "files") as advance:
-        shas, unreadable, cpu, decoded = _describe_all(files, known, store, signatures, all_frames, workers, advance, client)
+        shas, unreadable, cpu, decoded = _describe_all(files, known, store, signatures, all_frames, workers, advance,
+                                                       client, batch)
     t2 = time.perf_counter()
     panels, bad = _assemble(files, shas, unreadable, store, all_frames)
     t3 = time.perf_counter()
@@ -254,7 +258,7 @@ def _unique_ids(files: list[ImageFile]) -> tuple[list[ImageFile], list[BadFile]]
     return kept, clashes
 
 
-def _describe_all(files, known, store, signatures, all_frames, workers, advance: Advance, client=None):
+def _describe_all(files, known, store, signatures, all_frames, workers, advance: Advance, client=None, batch=None):
     """Every file read and hashed once; the ones the store lacks decoded and described into it.
 
     Returns (sha per file, unreadable reason per file index, worker seconds, files decoded).
@@ -286,7 +290,7 @@ def _describe_all(files, known, store, signatures, all_frames, workers, advance:
         if client is not None:
             from visualdistance.loader.dask_describe import describe_on_dask
 
-            for done in describe_on_dask(client, jobs, signatures, all_frames, known):
+            for done in describe_on_dask(client, jobs, signatures, all_frames, known, batch):
                 keep(done)
         elif workers == 1 or len(jobs) < 8:
             _init_worker(signatures, all_frames, known)

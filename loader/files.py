@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Iterator
@@ -75,7 +76,13 @@ def write_atomic(path: Path, data: bytes | str) -> None:
         fh.write(data)
 
 
-def remove_temp_files(folder: Path) -> None:
-    """Delete what interrupted writes left in `folder`; only safe while no one else writes there."""
+def remove_temp_files(folder: Path, older_than_s: float = 0.0) -> None:
+    """Delete what interrupted writes left in `folder`: every temporary file, or only those untouched for
+    `older_than_s` seconds where other processes may be writing there now (theirs are fresh)."""
+    now = time.time()
     for tmp in Path(folder).glob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}"):
-        tmp.unlink(missing_ok=True)
+        try:
+            if older_than_s <= 0 or now - tmp.stat().st_mtime > older_than_s:
+                tmp.unlink(missing_ok=True)
+        except FileNotFoundError:
+            pass  # its writer renamed it into place meanwhile

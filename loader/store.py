@@ -4,7 +4,11 @@ Layout: ``<root>/<fingerprint>/shard-*.npz``, one folder per signature set (so
 changing a signature's parameters never mixes old and new rows). Each shard is
 written to a temporary name and renamed into place, so an interrupted run
 leaves every finished shard usable and no half-written one; the next run
-resumes from them. Bad files are remembered too, with their reason, so they are
+resumes from them. Many processes (runs on several hosts sharing the folder)
+may write at once: shard names are unique, a key written twice holds the same
+rows (it is the file's content hash), a shard another process compacted away
+while we read is found again in the shard that replaced it, and only
+temporary files too old to be anyone's write in progress are cleared. Bad files are remembered too, with their reason, so they are
 not decoded again either.
 
 A shard holds, per file: its sha256, frame count, whether all frames were
@@ -34,11 +38,13 @@ import numpy as np
 
 from visualdistance.analysis.data import Ragged, concat_rows
 from visualdistance.analysis.signatures.base import Signature
-from visualdistance.loader.files import atomic_open, remove_temp_files
+from visualdistance.loader.files import atomic_open, remove_temp_files, write_atomic
 
 log = logging.getLogger(__name__)
 
 _COMPACT_AT = 16  # shards; past this many, they are merged into one on open
+#: a temporary shard untouched this long is an interrupted write's leftover, not another process's write in progress
+STALE_TEMP_S = 3600.0
 DAMAGED_DIR = "damaged"  # where unreadable shards are moved, kept for a look rather than deleted
 # What np.load and zipfile raise for a shard that is cut short, emptied or has flipped bytes.
 _DAMAGE = (OSError, ValueError, KeyError, EOFError, IndexError, zipfile.BadZipFile, zlib.error)
@@ -73,9 +79,8 @@ class FeatureStore:
     def __init__(self, root: Path, signatures: tuple[Signature, ...]) -> None:
         self.dir = Path(root) / signature_set_fingerprint(signatures)
         self.dir.mkdir(parents=True, exist_ok=True)
-        (self.dir / "signatures.json").write_text(
-            json.dumps([{"name": s.name, "type": type(s).__name__, "fingerprint": s.fingerprint} for s in signatures], indent=1)
-        )
+        listed = [{"name": s.name, "type": type(s).__name__, "fingerprint": s.fingerprint} for s in signatures]
+        write_atomic(self.dir / "signatures.json", json.dumps(listed, indent=1))  # other processes may read it now
         self._open([n for s in signatures for n in s.describe_all_names()])
         self._load()
 
@@ -137,17 +142,23 @@ class FeatureStore:
         return sorted(self.dir.glob("shard-*.npz"))
 
     def _load(self, compact: bool = True) -> None:
-        remove_temp_files(self.dir)  # shards whose write was interrupted
-        good = []
-        for path in self._shards():
-            try:
-                with np.load(path, allow_pickle=False) as z:
-                    entries = self._read_shard({k: z[k] for k in z.files})
-            except _DAMAGE as e:
-                self._set_aside(path, e)
-                continue
-            self._entries.update(entries)
-            good.append(path)
+        remove_temp_files(self.dir, older_than_s=STALE_TEMP_S)  # shards whose write was interrupted
+        good, seen = [], set()
+        # Another process may compact while we read: a shard gone before we opened it has its rows in the
+        # shard that replaced it, which a second look finds. Stop when a look finds nothing new.
+        while fresh := [p for p in self._shards() if p not in seen]:
+            seen.update(fresh)
+            for path in fresh:
+                try:
+                    with np.load(path, allow_pickle=False) as z:
+                        entries = self._read_shard({k: z[k] for k in z.files})
+                except FileNotFoundError:
+                    continue
+                except _DAMAGE as e:
+                    self._set_aside(path, e)
+                    continue
+                self._entries.update(entries)
+                good.append(path)
         if compact and len(good) > _COMPACT_AT:
             self._compact(good)
 
@@ -156,7 +167,10 @@ class FeatureStore:
         it is moved out of the way, so the next run neither trips on it nor warns again."""
         aside = self.dir / DAMAGED_DIR / path.name
         aside.parent.mkdir(exist_ok=True)
-        os.replace(path, aside)
+        try:
+            os.replace(path, aside)
+        except FileNotFoundError:
+            return  # another process found it first and moved it
         reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
         self.damaged.append((aside, reason))
         log.warning("feature store: %s was damaged (%s); moved it to %s, its files will be decoded again",
@@ -211,7 +225,9 @@ class FeatureStore:
         self._pending = []
 
     def _compact(self, shards: list[Path]) -> None:
-        self._write_shard(list(self._entries.values()), f"shard-{time.time_ns():020d}-compact.npz")
+        # The merged shard is in place before any it replaces goes, so a reader always finds every row;
+        # two processes compacting at once leave two merged shards of the same rows, and no loss.
+        self._write_shard(list(self._entries.values()), f"shard-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}-compact.npz")
         for path in shards:
             path.unlink(missing_ok=True)
 

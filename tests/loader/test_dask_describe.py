@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+from contextlib import contextmanager
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -10,6 +14,8 @@ from tests import synthetic
 from tests.conftest import save
 from tests.loader.test_extract import corpus
 from visualdistance.analysis.presets import all_signatures
+from visualdistance.loader.cluster import local_cluster
+from visualdistance.loader.dask_describe import batch_size
 from visualdistance.loader.extract import extract_folder
 
 distributed = pytest.importorskip("distributed", reason="dask.distributed is a dependency; install the project")
@@ -17,9 +23,14 @@ distributed = pytest.importorskip("distributed", reason="dask.distributed is a d
 
 @pytest.fixture(scope="module")
 def client():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as c:
+    with local_cluster(2) as cluster, distributed.Client(cluster) as c:
         yield c
+
+
+def _malloc_tuned() -> bool:
+    from visualdistance.loader import cluster
+
+    return cluster._malloc_tuned
 
 
 def mixed_corpus(tmp_path, rng):
@@ -34,11 +45,8 @@ def mixed_corpus(tmp_path, rng):
     return folder
 
 
-def test_a_dask_run_gives_the_same_panels_rows_and_bad_files_as_a_local_one(tmp_path, rng, client):
-    folder = mixed_corpus(tmp_path, rng)
-    local = extract_folder(folder, all_signatures(), tmp_path / "local-store", workers=2)
-    on_dask = extract_folder(folder, all_signatures(), tmp_path / "dask-store", client=client)
-    assert (on_dask.decoded, on_dask.reused) == (local.decoded, local.reused) == (24, 0)
+def assert_same_extraction(local, on_dask) -> None:
+    """Two extractions found the same bad files and the same panels, field for field and row for row."""
     assert [(b.path, b.reason) for b in on_dask.bad_files] == [(b.path, b.reason) for b in local.bad_files]
     a, b = local.panels, on_dask.panels
     for field in ("ids", "paths", "source", "frame", "last_frame", "width", "height", "sha256"):
@@ -46,6 +54,54 @@ def test_a_dask_run_gives_the_same_panels_rows_and_bad_files_as_a_local_one(tmp_
     assert a.signatures.keys() == b.signatures.keys()
     for name in a.signatures:
         assert np.array_equal(a.signatures[name], b.signatures[name]), name
+
+
+def test_a_dask_run_gives_the_same_panels_rows_and_bad_files_as_a_local_one(tmp_path, rng, client):
+    folder = mixed_corpus(tmp_path, rng)
+    local = extract_folder(folder, all_signatures(), tmp_path / "local-store", workers=2)
+    on_dask = extract_folder(folder, all_signatures(), tmp_path / "dask-store", client=client)
+    assert (on_dask.decoded, on_dask.reused) == (local.decoded, local.reused) == (24, 0)
+    assert_same_extraction(local, on_dask)
+    # a worker that described set its allocator back from the nanny's MALLOC_TRIM_THRESHOLD_ (two batches:
+    # one worker may have run both)
+    assert True in client.run(_malloc_tuned).values()
     # The store the cluster filled serves the next run, local or not, with nothing decoded.
     again = extract_folder(folder, all_signatures(), tmp_path / "dask-store", workers=2)
     assert again.decoded == 0
+
+
+def test_a_worker_killed_mid_run_costs_its_batch_a_retry_and_changes_nothing(tmp_path, rng):
+    folder = mixed_corpus(tmp_path, rng)
+    local = extract_folder(folder, all_signatures(), tmp_path / "local-store", workers=2)
+    killed: list[str] = []
+    with local_cluster(2) as cluster, distributed.Client(cluster) as client:
+        pids = client.run(os.getpid)  # worker address -> its process
+
+        @contextmanager
+        def kill_a_busy_worker_at_the_first_result(total, description, unit):
+            def advance(n=1):
+                if not killed:
+                    # one file per task: with 23 tasks left, a worker is always running one of them
+                    busy = [w for w, tasks in client.processing().items() if tasks and w in pids]
+                    os.kill(pids[busy[0]], signal.SIGKILL)
+                    killed.append(busy[0])
+            yield advance
+
+        on_dask = extract_folder(folder, all_signatures(), tmp_path / "dask-store", client=client, batch=1,
+                                 progress=kill_a_busy_worker_at_the_first_result)
+        assert killed and killed[0] not in client.run(os.getpid)  # it died (its nanny started another)
+    assert (on_dask.decoded, on_dask.reused) == (local.decoded, local.reused) == (24, 0)
+    assert_same_extraction(local, on_dask)
+
+
+def test_runs_one_after_another_on_one_client_each_finish(tmp_path, rng, client):
+    # each scatters an empty set of known hashes: equal data, which must not share a key the first run releases
+    folder = corpus(tmp_path, rng, n=6)
+    for k in range(3):
+        assert extract_folder(folder, all_signatures(), tmp_path / f"store-{k}", client=client, batch=1).decoded == 6
+
+
+def test_a_batch_keeps_the_scheduler_busy_for_a_small_share_and_every_thread_busy_to_the_end():
+    assert batch_size(24, 2) == 16  # at least BATCH
+    assert batch_size(1_000_000, 100) == 200  # twice the threads
+    assert batch_size(10_000, 100) == 25  # a quarter of each thread's files

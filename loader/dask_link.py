@@ -1,0 +1,96 @@
+"""Linking on a Dask cluster: the blocks of analysis/blocks.py go to the workers, the links come back.
+
+Each block's signature rows are sent to the cluster once (scattered); a
+task names the one or two blocks it links, so a worker fetches those and
+never the whole corpus. The candidate index, when the preset has one, is
+built and asked on the client (64 numbers a panel); the measuring of its
+candidates goes to the workers round by round. Communities and writing stay
+on the client. A worker lost mid-task costs that task a retry; a lost
+scheduler raises cluster.ClusterLost.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from visualdistance.analysis.blocks import BLOCK_ROWS, Block, Task, blocked_links, link_block
+from visualdistance.analysis.data import Links
+from visualdistance.analysis.linking import Preset, find_links
+from visualdistance.analysis.rules import Sigs
+from visualdistance.loader.cluster import ClusterLost, finished, tune_worker_malloc
+
+
+def _link_task(first: Block, second: Block | None, preset: Preset, pairs):
+    from visualdistance.analysis.image_ops import limit_opencv_threads
+
+    limit_opencv_threads()  # one task per worker thread already
+    tune_worker_malloc()
+    return link_block(first, second, preset, pairs)
+
+
+class DaskRun:
+    """`blocks.Run` on the cluster behind `client`: blocks scattered at the first call, tasks submitted, results
+    as they finish (their order does not matter: the links are merged and sorted).
+
+    Scattered data lives on one worker and cannot be computed again: a worker that dies takes its blocks
+    with it, and the tasks that needed them fail. The client still holds every block, so it scatters them
+    again and runs the tasks not yet done, up to RESCATTERS times; only a lost scheduler ends the run.
+    """
+
+    RESCATTERS = 2
+
+    def __init__(self, client, preset: Preset) -> None:
+        self.client, self.preset = client, preset
+        self.blocks: list | None = None  # the scattered blocks' futures
+        self._preset = None
+
+    def scatter(self, blocks: list[Block]) -> None:
+        """Send the blocks (each to one worker) and the preset (to every worker) to the cluster."""
+        # new keys each time (hash=False): a lost block's old key may still be in the scheduler's books
+        self.blocks = self.client.scatter(blocks, hash=False)
+        self._preset = self.client.scatter(self.preset, broadcast=True, hash=False)
+
+    def __call__(self, blocks: list[Block], tasks: list[Task]) -> list[tuple[Links, np.ndarray, np.ndarray]]:
+        done: dict[int, tuple] = {}
+        for attempt in range(self.RESCATTERS + 1):
+            if self.blocks is None:
+                self.scatter(blocks)
+            futures = {self._submit(tasks[k]): k for k in range(len(tasks)) if k not in done}
+            try:
+                for future, result in finished(self.client, list(futures)):
+                    done[futures[future]] = result
+                return [done[k] for k in range(len(tasks))]
+            except ClusterLost:
+                if attempt == self.RESCATTERS or self.client.status != "running":
+                    raise  # the scheduler itself is gone, or workers keep dying
+                self.blocks = None
+
+    def _submit(self, task: Task):
+        second = None if task.first == task.second else self.blocks[task.second]
+        return self.client.submit(_link_task, self.blocks[task.first], second, self._preset, task.pairs,
+                                  pure=False, retries=2)
+
+
+def block_rows(n: int, threads: int) -> int:
+    """Rows per block for n panels on `threads` worker threads: at most BLOCK_ROWS (a task's memory), and few
+    enough that every thread gets a few pairs of blocks (two blocks per thread make 2t^2 + t tasks)."""
+    return max(1, min(BLOCK_ROWS, -(-n // (2 * max(1, threads)))))
+
+
+#: fewer panels than this are linked here, whole: one block's every pair takes a core a second or two, less than
+#: the cluster's fixed cost of linking (its workers load the compiled kernels: 2-6 s measured, bench/RESULTS.md)
+LINK_HERE_BELOW = BLOCK_ROWS
+
+
+def link_on_dask(client, sigs: Sigs, source: np.ndarray, preset: Preset, size: int | None = None) -> Links:
+    """find_links(sigs, source, preset) in blocks of `size` rows (default: `block_rows` for the cluster's
+    threads) on the cluster: the same links, field for field. A preset that is not pairwise needs every panel
+    at once, and without a `size` fewer than LINK_HERE_BELOW panels gain nothing from the cluster: those are
+    linked here, whole."""
+    if size is None and len(source) < LINK_HERE_BELOW:
+        return find_links(sigs, source, preset)
+    if size is None:
+        threads = sum(w["nthreads"] for w in client.scheduler_info()["workers"].values())
+        size = block_rows(len(source), threads)
+    found = blocked_links(sigs, source, preset, DaskRun(client, preset), size)
+    return find_links(sigs, source, preset) if found is None else found
