@@ -138,9 +138,6 @@ def candidate_matches(features: list[RegionFeatures]) -> list[Correspondences]:
     """
     import faiss  # imported here: describing and the CLI's --help do not need it
 
-    owner = np.concatenate([np.full(len(f.descriptors), i, np.int64) for i, f in enumerate(features)])
-    if len(owner) == 0:
-        return []
     # One thread: the index (and so every candidate) is the same on every run, and faiss's
     # threads spin against the describing workers on a busy machine (4x slower measured).
     threads = faiss.omp_get_max_threads()
@@ -148,6 +145,8 @@ def candidate_matches(features: list[RegionFeatures]) -> list[Correspondences]:
     try:
         features = [_distinctive_only(faiss, f) for f in features]
         owner = np.concatenate([np.full(len(f.descriptors), i, np.int64) for i, f in enumerate(features)])
+        if len(owner) == 0:  # no panel kept a distinctive keypoint
+            return []
         index = _descriptor_index(faiss, np.concatenate([f.descriptors for f in features]))
         points = np.concatenate([f.points for f in features])
         found = []
