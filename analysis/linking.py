@@ -85,9 +85,7 @@ def find_links(sigs: Sigs, source: np.ndarray, preset: Preset) -> Links:
         return whole
     from visualdistance.analysis.region_search import as_links, region_only
 
-    active = np.zeros(n, bool)
-    active[run.idx] = True
-    found = region_only(preset.regions.find(sigs, source, active), whole, n)
+    found = region_only(preset.regions.find(sigs, source, run.active), whole, n)
     return merge_links([whole, as_links(found, whole)])
 
 
@@ -110,22 +108,21 @@ def links_among(sigs: Sigs, source: np.ndarray, preset: Preset, pairs=None) -> t
     run = _Gated.of(sigs, source, preset)
     if pairs is not None:
         a, b = (np.asarray(x, np.int64) for x in pairs)
-        active = np.zeros(run.n, bool)
-        active[run.idx] = True
-        both = active[a] & active[b]
+        both = run.active[a] & run.active[b]
         pairs = np.searchsorted(run.idx, a[both]), np.searchsorted(run.idx, b[both])
     return run.measure(run.linked(pairs))
 
 
 @dataclass
 class _Gated:
-    """One linking pass: the panels that pass the preset's gates (rows idx of n), the arrays the rules read for
-    them (sub), each rule's thresholds, and the distances measured on the way (reused by `measure`)."""
+    """One linking pass: the panels that pass the preset's gates (active, (n,) bool; their rows idx), the arrays the
+    rules read for them (sub), each rule's thresholds, and the distances measured on the way (reused by `measure`)."""
 
     sigs: Sigs
     source: np.ndarray
     preset: Preset
     n: int
+    active: np.ndarray
     idx: np.ndarray
     sub: Sigs
     thresholds: dict[str, np.ndarray]
@@ -134,12 +131,13 @@ class _Gated:
     @classmethod
     def of(cls, sigs: Sigs, source: np.ndarray, preset: Preset) -> "_Gated":
         n = len(source)
-        idx = np.flatnonzero(_passes(preset.gates, sigs, n))
+        active = _passes(preset.gates, sigs, n)
+        idx = np.flatnonzero(active)
         # only what the rules read, and no copy when every panel passes: at 100,000 panels every
         # signature of every preset is about a gigabyte
         sub = {k: sigs[k] if len(idx) == n else sigs[k][idx] for k in _read_by(preset, regions=False) if k in sigs}
         thresholds = {r.name: r.threshold.per_panel(sigs) for r in preset.rules}
-        return cls(sigs, np.asarray(source), preset, n, idx, sub, thresholds, {})
+        return cls(sigs, np.asarray(source), preset, n, active, idx, sub, thresholds, {})
 
     def linked(self, pairs=None) -> np.ndarray:
         """Pair keys a * n + b (panel rows) that some rule links, among `pairs` (rows of sub) or all pairs."""
