@@ -71,6 +71,8 @@ def link_block(first: Block, second: Block | None, preset: Preset, pairs=None) -
     `pairs` (a, b), rows of the whole table. Returns them as `find_links` would (rows of the whole table, a < b,
     sorted) and the pairs (a, b) some rule linked, links or not (what an index's widening counts)."""
     rows, source, sigs, side = _joined(first, second)
+    if pairs is not None:
+        rows, source, sigs = _named_only(rows, source, sigs, pairs)
     if pairs is None:
         # Across two blocks, pairs inside either are the other tasks': one label per block keeps the kernels
         # off them, and pairs of one file split by the cut are dropped below.
@@ -95,6 +97,17 @@ def _joined(first: Block, second: Block | None) -> tuple[np.ndarray, np.ndarray,
     side = np.repeat([0, 1], [len(first.rows), len(second.rows)])[order]
     sigs = {n: concat_rows([first.sigs[n], second.sigs[n]])[order] for n in first.sigs}
     return rows[order], np.concatenate([first.source, second.source])[order], sigs, side
+
+
+def _named_only(rows: np.ndarray, source: np.ndarray, sigs: Sigs, pairs) -> tuple[np.ndarray, np.ndarray, Sigs]:
+    """The rows (ascending), sources and signature rows of the panels some pair (a, b) of `pairs` names.
+
+    A task's per-panel work (dilating edge maps, counting their tiles) is then paid for the panels its
+    candidates hold, not for both blocks whole: an index's candidates of one panel fall in few blocks."""
+    keep = np.unique(np.searchsorted(rows, np.concatenate([np.asarray(x, np.int64) for x in pairs])))
+    if len(keep) == len(rows):
+        return rows, source, sigs
+    return rows[keep], source[keep], {n: v[keep] for n, v in sigs.items()}
 
 
 def every_pair_tasks(blocks: list[Block]) -> list[Task]:

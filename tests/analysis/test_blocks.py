@@ -8,7 +8,8 @@ import pytest
 
 from tests import synthetic
 from tests.analysis.test_linking import describe
-from visualdistance.analysis.blocks import blocked_links, every_pair_tasks, run_here, split
+from visualdistance.analysis import blocks as blocks_module
+from visualdistance.analysis.blocks import blocked_links, every_pair_tasks, link_block, run_here, split
 from visualdistance.analysis.linking import find_links, pairwise
 from visualdistance.analysis.presets import DRAWING, PRESETS, indexed
 
@@ -54,6 +55,20 @@ def test_the_index_path_links_the_same_in_blocks(planted):
     preset = indexed(DRAWING)
     assert_same_links(blocked_links(sigs, source, preset, partial(run_here, preset=preset), size=15),
                       find_links(sigs, source, preset))
+
+
+def test_a_task_of_candidate_pairs_reads_only_the_panels_they_name(planted, monkeypatch):
+    sigs, source = planted
+    preset = indexed(DRAWING)
+    blocks = split(sigs, source, preset, size=22)
+    pairs = (np.array([5, 21, 21, 21]), np.array([40, 22, 23, 24]))  # rows of the whole table, across blocks 0 and 1
+    seen = []
+    real = blocks_module.links_among
+    monkeypatch.setattr(blocks_module, "links_among", lambda s, src, p, pr=None: seen.append(len(src)) or real(s, src, p, pr))
+    links, _, _ = link_block(blocks[0], blocks[1], preset, pairs)
+    assert seen == [6]  # rows 5, 21, 22, 23, 24 and 40 of the blocks' 44
+    whole, keep = real(sigs, source, preset, pairs)
+    assert len(links) == 3 and np.array_equal(links.a, whole.a[keep]) and np.array_equal(links.b, whole.b[keep])
 
 
 def test_a_relinks_new_panels_link_the_same_in_blocks_and_earlier_blocks_are_not_paired(planted):

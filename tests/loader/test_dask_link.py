@@ -79,3 +79,8 @@ def test_blocks_give_every_thread_a_few_tasks_and_stay_small():
     assert block_rows(27, 2) == 7  # four blocks, ten tasks
     assert block_rows(1_000_000, 16) == 4000
     assert block_rows(0, 2) == 1
+
+
+def test_an_indexs_candidates_go_in_one_block_a_thread_as_few_pairs_of_blocks():
+    assert block_rows(27, 2, indexed=True) == 14  # two blocks, three tasks
+    assert block_rows(1_000_000, 16, indexed=True) == 4000
