@@ -13,10 +13,17 @@ from visualdistance.analysis import regions
 from visualdistance.analysis.region_diagnosis import diagnose_pair, diagnose_pairs, panel_points, region_picture
 
 
-def zoomed_scene(seed: int, zoom: int) -> np.ndarray:
-    """A room like `scene`'s, drawn `zoom` times larger (lines as much thicker): a panel of zoom x its size."""
-    drawing = synthetic.random_drawing(np.random.default_rng(seed), (10, 16))
-    return synthetic.render(drawing, (650 * zoom, 450 * zoom), line=2 * zoom)
+def room(seed: int, size: tuple[int, int], line: int) -> np.ndarray:
+    """A room like `scene`'s at another size and line width."""
+    return synthetic.render(synthetic.random_drawing(np.random.default_rng(seed), (10, 16)), size, line=line)
+
+
+def three_times_larger():
+    """One figure in a 650 x 450 scene and at three times its size (lines as much thicker) in a 975 x 675 one (under
+    the 1,024 px the loader shrinks panels to, so the panel's pixels are the file's)."""
+    drawing = synthetic.random_drawing(np.random.default_rng(5), (14, 20))
+    return (paste(scene(12), synthetic.render_sprite(drawing, 150), (60, 120)), (60, 120, 150, 150),
+            paste(room(13, (975, 675), 6), synthetic.render_sprite(drawing, 450, line=6), (500, 150)), (500, 150, 450, 450))
 
 
 def pasted_pair():
@@ -62,11 +69,9 @@ def test_a_figure_cut_to_too_few_keypoints_is_lost_at_keypoints():
 
 
 def test_a_figure_pasted_at_three_times_its_size_is_lost_at_the_transform_check():
-    drawing = synthetic.random_drawing(np.random.default_rng(2), (14, 20))
-    a = paste(scene(12), synthetic.render_sprite(drawing, 200), (60, 120))
-    b = paste(zoomed_scene(13, 3), synthetic.render_sprite(drawing, 600, line=6), (1100, 400))
+    a, box_a, b, box_b = three_times_larger()
     fa, fb = describe(a), describe(b)
-    d = diagnose_pair(fa, fb)
+    d = diagnose_pair(fa, fb, box_a, box_b)
     assert d.step == "transform", d.reason
     assert d.attempt.inliers >= regions.MIN_INLIERS and d.attempt.verification.scale == pytest.approx(3, rel=0.1)
     assert len(regions.find_region_links([fa, fb])) == 0  # the search itself does not link them either
