@@ -45,9 +45,10 @@ class Attempt:
 
     keypoints, kept: per panel of the pair (a, b), the keypoints found inside its figure box (in the picture
     this orientation reads: the query's mirror image when mirrored), and of those the ones the repeated-pattern
-    filter keeps. alone: the two panels' correspondences on their own. proposed: the correspondences the search's
-    index proposed (None: under MIN_CORRESPONDENCES, the pair was no candidate this way). verification:
-    regions.verify_steps on them (None when not proposed).
+    filter keeps. alone: the two panels' correspondences on their own; alone_verification: regions.verify_steps on
+    them (None under MIN_CORRESPONDENCES). proposed: the correspondences the search's index proposed (None: under
+    MIN_CORRESPONDENCES, the pair was no candidate this way); verification: regions.verify_steps on them (None when
+    not proposed): what the search did.
     """
 
     query: int
@@ -55,6 +56,7 @@ class Attempt:
     keypoints: tuple[int, int]
     kept: tuple[int, int]
     alone: int
+    alone_verification: Verification | None
     proposed: Correspondences | None
     verification: Verification | None
 
@@ -70,7 +72,15 @@ class Attempt:
             return "repeated keypoints"
         if self.alone < regions.MIN_CORRESPONDENCES:
             return "correspondences"
-        return "index" if v is None else v.step
+        if v is None or self.index_lost:
+            return "index"
+        return v.step
+
+    @property
+    def index_lost(self) -> bool:
+        """The two panels on their own make a region link that the index's fewer correspondences do not."""
+        alone = self.alone_verification
+        return alone is not None and alone.step == "region" and (self.verification is None or self.verification.match is None)
 
     @property
     def inliers(self) -> int:
@@ -132,9 +142,10 @@ def _attempt(features, kept, pair, boxes, key, alone: Correspondences | None, pr
     sides = [(row, mirrored and row == query) for row in pair]
     found = tuple(_inside(_points(features[row], flip), features[row], box, flip) for (row, flip), box in zip(sides, boxes))
     left = tuple(_inside(_points(kept[row], flip), kept[row], box, flip) for (row, flip), box in zip(sides, boxes))
-    verification = regions.verify_steps(proposed, features[query], features[other]) if proposed is not None else None
-    return Attempt(pair.index(query), mirrored, found, left, 0 if alone is None else len(alone.src_points), proposed,
-                   verification)
+    verify = lambda c: regions.verify_steps(c, features[query], features[other]) if c is not None else None  # noqa: E731
+    enough = alone if alone is not None and len(alone.src_points) >= regions.MIN_CORRESPONDENCES else None
+    return Attempt(pair.index(query), mirrored, found, left, 0 if alone is None else len(alone.src_points), verify(enough),
+                   proposed, verify(proposed))
 
 
 def _points(f: RegionFeatures, mirrored: bool) -> np.ndarray:
@@ -160,8 +171,8 @@ def panel_points(points: np.ndarray, f: RegionFeatures, mirrored: bool) -> np.nd
 
 
 def _diagnosis(attempts: list[Attempt], panels: int, exact: bool) -> RegionDiagnosis:
-    """The orientation the search would keep (the stronger match, as find_region_links keeps it), else the one
-    that went furthest, with the sentence for its step."""
+    """The orientation the search would keep (the stronger match, as find_region_links keeps it), else one the
+    two panels alone would link, else the one that went furthest; with the sentence for its step."""
     matched = [at for at in attempts if at.verification is not None and at.verification.match is not None]
     if matched:
         best = matched[0]
@@ -169,7 +180,8 @@ def _diagnosis(attempts: list[Attempt], panels: int, exact: bool) -> RegionDiagn
             if regions.stronger(best.verification.match, at.verification.match) is at.verification.match:
                 best = at
     else:
-        best = max(attempts, key=lambda at: (REGION_STEPS.index(at.step), at.inliers, at.alone))
+        # an orientation the two panels alone would link is the one that tells what lost the pair (the index)
+        best = max(attempts, key=lambda at: (at.index_lost, REGION_STEPS.index(at.step), at.inliers, at.alone))
     return RegionDiagnosis(best.step, _reason(best, panels, exact), best)
 
 
@@ -190,9 +202,14 @@ def _reason(at: Attempt, panels: int, exact: bool) -> str:
                 f"{regions.MAX_HAMMING} bits, this search's ratio test; a pair needs {regions.MIN_CORRESPONDENCES}")
     if step == "index":
         how = "exact" if exact else f"an inverted file probing {regions.NPROBE} lists, not exact"
-        return (f"{at.alone} correspondences{way} between the two panels on their own, but the index of all "
-                f"{panels} panels ({how}) proposed under {regions.MIN_CORRESPONDENCES}: each descriptor keeps its "
-                f"{regions.NEIGHBOURS} nearest, and other panels' were nearer")
+        alone = at.alone_verification
+        would = (f", which link ({int(alone.inliers.sum())} inliers, scale {alone.scale:.2f})" if at.index_lost
+                 else "")
+        got = (f"{len(at.proposed.src_points)} of them, which stop at {at.verification.step}" if at.proposed is not None
+               else f"under {regions.MIN_CORRESPONDENCES}")
+        return (f"{at.alone} correspondences{way} between the two panels on their own{would}, but the index of all "
+                f"{panels} panels ({how}) proposed {got}: each descriptor keeps its {regions.NEIGHBOURS} nearest, "
+                "and other panels' were nearer" + ("" if exact else " or in lists it did not visit"))
     tried = f"{at.inliers} RANSAC inliers of {len(at.proposed.src_points)} correspondences{way}"
     if step == "inliers":
         return f"{tried}: a match needs {regions.MIN_INLIERS}"

@@ -95,7 +95,7 @@ def test_a_pair_the_shared_index_crowds_out_is_lost_at_the_index():
     crowd = [fa, fb] + [fa, describe(a[:, ::-1]), describe(b[:, ::-1])] * regions.NEIGHBOURS
     d = diagnose_pairs(crowd, np.array([[0, 1]]), np.array([[box_a, box_b]], np.float64))[0]
     assert d.step == "index", d.reason
-    assert d.attempt.alone >= regions.MIN_CORRESPONDENCES and f"index of all {len(crowd)} panels (" in d.reason
+    assert d.attempt.index_lost and f"index of all {len(crowd)} panels (" in d.reason and "which link" in d.reason
     found = regions.find_region_links(crowd)
     assert not ((found.a == 0) & (found.b == 1)).any()  # the search itself loses the pair too
 
