@@ -13,7 +13,9 @@ step, in the order a pair passes them:
                         MIN_CORRESPONDENCES to be tried
     index               what the index of all panels proposed for the pair: fewer when other panels'
                         descriptors were nearer (each keeps its NEIGHBOURS nearest), or when the index is
-                        an inverted file (past FLAT_UP_TO descriptors) that missed some
+                        an inverted file (past FLAT_UP_TO descriptors) that missed some; a pair is lost
+                        here when it was no candidate, or when its own correspondences (verified the same
+                        way) would link and the fewer the index proposed do not
     inliers, transform, edge agreement
                         regions.verify_steps: RANSAC's inliers, the scale within SCALES, the edges agreeing
     background          the match is a shared room (over half a panel, or in place): never reuse
