@@ -131,7 +131,7 @@ class _Gated:
     @classmethod
     def of(cls, sigs: Sigs, source: np.ndarray, preset: Preset) -> "_Gated":
         n = len(source)
-        active = _passes(preset.gates, sigs, n)
+        active = gated(sigs, n, preset)
         idx = np.flatnonzero(active)
         # only what the rules read, and no copy when every panel passes: at 100,000 panels every
         # signature of every preset is about a gigabyte
@@ -418,6 +418,11 @@ def measure_links(
         distances[metric.name] = np.where(is_mirrored & np.isfinite(mirrored), mirrored, direct).astype(np.float32)
     return Links(a.astype(np.int32), b.astype(np.int32), distances, thr_out, rules_mask, is_mirrored, weight, names,
                  tuple(r.metric.name for r in preset.rules), kind=kind.astype(np.int8))
+
+
+def gated(sigs: Sigs, n: int, preset: Preset) -> np.ndarray:
+    """(n,) bool: the panels that pass the preset's gates, the only ones its rules and its region search link."""
+    return _passes(preset.gates, sigs, n)
 
 
 def _passes(gates: tuple[Gate, ...], sigs: Sigs, n: int) -> np.ndarray:

@@ -20,6 +20,7 @@ import numpy as np
 
 from visualdistance.analysis import regions
 from visualdistance.analysis.data import BOX, LINK_KINDS, Links
+from visualdistance.analysis.region_diagnosis import RegionDiagnosis, diagnose_pairs
 from visualdistance.analysis.rules import Sigs
 from visualdistance.analysis.signatures.regions import RegionKeypoints, features_from_row
 
@@ -50,14 +51,33 @@ class RegionSearch:
                 f"{regions.SCALES[0]:g}-{regions.SCALES[1]:g}, and the edges agreeing under it; over half a panel, or "
                 f"in place, a background")
 
+    def features(self, sigs: Sigs, rows: np.ndarray) -> list[regions.RegionFeatures]:
+        """The region features of some panel rows, from their keypoint signature."""
+        table = sigs[self.keypoints.name]
+        return [features_from_row(table.row(int(i))) for i in rows]
+
     def find(self, sigs: Sigs, source: np.ndarray, active: np.ndarray) -> regions.RegionLinks:
         """Region and background links (panel rows, a < b) among the `active` panels ((n,) bool), never two frames of
         one file (`source`)."""
-        rows = sigs[self.keypoints.name]
         idx = np.flatnonzero(active)
-        found = regions.find_region_links([features_from_row(rows.row(int(i))) for i in idx])
+        found = regions.find_region_links(self.features(sigs, idx))
         found.a, found.b = idx[found.a].astype(np.int32), idx[found.b].astype(np.int32)
         return take_regions(found, np.asarray(source)[found.a] != np.asarray(source)[found.b])
+
+
+    def diagnose(self, sigs: Sigs, active: np.ndarray, a: np.ndarray, b: np.ndarray,
+                 boxes: np.ndarray | None = None) -> list[RegionDiagnosis]:
+        """Why each pair of panel rows (a, b) got its region link or not, the search replayed as `find` runs it over
+        the `active` panels ((n,) bool); boxes: (k, 2, 4) the figure boxes (region_diagnosis.diagnose_pairs). A
+        pair with a panel the search never saw (it fails the preset's gates) is diagnosed at "gate"."""
+        idx = np.flatnonzero(active)
+        at = np.searchsorted(idx, np.stack([a, b], axis=1))
+        searched = np.asarray(active)[a] & np.asarray(active)[b]
+        found = iter(diagnose_pairs(self.features(sigs, idx), at[searched],
+                                    None if boxes is None else np.asarray(boxes)[searched]))
+        unseen = RegionDiagnosis("gate", "the region search never saw the pair: a panel fails the preset's gates "
+                                         "(too little drawing)")
+        return [next(found) if s else unseen for s in searched.tolist()]
 
 
 def take_regions(found: regions.RegionLinks, rows: np.ndarray) -> regions.RegionLinks:

@@ -22,6 +22,7 @@ do the work (ORB, a binary nearest-neighbour index, RANSAC).
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import cv2
@@ -136,28 +137,42 @@ def candidate_matches(features: list[RegionFeatures]) -> list[Correspondences]:
     mirror image's are looked up in it, so a panel is only ever compared with the panels its
     descriptors lead to, never with every panel.
     """
-    import faiss  # imported here: describing and the CLI's --help do not need it
+    with one_thread() as faiss:
+        return proposals(faiss, [distinctive_only(faiss, f) for f in features])
 
-    # One thread: the index (and so every candidate) is the same on every run, and faiss's
-    # threads spin against the describing workers on a busy machine (4x slower measured).
+
+@contextmanager
+def one_thread():
+    """faiss (imported here: describing and the CLI's --help do not need it), on one thread while inside.
+
+    One thread: the index (and so every candidate) is the same on every run, and faiss's threads
+    spin against the describing workers on a busy machine (4x slower measured).
+    """
+    import faiss
+
     threads = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(1)
     try:
-        features = [_distinctive_only(faiss, f) for f in features]
-        owner = np.concatenate([np.full(len(f.descriptors), i, np.int64) for i, f in enumerate(features)])
-        if len(owner) == 0:  # no panel kept a distinctive keypoint
-            return []
-        index = _descriptor_index(faiss, np.concatenate([f.descriptors for f in features]))
-        points = np.concatenate([f.points for f in features])
-        found = []
-        for mirrored in (False, True):
-            found += _pairs_from_neighbours(index, features, owner, points, mirrored)
+        yield faiss
     finally:
         faiss.omp_set_num_threads(threads)
+
+
+def proposals(faiss, features: list[RegionFeatures], least: int = MIN_CORRESPONDENCES) -> list[Correspondences]:
+    """The correspondences of every ordered pair (direct, and mirrored from either side) that has at least
+    `least`, found in one index of the panels' descriptors (`features` already `distinctive_only`)."""
+    owner = np.concatenate([np.full(len(f.descriptors), i, np.int64) for i, f in enumerate(features)])
+    if len(owner) == 0:  # no panel kept a distinctive keypoint
+        return []
+    index = _descriptor_index(faiss, np.concatenate([f.descriptors for f in features]))
+    points = np.concatenate([f.points for f in features])
+    found = []
+    for mirrored in (False, True):
+        found += _pairs_from_neighbours(index, features, owner, points, mirrored, least)
     return found
 
 
-def _distinctive_only(faiss, f: RegionFeatures) -> RegionFeatures:
+def distinctive_only(faiss, f: RegionFeatures) -> RegionFeatures:
     """f without the keypoints whose descriptor repeats elsewhere in the same picture."""
     keep = _distinctive(faiss, f.points, f.descriptors)
     keep_m = _distinctive(faiss, f.points_mirror, f.descriptors_mirror)
@@ -202,7 +217,7 @@ def _descriptor_index(faiss, descriptors: np.ndarray):
     return index
 
 
-def _pairs_from_neighbours(index, features, owner, points, mirrored: bool) -> list[Correspondences]:
+def _pairs_from_neighbours(index, features, owner, points, mirrored: bool, least: int) -> list[Correspondences]:
     pick = (lambda f: (f.points_mirror, f.descriptors_mirror)) if mirrored else (lambda f: (f.points, f.descriptors))
     q_points = np.concatenate([pick(f)[0] for f in features])
     queries = np.concatenate([pick(f)[1] for f in features])
@@ -228,7 +243,7 @@ def _pairs_from_neighbours(index, features, owner, points, mirrored: bool) -> li
     keys, starts, counts = np.unique(pair[order], return_index=True, return_counts=True)
     out = []
     for key, start, count in zip(keys.tolist(), starts.tolist(), counts.tolist()):
-        if count < MIN_CORRESPONDENCES:
+        if count < least:
             continue
         rows = order[start:start + count]
         s, d = divmod(key, n)
@@ -261,23 +276,68 @@ class RegionMatch:
 
 def verify(c: Correspondences, src: RegionFeatures, dst: RegionFeatures) -> RegionMatch | None:
     """A similarity transform fitted to the correspondences by RANSAC, then the edge test; None if either fails."""
+    return verify_steps(c, src, dst).match
+
+
+#: verify's steps, in order: where a pair's correspondences stop (or the kind of match they make)
+VERIFY_STEPS = ("inliers", "transform", "edge agreement") + KINDS
+
+
+@dataclass
+class Verification:
+    """How far `verify` got with one ordered pair's correspondences, and its figures on the way.
+
+    step: the first of VERIFY_STEPS the pair failed ("inliers", "transform", "edge agreement"), or
+    the kind of its match ("region", "background"). inliers: (k,) bool over the correspondences,
+    RANSAC's inliers (all False when it fitted no transform). scale: the transform's (NaN when
+    none). agreement: the edge test's figures (None when not reached). match: the verified match.
+    """
+
+    step: str
+    inliers: np.ndarray
+    scale: float = float("nan")
+    agreement: "Agreement | None" = None
+    match: RegionMatch | None = None
+
+
+def verify_steps(c: Correspondences, src: RegionFeatures, dst: RegionFeatures) -> Verification:
+    """`verify`, step by step: RANSAC's inliers, the transform's scale, the edge test, then the kind."""
     transform, inliers = cv2.estimateAffinePartial2D(
         c.src_points, c.dst_points, method=cv2.RANSAC, ransacReprojThreshold=RANSAC_PX, maxIters=2000)
     if transform is None:
-        return None
+        return Verification("inliers", np.zeros(len(c.src_points), bool))
     inliers = inliers.ravel().astype(bool)
     scale = float(np.hypot(transform[0, 0], transform[0, 1])) * src.scale / dst.scale
-    if inliers.sum() < MIN_INLIERS or not SCALES[0] <= scale <= SCALES[1]:
-        return None
+    if inliers.sum() < MIN_INLIERS:
+        return Verification("inliers", inliers, scale)
+    if not SCALES[0] <= scale <= SCALES[1]:
+        return Verification("transform", inliers, scale)
     agreement = _edge_agreement(transform, c.mirrored, src, dst, c.dst_points[inliers])
-    if agreement is None:
-        return None
-    region, agreeing = agreement
-    return _match(c, src, dst, transform, region, int(inliers.sum()), agreeing, scale)
+    if agreement.region is None:
+        return Verification("edge agreement", inliers, scale, agreement)
+    match = _match(c, src, dst, transform, agreement.region, int(inliers.sum()), agreement.agreeing, scale)
+    return Verification(match.kind, inliers, scale, agreement, match)
 
 
-def _edge_agreement(transform, mirrored, src, dst, dst_inliers):
-    """The region of dst (edge-map pixels, x0, y0, x1, y1) where src's edges agree, and the agreeing length; None if too little."""
+@dataclass(frozen=True)
+class Agreement:
+    """The edge test's figures for one transform.
+
+    inside: the share of dst's edges inside the inliers' box that src's edges agree with (a match
+    needs MIN_INSIDE_AGREEMENT). agreeing: the agreeing region's edge length in working pixels
+    (needs MIN_AGREEING); share: the share of the edges in that region's box that agree (needs
+    MIN_REGION_AGREEMENT); both NaN when the test stopped before. region: the region of dst (working
+    pixels, x0, y0, x1, y1) when the test passed, else None.
+    """
+
+    inside: float
+    agreeing: float = float("nan")
+    share: float = float("nan")
+    region: np.ndarray | None = None
+
+
+def _edge_agreement(transform, mirrored, src, dst, dst_inliers) -> Agreement:
+    """Where src's edges, moved by the transform, agree with dst's, and how much (see Agreement)."""
     f_src = src.edges.shape[1] / src.work_size[0]
     f_dst = dst.edges.shape[1] / dst.work_size[0]
     # The transform maps src working pixels to dst working pixels; restate it between edge maps.
@@ -291,23 +351,27 @@ def _edge_agreement(transform, mirrored, src, dst, dst_inliers):
     lo = np.floor(np.percentile(dst_inliers, 2, axis=0) * f_dst).astype(int)
     hi = np.ceil(np.percentile(dst_inliers, 98, axis=0) * f_dst).astype(int) + 1
     inside = (slice(lo[1], hi[1]), slice(lo[0], hi[0]))
-    if agree[inside].sum() < MIN_INSIDE_AGREEMENT * max(dst.edges[inside].sum(), 1):
-        return None
+    agreeing_inside, edges_inside = agree[inside].sum(), max(dst.edges[inside].sum(), 1)
+    inside_share = float(agreeing_inside / edges_inside)
+    if agreeing_inside < MIN_INSIDE_AGREEMENT * edges_inside:
+        return Agreement(inside_share)
     # The agreeing region: connected agreeing edges (bridging gaps of a few pixels) that reach the box.
     _, label = cv2.connectedComponents(cv2.dilate(agree.astype(np.uint8), np.ones((3, 3), np.uint8)))
     reached = np.unique(label[inside])
     region = np.isin(label, reached[reached > 0]) & agree
     if not region.any():
-        return None
+        return Agreement(inside_share, 0.0)
     ys, xs = np.nonzero(region)
     # The box of the agreeing edges, less the 2% at each side: a background line that happens to
     # continue a figure's outline under the transform adds a thin tail, not area.
     x0, x1 = np.percentile(xs, [2, 98]).round().astype(int) + (0, 1)
     y0, y1 = np.percentile(ys, [2, 98]).round().astype(int) + (0, 1)
-    agreeing = region.sum() / f_dst
-    if agreeing < MIN_AGREEING or region.sum() < MIN_REGION_AGREEMENT * dst.edges[y0:y1, x0:x1].sum():
-        return None
-    return np.array([x0, y0, x1, y1], np.float64) / f_dst, float(agreeing)
+    agreeing = float(region.sum() / f_dst)
+    in_box = dst.edges[y0:y1, x0:x1].sum()
+    share = float(region.sum() / max(in_box, 1))
+    if agreeing < MIN_AGREEING or region.sum() < MIN_REGION_AGREEMENT * in_box:
+        return Agreement(inside_share, agreeing, share)
+    return Agreement(inside_share, agreeing, share, np.array([x0, y0, x1, y1], np.float64) / f_dst)
 
 
 def _match(c, src, dst, transform, region, inliers, agreeing, scale) -> RegionMatch:
@@ -379,9 +443,15 @@ def find_region_links(features: list[RegionFeatures]) -> RegionLinks:
         if match is None:
             continue
         key = (min(c.src, c.dst), max(c.src, c.dst))
-        if key not in best or (match.agreeing, match.inliers) > (best[key].agreeing, best[key].inliers):
-            best[key] = match
+        best[key] = stronger(best.get(key), match)
     return _as_links([best[k] for k in sorted(best)])
+
+
+def stronger(kept: RegionMatch | None, match: RegionMatch) -> RegionMatch:
+    """Of two verified matches of one pair (kept may be None), the one a link keeps: more agreeing edges, then more inliers."""
+    if kept is None or (match.agreeing, match.inliers) > (kept.agreeing, kept.inliers):
+        return match
+    return kept
 
 
 def _as_links(matches: list[RegionMatch]) -> RegionLinks:

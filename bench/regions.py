@@ -24,8 +24,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from visualdistance.analysis import image_ops, regions
+from visualdistance.analysis import regions
 from visualdistance.analysis.evaluation import score_pairs
+from visualdistance.analysis.region_diagnosis import caption, outline, side_by_side
 from visualdistance.analysis.region_search import take_regions
 from visualdistance.analysis.signatures.regions import RegionKeypoints, features_from_row
 from visualdistance.loader.extract import extract_folder
@@ -35,8 +36,8 @@ from visualdistance.loader.labels import read_truth
 SETS = ("sprite_scenes", "homestuck", "twemoji_panels", "wild")
 
 
-def grey_of(path: Path) -> np.ndarray:
-    return image_ops.to_grey(decode(read_bytes(path), first_frame_only=True).frames[0])
+def rgb_of(path: Path) -> np.ndarray:
+    return decode(read_bytes(path), first_frame_only=True).frames[0]
 
 
 def score_set(folder: Path, workers: int, store: Path, sheet: Path | None, keypoints: int) -> None:
@@ -118,32 +119,23 @@ def _background_only_pairs(folder: Path, files: list[str]) -> set[tuple[int, int
 
 
 def write_sheet(folder, files, found, truth, out: Path, n: int = 12, seed: int = 0) -> None:
-    """Side-by-side pictures of n random region links, boxes outlined, the verdict of the labels beside them."""
+    """Side-by-side pictures of n random region links, boxes outlined, the verdict of the labels under them."""
     rng = np.random.default_rng(seed)
     pick = rng.choice(len(found), min(n, len(found)), replace=False) if len(found) else []
     rows = []
     for k in pick:
         a, b = int(found.a[k]), int(found.b[k])
         same = truth.group[truth.file_of[a]] == truth.group[truth.file_of[b]]
-        pics = []
-        for row, box in ((a, found.box_a[k]), (b, found.box_b[k])):
-            pic = cv2.cvtColor(grey_of(folder / files[row]), cv2.COLOR_GRAY2BGR)
-            x, y, w, h = (int(v) for v in box)
-            cv2.rectangle(pic, (x, y), (x + w, y + h), (0, 0, 255), 3)
-            pics.append(cv2.resize(pic, (320, round(320 * pic.shape[0] / pic.shape[1]))))
-        height = max(p.shape[0] for p in pics)
-        pics = [cv2.copyMakeBorder(p, 0, height - p.shape[0], 0, 6, cv2.BORDER_CONSTANT, value=(255, 255, 255)) for p in pics]
-        row_pic = np.concatenate(pics, axis=1)
-        label = (f"{regions.KINDS[found.kind[k]]} {'same' if same else 'DIFFERENT'} inl {found.inliers[k]} "
-                 f"agree {found.agreeing[k]:.0f} x{found.scale[k]:.2f}{' mirrored' if found.mirrored[k] else ''} "
-                 f"{files[a]} {files[b]}")
-        cv2.putText(row_pic, label, (4, height - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 0, 0), 1)
-        rows.append(row_pic)
+        picture, places = side_by_side([rgb_of(folder / files[row]) for row in (a, b)])
+        for box, place in zip((found.box_a[k], found.box_b[k]), places):
+            outline(picture, box, place, (255, 0, 0), 3)
+        rows.append(caption(picture, f"{regions.KINDS[found.kind[k]]} {'same' if same else 'DIFFERENT'} inl {found.inliers[k]} "
+                                     f"agree {found.agreeing[k]:.0f} x{found.scale[k]:.2f}"
+                                     f"{' mirrored' if found.mirrored[k] else ''} {files[a]} {files[b]}"))
     if rows:
-        width = max(r.shape[1] for r in rows)
         out.parent.mkdir(parents=True, exist_ok=True)
-        cv2.imwrite(str(out), np.concatenate([cv2.copyMakeBorder(r, 0, 4, 0, width - r.shape[1], cv2.BORDER_CONSTANT,
-                                                                 value=(255, 255, 255)) for r in rows]))
+        gap = np.full((4, rows[0].shape[1], 3), 255, np.uint8)
+        cv2.imwrite(str(out), np.concatenate([part for r in rows for part in (r, gap)])[:, :, ::-1])
         print(f"- sheet: {out}")
 
 

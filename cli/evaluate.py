@@ -99,8 +99,11 @@ def evaluate(
     if markdown:
         write_markdown(markdown, folder.name, scores, command)
     if explain:
-        links = links_of[DEFAULT_PRESET] if DEFAULT_PRESET in links_of else find_links(panels.signatures, panels.source, PRESETS[DEFAULT_PRESET])
-        _write_explain(folder, panels, truth, links, explain)
+        # the default method, or the first preset given with a region search (whose region steps it explains too)
+        target = next((m for m in (METHODS[p.value] for p in preset) if getattr(m, "regions", None) is not None),
+                      PRESETS[DEFAULT_PRESET])
+        links = links_of[target.name] if target.name in links_of else find_links(panels.signatures, panels.source, target)
+        _write_explain(folder, panels, truth, links, target, explain)
 
 
 def _labelled_panels(folder: Path, labels: Path, mirror_pairs: Path | None, methods: list[Preset], store: Path,
@@ -134,10 +137,10 @@ def _score_methods(folder: Path, methods: list[Preset], panels: Panels, truth: T
     return with_costs(rows, timing, len(panels)), links_of
 
 
-def _write_explain(folder: Path, panels: Panels, truth: Truth, links: Links, out: Path) -> None:
+def _write_explain(folder: Path, panels: Panels, truth: Truth, links: Links, preset: Preset, out: Path) -> None:
     from visualdistance.loader.report.explain import explain as explain_pairs, step_counts  # PIL pages: only when asked
 
-    found = explain_pairs(folder, panels, truth, links, PRESETS[DEFAULT_PRESET], out, progress_bar)
+    found = explain_pairs(folder, panels, truth, links, preset, out, progress_bar)
     console.print(", ".join(f"{v} {k}" for k, v in step_counts(found).items()) or "nothing missed, no false links")
     console.print(f"wrote {shown(out / 'index.html')}")
 

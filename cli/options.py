@@ -198,7 +198,8 @@ MarkdownFile = Annotated[Optional[Path], typer.Option("--markdown", show_default
 ExplainFolder = Annotated[Optional[Path], typer.Option(
     "--explain", show_default=False,
     help="Write a page to this folder showing, for each pair the default method missed "
-    "(and each false link), the two images, the drawings it compared and the step that lost the pair.",
+    "(and each false link), the two images, the drawings it compared and the step that lost the pair. "
+    "With a preset that finds regions (-p drawing-regions), that preset's, and the step of its region search too.",
 )]
 
 # -------------------------------------------------------------------- scrape

@@ -3,7 +3,8 @@
 labels.csv: ``file,group`` (more columns allowed); optional ``mirrored``
 (1 = the file is a mirrored copy of its group's drawing), ``blank``
 (1 = near-blank panel) and ``variant`` (files of other groups with the same
-variant are neutral pairs). Labels are per file: every frame of an animated
+variant are neutral pairs), and ``x,y,fig_w,fig_h`` (the box of the file's
+figure, which `eval --explain` counts keypoints in). Labels are per file: every frame of an animated
 file takes its file's. mirror_pairs.csv: ``file_a,file_b``: pairs where one
 is a mirrored redraw of the other. Files are paths relative to the folder.
 """
@@ -38,7 +39,7 @@ def read_truth(labels: Path, panel_files: list[str], mirror_pairs: Path | None =
     one). The truth is per labelled file that has panels; its `file_of` maps
     each kept panel, in the order of the returned indices, to its file row.
     An optional ``variant`` column makes pairs of other groups with the same
-    non-empty variant neutral.
+    non-empty variant neutral. Columns ``x,y,fig_w,fig_h`` give each file's figure box (`Truth.figure_box`).
     """
     rows = _rows(labels)
     if not rows or "file" not in rows[0] or "group" not in rows[0]:
@@ -66,8 +67,27 @@ def read_truth(labels: Path, panel_files: list[str], mirror_pairs: Path | None =
         mirror_b=np.array(mb, np.int64),
         variant=_variants(chosen),
         file_of=file_of.astype(np.int64),
+        figure_box=_figure_boxes(chosen),
     )
     return truth, keep
+
+
+#: the columns of a labelled figure's box (sprite_scenes): x, y, width, height in the file's pixels
+FIGURE_BOX = ("x", "y", "fig_w", "fig_h")
+
+
+def _figure_boxes(rows: list[dict]) -> np.ndarray | None:
+    """(rows, 4) the labelled figure boxes, NaN where a row has none; None when the labels have no such columns."""
+    if not all(c in rows[0] for c in FIGURE_BOX):
+        return None
+
+    def number(text: str | None) -> float:
+        try:
+            return float(text)
+        except (TypeError, ValueError):
+            return float("nan")
+
+    return np.array([[number(r.get(c)) for c in FIGURE_BOX] for r in rows], np.float64).reshape(len(rows), 4)
 
 
 def _variants(rows: list[dict]) -> np.ndarray:

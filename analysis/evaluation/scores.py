@@ -41,6 +41,7 @@ class Truth:
     mirror_b: np.ndarray
     variant: np.ndarray | None = None  # int per file, -1 for none; same variant, other group: neutral
     file_of: np.ndarray | None = None  # int per panel
+    figure_box: np.ndarray | None = None  # (files, 4) float x, y, w, h of the labelled figure, NaN where none
 
     @property
     def files(self) -> int:

@@ -1,5 +1,7 @@
 """`eval --explain`: a page of the pairs a drawing method missed (and its false links), each with the
-two images, the drawings it compared and the step that lost the pair (see analysis.explain)."""
+two images, the drawings it compared and the step that lost the pair (see analysis.explain); for a
+method with a region search also the step of the region search that lost it, drawn over the two
+panels (see analysis.region_diagnosis)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ from visualdistance.analysis.data import Links, Panels
 from visualdistance.analysis.evaluation import Truth
 from visualdistance.analysis.explain import Diagnosis, DrawingRules, closest_frames, diagnose, drawing_picture, pairs_to_explain
 from visualdistance.analysis.image_ops import unpack_bits
-from visualdistance.analysis.linking import Preset
+from visualdistance.analysis.linking import Preset, gated
+from visualdistance.analysis.region_diagnosis import RegionDiagnosis, region_picture
 from visualdistance.analysis.report import xor_rgb
 from visualdistance.loader.files import write_atomic
 from visualdistance.loader.images import BadImage, decode, read_bytes
@@ -32,6 +35,17 @@ class Explained:
     kind: str  # "missed" or "false link"
     diagnosis: Diagnosis
     picture: str  # file name of the picture strip
+    regions: RegionDiagnosis | None = None  # the region search's, for a method that has one
+    region_picture: str | None = None  # file name of its picture
+
+
+def _panel(folder: Path, panels: Panels, r: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Panel row r's RGB frame and its alpha (None: opaque); a grey square when its file cannot be read."""
+    try:
+        decoded = decode(read_bytes(folder / panels.paths[r]))
+        return decoded.frames[int(panels.frame[r])], decoded.alpha(int(panels.frame[r]))
+    except (BadImage, IndexError):
+        return np.full((TILE, TILE, 3), 200, np.uint8), None
 
 
 def _strip(folder: Path, panels: Panels, rules: DrawingRules, ra: int, rb: int) -> Image.Image:
@@ -39,11 +53,7 @@ def _strip(folder: Path, panels: Panels, rules: DrawingRules, ra: int, rb: int) 
     chamfer = rules.chamfer
     tiles, drawings = [], []
     for r in (ra, rb):
-        try:
-            decoded = decode(read_bytes(folder / panels.paths[r]))
-            rgb, alpha = decoded.frames[int(panels.frame[r])], decoded.alpha(int(panels.frame[r]))
-        except (BadImage, IndexError):
-            rgb, alpha = np.full((TILE, TILE, 3), 200, np.uint8), None
+        rgb, alpha = _panel(folder, panels, r)
         thumb = Image.fromarray(rgb)
         thumb.thumbnail((TILE, TILE))
         tiles.append(thumb)
@@ -71,27 +81,53 @@ def explain(
     out: Path,
     progress: Progress = silent,
 ) -> list[Explained]:
-    """Write out/index.html (and one picture per pair) for the positive pairs `preset` missed and its false
-    links (`links`: what it linked). progress: one stage, "explaining missed pairs"."""
+    """Write out/index.html (and one picture per pair, two with a region search) for the positive pairs `preset`
+    missed and its false links (`links`: what it linked; only its reuse links count). progress: one stage,
+    "explaining missed pairs"."""
     rules = DrawingRules.of(preset)
     out.mkdir(parents=True, exist_ok=True)
     files = _file_names(panels, truth)
-    todo = pairs_to_explain(links, truth)
+    todo = pairs_to_explain(links.take(links.reuse()), truth)
     found = []
     if not todo:
-        write_atomic(out / "index.html", _page(found))
+        write_atomic(out / "index.html", _page(found, preset.name))
         return found
     ra, rb = closest_frames(rules.chamfer, panels.signatures, truth, [(x, y) for x, y, _ in todo])
     measures = rules.measure(panels.signatures, ra, rb)
     thresholds = rules.thresholds()
+    regions = _region_diagnoses(panels, truth, preset, ra, rb)
     with progress(len(todo), "explaining missed pairs", "pairs") as advance:
         for k, (x, y, kind) in enumerate(todo):
             name = f"pair_{k:04d}.png"
             write_atomic(out / name, _png(_strip(folder, panels, rules, int(ra[k]), int(rb[k]))))
-            found.append(Explained(files[x], files[y], kind, diagnose(measures[k], thresholds), name))
+            region_name = None
+            if regions[k] is not None:
+                region_name = f"pair_{k:04d}_regions.png"
+                write_atomic(out / region_name, _png(_region_strip(folder, panels, truth, preset, int(ra[k]), int(rb[k]), regions[k])))
+            found.append(Explained(files[x], files[y], kind, diagnose(measures[k], thresholds), name, regions[k], region_name))
             advance(1)
-    write_atomic(out / "index.html", _page(found))
+    write_atomic(out / "index.html", _page(found, preset.name))
     return found
+
+
+def _region_diagnoses(panels: Panels, truth: Truth, preset: Preset, ra: np.ndarray, rb: np.ndarray) -> list:
+    """The region search's diagnosis of each pair of panel rows (None each without a region search), with the
+    labelled figure boxes where the labels give them."""
+    if preset.regions is None:
+        return [None] * len(ra)
+    boxes = None if truth.figure_box is None else np.stack([truth.figure_box[truth.file_of[ra]],
+                                                           truth.figure_box[truth.file_of[rb]]], axis=1)
+    active = gated(panels.signatures, len(panels), preset)
+    return preset.regions.diagnose(panels.signatures, active, ra, rb, boxes)
+
+
+def _region_strip(folder: Path, panels: Panels, truth: Truth, preset: Preset, ra: int, rb: int,
+                  d: RegionDiagnosis) -> Image.Image:
+    """The two panels with what the region search found in them (region_diagnosis.region_picture)."""
+    boxes = (None, None) if truth.figure_box is None else tuple(truth.figure_box[truth.file_of[r]] for r in (ra, rb))
+    features = preset.regions.features(panels.signatures, [ra, rb])
+    rgbs = [_panel(folder, panels, r)[0] for r in (ra, rb)]
+    return Image.fromarray(region_picture(rgbs[0], rgbs[1], d, tuple(features), boxes))
 
 
 def _file_names(panels: Panels, truth: Truth) -> list[str]:
@@ -102,27 +138,41 @@ def _file_names(panels: Panels, truth: Truth) -> list[str]:
 
 
 def step_counts(rows: list[Explained]) -> dict[str, int]:
-    """How many pairs each step lost (or linked, for false links): "missed (mask)" -> 3."""
+    """How many pairs each step lost (or linked, for false links): "missed (mask)" -> 3; with a region search
+    also its step: "missed, regions (inliers)" -> 2."""
     counts: dict[str, int] = {}
     for r in rows:
-        key = f"{r.kind} ({r.diagnosis.step})"
-        counts[key] = counts.get(key, 0) + 1
+        keys = [f"{r.kind} ({r.diagnosis.step})"] + ([f"{r.kind}, regions ({r.regions.step})"] if r.regions else [])
+        for key in keys:
+            counts[key] = counts.get(key, 0) + 1
     return dict(sorted(counts.items()))
 
 
-def _page(rows: list[Explained]) -> str:
+def _page(rows: list[Explained], method: str) -> str:
     summary = "".join(f"<li>{html.escape(k)}: {v}</li>" for k, v in step_counts(rows).items())
     body = "".join(
         f'<tr><td><b>{html.escape(r.kind)}</b><br>{html.escape(r.file_a)}<br>{html.escape(r.file_b)}<br>'
-        f'<b>{html.escape(r.diagnosis.step)}</b>: {html.escape(r.diagnosis.reason)}</td>'
-        f'<td><img src="{r.picture}" loading="lazy"></td></tr>'
+        f'<b>{html.escape(r.diagnosis.step)}</b>: {html.escape(r.diagnosis.reason)}{_region_cell(r)}</td>'
+        f'<td><img src="{r.picture}" loading="lazy">'
+        + (f'<br><img src="{r.region_picture}" loading="lazy">' if r.region_picture else "")
+        + "</td></tr>"
         for r in rows
     )
+    regions = any(r.regions for r in rows)
     return (
         "<!doctype html><meta charset=utf-8><title>Why pairs were missed</title>"
         "<style>body{font:14px sans-serif;margin:20px} td{vertical-align:top;padding:6px;border-bottom:1px solid #ddd;max-width:340px}</style>"
-        "<h1>Missed pairs and false links of the default method</h1>"
+        f"<h1>Missed pairs and false links of {html.escape(method)}</h1>"
         "<p>Each row: the two panels, the drawings the method compared (mask pale green, edges black), "
         "and their edges overlaid (black both, red first only, blue second only).</p>"
-        f"<ul>{summary}</ul><table>{body}</table>"
+        + ("<p>Below, the region search: each panel's labelled figure box (green), its keypoints (orange; grey where "
+           "dropped as repeated in the picture), the correspondences proposed (pale blue lines), RANSAC's inliers (red "
+           "lines) and the matched region (magenta).</p>" if regions else "")
+        + f"<ul>{summary}</ul><table>{body}</table>"
     )
+
+
+def _region_cell(r: Explained) -> str:
+    if r.regions is None:
+        return ""
+    return f"<br><b>regions: {html.escape(r.regions.step)}</b>: {html.escape(r.regions.reason)}"

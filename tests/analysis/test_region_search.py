@@ -138,3 +138,16 @@ def test_the_default_preset_has_no_region_search_and_a_region_preset_relinks_eve
     assert PRESETS["drawing"].regions is None and pairwise(DRAWING)
     assert DRAWING_REGIONS.regions is not None and not pairwise(DRAWING_REGIONS)
     assert all(p.regions is None for name, p in PRESETS.items() if name != "drawing-regions")
+
+
+def test_the_preset_diagnoses_pairs_as_its_search_links_them_and_a_gated_panel_at_the_gate(sigs, found, scenes):
+    active = np.ones(6, bool)
+    a, b = np.array([0, 4, 0, 2]), np.array([1, 5, 2, 3])
+    boxes = np.full((4, 2, 4), np.nan)
+    boxes[0] = scenes[1]
+    steps = [d.step for d in DRAWING_REGIONS.regions.diagnose(sigs, active, a, b, boxes)]
+    assert steps[:2] == ["linked", "background"] and steps[2] not in ("linked", "background")
+    kinds = {(int(x), int(y)): LINK_KINDS[k] for x, y, k in zip(found.a, found.b, found.kind)}
+    assert kinds[(0, 1)] == "region" and kinds[(4, 5)] == "background" and (0, 2) not in kinds
+    active[3] = False  # panel 3 fails the gates: the region search never sees it
+    assert DRAWING_REGIONS.regions.diagnose(sigs, active, a[3:], b[3:])[0].step == "gate"

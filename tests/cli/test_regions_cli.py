@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
-from tests.analysis.test_regions import figure, paste, scene
+from tests.analysis.test_region_diagnosis import three_times_larger
+from tests.analysis.test_regions import drawn_box, figure, paste, scene
 from tests.cli.test_graph_cli import error_lines, invoke
 from tests.cli.test_pipeline_cli import NO_SERVER, run_args
 from tests.conftest import save
@@ -110,3 +114,47 @@ def test_links_of_an_older_run_folder_are_refused_and_a_run_relinks_them(scenes,
     assert again.exit_code == 0, again.output
     linking = json.loads((out / "run.json").read_text())["linking"]
     assert linking["mode"] == "all pairs" and "schema 2" in linking["why"]
+
+
+@pytest.fixture(scope="module")
+def labelled_scenes(tmp_path_factory) -> Path:
+    """A figure pasted into two scenes (a region link), another at 3x its size in a larger panel (missed: outside
+    the scales a redraw has), and two panels on one room with other figures (a background link,
+    not reuse); labels.csv gives each figure's box."""
+    folder = tmp_path_factory.mktemp("labelled")
+    big, small = figure(1, 260), figure(1, 180)
+    small_figure, small_box, large_figure, large_box = three_times_larger()
+    room = scene(30)
+    panels = {
+        "10_1.png": ("one", paste(scene(10), big, (40, 100)), drawn_box(big[1], (40, 100))),
+        "20_1.png": ("one", paste(scene(11), small, (420, 30)), drawn_box(small[1], (420, 30))),
+        "50_1.png": ("zoom", small_figure, small_box),
+        "51_1.png": ("zoom", large_figure, large_box),
+        "40_1.png": ("room a", paste(room, figure(3, 200), (50, 150)), (50, 150, 200, 200)),
+        "41_1.png": ("room b", paste(room, figure(4, 200), (400, 120)), (400, 120, 200, 200)),
+    }
+    rows = ["file,group,x,y,fig_w,fig_h"]
+    for name, (group, image, box) in panels.items():
+        save(image, folder / name)
+        rows.append(",".join([name, group, *(str(int(v)) for v in box)]))
+    (folder / "labels.csv").write_text("\n".join(rows) + "\n")
+    return folder
+
+
+def test_eval_explains_a_region_preset_s_missed_pair_by_the_region_step_that_lost_it(labelled_scenes, tmp_path):
+    folder, page = labelled_scenes, tmp_path / "explain"
+    args = ("eval", folder, "--labels", folder / "labels.csv", "--store", tmp_path / "store", "--no-clusters", "-j", "1")
+    result = invoke(*args, "-p", "drawing-regions", "--explain", page, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    # the 3x pair is the one missed (the figure pair links, the room is a background link and no reuse)
+    assert "1 missed, regions (transform)" in result.output and "false link" not in result.output
+    html = (page / "index.html").read_text()
+    assert "of drawing-regions" in html and "50_1.png<br>51_1.png" in html
+    assert "<b>regions: transform</b>: " in html and re.search(r"at scale (2\.9\d|3\.0\d): outside 0.5-2", html)
+    picture = np.asarray(Image.open(page / "pair_0000_regions.png"))
+    assert picture.shape[1] == 2 * 320 + 6  # the two panels side by side
+    assert (picture == (40, 170, 40)).all(axis=2).any()  # their labelled figure boxes drawn
+    # a preset without a region search is explained as before: the whole-drawing steps, no region picture
+    plain = invoke(*args, "-p", "drawing", "--explain", tmp_path / "plain", env={"COLUMNS": "200"})
+    assert plain.exit_code == 0, plain.output
+    assert "regions" not in plain.output and not list((tmp_path / "plain").glob("*_regions.png"))

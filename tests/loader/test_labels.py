@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from visualdistance.loader.labels import LabelError, read_truth
@@ -32,6 +33,14 @@ def test_labels_without_a_variant_column_still_work(tmp_path):
     labels = _write(tmp_path / "labels.csv", "file,group\na.png,1\nb.png,1\n")
     truth, _ = read_truth(labels, ["a.png", "b.png"])
     assert (truth.variant == -1).all()
+    assert truth.figure_box is None
+
+
+def test_a_figure_box_is_read_per_file_and_missing_ones_are_nan(tmp_path):
+    labels = _write(tmp_path / "labels.csv", "file,group,fig_h,fig_w,x,y\nb.png,1,40,30,10,20\na.png,1,,,,\n")
+    truth, _ = read_truth(labels, ["a.png", "b.png"])
+    assert np.isnan(truth.figure_box[0]).all()  # files in sorted order: a.png has none
+    assert truth.figure_box[1].tolist() == [10, 20, 30, 40]  # x, y, w, h
 
 
 def test_labels_need_file_and_group(tmp_path):
