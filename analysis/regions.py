@@ -78,7 +78,7 @@ class RegionFeatures:
 
     points, descriptors: ORB keypoints in working pixels ((m, 2) float32) and their 256-bit
     descriptors ((m, 32) uint8); points_mirror, descriptors_mirror: the same on the mirror
-    image, in its own (flipped) coordinates. scale: working pixels per panel pixel.
+    image, in its own (flipped) coordinates. scale: working pixels per pixel of the panel in its file.
     work_size: (width, height) of the working image. edges: the edge map at EDGE_SIDE
     ((h, w) bool).
     """
@@ -99,8 +99,9 @@ def working_size(width: int, height: int, work_side: int = WORK_SIDE) -> tuple[t
 
 
 def describe_regions(grey: np.ndarray, keypoints: int = KEYPOINTS, work_side: int = WORK_SIDE,
-                     edge_side: int = EDGE_SIDE) -> RegionFeatures:
-    """A panel's grey image (HxW uint8) -> its keypoints, mirrored keypoints and coarse edge map."""
+                     edge_side: int = EDGE_SIDE, file_width: int | None = None) -> RegionFeatures:
+    """A panel's grey image (HxW uint8) -> its keypoints, mirrored keypoints and coarse edge map. file_width: the
+    panel's width in its file when `grey` was shrunk from it; the features' scale (so every box) is in its pixels."""
     (w, h), scale = working_size(grey.shape[1], grey.shape[0], work_side)
     work = image_ops.resize(grey, (w, h))
     orb = cv2.ORB_create(nfeatures=keypoints)
@@ -108,6 +109,8 @@ def describe_regions(grey: np.ndarray, keypoints: int = KEYPOINTS, work_side: in
     points_m, descriptors_m = _keypoints(orb, np.ascontiguousarray(work[:, ::-1]))
     edge_scale = edge_side / max(w, h)
     small = image_ops.resize(work, (max(1, round(w * edge_scale)), max(1, round(h * edge_scale))))
+    if file_width:
+        scale *= grey.shape[1] / file_width
     return RegionFeatures(points, descriptors, points_m, descriptors_m, scale, (w, h),
                           image_ops.canny(small, EDGE_LOW, EDGE_HIGH))
 

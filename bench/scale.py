@@ -358,7 +358,7 @@ def profile_describe(corpus: Path, n_files: int, seed: int) -> dict:
             frames += decoded.total_frames
             pictures += len(decoded.frames)
             for k, rgb in enumerate(decoded.frames):
-                view = PanelView(rgb, alpha=decoded.alpha(k))
+                view = PanelView(rgb, alpha=decoded.alpha(k), file_size=decoded.sizes[k])
                 for sig in sigs:
                     t = clock()
                     sig.describe_all(view)

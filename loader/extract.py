@@ -81,7 +81,7 @@ def describe_file(data: bytes, sha: str, signatures: tuple[Signature, ...], all_
     rows: dict[str, list[np.ndarray]] = {}
     ragged = {name: sig.ragged for sig in signatures for name in sig.describe_all_names()}
     for k, rgb in enumerate(decoded.frames):
-        view = PanelView(rgb, alpha=decoded.alpha(k))
+        view = PanelView(rgb, alpha=decoded.alpha(k), file_size=decoded.sizes[k])
         for sig in signatures:
             for name, row in sig.describe_all(view).items():
                 rows.setdefault(name, []).append(row)

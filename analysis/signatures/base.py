@@ -32,9 +32,11 @@ class PanelView:
 
     BASE = 100
 
-    def __init__(self, rgb: np.ndarray, mirror_of: "PanelView | None" = None, alpha: np.ndarray | None = None) -> None:
+    def __init__(self, rgb: np.ndarray, mirror_of: "PanelView | None" = None, alpha: np.ndarray | None = None,
+                 file_size: tuple[int, int] | None = None) -> None:
         self._rgb = rgb
         self._alpha = alpha
+        self._file_size = file_size
         self._cache: dict[Hashable, Any] = {}
         self._mirror_of = mirror_of
         self._mirror: PanelView | None = None
@@ -44,6 +46,16 @@ class PanelView:
         if self._rgb is None:
             self._rgb = self._mirror_of.rgb[:, ::-1]
         return self._rgb
+
+    @property
+    def file_size(self) -> tuple[int, int]:
+        """(width, height) of the panel in its file: the loader shrinks a large one before describing it, and what
+        a signature says in pixels (a region's box) is said in the file's."""
+        if self._mirror_of is not None:
+            return self._mirror_of.file_size
+        if self._file_size is None:
+            return self.rgb.shape[1], self.rgb.shape[0]
+        return self._file_size
 
     @property
     def alpha(self) -> np.ndarray | None:

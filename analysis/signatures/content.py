@@ -47,11 +47,11 @@ class DrawingStats(Signature):
     name: str = "drawing_stats"
     size: int = 128
     columns = ("edge_pixels", "area", "background_colours", "size")
-    version = 7  # 5: as DrawingEdges; 6: size in the file's pixels; 7: as DrawingEdges
+    version = 8  # 5: as DrawingEdges; 6: size in the file's pixels; 7: as DrawingEdges; 8: of a panel the loader shrank too
 
     def describe(self, view: PanelView) -> np.ndarray:
         d = drawing(view, self.size)
-        h, w = view.rgb.shape[:2]
+        w, h = view.file_size
         native = int(round(np.sqrt(d.area * h * w)))
         return np.array([int(d.edges.sum()), int(round(d.area * 10000)), d.background_colours, native], np.int32)
 

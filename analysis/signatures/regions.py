@@ -25,8 +25,12 @@ class RegionKeypoints(Signature):
     ragged = True  # its mirror image is inside the row (points in mirrored coordinates)
     expensive = True  # ~80 KB a panel and ORB's time: only runs whose preset links regions describe it
 
+    #: 2: the scale is in the file's pixels, not in those of the picture the loader shrank a large panel to
+    version = 2
+
     def describe(self, view: PanelView) -> np.ndarray:
-        return features_to_row(regions.describe_regions(view.grey, self.keypoints, self.work_side, self.edge_side))
+        return features_to_row(regions.describe_regions(view.grey, self.keypoints, self.work_side, self.edge_side,
+                                                        view.file_size[0]))
 
 
 # ------------------------------------------------------------ one stored row per panel

@@ -144,3 +144,24 @@ def test_keypoints_that_repeat_in_their_picture_are_dropped_and_unique_ones_kept
     g = describe(paste(np.full((450, 650, 3), 255, np.uint8), figure(6, 300), (100, 80)))
     unique = regions._distinctive(faiss, g.points, g.descriptors)
     assert repeated.mean() < 0.05 and unique.mean() > 0.4, (repeated.mean(), unique.mean())
+
+
+def test_a_panel_the_loader_shrinks_gets_its_box_and_scale_in_its_files_pixels(tmp_path) -> None:
+    from PIL import Image
+
+    from visualdistance.analysis.signatures.regions import RegionKeypoints, features_from_row
+    from visualdistance.loader.extract import extract_folder
+    from visualdistance.loader.images import WORK_SIDE
+
+    big, small = figure(5, 220), figure(5, 300)
+    a = cv2.resize(paste(scene(50), big, (60, 80)), (2 * SIZE[0], 2 * SIZE[1]), interpolation=cv2.INTER_NEAREST)
+    assert max(a.shape) > WORK_SIDE  # the loader describes a shrunk copy of it
+    Image.fromarray(a).save(tmp_path / "a.png")
+    Image.fromarray(paste(scene(51), small, (300, 60))).save(tmp_path / "b.png")
+    sig = RegionKeypoints()
+    panels = extract_folder(tmp_path, (sig,), tmp_path / "store", workers=1).panels
+    found = regions.find_region_links([features_from_row(panels.signatures[sig.name].row(k)) for k in range(2)])
+    k = only_link(found, "region")
+    x, y, w, h = drawn_box(big[1], (60, 80))
+    assert_box_near(found.box_a[k], (2 * x, 2 * y, 2 * w, 2 * h))
+    assert found.scale[k] == pytest.approx(300 / 440, rel=0.08)

@@ -64,3 +64,15 @@ def test_the_shown_signatures_have_one_place_each_and_one_number_or_64_bits():
     for s in shown:  # a count is the row's one number; hex shows the first 64 bits, which must be all of it
         row = s.describe(view)
         assert row.size == 1 and (s.shown.kind == "count" or row.dtype == np.uint64), s.name
+
+
+def test_a_drawings_size_is_in_its_files_pixels_when_the_loader_shrank_the_panel():
+    from visualdistance.analysis.signatures.content import DrawingStats
+
+    rgb = synthetic.render(synthetic.random_drawing(np.random.default_rng(4)))
+    stats = DrawingStats()
+    def size(view: PanelView) -> int:
+        return stats.values({stats.name: stats.describe(view)[None]}, "size")[0]
+
+    own = size(PanelView(rgb))
+    assert own > 0 and size(PanelView(rgb, file_size=(2 * rgb.shape[1], 2 * rgb.shape[0]))) == pytest.approx(2 * own, abs=2)
