@@ -49,7 +49,8 @@ class Task:
     pairs: tuple[np.ndarray, np.ndarray] | None = None
 
 
-#: run(blocks, tasks): link_block's result for each task, in the tasks' order
+#: run(blocks, tasks): link_block's result for each task, in the tasks' order. A run may also have a `graph`
+#: (search.Graph): where an index's neighbour graph is built and asked; without one, here.
 Run = Callable[[list[Block], list[Task]], list[tuple[Links, np.ndarray, np.ndarray]]]
 
 
@@ -158,7 +159,9 @@ def blocked_links(sigs: Sigs, source: np.ndarray, preset: Preset, run: Run, size
             lb = np.concatenate([y for _, _, y in done] + [np.empty(0, np.int64)])
             return np.searchsorted(idx, la), np.searchsorted(idx, lb)
 
-        # the index itself is small (64 numbers a panel) and built here; the measuring goes to the tasks
-        preset.index.candidates({k: sigs[k][idx] for k in preset.index.needs() if k in sigs}, source[idx], linked_rows)
+        # the index's vectors are small (64 numbers a panel) and drawn here; its graph is built and asked where
+        # `run` says (a cluster's run has a `graph`), and the measuring goes to the tasks
+        preset.index.candidates({k: sigs[k][idx] for k in preset.index.needs() if k in sigs}, source[idx], linked_rows,
+                                getattr(run, "graph", None))
     # nothing linked: the empty table find_links measures, with the preset's fields
     return merge_links(parts or [measure_links(sigs, np.empty(0, np.int32), np.empty(0, np.int32), preset)])

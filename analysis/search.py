@@ -31,6 +31,9 @@ from visualdistance.analysis.signatures.base import mirror_name
 Sigs = dict[str, np.ndarray]
 #: linked(a, b): of candidate pairs (rows of the searched signatures), the rows (a, b) of those that link
 Linked = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+#: graph(direct, mirrored): what answers `pairs(rows, k, source)` over those vectors (`Neighbours`, or the same
+#: built and asked on a cluster: loader/dask_link.DaskNeighbours)
+Graph = Callable[[np.ndarray, "np.ndarray | None"], "Neighbours"]
 
 
 @runtime_checkable
@@ -53,8 +56,9 @@ class CandidateSearch(Protocol):
     def used_for(self, n: int) -> bool:
         """Whether n panels are searched this way (else every pair is measured)."""
 
-    def candidates(self, sigs: Sigs, source: np.ndarray, linked: Linked) -> tuple[np.ndarray, np.ndarray]:
-        """The linked pairs (a, b), rows of `sigs`, a < b, among those it proposes; rows of one source never pair."""
+    def candidates(self, sigs: Sigs, source: np.ndarray, linked: Linked, graph: Graph | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The linked pairs (a, b), rows of `sigs`, a < b, among those it proposes; rows of one source never pair.
+        graph: where its neighbour graph is built and asked (default: here)."""
 
 
 @dataclass(frozen=True)
@@ -92,10 +96,11 @@ class NeighbourIndex:
     def needs(self) -> tuple[str, ...]:
         return self.signature, mirror_name(self.signature)
 
-    def candidates(self, sigs: Sigs, source: np.ndarray, linked: Linked) -> tuple[np.ndarray, np.ndarray]:
+    def candidates(self, sigs: Sigs, source: np.ndarray, linked: Linked, graph: Graph | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Linked pairs among each drawing's `k` nearest neighbours, asking again with twice as many
-        neighbours for the drawings that linked to at least `widen_at` of them (a drawing reused often)."""
-        neighbours = self.build(sigs)
+        neighbours for the drawings that linked to at least `widen_at` of them (a drawing reused often).
+        graph: builds the neighbour graph from the vectors (default `Neighbours`, here)."""
+        neighbours = (graph or Neighbours)(*self.vectors(sigs))
         m = len(neighbours)
         rows, k = np.arange(m), self.k
         tried = np.empty(0, np.int64)
@@ -116,10 +121,15 @@ class NeighbourIndex:
 
     def build(self, sigs: Sigs) -> "Neighbours":
         """The index over every row of `sigs` (the panels that may link)."""
+        return Neighbours(*self.vectors(sigs))
+
+    def vectors(self, sigs: Sigs) -> tuple[np.ndarray, np.ndarray | None]:
+        """(direct, mirrored) vectors of every row of `sigs` (`edge_density_vectors`; mirrored None without the
+        mirrored maps): what the graph is built over and asked with."""
         direct = edge_density_vectors(sigs[self.signature], self.shape, self.grid, self.blur)
         name = mirror_name(self.signature)
         mirrored = edge_density_vectors(sigs[name], self.shape, self.grid, self.blur) if name in sigs else None
-        return Neighbours(direct, mirrored)
+        return direct, mirrored
 
 
 def edge_density_vectors(bits: np.ndarray, shape: tuple[int, int], grid: int, blur: float) -> np.ndarray:
@@ -147,7 +157,6 @@ class Neighbours:
     def __init__(self, direct: np.ndarray, mirrored: np.ndarray | None) -> None:
         import faiss  # a 0.3 s import, needed only when an index is used
 
-        self._faiss = faiss
         self.direct = np.ascontiguousarray(direct, np.float32)
         self.mirrored = None if mirrored is None else np.ascontiguousarray(mirrored, np.float32)
         self.index = faiss.IndexHNSWFlat(self.direct.shape[1], self.M, faiss.METRIC_INNER_PRODUCT)
@@ -173,17 +182,26 @@ class Neighbours:
         k = min(k + 1, len(self))  # the row itself comes back first
         if len(rows) == 0 or k < 2:
             return np.empty(0, np.int64), np.empty(0, np.int64)
+        return pairs_of_nearest(rows, self.nearest(rows, k), source, len(self))
+
+    def nearest(self, rows: np.ndarray, k: int) -> np.ndarray:
+        """(len(rows), k or 2k) int64: each row's k nearest rows (the row itself among them), then its mirror
+        image's k nearest when there are mirrored vectors; -1 where the graph found fewer."""
         self.index.hnsw.efSearch = max(64, 2 * k)
         found = [self.index.search(self.direct[rows], k)[1]]
         if self.mirrored is not None:
             found.append(self.index.search(self.mirrored[rows], k)[1])
-        near = np.concatenate(found, axis=1)
-        q = np.repeat(rows, near.shape[1])
-        c = near.reshape(-1).astype(np.int64)
-        source = np.asarray(source)
-        ok = (c >= 0) & (c != q)
-        ok[ok] &= source[q[ok]] != source[c[ok]]
-        q, c = q[ok], c[ok]
-        n = len(self)
-        keys = unique_sorted(np.minimum(q, c) * n + np.maximum(q, c))
-        return keys // n, keys % n
+        return np.concatenate(found, axis=1).astype(np.int64)
+
+
+def pairs_of_nearest(rows: np.ndarray, near: np.ndarray, source: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate pairs (a, b), a < b, unique, of `rows` and their `near` rows ((len(rows), m), -1 for none), rows of
+    a table of n; a row is not its own pair, and rows of one `source` never pair."""
+    q = np.repeat(rows, near.shape[1])
+    c = near.reshape(-1).astype(np.int64)
+    source = np.asarray(source)
+    ok = (c >= 0) & (c != q)
+    ok[ok] &= source[q[ok]] != source[c[ok]]
+    q, c = q[ok], c[ok]
+    keys = unique_sorted(np.minimum(q, c) * n + np.maximum(q, c))
+    return keys // n, keys % n

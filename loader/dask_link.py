@@ -2,11 +2,13 @@
 
 Each block's signature rows are sent to the cluster once (scattered); a
 task names the one or two blocks it links, so a worker fetches those and
-never the whole corpus. The candidate index, when the preset has one, is
-built and asked on the client (64 numbers a panel); the measuring of its
-candidates goes to the workers round by round. Communities and writing stay
-on the client. A worker lost mid-task costs that task a retry; a lost
-scheduler raises cluster.ClusterLost.
+never the whole corpus. When the preset has a candidate index, its vectors
+(64 numbers a panel) are drawn on the client, its neighbour graph is built by
+one task on a worker (`DaskNeighbours`) and asked in blocks of rows by others,
+and the measuring of its candidates goes to the workers round by round.
+Communities and writing stay on the client. A worker lost mid-task costs that
+task a retry (a lost graph is built again); a lost scheduler raises
+cluster.ClusterLost.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from visualdistance.analysis.blocks import BLOCK_ROWS, Block, Task, blocked_link
 from visualdistance.analysis.data import Links
 from visualdistance.analysis.linking import Preset, find_links
 from visualdistance.analysis.rules import Sigs
+from visualdistance.analysis.search import Neighbours
 from visualdistance.loader.cluster import ClusterLost, finished, tune_worker_malloc
 
 
@@ -26,6 +29,39 @@ def _link_task(first: Block, second: Block | None, preset: Preset, pairs):
     limit_opencv_threads()  # one task per worker thread already
     tune_worker_malloc()
     return link_block(first, second, preset, pairs)
+
+
+def _build_graph(direct: np.ndarray, mirrored: np.ndarray | None) -> Neighbours:
+    tune_worker_malloc()
+    return Neighbours(direct, mirrored)
+
+
+def _nearest(graph: Neighbours, rows: np.ndarray, k: int) -> np.ndarray:
+    import faiss
+
+    faiss.omp_set_num_threads(1)  # one task per worker thread already; each query is answered alike on any count
+    return graph.nearest(rows, k)
+
+
+class DaskNeighbours(Neighbours):
+    """`search.Neighbours` with its graph built by a task on a worker and asked there in blocks of QUERY_ROWS rows:
+    the same graph (built on one thread, as here) and so the same candidates. The graph is a task's result, not
+    scattered data: a worker lost with it costs a rebuild, not the run."""
+
+    QUERY_ROWS = 20_000  # a task answers this many rows' queries: about a second of one core at k = 32
+
+    def __init__(self, client, direct: np.ndarray, mirrored: np.ndarray | None) -> None:
+        self.client, self.rows = client, len(direct)
+        self.graph = client.submit(_build_graph, direct, mirrored, pure=False, retries=2)
+
+    def __len__(self) -> int:
+        return self.rows
+
+    def nearest(self, rows: np.ndarray, k: int) -> np.ndarray:
+        parts = [rows[i:i + self.QUERY_ROWS] for i in range(0, len(rows), self.QUERY_ROWS)]
+        futures = [self.client.submit(_nearest, self.graph, part, k, pure=False, retries=2) for part in parts]
+        done = dict(finished(self.client, futures))
+        return np.concatenate([done[f] for f in futures])
 
 
 class DaskRun:
@@ -64,6 +100,10 @@ class DaskRun:
                 if attempt == self.RESCATTERS or self.client.status != "running":
                     raise  # the scheduler itself is gone, or workers keep dying
                 self.blocks = None
+
+    def graph(self, direct: np.ndarray, mirrored: np.ndarray | None) -> DaskNeighbours:
+        """An index's neighbour graph over these vectors, built and asked on the cluster (search.Graph)."""
+        return DaskNeighbours(self.client, direct, mirrored)
 
     def _submit(self, task: Task):
         second = None if task.first == task.second else self.blocks[task.second]

@@ -12,6 +12,7 @@ import pytest
 from tests.analysis.test_blocks import assert_same_links, planted  # noqa: F401  (a fixture)
 from visualdistance.analysis.blocks import blocked_links, every_pair_tasks, split
 from visualdistance.analysis.linking import find_links, find_new_links, pairwise
+from visualdistance.analysis import search
 from visualdistance.analysis.presets import DRAWING, PRESETS, indexed
 from visualdistance.loader.cluster import local_cluster
 from visualdistance.loader.dask_link import DaskRun, block_rows, link_on_dask
@@ -29,6 +30,22 @@ def client():
 def test_links_in_blocks_on_the_cluster_are_find_links_links(planted, client, preset):  # noqa: F811
     sigs, source = planted
     assert_same_links(link_on_dask(client, sigs, source, preset, size=15), find_links(sigs, source, preset))
+
+
+def test_the_index_graph_is_built_and_asked_on_the_workers_with_the_same_candidates(planted, client, monkeypatch):  # noqa: F811
+    sigs, source = planted
+    preset = indexed(DRAWING)
+    want = find_links(sigs, source, preset)
+
+    def not_here(*_):
+        raise AssertionError("the neighbour graph was built on the client")
+
+    monkeypatch.setattr(search.Neighbours, "__init__", not_here)  # this process only: workers are their own
+    with distributed.get_task_stream(client) as stream:
+        got = link_on_dask(client, sigs, source, preset, size=15)
+    ran = {t["key"][0] if isinstance(t["key"], tuple) else t["key"] for t in stream.data}
+    assert any(k.startswith("_build_graph") for k in ran) and any(k.startswith("_nearest") for k in ran)
+    assert_same_links(got, want)
 
 
 def test_a_relinks_new_panels_on_the_cluster(planted, client):  # noqa: F811
