@@ -36,7 +36,7 @@ from tests.graph_data import (
     whole_graph,
 )
 from visualdistance import cypher
-from visualdistance.analysis import communities
+from visualdistance.analysis.figures import Figures
 from visualdistance.loader import graph
 from visualdistance.loader.graph import GraphError, Settings, SimilarFilter
 from visualdistance.loader.run_folder import RunFolder
@@ -430,8 +430,9 @@ def test_every_saved_query_runs_with_the_expected_answer(known_graph):
     assert checked | REGION_QUERIES == set(cypher.query_names()), "every saved query needs a check here"
 
 
-#: saved queries about region links, checked on the region graph (test_region_queries_...)
-REGION_QUERIES = {"figure_reuse", "figure_chain"}
+#: saved queries about region links and figures, checked on the region graph (test_region_queries_...,
+#: test_panels_carry_their_figures_...)
+REGION_QUERIES = {"figure_reuse", "figure_chain", "figure_panels"}
 
 
 @pytest.mark.neo4j
@@ -477,14 +478,41 @@ def test_region_queries_follow_figures_and_never_a_shared_room(neo4j_clean):
 
 
 @pytest.mark.neo4j
-def test_cluster_reads_reuse_links_only(neo4j_clean):
+def test_cluster_reads_whole_drawing_links_only(neo4j_clean):
     graph.load_run(neo4j_clean, region_run())
     ids, a, b, w = graph.read_similar(neo4j_clean, corpus="regions")
-    pairs = {(ids[x], ids[y]) for x, y in zip(a, b)}
-    assert (R10, R40) not in pairs and len(pairs) == 4
-    weights = dict(zip(((ids[x], ids[y]) for x, y in zip(a, b)), w.tolist()))
-    assert weights[(R20, R40)] == pytest.approx(0.5)
-    assert weights[(R10, R20)] == pytest.approx(0.5 * communities.REGION_WEIGHT)
+    # neither the room (R10-R40) nor the figure's region links: they make figures, never clusters
+    assert [(ids[x], ids[y]) for x, y in zip(a, b)] == [(R20, R40)] and w.tolist() == [pytest.approx(0.5)]
+
+
+def two_figures(run) -> Figures:
+    """Figures over region_run()'s panels: figure 0 in R10, R20 and R30; figure 1 in R30 (at another place) and R50."""
+    return Figures(panel=np.array([0, 1, 2, 2, 4], np.int32),
+                   box=np.array([[40, 100, 260, 258], [420, 30, 180, 179], [10, 20, 250, 248], [400, 200, 100, 100],
+                                 [300, 60, 120, 119]], np.float32),
+                   figure=np.array([0, 0, 0, 1, 1], np.int32), mirrored=np.zeros(5, bool), strength=np.ones(5, np.float32))
+
+
+def panel_figures(driver) -> dict:
+    rows = driver.execute_query("MATCH (p:Panel) RETURN p.id AS id, p.figures AS figures").records
+    return {r["id"]: r["figures"] for r in rows}
+
+
+@pytest.mark.neo4j
+def test_panels_carry_their_figures_and_a_query_lists_a_figures_panels_in_page_order(neo4j_clean):
+    run = region_run()
+    run = replace(run, figures=two_figures(run))
+    graph.load_run(neo4j_clean, run, batch_size=2)
+    assert panel_figures(neo4j_clean) == {R10: [0], R20: [0], R30: [0, 1], R40: None, R50: [1]}
+    assert [(r["panel"], r["page"]) for r in q(neo4j_clean, "figure_panels", figure=1)] == [(R30, 30), (R50, 50)]
+    assert [r["panel"] for r in q(neo4j_clean, "figure_panels", figure=0, corpus="regions")] == [R10, R20, R30]
+    assert q(neo4j_clean, "figure_panels", figure=0, corpus="another") == []
+    # loading again changes nothing; a run without figures (another method) leaves none behind
+    first = whole_graph(neo4j_clean)
+    graph.load_run(neo4j_clean, run, batch_size=3)
+    assert whole_graph(neo4j_clean) == first
+    graph.load_run(neo4j_clean, region_run())
+    assert set(panel_figures(neo4j_clean).values()) == {None}
 
 
 def test_link_rows_turn_a_region_link_round_with_its_boxes():
