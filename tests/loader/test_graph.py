@@ -204,14 +204,18 @@ def test_a_run_in_memory_and_its_folder_read_back_load_the_same_graph(neo4j_clea
     run.links.distances["edges"][0] = 0.99997  # written 1
     run.links.weight[1] = 0.123456
     clusters = replace(clustering("memory", [[A, B, C, D], [F, E]]), modularity=0.123456789)
-    run = replace(run, clustering=clusters, info=replace(run.info, input=str(tmp_path / "comic")))
+    # figures too: figures.csv read back gives every Panel the same `figures` as the run held
+    shown = Figures(np.array([0, 1, 1, 4], np.int32), np.array([[1, 2, 30, 40], [5, 5, 20, 20], [60, 5, 20, 20],
+                                                                [0, 0, 9, 9]], np.float32),
+                    np.array([0, 0, 1, 1], np.int32), np.zeros(4, bool), np.array([0.3333333, 1, 1, 1], np.float32))
+    run = replace(run, clustering=clusters, info=replace(run.info, input=str(tmp_path / "comic")), figures=shown)
     folder = RunFolder(tmp_path / "out")
     folder.path.mkdir()
     folder.write_info(run.info)
     folder.write_panels(run.panels)
     folder.write_bad_files([])
     folder.write_links(run.links, run.panels.ids)
-    folder.write_clusters(run.clustering, run.panels, run.links)
+    folder.write_clusters(run.clustering, run.panels, run.links, run.figures)
     folder.finish(("extract", "link", "communities"))
 
     def loaded(r) -> list:
@@ -221,6 +225,7 @@ def test_a_run_in_memory_and_its_folder_read_back_load_the_same_graph(neo4j_clea
         return whole_graph(neo4j_clean)
 
     assert loaded(run) == loaded(folder.read(through="communities"))
+    assert panel_figures(neo4j_clean)[run.panels.ids[1]] == [0, 1]
 
 
 def test_loading_twice_gives_the_same_graph(neo4j_clean):
