@@ -14,7 +14,7 @@ import igraph as ig
 import leidenalg
 import numpy as np
 
-from visualdistance.analysis.data import LINK_KINDS, Clustering, Links, is_reuse
+from visualdistance.analysis.data import Clustering, Links
 
 #: The defaults, in one place: the CLI's options read them too.
 ALGORITHM = "leiden"
@@ -25,30 +25,12 @@ SEED = 42
 OBJECTIVES = ("modularity", "cpm")
 
 
-#: A region link (a figure seen in both panels) counts this share of its weight in a reuse cluster: a
-#: figure recurring in many scenes links each of them, and at full weight it would glue scenes whose
-#: other content differs into one cluster as firmly as a whole drawing reused; whole drawings keep
-#: theirs. Half: sprite_scenes cannot tell the weights apart (every true link there is a region link;
-#: ARI 0.24-0.25 with modularity from 0.25 to 1, bench/RESULTS.md), so this is the design's choice:
-#: below a whole drawing, not so low that the 0.1 every link keeps in a cluster outweighs it.
-REGION_WEIGHT = 0.5
-
-
-def reuse_weights(kind: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(keep, weight) for links of `kind` (indices into data.LINK_KINDS) and `weight`: which make reuse clusters
-    (every kind of REUSE_KINDS: a shared room is never reuse) and the weight each counts with there (region links
-    REGION_WEIGHT of theirs)."""
-    kind = np.asarray(kind)
-    keep = is_reuse(kind)
-    scaled = np.where(kind == LINK_KINDS.index("region"), REGION_WEIGHT, 1.0) * np.asarray(weight, np.float64)
-    return keep, scaled.astype(np.float32)
-
-
 def reuse_edges(links: Links) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(a, b, weight) of the links that make reuse clusters, weighed as `reuse_weights` says: what every
-    clustering of a run's links is given."""
-    keep, weight = reuse_weights(links.kind, links.weight)
-    return links.a[keep], links.b[keep], weight[keep]
+    """(a, b, weight) of the links that make reuse clusters: whole-drawing links only (`Links.whole`). A shared
+    room is never reuse; a region link (one figure of a panel) clusters figures instead (analysis/figures.py),
+    so a figure seen in many scenes never glues them into one cluster."""
+    keep = links.whole()
+    return links.a[keep], links.b[keep], links.weight[keep]
 
 
 def cluster_links(algorithm: str, n: int, links: Links, **params) -> Clustering:
@@ -189,9 +171,9 @@ def coherence(membership: np.ndarray, a: np.ndarray, b: np.ndarray, weight: np.n
 
 
 def reuse_coherence(membership: np.ndarray, links: Links) -> tuple[np.ndarray, np.ndarray]:
-    """`coherence` of the clusters through their reuse links (background links left out, weights as linked)."""
-    reuse = links.take(links.reuse())
-    return coherence(membership, reuse.a, reuse.b, reuse.weight)
+    """`coherence` of the clusters through the links they are made of (`reuse_edges`: whole drawings, weights as
+    linked)."""
+    return coherence(membership, *reuse_edges(links))
 
 
 def is_loose(weakest: np.ndarray, density: np.ndarray, sizes: np.ndarray) -> np.ndarray:

@@ -163,9 +163,20 @@ LINK_KINDS = ("drawing", "redrawn", "region", "background")
 REUSE_KINDS = ("drawing", "redrawn", "region")
 
 
+#: the kinds that make reuse clusters: the whole drawing reused. A region link is reuse too, but of one figure
+#: among others: region links make a clustering of figures of their own (analysis/figures.py), since a figure
+#: recurring in many scenes would glue those scenes into one reuse cluster through their other content.
+WHOLE_KINDS = ("drawing", "redrawn")
+
+
 def is_reuse(kind: np.ndarray) -> np.ndarray:
     """Which link kinds (indices into LINK_KINDS) are reuse (REUSE_KINDS)."""
     return np.isin(np.asarray(kind), [LINK_KINDS.index(k) for k in REUSE_KINDS])
+
+
+def is_whole(kind: np.ndarray) -> np.ndarray:
+    """Which link kinds (indices into LINK_KINDS) are whole-drawing reuse (WHOLE_KINDS): those that make clusters."""
+    return np.isin(np.asarray(kind), [LINK_KINDS.index(k) for k in WHOLE_KINDS])
 
 
 #: the keys of a link's box in each panel (`Links.box_a`, `box_b`): x, y, width, height in that panel's pixels
@@ -228,6 +239,14 @@ class Links:
     def reuse(self) -> np.ndarray:
         """(n,) bool: the links that are reuse (REUSE_KINDS), not a shared background only."""
         return is_reuse(self.kind)
+
+    def whole(self) -> np.ndarray:
+        """(n,) bool: the whole-drawing links (WHOLE_KINDS), the ones reuse clusters are made of."""
+        return is_whole(self.kind)
+
+    def regions(self) -> "Links":
+        """The region links (a figure in both panels), every field kept: what figures are made of."""
+        return self.take(self.kind == LINK_KINDS.index("region"))
 
     def kind_counts(self) -> dict[str, int]:
         """How many links of each kind of LINK_KINDS, in that order."""

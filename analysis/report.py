@@ -13,7 +13,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from visualdistance.analysis.communities import is_loose, reuse_coherence
-from visualdistance.analysis.data import LINK_KINDS, Clustering, Links, Panels
+from visualdistance.analysis.data import Clustering, Links, Panels
+from visualdistance.analysis.figures import Figures
 from visualdistance.analysis.image_ops import unpack_bits
 from visualdistance.analysis.rules import Metric
 from visualdistance.analysis.signatures.base import mirror_name
@@ -111,8 +112,10 @@ class ClusterPlan:
     internal_links: int
     mirrored_links: int
     neighbours: dict[int, int] = field(default_factory=dict)
-    #: panels outside the cluster that show a figure of one of its members (region links), in page order
-    figure_elsewhere: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    #: the figures (analysis/figures.py) its members show, largest first, and for each the panels outside the
+    #: cluster that show it too, in page order
+    figures: np.ndarray = field(default_factory=lambda: np.empty(0, np.int32))
+    figure_elsewhere: list[np.ndarray] = field(default_factory=list)
     weakest: float = 0.0  # the weakest link the cluster cannot do without (see communities.coherence)
     density: float = 0.0  # the share of its members' pairs linked directly
     loose: bool = False  # held by a chain or a weak tie rather than one drawing: flagged in the report
@@ -133,18 +136,21 @@ def page_order(panels: Panels, rows: np.ndarray) -> np.ndarray:
     return rows[np.lexsort((rows, panels.frame[rows], panels.position[rows], page, page < 0))]
 
 
-def plan_clusters(panels: Panels, links: Links, clustering: Clustering, max_links: int = 20) -> list[ClusterPlan]:
+def plan_clusters(panels: Panels, links: Links, clustering: Clustering, max_links: int = 20,
+                  figures: Figures | None = None) -> list[ClusterPlan]:
     """A plan per cluster, largest first (ties by cluster id).
 
     The links shown per cluster are a maximum spanning forest of its links
     (so every member is explained by its strongest ties) plus up to
-    `max_links` further strongest links.
+    `max_links` further strongest links. Clusters are made of whole-drawing
+    links (`communities.reuse_edges`); with `figures`, each plan names the
+    figures its members show and where else they appear.
     """
     m = np.asarray(clustering.membership)
     if len(m) != len(panels):
         raise ValueError(f"clustering has {len(m)} memberships for {len(panels)} panels")
     ca, cb = m[links.a], m[links.b]
-    reuse = links.reuse()  # a shared background ties no cluster and explains no member
+    reuse = links.whole()  # only whole drawings make clusters: a room or a figure ties none and explains no member
     internal = (ca == cb) & (ca >= 0) & reuse
     by_cluster: dict[int, list[int]] = {}
     # Strongest first (ties by link row), so Kruskal below builds a maximum spanning forest.
@@ -159,27 +165,28 @@ def plan_clusters(panels: Panels, links: Links, clustering: Clustering, max_link
                 near[there] = near.get(there, 0) + 1
 
     ids, counts = np.unique(m[m >= 0], return_counts=True)
-    elsewhere = _figure_elsewhere(m, links)
+    figures = Figures.empty() if figures is None else figures
     weakest, density = reuse_coherence(m, links)
     loose = is_loose(weakest, density, np.bincount(m[m >= 0], minlength=len(weakest)))
     plans = []
     for c in ids[np.lexsort((ids, -counts))].tolist():
         rows = page_order(panels, np.flatnonzero(m == c))
         plan = _plan(c, rows, links, by_cluster.get(c, []), max_links, neighbours.get(c, {}))
+        shown, elsewhere = _figures_of(panels, m, c, rows, figures)
         plans.append(replace(plan, weakest=float(weakest[c]), density=float(density[c]), loose=bool(loose[c]),
-                             figure_elsewhere=page_order(panels, np.array(sorted(elsewhere.get(c, ())), np.int64))))
+                             figures=shown, figure_elsewhere=elsewhere))
     return plans
 
 
-def _figure_elsewhere(m: np.ndarray, links: Links) -> dict[int, set[int]]:
-    """Cluster id -> the panels outside it that a region link ties to one of its members (a figure seen there too)."""
-    region = np.flatnonzero(links.kind == LINK_KINDS.index("region"))
-    found: dict[int, set[int]] = {}
-    for x, y in zip(links.a[region].tolist(), links.b[region].tolist()):
-        for here, there in ((x, y), (y, x)):
-            if m[here] >= 0 and m[here] != m[there]:
-                found.setdefault(int(m[here]), set()).add(there)
-    return found
+def _figures_of(panels: Panels, m: np.ndarray, c: int, rows: np.ndarray, figures: Figures) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The figures cluster c's members (`rows`) show, largest first, and for each the panels outside the cluster
+    that show it, in page order."""
+    shown = np.unique(figures.figure[np.isin(figures.panel, rows)])
+    elsewhere = []
+    for f in shown.tolist():
+        seen = figures.panels_of(f)
+        elsewhere.append(page_order(panels, seen[m[seen] != c]))
+    return shown.astype(np.int32), elsewhere
 
 
 def _plan(c: int, rows: np.ndarray, links: Links, strongest: list[int], max_links: int, near: dict[int, int]) -> ClusterPlan:

@@ -3,7 +3,8 @@
 Every preset (ours and the original write-up's) and the imagehash baselines
 are run on the same folder; each gets pair precision / recall / F1, mirror
 recall, false links involving blank panels, cluster quality (ARI, NMI) for
-each community algorithm (communities.ALGORITHMS), and its cost. The write-up's clustering
+each community algorithm (communities.ALGORITHMS; reuse clusters are made of whole-drawing links) and,
+for a method with region links, of its figures (analysis/figures.py), and its cost. The write-up's clustering
 attempts (k-means on PCA-reduced distance rows with the elbow rule, and
 exact-membership grouping) are scored next to the graph communities.
 """
@@ -145,15 +146,23 @@ def _write_explain(folder: Path, panels: Panels, truth: Truth, links: Links, pre
     console.print(f"wrote {shown(out / 'index.html')}")
 
 
+def _figures_cell(row: dict) -> str:
+    """A method's figure ARI and how many figures (region links only: "-" for a method without them)."""
+    if row.get("ari_figures") is None:
+        return "-"
+    return f"{row['ari_figures']:.3f} ({row['figures']:,})"
+
+
 def _print(scores: Scores) -> None:
     t = Table("method", "links", "P", "R", "F1", "mirror R", "blank", *(f"ARI {a}" for a in communities.ALGORITHMS),
-              "ms/panel", "link s", "cost", "links by kind")
+              "ARI figures", "ms/panel", "link s", "cost", "links by kind")
     for r in sorted(scores.methods, key=lambda r: -r["f1"]):
         name = r["method"] + (" (default)" if r["method"] == DEFAULT_PRESET else "")
         t.add_row(
             name, f"{r['links']:,}", figure(r["precision"], ".3f"), figure(r["recall"], ".3f"), "[bold]" + figure(r["f1"], ".3f"),
             figure(r["mirror_recall"], ".2f"), f"{r['blank_false_links']:,}",
-            *(figure(r.get(f"ari_{a}"), ".3f") for a in communities.ALGORITHMS), f"{r['decode_ms'] + r['describe_ms']:.2f}",
+            *(figure(r.get(f"ari_{a}"), ".3f") for a in communities.ALGORITHMS), _figures_cell(r),
+            f"{r['decode_ms'] + r['describe_ms']:.2f}",
             f"{r['link_s']:.2f}",
             figure(r["cost_ratio"], ".2f", "x"), kind_counts(r),
         )

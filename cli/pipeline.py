@@ -12,10 +12,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from rich.table import Table
 
 from visualdistance.analysis import communities
 from visualdistance.analysis.data import Clustering, Links, Panels
+from visualdistance.analysis.figures import Figures, figures_of_links
 from visualdistance.analysis.linking import Preset, find_links, pairwise, relink, why_not_pairwise
 from visualdistance.analysis.presets import (
     DEFAULT_PRESET, PRESETS, all_signatures, every_pair, expensive_signatures, get_preset,
@@ -166,6 +168,11 @@ def step_communities(
                                          resolution=resolution, seed=seed)
 
 
+def step_figures(links: Links, regions: bool) -> Figures | None:
+    """The figures of the region links, for a method that finds them (`regions`); None for one that does not."""
+    return figures_of_links(links) if regions else None
+
+
 
 
 # ----------------------------------------------------------------- summary
@@ -180,7 +187,8 @@ def _other_kinds(links: Links) -> str:
     return f"; of them {said}"
 
 
-def print_summary(panels: Panels, links: Links | None, clustering: Clustering | None, bad: list | None, seconds: dict) -> None:
+def print_summary(panels: Panels, links: Links | None, clustering: Clustering | None, bad: list | None, seconds: dict,
+                  figures: Figures | None = None) -> None:
     t = Table(title="visualdistance run", show_header=False, title_justify="left")
     t.add_row("panels", f"{len(panels):,}")
     if bad is not None:
@@ -193,6 +201,10 @@ def print_summary(panels: Panels, links: Links | None, clustering: Clustering | 
         t.add_row("clusters", f"{clustering.n_clusters:,} ({int(sizes.sum()):,} panels in clusters)")
         if len(sizes):
             t.add_row("largest", ", ".join(f"#{c}: {s}" for c, s in enumerate(sizes[:5])))
+    if figures is not None:
+        seen = figures.sizes()
+        t.add_row("figures", f"{figures.n_figures:,} ({len(np.unique(figures.panel)):,} panels show one; "
+                  f"{len(figures):,} occurrences)" + (f", largest in {', '.join(map(str, seen[:5]))} panels" if len(seen) else ""))
     t.add_row("time", "  ".join(f"{k} {v:.1f}s" for k, v in seconds.items()))
     out_console.print(t)
     if bad:
@@ -246,20 +258,21 @@ def run(
         links, linking = step_link_again(ex, method, earlier, client)
     t2 = time.perf_counter()
     clustering = step_communities(ex.panels, links, algorithm, objective, resolution, seed)
+    figures = step_figures(links, method.regions is not None)
     seconds = {"describe": t1 - t0, "link": t2 - t1, "communities": time.perf_counter() - t2}
-    found = _write_run(run_folder.RunFolder(out), folder, ex, method, links, linking, clustering, seconds)
-    print_summary(ex.panels, links, clustering, ex.bad_files, seconds)
+    found = _write_run(run_folder.RunFolder(out), folder, ex, method, links, linking, clustering, figures, seconds)
+    print_summary(ex.panels, links, clustering, ex.bad_files, seconds, figures)
     after_run(out, found, neo4j)  # the graph gets what is in memory: nothing is read back
 
 
 def _write_run(out: run_folder.RunFolder, folder: Path, ex: ExtractResult, method: Preset, links: Links, linking: dict,
-               clustering: Clustering, seconds: dict) -> RunOutput:
-    """Write the links and clusters, then the run's record (adding the write's time to `seconds`): the finished
-    run, as a later stage would read it from OUT."""
+               clustering: Clustering, figures: Figures | None, seconds: dict) -> RunOutput:
+    """Write the links, clusters and figures, then the run's record (adding the write's time to `seconds`): the
+    finished run, as a later stage would read it from OUT."""
     t0 = time.perf_counter()
     with console.status(f"writing {len(links):,} links and the clusters"):
         out.write_links(links, ex.panels.ids)
-        out.write_clusters(clustering, ex.panels, links)
+        out.write_clusters(clustering, ex.panels, links, figures)
     seconds["write"] = time.perf_counter() - t0
     info = out.finish(
         ("extract", "link", "communities"),
@@ -267,12 +280,17 @@ def _write_run(out: run_folder.RunFolder, folder: Path, ex: ExtractResult, metho
         method=MethodInfo.of(method),
         clustering=ClusteringInfo.of(clustering),
         counts={"files": ex.files, "panels": len(ex.panels), "bad_files": len(ex.bad_files), "decoded": ex.decoded,
-                "links": len(links), "clusters": clustering.n_clusters},
+                "links": len(links), "clusters": clustering.n_clusters, **figure_counts(figures)},
         seconds=seconds,
         linking=linking,
         describe_breakdown={**ex.seconds, **{f"workers_{k}": v for k, v in ex.worker_seconds.items()}},
     )
-    return RunOutput(ex.panels, links, clustering, info)
+    return RunOutput(ex.panels, links, clustering, info, figures)
+
+
+def figure_counts(figures: Figures | None) -> dict[str, int]:
+    """run.json's counts of the figures, when the method makes them."""
+    return {} if figures is None else {"figures": figures.n_figures, "figure_occurrences": len(figures)}
 
 
 @writes_out
@@ -336,10 +354,14 @@ def communities_command(
     links = folder.read_links({p: i for i, p in enumerate(panels.ids)})
     t0 = time.perf_counter()
     clustering = step_communities(panels, links, algorithm, objective, resolution, seed)
-    folder.write_clusters(clustering, panels, links)
+    info = folder.read_info()
+    figures = step_figures(links, bool(info.method and info.method.regions))
+    folder.write_clusters(clustering, panels, links, figures)
     seconds = {"communities": time.perf_counter() - t0}
-    folder.finish(("communities",), clustering=ClusteringInfo.of(clustering))
-    print_summary(panels, links, clustering, None, seconds)
+    counts = {k: v for k, v in info.counts.items() if k not in ("clusters", "figures", "figure_occurrences")}
+    folder.finish(("communities",), clustering=ClusteringInfo.of(clustering),
+                  counts={**counts, "clusters": clustering.n_clusters, **figure_counts(figures)})
+    print_summary(panels, links, clustering, None, seconds, figures)
 
 
 def presets() -> None:

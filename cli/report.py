@@ -48,7 +48,7 @@ def report(
     try:
         result = build_report(run.panels, run.links, run.clustering, run.info, images, dest, per_page=per_page,
                               max_links=links_per_cluster, workers=workers, progress=progress_bar,
-                              force=force or to is None)
+                              force=force or to is None, figures=run.figures)
     except OSError as exc:
         fail(f"cannot write the report to {exc.filename or dest}: {exc.strerror or exc}")
     _print_summary(result)
@@ -85,6 +85,8 @@ def _print_summary(result: ReportResult) -> None:
     t.add_row("clusters", f"{result.clusters:,} on {result.pages:,} page(s)")
     t.add_row("panels shown", f"{result.panels_shown:,} ({result.thumbs_made:,} thumbnails made, {result.thumbs_reused:,} reused)")
     t.add_row("links explained", f"{result.links_explained:,}")
+    if result.figures:
+        t.add_row("figures", f"{result.figures:,} figure pages (figures/index.html)")
     if result.missing_images:
         t.add_row("missing images", f"{len(result.missing_images):,} (placeholder shown), e.g. {shown(result.missing_images[0])}")
     if result.changed_images:

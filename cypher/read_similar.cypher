@@ -6,8 +6,8 @@
 // $max_distance: keep links whose $distance is at most this; null: no bound (needs $distance).
 // ($metric, the metric's name, comes with them for the record; the query does not read it.)
 // $rule: keep links whose rule (names joined by '+') includes this rule; null: all.
-// $kinds: keep links of these kinds (the reuse kinds: a shared background never makes a cluster); a link
-// loaded before links had kinds is a whole drawing's.
+// $kinds: keep links of these kinds (the whole-drawing kinds: a shared background never makes a cluster, and a
+// region link, one figure of a panel, makes figures instead); a link loaded before links had kinds is a whole drawing's.
 MATCH (a:Panel {corpus: $corpus})-[s:SIMILAR]->(b:Panel)
 WITH a, b, s, CASE WHEN $distance IS NULL THEN null ELSE s[$distance] END AS d
 WHERE ($distance IS NULL OR d IS NOT NULL)

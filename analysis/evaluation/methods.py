@@ -24,6 +24,7 @@ from visualdistance.analysis import communities
 from visualdistance.analysis.baselines import exact_membership, kmeans_elbow
 from visualdistance.analysis.data import LINK_KINDS, Links, Panels
 from visualdistance.analysis.evaluation.scores import Truth, score_clusters, score_pairs, search_agreement
+from visualdistance.analysis.figures import Figures, figures_of_links, panel_figure
 from visualdistance.analysis.linking import Preset, find_links
 from visualdistance.analysis.presets import every_pair, indexed
 
@@ -56,7 +57,8 @@ def fastest(repeats: int, fn: Callable, *args) -> float:
 
 def score_method(preset: Preset, panels: Panels, truth: Truth, clusters: bool) -> tuple[dict, Links]:
     """Pair scores of its reuse links (a background link is never reuse), how many links of each kind it made
-    (kind_<kind>), link seconds and (if `clusters`) ARI/NMI per community algorithm of one method, and its links."""
+    (kind_<kind>), link seconds and (if `clusters`) ARI/NMI per community algorithm of one method (reuse clusters:
+    whole drawings) and, for a method with region links, of its figures (`score_figures`); and its links."""
     # a first, untimed run loads the compiled kernels: link seconds measure linking, not JIT cache loading;
     # a region search costs seconds a run, so its first run is the one timed
     t0 = time.process_time()
@@ -71,7 +73,16 @@ def score_method(preset: Preset, panels: Panels, truth: Truth, clusters: bool) -
             c = communities.cluster_links(algorithm, len(panels), links)  # each with its defaults
             scores = score_clusters(c.membership, truth)
             row[f"ari_{algorithm}"], row[f"nmi_{algorithm}"] = scores["ari"], scores["nmi"]
+        if preset.regions is not None:
+            row.update(score_figures(figures_of_links(links), len(panels), truth))
     return row, links
+
+
+def score_figures(figures: Figures, n: int, truth: Truth) -> dict:
+    """ARI/NMI of the figure clustering read per panel (`figures.panel_figure`: each panel takes the figure of its
+    best-linked occurrence, a panel in no figure is a group of its own), and how many figures there are."""
+    scores = score_clusters(panel_figure(figures, n), truth)
+    return {"ari_figures": scores["ari"], "nmi_figures": scores["nmi"], "figures": figures.n_figures}
 
 
 def kind_counts(row: dict) -> str:

@@ -10,7 +10,7 @@ import numpy as np
 from neo4j import Driver, RoutingControl
 
 from visualdistance import cypher
-from visualdistance.analysis.data import LINK_KINDS, REUSE_KINDS, Clustering
+from visualdistance.analysis.data import WHOLE_KINDS, Clustering
 from visualdistance.loader import link_table
 from visualdistance.loader.graph.connection import DEFAULT_DATABASE
 from visualdistance.loader.graph.load import DEFAULT_BATCH_SIZE, DEFAULT_CORPUS, Progress, row_batches, write_batches
@@ -47,20 +47,18 @@ def read_similar(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The filtered SIMILAR subgraph of one corpus to cluster, as arrays: (ids, a, b, weight).
 
-    Reuse links only (background links are never reuse), each weighed as a run's communities weigh it
-    (`communities.reuse_weights`). ids: sorted panel ids of every linked panel; a, b: int32 row
-    indices into ids, one per link; weight: float32 (NaN where a link has none).
+    The links reuse clusters are made of, as a run's communities take them (`communities.reuse_edges`):
+    whole-drawing links only (a background link is never reuse; a region link, one figure of a panel, makes
+    figures, not clusters). ids: sorted panel ids of every linked panel; a, b: int32 row indices into ids,
+    one per link; weight: float32 (NaN where a link has none).
     """
-    from visualdistance.analysis.communities import reuse_weights  # igraph: only when clustering
-
     record = driver.execute_query(
         cypher.load("read_similar"), {**filters.params(), "corpus": corpus, "distance": filters.distance_column(),
-                                      "kinds": list(REUSE_KINDS)},
+                                      "kinds": list(WHOLE_KINDS)},
         database_=database,
         routing_=RoutingControl.READ
     ).records[0]
-    _, weight = reuse_weights([LINK_KINDS.index(k) for k in record["kind"]], record["weight"])
-    return similar_arrays(record["a"], record["b"], weight)
+    return similar_arrays(record["a"], record["b"], record["weight"])
 
 
 def similar_arrays(a_ids: list, b_ids: list, weights: list) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -18,6 +18,7 @@ from neo4j import Driver, RoutingControl
 
 from visualdistance import cypher
 from visualdistance.analysis.data import Links, Panels
+from visualdistance.analysis.figures import Figures
 from visualdistance.loader import link_table
 from visualdistance.loader.graph.connection import DEFAULT_DATABASE, CorpusTaken
 from visualdistance.loader.names import printable, safe_text
@@ -46,18 +47,33 @@ def create_schema(driver: Driver, database: str = DEFAULT_DATABASE) -> None:
 # ----------------------------------------------------- rows (pure)
 
 
-def panel_rows(panels: Panels) -> list[dict]:
+def panel_rows(panels: Panels, figures: Figures | None = None) -> list[dict]:
     """One property map per panel: the panels.csv columns, unknown values (page -1, a signature the panel
-    lacks) as null, so the property stays unset."""
+    lacks) as null, so the property stays unset; and `figures`, the ids of the figures the panel shows
+    (figures.csv), largest figure first, null where it shows none (so a load of another run removes them)."""
     shown = shown_signatures()
     unknown = unknown_cells(shown)
     rows = panel_records(panels, shown)
-    for r in rows:
+    shows = panel_figure_lists(figures, len(panels))
+    for r, figure_ids in zip(rows, shows):
         r["path"] = safe_text(r["path"])  # Neo4j strings are UTF-8: odd bytes as \xNN, like the id
         for column, cell in unknown.items():
             if r[column] == cell:
                 r[column] = None
+        r["figures"] = figure_ids
     return rows
+
+
+def panel_figure_lists(figures: Figures | None, n: int) -> list[list[int] | None]:
+    """Per panel row, the distinct figure ids it shows, ascending (largest figure first); None for none."""
+    out: list[list[int] | None] = [None] * n
+    if figures is None or not len(figures):
+        return out
+    pairs = np.unique(np.column_stack([figures.panel, figures.figure]).astype(np.int64), axis=0)
+    rows, starts = np.unique(pairs[:, 0], return_index=True)
+    for row, ids in zip(rows.tolist(), np.split(pairs[:, 1], starts[1:])):
+        out[row] = ids.tolist()
+    return out
 
 
 PAGE_FIELDS = ("title", "text", "chat", "url", "status", "fetched_at", "images")
@@ -191,7 +207,7 @@ def load_run(
     claim_corpus(driver, corpus, run.info.input, database)
     preset = run.info.method.preset if run.info.method else None
     prows = page_rows(pages or {})
-    nrows = panel_rows(run.panels)
+    nrows = panel_rows(run.panels, run.figures)
     write = lambda name, batches, **kw: write_batches(  # noqa: E731
         driver, cypher.load(name), batches, on_progress, database, corpus=corpus, **kw)
     write("load_pages", row_batches(prows, batch_size))

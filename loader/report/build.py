@@ -11,16 +11,19 @@ from pathlib import Path
 import numpy as np
 
 from visualdistance.analysis.data import Clustering, Links, Panels
+from visualdistance.analysis.figures import Figures
 from visualdistance.analysis.report import ClusterPlan, plan_clusters, present
 from visualdistance.loader.files import write_atomic
 from visualdistance.loader.names import printable
 from visualdistance.loader.graphml import write_graphml
 from visualdistance.loader.progress import Progress, silent
-from visualdistance.loader.report.markup import CSS, Context, page_file, relative_href, why_file
+from visualdistance.loader.report.figures import render_figure_page, render_figures_index
+from visualdistance.loader.report.markup import CSS, FIGURES_INDEX, Context, figure_file, page_file, relative_href, why_file
 from visualdistance.loader.report.pages import paginate, render_cluster_page, render_summary
 from visualdistance.loader.report.thumbnails import MISSING_THUMB, make_all
 from visualdistance.loader.report.why import render_why_page
 from visualdistance.loader.run_folder import clusters as cluster_files
+from visualdistance.loader.run_folder import figures as figure_files
 from visualdistance.loader.run_folder import links as link_files
 from visualdistance.loader.run_folder.record import RunInfo
 
@@ -67,6 +70,7 @@ class ReportResult:
     missing_images: list[str] = field(default_factory=list)  # panel ids whose image could not be read
     changed_images: list[str] = field(default_factory=list)  # panel ids whose file differs from the run's
     seconds: dict[str, float] = field(default_factory=dict)
+    figures: int = 0  # figure pages written (a method with region links)
 
 
 def build_report(
@@ -82,6 +86,7 @@ def build_report(
     workers: int | None = None,
     progress: Progress = silent,
     force: bool = False,
+    figures: Figures | None = None,
 ) -> ReportResult:
     """Write the HTML report of `clustering` over `panels` and `links` into `dest`.
 
@@ -91,6 +96,8 @@ def build_report(
     are made from it; panels link to their files there by relative path).
     progress: its stages, "thumbnails", "why matched" and the exports.
     A `dest` holding other files than a report's is refused (ReportFolderTaken) unless `force`.
+    figures: the figures of a method with region links (figures.csv): a page per figure and an overview,
+    linked from the summary and from each cluster whose members show one.
     """
     if per_page < 1:
         raise ValueError("per_page must be at least 1")
@@ -99,12 +106,14 @@ def build_report(
     check_destination(dest, force)
     dest.mkdir(parents=True, exist_ok=True)
     write_atomic(dest / MARKER, "This folder is a visualdistance report; `visualdistance report --to` writes here again.\n")
-    for sub in ("thumbs", "why/maps", "data"):
+    for sub in ("thumbs", "why/maps", "data") + (("figures",) if figures is not None else ()):
         (dest / sub).mkdir(parents=True, exist_ok=True)
-    plans = plan_clusters(panels, links, clustering, max_links)
+    plans = plan_clusters(panels, links, clustering, max_links, figures)
     pages = paginate(plans, per_page)
     cluster_page = {p.cluster: n for n, page in enumerate(pages, 1) for p in page}
     shown_rows = np.concatenate([p.rows for p in plans]) if plans else np.empty(0, np.int64)
+    if figures is not None:  # the panels figure pages show need thumbnails too
+        shown_rows = np.union1d(shown_rows, figures.panel).astype(np.int64)
 
     t1 = time.perf_counter()
     thumbs, made, reused, missing, changed = make_all(panels, shown_rows, images, dest / "thumbs", workers, progress)
@@ -121,12 +130,20 @@ def build_report(
         thumbs=thumbs,
         cluster_page=cluster_page,
         bit_images=present(info.method.drawable, panels.signatures) if info.method else [],
+        figures=figures,
     )
     maps_used: set[str] = set()
     with progress(len(plans), "why matched", "clusters") as advance:
         for plan in plans:
             write_atomic(dest / why_file(plan.cluster), render_why_page(ctx, plan, maps_used))
             advance(1)
+    n_figures = figures.n_figures if figures is not None else 0
+    if figures is not None:  # a method with region links: a page per figure and their overview
+        with progress(n_figures, "figures", "figures") as advance:
+            for f in range(n_figures):
+                write_atomic(dest / figure_file(f), render_figure_page(ctx, f))
+                advance(1)
+            write_atomic(dest / FIGURES_INDEX, render_figures_index(ctx))
     t3 = time.perf_counter()
 
     with progress(None, "exports (CSV, JSON, GraphML)", "files"):
@@ -144,7 +161,7 @@ def build_report(
     # Later pages first: index.html, the entry point, is written last.
     for n in range(len(pages), 0, -1):
         write_atomic(dest / page_file(n), render_cluster_page(ctx, pages, n, summary if n == 1 else ""))
-    _prune(dest, len(pages), {p.cluster for p in plans}, set(thumbs.values()), maps_used)
+    _prune(dest, len(pages), {p.cluster for p in plans}, set(thumbs.values()), maps_used, n_figures, figures is not None)
     t5 = time.perf_counter()
 
     return ReportResult(
@@ -159,6 +176,7 @@ def build_report(
         missing_images=missing,
         changed_images=changed,
         seconds={"plan": t1 - t0, "thumbnails": t2 - t1, "why": t3 - t2, "exports": t4 - t3, "pages": t5 - t4},
+        figures=n_figures,
     )
 
 
@@ -166,6 +184,7 @@ def _write_exports(ctx: Context, plans: list[ClusterPlan]) -> None:
     data = ctx.dest / "data"
     link_files.write_links(data, ctx.links, ctx.panels.ids)
     cluster_files.write_clusters(data, ctx.clustering, ctx.panels, ctx.links)
+    figure_files.write_figures(data, ctx.figures, ctx.panels)
     write_graphml(data / "graph.graphml", ctx.panels, ctx.links, ctx.clustering, plans)
 
 
@@ -175,7 +194,8 @@ _OURS = {
 }
 
 
-def _prune(dest: Path, pages: int, clusters: set[int], thumbs: set[str], maps: set[str]) -> None:
+def _prune(dest: Path, pages: int, clusters: set[int], thumbs: set[str], maps: set[str], figures: int,
+           overview: bool) -> None:
     """Remove what an earlier build wrote and this one no longer shows (only files named the way we name them)."""
     keep = {"thumbs": thumbs, "why/maps": maps}
     for sub, pattern in _OURS.items():
@@ -190,6 +210,12 @@ def _prune(dest: Path, pages: int, clusters: set[int], thumbs: set[str], maps: s
         m = re.fullmatch(r"cluster-(\d+)\.html", f.name)
         if m and int(m.group(1)) not in clusters:
             f.unlink()
+    for f in (dest / "figures").glob("figure-*.html") if (dest / "figures").is_dir() else ():
+        m = re.fullmatch(r"figure-(\d+)\.html", f.name)
+        if m and int(m.group(1)) >= figures:
+            f.unlink()
+    if not overview:
+        (dest / FIGURES_INDEX).unlink(missing_ok=True)
     stale_missing = dest / "thumbs" / MISSING_THUMB
     if MISSING_THUMB not in thumbs and stale_missing.exists():
         stale_missing.unlink()

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from visualdistance.analysis.data import Clustering, Links, Panels
+from visualdistance.analysis.figures import Figures
 from visualdistance.analysis.report import BitImage
 from visualdistance.loader.link_table import link_number
 from visualdistance.loader.names import ENCODING_ERRORS
@@ -38,6 +39,13 @@ def page_file(number: int) -> str:
 
 def why_file(cluster: int) -> str:
     return f"why/cluster-{cluster}.html"
+
+
+def figure_file(figure: int) -> str:
+    return f"figures/figure-{figure}.html"
+
+
+FIGURES_INDEX = "figures/index.html"
 
 
 def _fmt(x: float | None) -> str:
@@ -70,6 +78,7 @@ class Context:
     thumbs: dict[int, str]  # panel row -> thumbnail file name
     cluster_page: dict[int, int]
     bit_images: list[BitImage]
+    figures: Figures | None = None  # a method with region links: the figures they make (figure pages)
 
 
 def relative_href(images: Path, dest: Path) -> str:

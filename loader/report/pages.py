@@ -18,9 +18,11 @@ from visualdistance.loader.report.markup import (
     _pager,
     esc,
     page_file,
+    figure_file,
     url,
     why_file,
 )
+from visualdistance.loader.report.figures import figures_link
 from visualdistance.loader.run_folder.record import MethodInfo
 
 #: a page of clusters also ends once it holds this many panels (one giant cluster stays whole)
@@ -104,15 +106,14 @@ def _cluster_section(ctx: Context, plan: ClusterPlan) -> str:
     )
 
 
-#: at most this many panels named after "this figure also appears in"
+#: at most this many panels named after "this figure also appears in", per figure
 FIGURE_ELSEWHERE_SHOWN = 8
 
 
 def _figure_elsewhere(ctx: Context, plan: ClusterPlan) -> str:
-    """"this figure also appears in ...": panels of other scenes (outside the cluster) that show a figure of one
-    of its members (region links), in page order, each with its cluster when it has one."""
-    rows = plan.figure_elsewhere.tolist()
-    if not rows:
+    """"figure #f also appears in ...": for each figure its members show (analysis/figures.py), a link to the
+    figure's page and the panels outside the cluster that show it, in page order, each with its cluster."""
+    if not len(plan.figures):
         return ""
     m = ctx.clustering.membership
 
@@ -121,9 +122,16 @@ def _figure_elsewhere(ctx: Context, plan: ClusterPlan) -> str:
         return (f'<a href="{_full_href(ctx, row)}" title="{esc(ctx.panels.ids[row])}">'
                 f"{esc(_page_label(ctx.panels, row))} <code>{esc(ctx.panels.ids[row])}</code></a>{where}")
 
-    more = " …" if len(rows) > FIGURE_ELSEWHERE_SHOWN else ""
-    return ('<p class="near figure-elsewhere">this figure also appears in '
-            + ", ".join(named(r) for r in rows[:FIGURE_ELSEWHERE_SHOWN]) + more + "</p>")
+    said = []
+    for f, rows in zip(plan.figures.tolist(), plan.figure_elsewhere):
+        link = f'<a class="figure" href="{url(figure_file(f))}">figure #{f}</a>'
+        if not len(rows):
+            said.append(f"{link} appears only here")
+            continue
+        more = " …" if len(rows) > FIGURE_ELSEWHERE_SHOWN else ""
+        said.append(f"this {link} also appears in "
+                    + ", ".join(named(r) for r in rows[:FIGURE_ELSEWHERE_SHOWN].tolist()) + more)
+    return '<p class="near figure-elsewhere">' + " · ".join(said) + "</p>"
 
 
 def _member_item(ctx: Context, plan: ClusterPlan, k: int, more: str = "") -> str:
@@ -166,6 +174,9 @@ def render_summary(ctx: Context, plans: list[ClusterPlan], pages: list[list[Clus
         ("clusters", f"{len(plans):,}", f"largest {max(sizes)}" if sizes else "none"),
         ("pages", f"{len(pages):,}", "of this report"),
     ]
+    if ctx.figures is not None:
+        seen = ctx.figures.sizes()
+        stats.insert(3, ("figures", f"{ctx.figures.n_figures:,}", f"largest in {int(seen[0])} panels" if len(seen) else "none"))
     tiles = "".join(f'<div class="stat"><b>{esc(v)}</b><span>{esc(k)}</span><small>{esc(s)}</small></div>' for k, v, s in stats)
     params = {k: v for k, v in c.params.items() if k != "algorithm"}
     q = "" if not np.isfinite(c.modularity) else f" · modularity {c.modularity:.3f}"
@@ -185,16 +196,15 @@ def render_summary(ctx: Context, plans: list[ClusterPlan], pages: list[list[Clus
     if changed:
         warn += (f'<p class="warn">{len(changed):,} image(s) changed since the run; their thumbnails show the new file: '
                  f"{esc(', '.join(changed[:5]))}{' …' if len(changed) > 5 else ''}</p>")
-    exports = " ".join(
-        f'<a class="file" href="data/{name}" download>{name}</a>'
-        for name in ("clusters.csv", "clusters.json", "links.csv", "links.json", "graph.graphml")
-    )
+    names = ("clusters.csv", "clusters.json", "links.csv", "links.json") + (("figures.csv",) if ctx.figures is not None else ()) + (
+        "graph.graphml",)
+    exports = " ".join(f'<a class="file" href="data/{name}" download>{name}</a>' for name in names)
     toc = "".join(
         f'<a href="{_cluster_href(ctx, p.cluster)}" title="{p.size} panels">#{p.cluster}<small>{p.size}</small></a>' for p in plans
     )
     return (
         f'<section class="summary" id="summary"><h1>Reused art: {len(plans):,} clusters</h1><div class="stats">{tiles}</div>'
-        f'<dl class="facts">{"".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)}</dl>{warn}'
+        f'<dl class="facts">{"".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)}</dl>{warn}{figures_link(ctx)}'
         f'<p class="exports"><span>Exports</span>{exports} <small class="muted">GraphML opens in Gephi or Cytoscape; nodes carry their cluster.</small></p>'
         f'<details class="toc" {"open" if len(plans) <= 300 else ""}><summary>All clusters, largest first</summary><nav>{toc}</nav></details></section>'
     )

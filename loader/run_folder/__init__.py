@@ -10,12 +10,14 @@ A run folder holds:
 - ``links.csv`` / ``links.json``: the link table of ``loader/link_table.py`` (a, b
   as panel ids, a distance column per metric, rule, mirrored, weight, thresholds);
 - ``clusters.csv`` / ``clusters.json``: cluster, panel, page, path, frame;
+- ``figures.csv`` (a method with region links only): each occurrence of a figure (figure, panel, page,
+  path, frame, its box x, y, w, h, mirrored, weight), by figure then page order;
 - ``bad_files.csv``: path, reason;
 - ``run.json``: the run record (`record.RunInfo`): what was run (method,
   parameters, counts, timings) and the sha256 of every file above.
 
 Modules: `layout` (file names, stages), `errors`, `record` (run.json's types),
-`tables` (the CSV dialect), the codecs `panels`, `links` and `clusters`, and
+`tables` (the CSV dialect), the codecs `panels`, `links`, `clusters` and `figures`, and
 `folder` (`RunFolder`, `RunOutput`). Every file is written to a temporary name
 and renamed into place (`loader/files.write_atomic`).
 """

@@ -20,17 +20,20 @@ import numpy as np
 
 from visualdistance import __version__
 from visualdistance.analysis.data import Clustering, Links, Panels
+from visualdistance.analysis.figures import Figures
 from visualdistance.loader.files import write_atomic
 from visualdistance.loader.locks import exclusive
 from visualdistance.loader.names import printable
 from visualdistance.loader.run_folder import clusters as clusters_codec
+from visualdistance.loader.run_folder import figures as figures_codec
 from visualdistance.loader.run_folder import links as links_codec
 from visualdistance.loader.run_folder import panels as panels_codec
 from visualdistance.loader.run_folder.errors import DamagedRunFile, MissingRunFile, RunFolderBusy, reading
 from visualdistance.loader.run_folder.layout import (
-    BAD_FILES, CLUSTERS_JSON, DEFAULT_CORPUS, LINKS_CSV, LOCK_FILE, READ, RUN_INFO, STAGES, corpus_name, stages_through,
+    BAD_FILES, CLUSTERS_CSV, CLUSTERS_JSON, DEFAULT_CORPUS, FIGURES_CSV, LINKS_CSV, LOCK_FILE, OPTIONAL, READ, RUN_INFO,
+    STAGES, corpus_name, stages_through,
 )
-from visualdistance.loader.run_folder.record import LINKS_SCHEMA, SCHEMA, RunInfo
+from visualdistance.loader.run_folder.record import CLUSTERS_SCHEMA, LINKS_SCHEMA, SCHEMA, RunInfo
 from visualdistance.loader.run_folder.tables import csv_text, file_digest
 
 
@@ -43,6 +46,7 @@ class RunOutput:
     links: Links
     clustering: Clustering | None
     info: RunInfo
+    figures: Figures | None = None  # a method with region links: the figures they make (figures.csv)
 
 
 def _now() -> str:
@@ -102,7 +106,9 @@ class RunFolder:
         order = list(STAGES)
         first = min(order.index(s) for s in stages)
         files = {n: d for n, d in (info.files or {}).items() if not any(n in STAGES[s] for s in order[first:])}
-        files.update({n: file_digest(self.path / n) for s in stages for n in STAGES[s]})
+        # a file only some methods write (figures.csv) is recorded when this stage wrote it (it removes a stale one)
+        files.update({n: file_digest(self.path / n) for s in stages for n in STAGES[s]
+                      if n not in OPTIONAL or (self.path / n).exists()})
         info = replace(info, files=files)
         self.write_info(info)
         return info
@@ -181,12 +187,29 @@ class RunFolder:
     def has_links(self) -> bool:
         return (self.path / LINKS_CSV).exists()
 
-    def write_clusters(self, clustering: Clustering, panels: Panels, links: Links | None = None) -> None:
+    def write_clusters(self, clustering: Clustering, panels: Panels, links: Links | None = None,
+                       figures: Figures | None = None) -> None:
+        """clusters.csv/json, and figures.csv when there are `figures` (a method with region links; None removes
+        an earlier run's)."""
         clusters_codec.write_clusters(self.path, clustering, panels, links)
+        figures_codec.write_figures(self.path, figures, panels)
 
     def read_clusters(self, panel_index: dict[str, int]) -> Clustering:
+        """clusters.json; DamagedRunFile (outdated) for the clusters of a method with region links written before
+        those made figures of their own (CLUSTERS_SCHEMA): region links were in them."""
         self.check(READ["communities"])
+        if self.has_record() and (info := self.read_info()).schema < CLUSTERS_SCHEMA and info.method and info.method.regions:
+            raise DamagedRunFile(self.path / CLUSTERS_CSV, f"run.json schema {info.schema}: its clusters hold region "
+                                 f"links, which now make figures of their own", outdated=True)
         return clusters_codec.read_clusters(self.path, panel_index)
+
+    def has_figures(self) -> bool:
+        """Whether the record names a figures.csv (the communities stage of a method with region links wrote one)."""
+        return self.has_record() and FIGURES_CSV in (self.read_info().files or {})
+
+    def read_figures(self, panel_index: dict[str, int]) -> Figures:
+        self.check((FIGURES_CSV,))
+        return figures_codec.read_figures(self.path, panel_index)
 
     def read(self, through: str = "link") -> RunOutput:
         """The whole run, once the files of every stage up to `through` are there (MissingRunFile otherwise): its
@@ -196,8 +219,9 @@ class RunFolder:
         index = {pid: i for i, pid in enumerate(panels.ids)}
         links = self.read_links(index)
         clustering = self.read_clusters(index) if (self.path / CLUSTERS_JSON).exists() else None
+        figures = self.read_figures(index) if clustering is not None and self.has_figures() else None
         info = self.read_info()
         if info.corpus is None:
             # Run folders from before corpora: the input folder's name, as a new run would choose.
             info = replace(info, corpus=corpus_name(info.input) if info.input else DEFAULT_CORPUS)
-        return RunOutput(panels, links, clustering, info)
+        return RunOutput(panels, links, clustering, info, figures)

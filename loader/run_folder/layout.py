@@ -17,6 +17,7 @@ SIGNATURES = "signatures.npz"  # the signature rows of panels that came from no 
 BAD_FILES = "bad_files.csv"
 LINKS_CSV, LINKS_JSON = "links.csv", "links.json"
 CLUSTERS_CSV, CLUSTERS_JSON = "clusters.csv", "clusters.json"
+FIGURES_CSV = "figures.csv"  # the figures region links make (analysis/figures.py); only a method with region links
 RUN_INFO = "run.json"
 LOCK_FILE = ".visualdistance.lock"
 
@@ -24,10 +25,12 @@ LOCK_FILE = ".visualdistance.lock"
 STAGES = {
     "extract": (PANELS, FEATURES, BAD_FILES),
     "link": (LINKS_CSV, LINKS_JSON),
-    "communities": (CLUSTERS_CSV, CLUSTERS_JSON),
+    "communities": (CLUSTERS_CSV, CLUSTERS_JSON, FIGURES_CSV),
 }
+#: files a stage writes only for some methods (figures.csv: a method with region links); recorded when written
+OPTIONAL = (FIGURES_CSV,)
 #: the files of each stage that a later stage reads (bad_files.csv is for people)
-READ = {"extract": (PANELS, FEATURES), "link": STAGES["link"], "communities": STAGES["communities"]}
+READ = {"extract": (PANELS, FEATURES), "link": STAGES["link"], "communities": (CLUSTERS_CSV, CLUSTERS_JSON)}
 
 #: the corpus of a run folder whose run.json names neither a corpus nor an input folder
 DEFAULT_CORPUS = "default"

@@ -11,7 +11,9 @@ it lacks is left empty. Schema 3: every link has a kind (and region links their
 boxes) in links.csv/json, and the method says how it finds region links
 (`MethodInfo.regions`); the links of an older run folder are not read
 (`LINKS_SCHEMA`): a run into it links everything again, other commands ask for
-`link` again.
+`link` again. Schema 4: reuse clusters are made of whole-drawing links only, and a method with region
+links has the communities stage write figures.csv (the figures they make, analysis/figures.py); the
+clusters of an older run folder with region links held them, and are not read (`CLUSTERS_SCHEMA`).
 """
 
 from __future__ import annotations
@@ -25,9 +27,12 @@ from visualdistance.analysis.presets import PRESETS
 from visualdistance.analysis.report import BitImage, drawable_images
 from visualdistance.analysis.rules import Rule
 
-SCHEMA = 3
+SCHEMA = 4
 #: the first schema whose links.csv/json have the columns links have now (kind, boxes, scale, shares)
 LINKS_SCHEMA = 3
+#: the first schema whose clusters leave region links out (they make figures.csv): a method with region links
+#: needs its communities again from an older run folder
+CLUSTERS_SCHEMA = 4
 
 
 @dataclass(frozen=True)

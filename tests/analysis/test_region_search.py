@@ -13,6 +13,7 @@ from visualdistance.analysis import communities
 from visualdistance.analysis.data import BOX, LINK_KINDS, Links, Panels
 from visualdistance.analysis.evaluation import Truth
 from visualdistance.analysis.evaluation.methods import score_method
+from visualdistance.analysis.figures import figures_of_links
 from visualdistance.analysis.linking import find_links, merge_links, pairwise
 from visualdistance.analysis.presets import DRAWING, DRAWING_REGIONS, PRESETS, all_signatures, expensive_signatures
 from visualdistance.analysis.region_search import RegionSearch
@@ -89,17 +90,18 @@ def test_a_pair_the_drawing_rules_link_keeps_its_whole_drawing_link(sigs, found)
     assert np.all(np.diff(keys) > 0)
 
 
-def test_communities_ignore_background_links_and_weigh_region_links_less(found):
-    reuse = found.reuse()
+def test_reuse_clusters_are_whole_drawings_and_region_links_make_one_figure(found):
     a, b, w = communities.reuse_edges(found)
-    assert len(a) == reuse.sum() and (4, 5) not in set(zip(a.tolist(), b.tolist()))
-    region = found.kind[reuse] == LINK_KINDS.index("region")
-    np.testing.assert_allclose(w[region], communities.REGION_WEIGHT * found.weight[reuse][region])
+    # only the whole drawing (0 and its copy 3): neither the figure's region links nor the shared room
+    assert list(zip(a.tolist(), b.tolist())) == [(0, 3)]
+    np.testing.assert_array_equal(w, found.weight[found.whole()])
     clustering = communities.cluster_links("leiden", 6, found)
-    assert clustering.membership[4] == -1 and clustering.membership[5] == -1
-    # a background link alone makes no cluster, however strong
-    only = found.take(np.flatnonzero(~reuse))
-    assert communities.cluster_links("greedy", 6, only).n_clusters == 0
+    assert clustering.membership.tolist() == [0, -1, -1, 0, -1, -1]
+    # a region or background link alone makes no cluster, however strong
+    assert communities.cluster_links("greedy", 6, found.take(np.flatnonzero(~found.whole()))).n_clusters == 0
+    # the figure 0, 1 and 3 show is one figure (1's two boxes of it, one per link, are one occurrence); the room none
+    figures = figures_of_links(found)
+    assert figures.n_figures == 1 and figures.panel.tolist() == [0, 1, 3]
 
 
 def test_eval_scores_reuse_links_only_and_counts_each_kind(sigs, found):
@@ -114,7 +116,9 @@ def test_eval_scores_reuse_links_only_and_counts_each_kind(sigs, found):
     assert row["kind_background"] >= 1 and row["kind_region"] >= 1
     assert sum(row[f"kind_{k}"] for k in LINK_KINDS) == len(links)
     assert row["false_links"] == 0 and row["links"] == int(links.reuse().sum())
-    assert row["recall"] == 1.0 and row["ari_leiden"] == 1.0
+    # reuse clusters hold the whole drawing only (0 and 3); the figure clustering finds the figure 0, 1 and 3 show
+    assert row["recall"] == 1.0 and row["ari_leiden"] < 1.0
+    assert row["ari_figures"] == 1.0 and row["figures"] == 1
 
 
 def test_merging_keeps_every_column(found):

@@ -78,13 +78,18 @@ def test_a_region_run_links_the_figure_says_where_and_keeps_the_room_out_of_clus
     assert ["region_keypoints"] in store_sets(tmp_path / "store")
     assert json.loads((out / "features.json").read_text())["more"][0]["names"] == ["region_keypoints"]
     info = json.loads((out / "run.json").read_text())
-    assert info["schema"] == 3 and info["method"]["regions"].startswith("regions: ORB keypoints")
+    assert info["schema"] == 4 and info["method"]["regions"].startswith("regions: ORB keypoints")
+    # reuse clusters are whole drawings: a figure seen in two scenes makes a figure, not a cluster; a room neither
     clusters = json.loads((out / "clusters.json").read_text())["clusters"]
-    members = [set(c["panels"]) for c in clusters]
-    assert {"10_1.png", "20_1.png"} in members and not any({"40_1.png", "41_1.png"} <= m for m in members)
+    assert not any({"10_1.png", "20_1.png"} <= set(c["panels"]) or {"40_1.png", "41_1.png"} <= set(c["panels"])
+                   for c in clusters)
+    figures = figures_csv(out)
+    assert [(r["figure"], r["panel"]) for r in figures] == [("0", "10_1.png"), ("0", "20_1.png")]
+    assert abs(int(figures[1]["x"]) - 420) <= 10 and info["counts"]["figures"] == 1
+    assert "figures.csv" in info["files"]
 
     # run again: the region search relinks everything (its evidence depends on every panel), the same bytes
-    first = {n: (out / n).read_bytes() for n in ("links.csv", "links.json", "clusters.csv", "clusters.json")}
+    first = {n: (out / n).read_bytes() for n in ("links.csv", "links.json", "clusters.csv", "clusters.json", "figures.csv")}
     again = invoke(*run_args(scenes, out, tmp_path, "--preset", "drawing-regions"), env=NO_SERVER)
     assert again.exit_code == 0, again.output
     assert {n: (out / n).read_bytes() for n in first} == first
@@ -95,9 +100,43 @@ def test_a_region_run_links_the_figure_says_where_and_keeps_the_room_out_of_clus
     # the report outlines the two regions and cuts them out side by side
     report = invoke("report", "--out", out, env=NO_SERVER)
     assert report.exit_code == 0, report.output
-    why = next(p.read_text() for p in (out / "report").rglob("why*/*.html") if "a figure in both" in p.read_text())
-    assert why.count('<i class="region"') == 2 and why.count('class="cropped"') == 2
-    assert "size in b over size in a" in why
+    # the figure has a page: each occurrence cut out of its panel (crops of the figure's boxes) beside the panel with
+    # the figure outlined; the summary links the figures' overview, which links the page
+    page = (out / "report" / "figures" / "figure-0.html").read_text()
+    assert page.count('class="occurrence"') == 2 and page.count('class="cropped"') == 2
+    assert page.count('<i class="region"') == 2 and "10_1.png" in page and "20_1.png" in page
+    x, y, w, h = (int(figures[1][c]) for c in "xywh")
+    assert f"background-size:{100 * 650 / w:.2f}% {100 * 450 / h:.2f}%" in page  # 20_1's crop is its figure's box
+    assert 'href="figures/index.html"' in (out / "report" / "index.html").read_text()
+    assert 'href="figure-0.html"' in (out / "report" / "figures" / "index.html").read_text()
+    assert (out / "report" / "data" / "figures.csv").read_bytes() == (out / "figures.csv").read_bytes()
+    # a default run into the same folder has no region links: no figures.csv, and the report prunes the figure pages
+    default = invoke(*run_args(scenes, out, tmp_path), env=NO_SERVER)
+    assert default.exit_code == 0, default.output
+    assert not (out / "figures.csv").exists()
+    assert invoke("report", "--out", out, env=NO_SERVER).exit_code == 0
+    assert not list((out / "report" / "figures").glob("*.html"))
+
+
+def figures_csv(out: Path) -> list[dict]:
+    with open(out / "figures.csv", newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_clusters_of_an_older_region_run_held_region_links_and_are_refused_until_communities_runs(scenes, tmp_path):
+    out = tmp_path / "out"
+    assert invoke(*run_args(scenes, out, tmp_path, "--preset", "drawing-regions"), env=NO_SERVER).exit_code == 0
+    info = json.loads((out / "run.json").read_text())
+    (out / "run.json").write_text(json.dumps({**info, "schema": 3}))
+    result = invoke("report", "--out", out, env=NO_SERVER)
+    assert result.exit_code == 1
+    assert error_lines(result) == [
+        f"error: {out / 'clusters.csv'} was written by an older visualdistance (run.json schema 3: its clusters hold "
+        f"region links, which now make figures of their own); run `visualdistance communities --out {out}` to write it again"]
+    again = invoke("communities", "--out", out, env=NO_SERVER)
+    assert again.exit_code == 0, again.output
+    assert json.loads((out / "run.json").read_text())["schema"] == 4 and (out / "figures.csv").exists()
+    assert invoke("report", "--out", out, env=NO_SERVER).exit_code == 0
 
 
 def test_links_of_an_older_run_folder_are_refused_and_a_run_relinks_them(scenes, tmp_path):

@@ -36,7 +36,7 @@ from tests.graph_data import (
     whole_graph,
 )
 from visualdistance import cypher
-from visualdistance.analysis import communities
+from visualdistance.analysis.figures import Figures
 from visualdistance.loader import graph
 from visualdistance.loader.graph import GraphError, Settings, SimilarFilter
 from visualdistance.loader.run_folder import RunFolder
@@ -204,14 +204,18 @@ def test_a_run_in_memory_and_its_folder_read_back_load_the_same_graph(neo4j_clea
     run.links.distances["edges"][0] = 0.99997  # written 1
     run.links.weight[1] = 0.123456
     clusters = replace(clustering("memory", [[A, B, C, D], [F, E]]), modularity=0.123456789)
-    run = replace(run, clustering=clusters, info=replace(run.info, input=str(tmp_path / "comic")))
+    # figures too: figures.csv read back gives every Panel the same `figures` as the run held
+    shown = Figures(np.array([0, 1, 1, 4], np.int32), np.array([[1, 2, 30, 40], [5, 5, 20, 20], [60, 5, 20, 20],
+                                                                [0, 0, 9, 9]], np.float32),
+                    np.array([0, 0, 1, 1], np.int32), np.zeros(4, bool), np.array([0.3333333, 1, 1, 1], np.float32))
+    run = replace(run, clustering=clusters, info=replace(run.info, input=str(tmp_path / "comic")), figures=shown)
     folder = RunFolder(tmp_path / "out")
     folder.path.mkdir()
     folder.write_info(run.info)
     folder.write_panels(run.panels)
     folder.write_bad_files([])
     folder.write_links(run.links, run.panels.ids)
-    folder.write_clusters(run.clustering, run.panels, run.links)
+    folder.write_clusters(run.clustering, run.panels, run.links, run.figures)
     folder.finish(("extract", "link", "communities"))
 
     def loaded(r) -> list:
@@ -221,6 +225,7 @@ def test_a_run_in_memory_and_its_folder_read_back_load_the_same_graph(neo4j_clea
         return whole_graph(neo4j_clean)
 
     assert loaded(run) == loaded(folder.read(through="communities"))
+    assert panel_figures(neo4j_clean)[run.panels.ids[1]] == [0, 1]
 
 
 def test_loading_twice_gives_the_same_graph(neo4j_clean):
@@ -430,8 +435,9 @@ def test_every_saved_query_runs_with_the_expected_answer(known_graph):
     assert checked | REGION_QUERIES == set(cypher.query_names()), "every saved query needs a check here"
 
 
-#: saved queries about region links, checked on the region graph (test_region_queries_...)
-REGION_QUERIES = {"figure_reuse", "figure_chain"}
+#: saved queries about region links and figures, checked on the region graph (test_region_queries_...,
+#: test_panels_carry_their_figures_...)
+REGION_QUERIES = {"figure_reuse", "figure_chain", "figure_panels"}
 
 
 @pytest.mark.neo4j
@@ -477,14 +483,41 @@ def test_region_queries_follow_figures_and_never_a_shared_room(neo4j_clean):
 
 
 @pytest.mark.neo4j
-def test_cluster_reads_reuse_links_only(neo4j_clean):
+def test_cluster_reads_whole_drawing_links_only(neo4j_clean):
     graph.load_run(neo4j_clean, region_run())
     ids, a, b, w = graph.read_similar(neo4j_clean, corpus="regions")
-    pairs = {(ids[x], ids[y]) for x, y in zip(a, b)}
-    assert (R10, R40) not in pairs and len(pairs) == 4
-    weights = dict(zip(((ids[x], ids[y]) for x, y in zip(a, b)), w.tolist()))
-    assert weights[(R20, R40)] == pytest.approx(0.5)
-    assert weights[(R10, R20)] == pytest.approx(0.5 * communities.REGION_WEIGHT)
+    # neither the room (R10-R40) nor the figure's region links: they make figures, never clusters
+    assert [(ids[x], ids[y]) for x, y in zip(a, b)] == [(R20, R40)] and w.tolist() == [pytest.approx(0.5)]
+
+
+def two_figures(run) -> Figures:
+    """Figures over region_run()'s panels: figure 0 in R10, R20 and R30; figure 1 in R30 (at another place) and R50."""
+    return Figures(panel=np.array([0, 1, 2, 2, 4], np.int32),
+                   box=np.array([[40, 100, 260, 258], [420, 30, 180, 179], [10, 20, 250, 248], [400, 200, 100, 100],
+                                 [300, 60, 120, 119]], np.float32),
+                   figure=np.array([0, 0, 0, 1, 1], np.int32), mirrored=np.zeros(5, bool), strength=np.ones(5, np.float32))
+
+
+def panel_figures(driver) -> dict:
+    rows = driver.execute_query("MATCH (p:Panel) RETURN p.id AS id, p.figures AS figures").records
+    return {r["id"]: r["figures"] for r in rows}
+
+
+@pytest.mark.neo4j
+def test_panels_carry_their_figures_and_a_query_lists_a_figures_panels_in_page_order(neo4j_clean):
+    run = region_run()
+    run = replace(run, figures=two_figures(run))
+    graph.load_run(neo4j_clean, run, batch_size=2)
+    assert panel_figures(neo4j_clean) == {R10: [0], R20: [0], R30: [0, 1], R40: None, R50: [1]}
+    assert [(r["panel"], r["page"]) for r in q(neo4j_clean, "figure_panels", figure=1)] == [(R30, 30), (R50, 50)]
+    assert [r["panel"] for r in q(neo4j_clean, "figure_panels", figure=0, corpus="regions")] == [R10, R20, R30]
+    assert q(neo4j_clean, "figure_panels", figure=0, corpus="another") == []
+    # loading again changes nothing; a run without figures (another method) leaves none behind
+    first = whole_graph(neo4j_clean)
+    graph.load_run(neo4j_clean, run, batch_size=3)
+    assert whole_graph(neo4j_clean) == first
+    graph.load_run(neo4j_clean, region_run())
+    assert set(panel_figures(neo4j_clean).values()) == {None}
 
 
 def test_link_rows_turn_a_region_link_round_with_its_boxes():

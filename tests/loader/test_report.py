@@ -17,6 +17,7 @@ from PIL import Image
 
 from tests.report_run import HOSTILE, PlantedRun
 from visualdistance.analysis.data import Clustering, Links, Panels
+from visualdistance.analysis.figures import figures_of_links
 from visualdistance.analysis.report import (
     BOTH,
     NEITHER,
@@ -112,18 +113,26 @@ def test_plans_come_largest_first_with_links_to_neighbour_clusters():
     assert plans[0].neighbours == {1: 1} and plans[1].neighbours == {0: 1}
 
 
-def test_a_cluster_names_other_scenes_its_figure_appears_in_and_ignores_shared_rooms():
-    # 0-1 one drawing (a cluster); 1's figure is also in 4 (page 9) and 3 (page 4, in cluster 1 with 2);
-    # 0 shares only its room with 5: neither a tie nor a figure
+def test_a_cluster_names_the_figures_its_members_show_and_where_else_they_appear():
+    # 0-1 one drawing (a cluster), 2-3 another; 1's figure is also in 4 (page 9) and 3 (page 4); 0 shares only its
+    # room with 5: neither a tie nor a figure. A figure ties no cluster: 0-1 and 2-3 stay apart.
     panels = _panels([1, 2, 3, 4, 9, 6], [1] * 6)
     links = replace(_links([(0, 1, 0.9, False), (2, 3, 0.8, False), (1, 4, 0.5, False), (1, 3, 0.4, True),
-                            (0, 5, 0.9, False), (0, 1, 0.2, False)]), kind=np.array([0, 0, 2, 2, 3, 2], np.int8))
-    links = links.take(np.arange(5))
-    plans = plan_clusters(panels, links, Clustering("r", "t", {}, np.array([0, 0, 1, 1, -1, -1], np.int32)))
+                            (0, 5, 0.9, False)]), kind=np.array([0, 0, 2, 2, 3], np.int8))
+    box = {k: np.array([0, 0, 10, 10, 0], np.float32) for k in "xywh"}
+    links = replace(links, box_a={**box, "w": box["w"] * 2}, box_b=box)
+    figures = figures_of_links(links)
+    assert figures.n_figures == 1 and figures.panel.tolist() == [1, 3, 4]
+    plans = plan_clusters(panels, links, Clustering("r", "t", {}, np.array([0, 0, 1, 1, -1, -1], np.int32)),
+                          figures=figures)
     by_id = {p.cluster: p for p in plans}
-    assert by_id[0].figure_elsewhere.tolist() == [3, 4]  # page order
-    assert by_id[1].figure_elsewhere.tolist() == [1]
-    assert by_id[0].neighbours == {1: 1} and by_id[0].internal_links == 1  # the room link ties nothing
+    assert by_id[0].figures.tolist() == [0] and by_id[0].figure_elsewhere[0].tolist() == [3, 4]  # page order
+    # the figure, not only the region links of its members: 4 shows it too (linked to 1 only)
+    assert by_id[1].figures.tolist() == [0] and by_id[1].figure_elsewhere[0].tolist() == [1, 4]
+    # region and room links tie no cluster to another and explain no member
+    assert by_id[0].neighbours == {} and by_id[0].internal_links == 1
+    # without figures (a method without region links) a plan names none
+    assert all(not len(p.figures) for p in plan_clusters(panels, links, Clustering("r", "t", {}, np.array([0, 0, 1, 1, -1, -1], np.int32))))
 
 
 def test_page_order_puts_panels_without_a_page_last():

@@ -70,3 +70,65 @@ def test_panels_csv_shows_the_signatures_that_say_so_and_leaves_missing_ones_emp
                       "edge_pixels,ahash,phash,dhash,edge_ahash")
     assert first.split(",")[-5:] == ["500", "", "0000000000000abc", "", ""]
     assert second.split(",")[4:6] == ["-1", "-1"]
+
+
+def _figure_run(tmp_path, figures):
+    """A run folder of 5 panels (pages 3, 1, 2, none, 1) with two links, one cluster and `figures` (None: a method
+    without region links), as the communities stage records it."""
+    from visualdistance.analysis.data import Clustering, Links, Panels
+    from visualdistance.loader.run_folder import MethodInfo, RunInfo
+
+    n = 5
+    ids = np.array([f"p{k}.png" for k in range(n)], dtype=object)
+    ints = np.zeros(n, np.int32)
+    panels = Panels(ids, ids.copy(), np.arange(n, dtype=np.int32), ints, np.array([3, 1, 2, -1, 1], np.int32),
+                    np.array([1, 1, 1, -1, 2], np.int32), ints + 650, ints + 450, np.array(["0" * 64] * n, object))
+    links = Links(np.array([0], np.int32), np.array([1], np.int32), {}, {}, np.ones(1, np.uint32), np.zeros(1, bool),
+                  np.ones(1, np.float32), ("drawing",), ("drawing",))
+    folder = RunFolder(tmp_path)
+    folder.write_info(RunInfo(method=MethodInfo("drawing-regions", regions="regions: ..." if figures is not None else "")))
+    folder.write_panels(panels)
+    folder.write_bad_files([])
+    folder.write_links(links, panels.ids)
+    folder.write_clusters(Clustering("run", "leiden", {}, np.array([0, 0, -1, -1, -1], np.int32)), panels, links, figures)
+    folder.finish(("extract", "link", "communities"))
+    return folder
+
+
+def test_figures_csv_lists_each_occurrence_by_figure_in_page_order_and_reads_back(tmp_path):
+    import csv
+
+    from visualdistance.analysis.figures import find_figures
+
+    # figure 0 in panels 0, 1, 4 (4 twice: two copies at two places), figure 1 in 2 and 3 (3 mirrored)
+    a, b = np.array([0, 1, 4, 2]), np.array([1, 4, 4, 3])
+    box_a = np.array([[10, 20, 100, 120], [200, 20, 90, 110], [5, 5, 80, 100], [30, 30, 60, 60]], np.float32)
+    box_b = np.array([[200, 20, 90, 110], [5, 5, 80, 100], [400, 300, 80, 100], [300, 40, 50, 50]], np.float32)
+    figures = find_figures(a, b, box_a, box_b, np.array([0.5, 0.25, 1.0, 0.75]), np.array([False, False, False, True]))
+    folder = _figure_run(tmp_path, figures)
+    with open(tmp_path / "figures.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["figure"], r["panel"], r["page"], r["x"]) for r in rows] == [
+        ("0", "p1.png", "1", "200"), ("0", "p4.png", "1", "5"), ("0", "p4.png", "1", "400"), ("0", "p0.png", "3", "10"),
+        ("1", "p2.png", "2", "30"), ("1", "p3.png", "-1", "300")]
+    assert rows[-1]["mirrored"] == "1" and rows[0]["weight"] == "0.75" and rows[0]["w"] == "90"
+    back = folder.read(through="communities").figures
+    for name in ("panel", "box", "figure", "mirrored", "strength"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(figures, name))
+    # a changed figures.csv is refused like any other file of the run
+    (tmp_path / "figures.csv").write_text((tmp_path / "figures.csv").read_text().replace("p2.png", "p0.png"))
+    with pytest.raises(DamagedRunFile, match="figures.csv"):
+        folder.read(through="communities")
+
+
+def test_a_method_without_region_links_writes_no_figures_csv_and_removes_an_earlier_one(tmp_path):
+    from visualdistance.analysis.figures import Figures
+
+    (tmp_path / "figures.csv").write_text("left by an earlier run\n")
+    folder = _figure_run(tmp_path, None)
+    assert not (tmp_path / "figures.csv").exists() and "figures.csv" not in folder.read_info().files
+    assert folder.read(through="communities").figures is None
+    # a method with region links that found none still writes the (empty) table: it says "no figures"
+    folder = _figure_run(tmp_path, Figures.empty())
+    assert (tmp_path / "figures.csv").read_text().startswith("figure,panel,page,path,frame,x,y,w,h,mirrored,weight")
+    assert len(folder.read(through="communities").figures) == 0
