@@ -1,5 +1,8 @@
 """Folder -> Panels: find files, hash them, decode and describe the new ones in parallel.
 
+A run may describe with several signature sets (the common one, and the expensive ones its preset reads),
+each a feature-store set of its own; every file is still read, hashed and decoded once.
+
 Work already in the feature store is reused (a second run on the same folder
 decodes nothing). Bad files are reported with their reason and skipped. What
 was described reaches the store within seconds (see `flush_interval`), and on
@@ -52,8 +55,8 @@ class ExtractResult:
     panels: Panels
     bad_files: list[BadFile]
     files: int
-    decoded: int
-    reused: int
+    decoded: int  # files decoded (once each, however many signature sets lacked them)
+    reused: int  # files every set's store already had
     seconds: dict[str, float] = field(default_factory=dict)
     #: time inside the workers, summed over them: {"decode": s, "describe": s}
     worker_seconds: dict[str, float] = field(default_factory=dict)
@@ -73,20 +76,37 @@ def describe_file(data: bytes, sha: str, signatures: tuple[Signature, ...], all_
 
     Returns the entry and the seconds spent describing (the benchmark's breakdown).
     """
+    entries, seconds = describe_sets(data, sha, (signatures,), all_frames)
+    return entries[0], seconds
+
+
+def describe_sets(data: bytes, sha: str, sets: tuple[tuple[Signature, ...], ...], all_frames: bool) -> tuple[tuple[FileEntry, ...], float]:
+    """Decode one file's bytes once and describe every frame with each signature set of `sets`.
+
+    Returns one entry per set, in order, each with only its set's rows (an entry with the reason in each when
+    the file does not decode), and the seconds spent describing.
+    """
     try:
         decoded = decode(data, first_frame_only=not all_frames, collapse_repeats=all_frames)
     except BadImage as e:
-        return _error_entry(sha, str(e), signatures), 0.0
+        return tuple(_error_entry(sha, str(e), signatures) for signatures in sets), 0.0
     t1 = time.perf_counter()
-    rows: dict[str, list[np.ndarray]] = {}
-    ragged = {name: sig.ragged for sig in signatures for name in sig.describe_all_names()}
+    rows: list[dict[str, list[np.ndarray]]] = [{} for _ in sets]
     for k, rgb in enumerate(decoded.frames):
+        # one view a frame for every set: what one set derives from the pixels (grey, resizes) serves the next
         view = PanelView(rgb, alpha=decoded.alpha(k), file_size=decoded.sizes[k])
-        for sig in signatures:
-            for name, row in sig.describe_all(view).items():
-                rows.setdefault(name, []).append(row)
-    k = len(decoded.frames)
-    entry = FileEntry(
+        for set_rows, signatures in zip(rows, sets):
+            for sig in signatures:
+                for name, row in sig.describe_all(view).items():
+                    set_rows.setdefault(name, []).append(row)
+    entries = tuple(_entry(sha, decoded, all_frames, signatures, set_rows) for signatures, set_rows in zip(sets, rows))
+    return entries, time.perf_counter() - t1
+
+
+def _entry(sha: str, decoded, all_frames: bool, signatures: tuple[Signature, ...], rows: dict[str, list[np.ndarray]]) -> FileEntry:
+    """The store entry of a decoded file (images.Decoded) with one signature set's rows, a list per name."""
+    ragged = {name: sig.ragged for sig in signatures for name in sig.describe_all_names()}
+    return FileEntry(
         sha256=sha,
         error="",
         total_frames=decoded.total_frames,
@@ -97,7 +117,6 @@ def describe_file(data: bytes, sha: str, signatures: tuple[Signature, ...], all_
         height=np.array([s[1] for s in decoded.sizes], np.int32),
         rows={name: stack_rows(v, ragged[name]) for name, v in rows.items()},
     )
-    return entry, time.perf_counter() - t1
 
 
 def _error_entry(sha: str, reason: str, signatures: tuple[Signature, ...]) -> FileEntry:
@@ -108,55 +127,60 @@ def _error_entry(sha: str, reason: str, signatures: tuple[Signature, ...]) -> Fi
 
 # ----------------------------------------------------------- worker process
 
-_worker_signatures: tuple[Signature, ...] = ()
+#: the signature sets, and per set the content hashes its store already serves
+_worker_sets: tuple[tuple[Signature, ...], ...] = ()
 _worker_all_frames = True
-_worker_known: frozenset[str] = frozenset()
+_worker_known: tuple[frozenset[str], ...] = ()
 
 
-def _init_worker(signatures: tuple[Signature, ...], all_frames: bool, known: frozenset[str]) -> None:
-    global _worker_signatures, _worker_all_frames, _worker_known
+def _init_worker(sets: tuple[tuple[Signature, ...], ...], all_frames: bool, known: tuple[frozenset[str], ...]) -> None:
+    global _worker_sets, _worker_all_frames, _worker_known
     from visualdistance.analysis.image_ops import limit_opencv_threads
 
     limit_opencv_threads()  # one process per core already; more threads inside would fight
-    _worker_signatures, _worker_all_frames, _worker_known = signatures, all_frames, known
+    _worker_sets, _worker_all_frames, _worker_known = sets, all_frames, known
 
 
-def _init_pool_worker(signatures: tuple[Signature, ...], all_frames: bool, known: frozenset[str]) -> None:
+def _init_pool_worker(sets: tuple[tuple[Signature, ...], ...], all_frames: bool, known: tuple[frozenset[str], ...]) -> None:
     # Ctrl-C reaches every process of the terminal's group; only the parent
     # acts on it (flushes the store, stops the pool), so workers print no tracebacks.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _init_worker(signatures, all_frames, known)
+    _init_worker(sets, all_frames, known)
 
 
 @dataclass
 class _Done:
-    """One file's outcome in a worker: its hash, and its new entry unless the store had it."""
+    """One file's outcome in a worker: its hash, and per signature set its new entry (None where the set's
+    store had the file; no entries at all when every store had it)."""
 
     index: int
     sha256: str
-    entry: FileEntry | None
+    entries: tuple[FileEntry | None, ...] = ()
     unreadable: str = ""  # why the file could not be read at all
     decode_s: float = 0.0
     describe_s: float = 0.0
 
 
 def _work(job: tuple[int, str]) -> _Done:
-    """Read a file, hash it, and decode + describe it only when the store lacks it."""
+    """Read a file, hash it, and decode it once when any set's store lacks it, to describe it with those sets."""
     index, path = job
     t0 = time.perf_counter()
     try:
         data = read_bytes(Path(path))
     except BadImage as e:
-        return _Done(index, "", None, unreadable=str(e))
+        return _Done(index, "", unreadable=str(e))
     sha = hashlib.sha256(data).hexdigest()
-    if sha in _worker_known:
-        return _Done(index, sha, None)
-    entry, t_describe = describe_file(data, sha, _worker_signatures, _worker_all_frames)
+    lacking = [k for k, known in enumerate(_worker_known) if sha not in known]
+    if not lacking:
+        return _Done(index, sha)
+    new, t_describe = describe_sets(data, sha, tuple(_worker_sets[k] for k in lacking), _worker_all_frames)
+    by_set = dict(zip(lacking, new))
+    entries = tuple(by_set.get(k) for k in range(len(_worker_sets)))
     # reading and hashing the file count as decoding
-    return _Done(index, sha, entry, decode_s=time.perf_counter() - t0 - t_describe, describe_s=t_describe)
+    return _Done(index, sha, entries, decode_s=time.perf_counter() - t0 - t_describe, describe_s=t_describe)
 
 
-def _pool(workers: int, signatures, all_frames, known):
+def _pool(workers: int, sets, all_frames, known):
     # Never plain fork: the parent may already run threads (numba, OpenCV,
     # BLAS), and a forked copy of a held lock deadlocks the worker. A fork
     # server is a clean single-threaded parent that has imported us once.
@@ -165,15 +189,20 @@ def _pool(workers: int, signatures, all_frames, known):
         ctx.set_forkserver_preload([__name__])
     else:
         ctx = mp.get_context("spawn")
-    return ctx.Pool(workers, initializer=_init_pool_worker, initargs=(signatures, all_frames, known))
+    return ctx.Pool(workers, initializer=_init_pool_worker, initargs=(sets, all_frames, known))
 
 
 # -------------------------------------------------------------- the folder
 
 
-def extract_folder(
+def extract_folder(root: Path, signatures: tuple[Signature, ...], store_dir: Path, **options) -> ExtractResult:
+    """`extract_sets` with one signature set: every image under `root` described with `signatures`."""
+    return extract_sets(root, (signatures,), store_dir, **options)
+
+
+def extract_sets(
     root: Path,
-    signatures: tuple[Signature, ...],
+    sets: tuple[tuple[Signature, ...], ...],
     store_dir: Path,
     all_frames: bool = True,
     workers: int | None = None,
@@ -182,27 +211,30 @@ def extract_folder(
     client=None,
     batch: int | None = None,
 ) -> ExtractResult:
-    """Describe every image under `root` with `signatures`, reusing the store at `store_dir`.
+    """Describe every image under `root` with each non-empty signature set of `sets` (the first always), each
+    a feature-store set of its own under `store_dir`, as one result: the panels with every set's rows.
 
-    Every file is read and hashed once (in the workers); only files whose
-    content the store lacks are decoded. progress: one stage, "reading" the
-    files (none when the folder holds no image). Returns panels in folder order.
-    client: a `distributed.Client`, to describe on its Dask cluster instead of
-    local processes (loader/dask_describe), `batch` files per task (default
-    dask_describe.batch_size); the results are the same. A cluster lost mid-run
-    raises cluster.ClusterLost, with what arrived before it in the store.
+    So an expensive signature (`Signature.expensive`) is described only for a run that reads it, and the
+    common set's rows are reused whatever else a run reads. Every file is read and hashed once (in the
+    workers) and decoded once when any set's store lacks it, then described with the sets that lack it only.
+    decoded: the files decoded; reused: the others. progress: one stage, "reading" the files (none when the
+    folder holds no image). Returns panels in folder order. client: a `distributed.Client`, to describe on
+    its Dask cluster instead of local processes (loader/dask_describe), `batch` files per task (default
+    dask_describe.batch_size); the results are the same. A cluster lost mid-run raises cluster.ClusterLost,
+    with what arrived before it in the store.
     """
     t0 = time.perf_counter()
     files, clashes = _unique_ids(discover(root, exclude=exclude))
     workers = max(1, workers or os.cpu_count() or 1)
-    store = FeatureStore(store_dir, signatures)
-    known = store.serving(all_frames)
+    sets = (sets[0],) + tuple(s for s in sets[1:] if s)
+    stores = [FeatureStore(store_dir, signatures) for signatures in sets]
+    known = tuple(store.serving(all_frames) for store in stores)
     t1 = time.perf_counter()
     with (progress if files else silent)(len(files), "reading", "files") as advance:
-        shas, unreadable, cpu, decoded = _describe_all(files, known, store, signatures, all_frames, workers, advance,
+        shas, unreadable, cpu, decoded = _describe_all(files, known, stores, sets, all_frames, workers, advance,
                                                        client, batch)
     t2 = time.perf_counter()
-    panels, bad = _assemble(files, shas, unreadable, store, all_frames)
+    panels, bad = _assemble(files, shas, unreadable, stores, all_frames)
     t3 = time.perf_counter()
     return ExtractResult(
         panels=panels,
@@ -212,34 +244,10 @@ def extract_folder(
         reused=len(files) - decoded,
         seconds={"discover": t1 - t0, "read+hash+decode+describe": t2 - t1, "assemble": t3 - t2},
         worker_seconds=cpu,
-        damaged_shards=[str(path) for path, _ in store.damaged],
-        store=(store.dir, list(store.names)),
+        damaged_shards=[str(path) for store in stores for path, _ in store.damaged],
+        store=(stores[0].dir, list(stores[0].names)),
+        more_stores=[(store.dir, list(store.names)) for store in stores[1:]],
     )
-
-
-def extract_sets(root: Path, sets: tuple[tuple[Signature, ...], ...], store_dir: Path, **options) -> ExtractResult:
-    """`extract_folder` for each non-empty signature set in turn (the first always), each a feature-store set
-    of its own, as one result: the panels with every set's rows.
-
-    So an expensive signature (`Signature.expensive`) is described only for a run that reads it, and the
-    common set's rows are reused whatever else a run reads. decoded and reused count per set (a file new to
-    two sets is decoded for each); options: extract_folder's.
-    """
-    first = extract_folder(root, sets[0], store_dir, **options)
-    for signatures in (s for s in sets[1:] if s):
-        more = extract_folder(root, signatures, store_dir, **options)
-        if not np.array_equal(more.panels.ids, first.panels.ids) or not np.array_equal(more.panels.sha256, first.panels.sha256):
-            raise RuntimeError(f"the files under {root} changed while they were described; run again")
-        first.panels.signatures.update(more.panels.signatures)
-        first.more_stores.append(more.store)
-        first.decoded += more.decoded
-        first.reused += more.reused
-        for k, v in more.seconds.items():
-            first.seconds[k] = first.seconds.get(k, 0.0) + v
-        for k, v in more.worker_seconds.items():
-            first.worker_seconds[k] = first.worker_seconds.get(k, 0.0) + v
-        first.damaged_shards += more.damaged_shards
-    return first
 
 
 def _unique_ids(files: list[ImageFile]) -> tuple[list[ImageFile], list[BadFile]]:
@@ -258,8 +266,9 @@ def _unique_ids(files: list[ImageFile]) -> tuple[list[ImageFile], list[BadFile]]
     return kept, clashes
 
 
-def _describe_all(files, known, store, signatures, all_frames, workers, advance: Advance, client=None, batch=None):
-    """Every file read and hashed once; the ones the store lacks decoded and described into it.
+def _describe_all(files, known, stores, sets, all_frames, workers, advance: Advance, client=None, batch=None):
+    """Every file read and hashed once; the ones any store lacks decoded once and described into the stores
+    that lack them (known: per store, the content hashes it serves).
 
     Returns (sha per file, unreadable reason per file index, worker seconds, files decoded).
     """
@@ -275,43 +284,57 @@ def _describe_all(files, known, store, signatures, all_frames, workers, advance:
         shas[done.index] = done.sha256
         if done.unreadable:
             unreadable[done.index] = done.unreadable
-        if done.entry is not None:
+        if done.entries:
             decoded += 1
             cpu["decode"] += done.decode_s
             cpu["describe"] += done.describe_s
-            store.add(done.entry)
+        for store, entry in zip(stores, done.entries):
+            if entry is not None:
+                store.add(entry)
         advance(1)
         now = time.monotonic()
-        if store.pending >= FLUSH_EVERY_FILES or now - last_flush >= flush_interval(now - started):
-            store.flush()
+        if max(s.pending for s in stores) >= FLUSH_EVERY_FILES or now - last_flush >= flush_interval(now - started):
+            _flush(stores)
             last_flush = time.monotonic()
 
     try:
         if client is not None:
             from visualdistance.loader.dask_describe import describe_on_dask
 
-            for done in describe_on_dask(client, jobs, signatures, all_frames, known, batch):
+            for done in describe_on_dask(client, jobs, sets, all_frames, known, batch):
                 keep(done)
         elif workers == 1 or len(jobs) < 8:
-            _init_worker(signatures, all_frames, known)
+            _init_worker(sets, all_frames, known)
             for job in jobs:
                 keep(_work(job))
         else:
-            with _pool(workers, signatures, all_frames, known) as pool:
+            with _pool(workers, sets, all_frames, known) as pool:
                 for done in pool.imap_unordered(_work, jobs, chunksize=8):
                     keep(done)
     finally:
         # Interrupted or not, what was finished is kept for the next run.
-        store.flush()
+        _flush(stores)
     return shas, unreadable, cpu, decoded
 
 
-def _assemble(files: list[ImageFile], shas: list[str], unreadable: dict[int, str], store: FeatureStore, all_frames: bool):
+def _flush(stores: list[FeatureStore]) -> None:
+    """Write what every store holds pending: a file's entries reach their sets' stores together."""
+    for store in stores:
+        store.flush()
+
+
+def _assemble(files: list[ImageFile], shas: list[str], unreadable: dict[int, str], stores: list[FeatureStore],
+              all_frames: bool) -> tuple[Panels, list[BadFile]]:
+    """The panels of the files in order, with every store's rows, and the files that gave none and why.
+
+    The first store's entries say which frames are panels; every other store's entry of a file must have the
+    same (RuntimeError names the file where it does not)."""
     bad: list[BadFile] = []
     cols: dict[str, list] = {k: [] for k in ("ids", "paths", "source", "frame", "page", "position", "width", "height", "sha", "last")}
-    sig_parts: dict[str, list[np.ndarray]] = {n: [] for n in store.names}
+    sig_parts: list[dict[str, list[np.ndarray]]] = [{n: [] for n in store.names} for store in stores]
     for src, (f, sha) in enumerate(zip(files, shas)):
-        entry = store.get(sha, all_frames) if sha else None
+        entries = [store.get(sha, all_frames) for store in stores] if sha else [None]
+        entry = entries[0]
         if entry is None:
             bad.append(BadFile(f.rel, unreadable.get(src, "cannot read file")))
             continue
@@ -319,6 +342,7 @@ def _assemble(files: list[ImageFile], shas: list[str], unreadable: dict[int, str
             bad.append(BadFile(f.rel, entry.error))
             continue
         k = len(entry.frame) if all_frames else 1
+        _check_same_frames(f.rel, entries, stores, k)
         for r in range(k):
             fr = int(entry.frame[r])
             cols["ids"].append(panel_id(f.rel, fr))
@@ -331,12 +355,16 @@ def _assemble(files: list[ImageFile], shas: list[str], unreadable: dict[int, str
             cols["width"].append(int(entry.width[r]))
             cols["height"].append(int(entry.height[r]))
             cols["sha"].append(sha)
-        for n in store.names:
-            sig_parts[n].append(entry.rows[n][:k])
+        for parts, e in zip(sig_parts, entries):
+            for n, rows in parts.items():
+                rows.append(e.rows[n][:k])
     if not cols["ids"]:
         return Panels.empty(), bad
     obj = lambda k: np.array(cols[k], dtype=object)  # noqa: E731
     i32 = lambda k: np.array(cols[k], dtype=np.int32)  # noqa: E731
+    signatures = {}
+    for parts in sig_parts:  # a name in two sets: the later set's rows, as before sets were described together
+        signatures.update({n: concat_rows(rows) for n, rows in parts.items()})
     panels = Panels(
         ids=obj("ids"),
         paths=obj("paths"),
@@ -347,7 +375,19 @@ def _assemble(files: list[ImageFile], shas: list[str], unreadable: dict[int, str
         width=i32("width"),
         height=i32("height"),
         sha256=obj("sha"),
-        signatures={n: concat_rows(parts) for n, parts in sig_parts.items()},
+        signatures=signatures,
         last_frame=i32("last"),
     )
     return panels, bad
+
+
+def _check_same_frames(rel: str, entries: list[FileEntry | None], stores: list[FeatureStore], k: int) -> None:
+    """RuntimeError unless every store's entry of file `rel` describes its first `k` frames as the first one does.
+
+    Entries of one decode always agree; entries written by other runs into two sets could only disagree if
+    one store were edited by hand or damaged in a way its checks miss."""
+    first = entries[0]
+    for store, e in zip(stores[1:], entries[1:]):
+        if e is None or e.error or not np.array_equal(e.frame[:k], first.frame[:k]) or any(len(v) < k for v in e.rows.values()):
+            raise RuntimeError(f"the feature store's sets {stores[0].dir} and {store.dir} disagree on the frames of "
+                               f"{rel}; delete {store.dir} and run again")

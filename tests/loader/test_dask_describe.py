@@ -12,11 +12,12 @@ from PIL import Image
 
 from tests import synthetic
 from tests.conftest import save
-from tests.loader.test_extract import corpus
+from tests.loader.test_extract import corpus, same_rows
 from visualdistance.analysis.presets import all_signatures
+from visualdistance.analysis.signatures.regions import RegionKeypoints
 from visualdistance.loader.cluster import local_cluster
 from visualdistance.loader.dask_describe import batch_size
-from visualdistance.loader.extract import extract_folder
+from visualdistance.loader.extract import extract_folder, extract_sets
 
 distributed = pytest.importorskip("distributed", reason="dask.distributed is a dependency; install the project")
 
@@ -53,7 +54,7 @@ def assert_same_extraction(local, on_dask) -> None:
         assert np.array_equal(getattr(a, field), getattr(b, field)), field
     assert a.signatures.keys() == b.signatures.keys()
     for name in a.signatures:
-        assert np.array_equal(a.signatures[name], b.signatures[name]), name
+        assert same_rows(a.signatures[name], b.signatures[name]), name
 
 
 def test_a_dask_run_gives_the_same_panels_rows_and_bad_files_as_a_local_one(tmp_path, rng, client):
@@ -68,6 +69,20 @@ def test_a_dask_run_gives_the_same_panels_rows_and_bad_files_as_a_local_one(tmp_
     # The store the cluster filled serves the next run, local or not, with nothing decoded.
     again = extract_folder(folder, all_signatures(), tmp_path / "dask-store", workers=2)
     assert again.decoded == 0
+
+
+def test_two_sets_on_dask_decode_each_file_once_and_give_what_a_local_run_gives(tmp_path, rng, client):
+    # the common set already has the first files (a default run before), the keypoint set has none
+    folder = mixed_corpus(tmp_path, rng)
+    sets = (all_signatures(), (RegionKeypoints(),))
+    extract_folder(folder, all_signatures(), tmp_path / "dask-store", workers=2)
+    for k in range(3):
+        save(synthetic.render(synthetic.random_drawing(rng), size=(160, 120)), folder / f"new_{k}.png")
+    local = extract_sets(folder, sets, tmp_path / "local-store", workers=2)
+    on_dask = extract_sets(folder, sets, tmp_path / "dask-store", client=client)
+    assert (on_dask.decoded, on_dask.reused) == (local.decoded, local.reused) == (27, 0)
+    assert_same_extraction(local, on_dask)
+    assert extract_sets(folder, sets, tmp_path / "dask-store", workers=2).decoded == 0
 
 
 def test_a_worker_killed_mid_run_costs_its_batch_a_retry_and_changes_nothing(tmp_path, rng):
