@@ -15,7 +15,8 @@ from visualdistance.analysis.linking import find_links, find_new_links, pairwise
 from visualdistance.analysis import search
 from visualdistance.analysis.presets import DRAWING, PRESETS, indexed
 from visualdistance.loader.cluster import local_cluster
-from visualdistance.loader.dask_link import DaskRun, block_rows, link_on_dask
+from visualdistance.loader import dask_link
+from visualdistance.loader.dask_link import DaskRun, block_rows, link_on_dask, on_this_machine
 
 distributed = pytest.importorskip("distributed", reason="dask.distributed is a dependency; install the project")
 
@@ -46,6 +47,21 @@ def test_the_index_graph_is_built_and_asked_on_the_workers_with_the_same_candida
     ran = {t["key"][0] if isinstance(t["key"], tuple) else t["key"] for t in stream.data}
     assert any(k.startswith("_build_graph") for k in ran) and any(k.startswith("_nearest") for k in ran)
     assert_same_links(got, want)
+
+
+def test_a_cluster_on_this_machine_links_here_and_one_elsewhere_on_its_workers(planted, client, monkeypatch):  # noqa: F811
+    sigs, source = planted
+    monkeypatch.setattr(dask_link, "LINK_HERE_BELOW", 0)
+    assert on_this_machine(client)
+    with distributed.get_task_stream(client) as stream:
+        here = link_on_dask(client, sigs, source, DRAWING)
+    assert not stream.data  # nothing went to the workers
+    monkeypatch.setattr(dask_link, "THIS_MACHINE", frozenset())  # as if every worker were another machine
+    assert not on_this_machine(client)
+    with distributed.get_task_stream(client) as stream:
+        there = link_on_dask(client, sigs, source, DRAWING)
+    assert any(str(t["key"]).find("_link_task") >= 0 for t in stream.data)
+    assert_same_links(here, there)
 
 
 def test_a_relinks_new_panels_on_the_cluster(planted, client):  # noqa: F811
