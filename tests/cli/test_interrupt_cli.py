@@ -75,6 +75,28 @@ def test_ctrl_c_during_run_is_one_line_exit_130_and_the_next_run_resumes(tmp_pat
     assert counts["panels"] == 1200 and counts["decoded"] < 1200
 
 
+def test_ctrl_c_during_a_run_on_a_dask_cluster_is_one_line_exit_130_and_the_next_run_resumes(tmp_path, big_comic):
+    pytest.importorskip("distributed", reason="dask.distributed is a dependency; install the project")
+    args = ["run", big_comic, "--out", tmp_path / "out", "--store", tmp_path / "store", "-j", "2", "--no-neo4j",
+            "--executor", "dask"]
+    proc = subprocess.Popen(cli(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list((tmp_path / "store").glob("*/shard-*.npz")):  # the first batches are in the store
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+
+    assert proc.returncode == 130, stderr
+    assert stderr.strip().splitlines()[-1] == INTERRUPTED
+    assert "Traceback" not in stderr + stdout and "KeyboardInterrupt" not in stderr
+
+    again = subprocess.run(cli(*args), capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    counts = json.loads((tmp_path / "out" / "run.json").read_text())["counts"]
+    assert counts["panels"] == 1200 and counts["decoded"] < 1200
+
+
 def test_an_interrupted_run_into_a_folder_of_another_run_never_reads_as_a_mix(tmp_path, big_comic):
     small = tmp_path / "small"
     small.mkdir()
