@@ -22,6 +22,7 @@ do the work (ORB, a binary nearest-neighbour index, RANSAC).
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -144,12 +145,31 @@ def candidate_matches(features: list[RegionFeatures]) -> list[Correspondences]:
         return proposals(faiss, [distinctive_only(faiss, f) for f in features])
 
 
+#: threads that answer the index's queries: each query is answered alone, so any count gives the same neighbours
+SEARCH_THREADS = os.cpu_count() or 1
+
+
+@contextmanager
+def search_threads():
+    """faiss on SEARCH_THREADS threads while inside (for queries only: training an inverted file on several
+    threads gives other lists, and so other candidates, than on one)."""
+    import faiss
+
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(SEARCH_THREADS)
+    try:
+        yield faiss
+    finally:
+        faiss.omp_set_num_threads(threads)
+
+
 @contextmanager
 def one_thread():
     """faiss (imported here: describing and the CLI's --help do not need it), on one thread while inside.
 
-    One thread: the index (and so every candidate) is the same on every run, and faiss's threads
-    spin against the describing workers on a busy machine (4x slower measured).
+    One thread while the index is built: it (and so every candidate) is then the same on every run, and
+    faiss's threads spin against the describing workers on a busy machine (4x slower measured). Its queries
+    run on `search_threads`.
     """
     import faiss
 
@@ -227,7 +247,8 @@ def _pairs_from_neighbours(index, features, owner, points, mirrored: bool, least
     q_owner = np.concatenate([np.full(len(pick(f)[1]), i, np.int64) for i, f in enumerate(features)])
     if len(queries) == 0:
         return []
-    distance, neighbour = index.search(queries, NEIGHBOURS)
+    with search_threads() as faiss:
+        distance, neighbour = index.search(queries, NEIGHBOURS)
     query = np.repeat(np.arange(len(queries)), NEIGHBOURS)
     neighbour, distance = neighbour.ravel(), distance.ravel()
     ok = (neighbour >= 0) & (distance <= MAX_HAMMING)

@@ -165,3 +165,16 @@ def test_a_panel_the_loader_shrinks_gets_its_box_and_scale_in_its_files_pixels(t
     x, y, w, h = drawn_box(big[1], (60, 80))
     assert_box_near(found.box_a[k], (2 * x, 2 * y, 2 * w, 2 * h))
     assert found.scale[k] == pytest.approx(300 / 440, rel=0.08)
+
+
+def test_the_index_answers_its_queries_alike_on_one_thread_or_several(monkeypatch) -> None:
+    monkeypatch.setattr(regions, "FLAT_UP_TO", 1000)  # an inverted file, trained on one thread either way
+    panels = [describe(paste(scene(60 + k), figure(6, 200 + 20 * k), (50 + 60 * k, 40))) for k in range(4)]
+
+    def found(threads: int) -> list:
+        monkeypatch.setattr(regions, "SEARCH_THREADS", threads)
+        return [(c.src, c.dst, c.mirrored, c.src_points.tobytes(), c.dst_points.tobytes())
+                for c in regions.candidate_matches(panels)]
+
+    one = found(1)
+    assert len(one) >= 3 and found(2) == one == found(1)
