@@ -11,6 +11,7 @@ from typing import Iterable
 import numpy as np
 
 from visualdistance.analysis.data import Clustering, Links, Panels
+from visualdistance.analysis.figures import Figures
 from visualdistance.analysis.report import ClusterPlan
 from visualdistance.loader import link_table
 from visualdistance.loader.files import write_atomic
@@ -30,11 +31,14 @@ def _xml_text(value: object) -> str:
     return _XML_BAD.sub("\ufffd", str(value))
 
 
-def write_graphml(path: Path, panels: Panels, links: Links, clustering: Clustering, plans: Iterable[ClusterPlan] = ()) -> None:
+def write_graphml(path: Path, panels: Panels, links: Links, clustering: Clustering, plans: Iterable[ClusterPlan] = (),
+                  figures: Figures | None = None) -> None:
     """The link graph as GraphML: a node per linked or clustered panel, an edge per link.
 
     Node attributes: label (panel id), path, page, position, frame, last_frame, cluster
-    (-1: none), original, mirrored. Edge attributes: weight, mirrored, rule,
+    (-1: none), original, mirrored, and with `figures` (a method with region links) figures: the
+    ids of the figures the panel shows, ";"-separated (GraphML has no lists; empty for none).
+    Edge attributes: weight, mirrored, rule,
     internal (both ends in one cluster), then the other columns of the link table
     (`link_table`: dist_<metric>, threshold_<metric>), as the doubles measured.
     """
@@ -53,6 +57,9 @@ def write_graphml(path: Path, panels: Panels, links: Links, clustering: Clusteri
     root = ET.Element("graphml", xmlns=ns)
     node_keys = [("label", "string"), ("path", "string"), ("page", "int"), ("position", "int"), ("frame", "int"),
                  ("last_frame", "int"), ("cluster", "int"), ("original", "boolean"), ("mirrored", "boolean")]
+    shows = _figures_by_panel(figures, len(panels))
+    if shows is not None:
+        node_keys.append(("figures", "string"))
     # GraphML's attributes are typed: numbers go as the doubles measured, not rounded like text cells
     table = link_table.link_table(links, panels.ids, exact=True)
     kinds = link_table.column_kinds(links)
@@ -81,6 +88,8 @@ def write_graphml(path: Path, panels: Panels, links: Links, clustering: Clusteri
                            ("position", int(panels.position[i])), ("frame", int(panels.frame[i])),
                            ("last_frame", int(panels.last_frame[i])), ("cluster", int(m[i])), ("original", bool(original[i])), ("mirrored", bool(mirrored[i]))):
             data(node, f"n_{key}", value)
+        if shows is not None:
+            data(node, "n_figures", shows[i])
     for k in range(len(links)):
         a, b = int(links.a[k]), int(links.b[k])
         edge = ET.SubElement(graph, "edge", source=f"n{a}", target=f"n{b}")
@@ -93,3 +102,13 @@ def write_graphml(path: Path, panels: Panels, links: Links, clustering: Clusteri
     buf = io.BytesIO()
     ET.ElementTree(root).write(buf, encoding="utf-8", xml_declaration=True)
     write_atomic(path, buf.getvalue())
+
+
+def _figures_by_panel(figures: Figures | None, n: int) -> list[str] | None:
+    """Per panel row, the figure ids it shows as "3;17" ("" for none); None without figures."""
+    if figures is None:
+        return None
+    shows: list[list[int]] = [[] for _ in range(n)]
+    for row, figure in sorted(set(zip(figures.panel.tolist(), figures.figure.tolist()))):
+        shows[row].append(figure)
+    return [";".join(map(str, ids)) for ids in shows]

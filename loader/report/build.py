@@ -185,7 +185,7 @@ def _write_exports(ctx: Context, plans: list[ClusterPlan]) -> None:
     link_files.write_links(data, ctx.links, ctx.panels.ids)
     cluster_files.write_clusters(data, ctx.clustering, ctx.panels, ctx.links)
     figure_files.write_figures(data, ctx.figures, ctx.panels)
-    write_graphml(data / "graph.graphml", ctx.panels, ctx.links, ctx.clustering, plans)
+    write_graphml(data / "graph.graphml", ctx.panels, ctx.links, ctx.clustering, plans, ctx.figures)
 
 
 _OURS = {

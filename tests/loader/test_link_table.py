@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from visualdistance.analysis.data import LINK_KINDS, Clustering, Links, column
+from visualdistance.analysis.figures import figures_of_links
 from visualdistance.loader.run_folder import DamagedRunFile
 from visualdistance.loader import graph, link_table
 from visualdistance.loader.run_folder.links import read_links, write_links
@@ -162,6 +163,24 @@ def test_kinds_and_boxes_go_through_every_writer_and_read_back(tmp_path):
     edges = [{keys[d.get("key")]: d.text for d in e} for e in root.iter() if e.tag.endswith("edge")]
     assert [e["kind"] for e in edges] == list(LINK_KINDS)
     assert "box_a_x" not in edges[0] and float(edges[2]["box_b_h"]) == 179
+    nodes = [{keys[d.get("key")]: d.text for d in e} for e in root.iter() if e.tag.endswith("node")]
+    assert all("figures" not in n for n in nodes)  # no figures without a method that finds them
+
+
+def test_graphml_nodes_say_which_figures_they_show(tmp_path):
+    given = region_links()
+    figures = figures_of_links(given)
+    assert figures.n_figures >= 1
+    write_graphml(tmp_path / "g.graphml", _panels(), given, Clustering("r", "leiden", {}, np.full(4, -1, np.int32)),
+                  figures=figures)
+    root = ET.parse(tmp_path / "g.graphml").getroot()
+    keys = {k.get("id"): k.get("attr.name") for k in root if k.tag.endswith("key")}
+    shown = {}
+    for node in (e for e in root.iter() if e.tag.endswith("node")):
+        values = {keys[d.get("key")]: d.text for d in node}
+        shown[values["label"]] = values.get("figures") or ""
+    want = {IDS[row]: ";".join(str(f) for f in figures.of_panel(row).tolist()) for row in range(len(IDS))}
+    assert shown == {label: want[label] for label in shown} and any(shown.values())
 
 
 def test_a_kind_the_table_does_not_know_is_refused(tmp_path):
