@@ -153,14 +153,8 @@ SEARCH_THREADS = os.cpu_count() or 1
 def search_threads():
     """faiss on SEARCH_THREADS threads while inside (for queries only: training an inverted file on several
     threads gives other lists, and so other candidates, than on one)."""
-    import faiss
-
-    threads = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(SEARCH_THREADS)
-    try:
+    with _faiss_threads(SEARCH_THREADS) as faiss:
         yield faiss
-    finally:
-        faiss.omp_set_num_threads(threads)
 
 
 @contextmanager
@@ -171,14 +165,21 @@ def one_thread():
     faiss's threads spin against the describing workers on a busy machine (4x slower measured). Its queries
     run on `search_threads`.
     """
+    with _faiss_threads(1) as faiss:
+        yield faiss
+
+
+@contextmanager
+def _faiss_threads(threads: int):
+    """faiss on `threads` OpenMP threads while inside, its own count restored after."""
     import faiss
 
-    threads = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(threads)
     try:
         yield faiss
     finally:
-        faiss.omp_set_num_threads(threads)
+        faiss.omp_set_num_threads(before)
 
 
 def proposals(faiss, features: list[RegionFeatures], least: int = MIN_CORRESPONDENCES) -> list[Correspondences]:
