@@ -123,11 +123,17 @@ def figures_csv(out: Path) -> list[dict]:
         return list(csv.DictReader(fh))
 
 
-def test_clusters_of_an_older_region_run_held_region_links_and_are_refused_until_communities_runs(scenes, tmp_path):
+def run_as_if_of_schema(schema: int, scenes: Path, tmp_path: Path, *flags) -> Path:
+    """A run of `scenes` into tmp_path/out whose run.json then says an older visualdistance (`schema`) wrote it."""
     out = tmp_path / "out"
-    assert invoke(*run_args(scenes, out, tmp_path, "--preset", "drawing-regions"), env=NO_SERVER).exit_code == 0
+    assert invoke(*run_args(scenes, out, tmp_path, *flags), env=NO_SERVER).exit_code == 0
     info = json.loads((out / "run.json").read_text())
-    (out / "run.json").write_text(json.dumps({**info, "schema": 3}))
+    (out / "run.json").write_text(json.dumps({**info, "schema": schema}))
+    return out
+
+
+def test_clusters_of_an_older_region_run_held_region_links_and_are_refused_until_communities_runs(scenes, tmp_path):
+    out = run_as_if_of_schema(3, scenes, tmp_path, "--preset", "drawing-regions")
     result = invoke("report", "--out", out, env=NO_SERVER)
     assert result.exit_code == 1
     assert error_lines(result) == [
@@ -140,10 +146,7 @@ def test_clusters_of_an_older_region_run_held_region_links_and_are_refused_until
 
 
 def test_links_of_an_older_run_folder_are_refused_and_a_run_relinks_them(scenes, tmp_path):
-    out = tmp_path / "out"
-    assert invoke(*run_args(scenes, out, tmp_path), env=NO_SERVER).exit_code == 0
-    info = json.loads((out / "run.json").read_text())
-    (out / "run.json").write_text(json.dumps({**info, "schema": 2}))
+    out = run_as_if_of_schema(2, scenes, tmp_path)
     result = invoke("communities", "--out", out, env=NO_SERVER)
     assert result.exit_code == 1
     assert error_lines(result) == [
