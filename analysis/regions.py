@@ -83,7 +83,8 @@ class RegionFeatures:
     descriptors ((m, 32) uint8); points_mirror, descriptors_mirror: the same on the mirror
     image, in its own (flipped) coordinates. scale: working pixels per pixel of the panel in its file.
     work_size: (width, height) of the working image. edges: the edge map at EDGE_SIDE
-    ((h, w) bool).
+    ((h, w) bool). distinctive, distinctive_mirror: which keypoints are not a repeated pattern's
+    ((m,) bool, `repeated_keypoints`), found once when the panel is described; None: not known yet.
     """
 
     points: np.ndarray
@@ -93,6 +94,8 @@ class RegionFeatures:
     scale: float
     work_size: tuple[int, int]
     edges: np.ndarray
+    distinctive: np.ndarray | None = None
+    distinctive_mirror: np.ndarray | None = None
 
 
 def working_size(width: int, height: int, work_side: int = WORK_SIDE) -> tuple[tuple[int, int], float]:
@@ -114,8 +117,11 @@ def describe_regions(grey: np.ndarray, keypoints: int = KEYPOINTS, work_side: in
     small = image_ops.resize(work, (max(1, round(w * edge_scale)), max(1, round(h * edge_scale))))
     if file_width:
         scale *= grey.shape[1] / file_width
+    # Which keypoints repeat in the picture depends on it alone: found here, once, not by every run that links.
+    with one_thread() as faiss:
+        keep, keep_m = _distinctive(faiss, points, descriptors), _distinctive(faiss, points_m, descriptors_m)
     return RegionFeatures(points, descriptors, points_m, descriptors_m, scale, (w, h),
-                          image_ops.canny(small, EDGE_LOW, EDGE_HIGH))
+                          image_ops.canny(small, EDGE_LOW, EDGE_HIGH), keep, keep_m)
 
 
 def _keypoints(orb: cv2.ORB, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -199,11 +205,12 @@ def proposals(faiss, features: list[RegionFeatures], least: int = MIN_CORRESPOND
 
 
 def distinctive_only(faiss, f: RegionFeatures) -> RegionFeatures:
-    """f without the keypoints whose descriptor repeats elsewhere in the same picture."""
-    keep = _distinctive(faiss, f.points, f.descriptors)
-    keep_m = _distinctive(faiss, f.points_mirror, f.descriptors_mirror)
+    """f without the keypoints whose descriptor repeats elsewhere in the same picture (as described, or found now)."""
+    keep = _distinctive(faiss, f.points, f.descriptors) if f.distinctive is None else f.distinctive
+    keep_m = (_distinctive(faiss, f.points_mirror, f.descriptors_mirror) if f.distinctive_mirror is None
+              else f.distinctive_mirror)
     return RegionFeatures(f.points[keep], f.descriptors[keep], f.points_mirror[keep_m], f.descriptors_mirror[keep_m],
-                          f.scale, f.work_size, f.edges)
+                          f.scale, f.work_size, f.edges, np.ones(int(keep.sum()), bool), np.ones(int(keep_m.sum()), bool))
 
 
 def _distinctive(faiss, points: np.ndarray, descriptors: np.ndarray) -> np.ndarray:

@@ -25,8 +25,9 @@ class RegionKeypoints(Signature):
     ragged = True  # its mirror image is inside the row (points in mirrored coordinates)
     expensive = True  # ~80 KB a panel and ORB's time: only runs whose preset links regions describe it
 
-    #: 2: the scale is in the file's pixels, not in those of the picture the loader shrank a large panel to
-    version = 2
+    #: 2: the scale is in the file's pixels, not in those of the picture the loader shrank a large panel to;
+    #: 3: which keypoints repeat in the picture is stored with them
+    version = 3
 
     def describe(self, view: PanelView) -> np.ndarray:
         return features_to_row(regions.describe_regions(view.grey, self.keypoints, self.work_side, self.edge_side,
@@ -41,8 +42,11 @@ _HEADER = 6  # int32 values: keypoints, mirror keypoints, working width and heig
 def features_to_row(f: regions.RegionFeatures) -> np.ndarray:
     """A panel's features as one uint8 row of its own length (the feature store's variable-length rows)."""
     header = np.array([len(f.points), len(f.points_mirror), *f.work_size, *f.edges.shape], np.int32)
+    if f.distinctive is None or f.distinctive_mirror is None:
+        raise ValueError("features_to_row needs the features as describe_regions gives them (which keypoints repeat)")
     parts = [header, np.array([f.scale], np.float32), f.points.astype(np.float32), f.descriptors,
-             f.points_mirror.astype(np.float32), f.descriptors_mirror, np.packbits(f.edges)]
+             f.points_mirror.astype(np.float32), f.descriptors_mirror,
+             np.packbits(f.distinctive), np.packbits(f.distinctive_mirror), np.packbits(f.edges)]
     return np.concatenate([np.ascontiguousarray(p).view(np.uint8).ravel() for p in parts])
 
 
@@ -65,5 +69,7 @@ def features_from_row(row: np.ndarray) -> regions.RegionFeatures:
     descriptors = take(32 * n, np.uint8, (n, 32))
     points_m = take(2 * nm, np.float32, (nm, 2))
     descriptors_m = take(32 * nm, np.uint8, (nm, 32))
+    keep = np.unpackbits(take((n + 7) // 8, np.uint8, -1), count=n).astype(bool)
+    keep_m = np.unpackbits(take((nm + 7) // 8, np.uint8, -1), count=nm).astype(bool)
     edges = np.unpackbits(row[at:], count=eh * ew).reshape(eh, ew).astype(bool)
-    return regions.RegionFeatures(points, descriptors, points_m, descriptors_m, scale, (w, h), edges)
+    return regions.RegionFeatures(points, descriptors, points_m, descriptors_m, scale, (w, h), edges, keep, keep_m)

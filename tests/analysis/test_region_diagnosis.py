@@ -55,7 +55,9 @@ def without_keypoints_in(f: regions.RegionFeatures, box, keep: int) -> regions.R
 
     points, descriptors = cut(f.points, f.descriptors, False)
     points_m, descriptors_m = cut(f.points_mirror, f.descriptors_mirror, True)
-    return replace(f, points=points, descriptors=descriptors, points_mirror=points_m, descriptors_mirror=descriptors_m)
+    # which of the keypoints left repeat is found again among them (as for features described before it was stored)
+    return replace(f, points=points, descriptors=descriptors, points_mirror=points_m, descriptors_mirror=descriptors_m,
+                   distinctive=None, distinctive_mirror=None)
 
 
 def test_a_figure_cut_to_too_few_keypoints_is_lost_at_keypoints():

@@ -146,6 +146,23 @@ def test_keypoints_that_repeat_in_their_picture_are_dropped_and_unique_ones_kept
     assert repeated.mean() < 0.05 and unique.mean() > 0.4, (repeated.mean(), unique.mean())
 
 
+def test_which_keypoints_repeat_is_found_when_describing_and_kept_in_the_stored_row() -> None:
+    # Linking reads it from the row instead of searching every picture's keypoints again on every run.
+    import faiss
+
+    from visualdistance.analysis.signatures.regions import features_from_row, features_to_row
+
+    f = describe(row_of_motifs(scene(50), figure(5, 56), 60, range(20, 580, 64)))
+    stored = features_from_row(features_to_row(f))
+    for keep, points, descriptors in ((stored.distinctive, f.points, f.descriptors),
+                                      (stored.distinctive_mirror, f.points_mirror, f.descriptors_mirror)):
+        found_now = regions._distinctive(faiss, points, descriptors)
+        assert 0 < found_now.sum() < len(found_now)  # some repeat (the frieze), some do not (the scene)
+        assert np.array_equal(keep, found_now)
+    kept = regions.distinctive_only(faiss, stored)
+    assert len(kept.points) == stored.distinctive.sum() and kept.distinctive.all()
+
+
 def test_a_panel_the_loader_shrinks_gets_its_box_and_scale_in_its_files_pixels(tmp_path) -> None:
     from PIL import Image
 
