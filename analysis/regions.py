@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterator
 
 import cv2
 import numpy as np
@@ -149,8 +150,13 @@ def candidate_matches(features: list[RegionFeatures]) -> list[Correspondences]:
     mirror image's are looked up in it, so a panel is only ever compared with the panels its
     descriptors lead to, never with every panel.
     """
+    return list(each_candidate(features))
+
+
+def each_candidate(features: list[RegionFeatures]) -> Iterator[Correspondences]:
+    """`candidate_matches` one pair at a time, in its order: a corpus's pairs are not all held at once."""
     with one_thread() as faiss:
-        return proposals(faiss, [distinctive_only(faiss, f) for f in features])
+        yield from each_proposal(faiss, [distinctive_only(faiss, f) for f in features])
 
 
 #: threads that answer the index's queries: each query is answered alone, so any count gives the same neighbours
@@ -193,15 +199,18 @@ def _faiss_threads(threads: int):
 def proposals(faiss, features: list[RegionFeatures], least: int = MIN_CORRESPONDENCES) -> list[Correspondences]:
     """The correspondences of every ordered pair (direct, and mirrored from either side) that has at least
     `least`, found in one index of the panels' descriptors (`features` already `distinctive_only`)."""
-    owner = np.concatenate([np.full(len(f.descriptors), i, np.int64) for i, f in enumerate(features)])
+    return list(each_proposal(faiss, features, least))
+
+
+def each_proposal(faiss, features: list[RegionFeatures], least: int = MIN_CORRESPONDENCES) -> Iterator[Correspondences]:
+    """`proposals` one pair at a time, in its order."""
+    owner = np.concatenate([np.full(len(f.descriptors), i, np.int32) for i, f in enumerate(features)])
     if len(owner) == 0:  # no panel kept a distinctive keypoint
-        return []
+        return
     index = _descriptor_index(faiss, np.concatenate([f.descriptors for f in features]))
     points = np.concatenate([f.points for f in features])
-    found = []
     for mirrored in (False, True):
-        found += _pairs_from_neighbours(index, features, owner, points, mirrored, least)
-    return found
+        yield from _pairs_from_neighbours(index, features, owner, points, mirrored, least)
 
 
 def distinctive_only(faiss, f: RegionFeatures) -> RegionFeatures:
@@ -250,16 +259,40 @@ def _descriptor_index(faiss, descriptors: np.ndarray):
     return index
 
 
-def _pairs_from_neighbours(index, features, owner, points, mirrored: bool, least: int) -> list[Correspondences]:
+def _pairs_from_neighbours(index, features, owner, points, mirrored: bool, least: int) -> Iterator[Correspondences]:
     pick = (lambda f: (f.points_mirror, f.descriptors_mirror)) if mirrored else (lambda f: (f.points, f.descriptors))
     q_points = np.concatenate([pick(f)[0] for f in features])
     queries = np.concatenate([pick(f)[1] for f in features])
-    q_owner = np.concatenate([np.full(len(pick(f)[1]), i, np.int64) for i, f in enumerate(features)])
+    q_owner = np.concatenate([np.full(len(pick(f)[1]), i, np.int32) for i, f in enumerate(features)])
     if len(queries) == 0:
-        return []
-    with search_threads() as faiss:
+        return
+    n = len(features)
+    # A block of queries at a time: all of them at once held NEIGHBOURS results each (12 bytes a result, about
+    # 1.3 GB at 12,000 pictures) where the few within MAX_HAMMING are what is kept. Each query is answered on
+    # its own, so the blocks find exactly what one search would.
+    kept = [_near_other_panels(index, queries[at:at + QUERY_BLOCK], at, q_owner, owner, mirrored, n)
+            for at in range(0, len(queries), QUERY_BLOCK)]
+    query, neighbour, src, dst = (np.concatenate(part) for part in zip(*kept))
+    pair = src.astype(np.int64) * n + dst
+    order = np.argsort(pair, kind="stable")
+    keys, starts, counts = np.unique(pair[order], return_index=True, return_counts=True)
+    enough = counts >= least
+    for key, start, count in zip(keys[enough].tolist(), starts[enough].tolist(), counts[enough].tolist()):
+        rows = order[start:start + count]
+        s, d = divmod(key, n)
+        yield Correspondences(s, d, mirrored, q_points[query[rows]], points[neighbour[rows]])
+
+
+#: queries searched at once (see _pairs_from_neighbours)
+QUERY_BLOCK = 1 << 18
+
+
+def _near_other_panels(index, queries, first, q_owner, owner, mirrored: bool, n: int):
+    """(query, neighbour, src panel, dst panel) of one block of queries (numbered from `first`): each query's
+    nearest descriptor in each other panel among its NEIGHBOURS nearest, within MAX_HAMMING."""
+    with search_threads():
         distance, neighbour = index.search(queries, NEIGHBOURS)
-    query = np.repeat(np.arange(len(queries)), NEIGHBOURS)
+    query = np.repeat(np.arange(first, first + len(queries), dtype=np.int64), NEIGHBOURS)
     neighbour, distance = neighbour.ravel(), distance.ravel()
     ok = (neighbour >= 0) & (distance <= MAX_HAMMING)
     query, neighbour = query[ok], neighbour[ok]
@@ -268,21 +301,11 @@ def _pairs_from_neighbours(index, features, owner, points, mirrored: bool, least
     # the mirror image of either panel may be the one that matches.
     keep = src != dst if mirrored else src < dst
     query, neighbour, src, dst = query[keep], neighbour[keep], src[keep], dst[keep]
-    n = len(features)
     # One correspondence per (query descriptor, panel): its nearest descriptor there (search order).
-    _, first = np.unique(query * n + dst, return_index=True)
-    query, neighbour, src, dst = query[first], neighbour[first], src[first], dst[first]
-    pair = src * n + dst
-    order = np.argsort(pair, kind="stable")
-    keys, starts, counts = np.unique(pair[order], return_index=True, return_counts=True)
-    out = []
-    for key, start, count in zip(keys.tolist(), starts.tolist(), counts.tolist()):
-        if count < least:
-            continue
-        rows = order[start:start + count]
-        s, d = divmod(key, n)
-        out.append(Correspondences(s, d, mirrored, q_points[query[rows]], points[neighbour[rows]]))
-    return out
+    _, first_seen = np.unique(query * n + dst, return_index=True)
+    # indices of descriptors and panels fit 32 bits; the pairs of a large corpus are many
+    return (query[first_seen].astype(np.int32), neighbour[first_seen].astype(np.int32), src[first_seen],
+            dst[first_seen].astype(np.int32))
 
 
 @dataclass
@@ -472,7 +495,7 @@ class RegionLinks:
 def find_region_links(features: list[RegionFeatures]) -> RegionLinks:
     """Every pair of panels that share a figure or a background, one verified match per pair (the best evidenced)."""
     best: dict[tuple[int, int], RegionMatch] = {}
-    for c in candidate_matches(features):
+    for c in each_candidate(features):
         match = verify(c, features[c.src], features[c.dst])
         if match is None:
             continue

@@ -195,3 +195,16 @@ def test_the_index_answers_its_queries_alike_on_one_thread_or_several(monkeypatc
 
     one = found(1)
     assert len(one) >= 3 and found(2) == one == found(1)
+
+
+def test_queries_searched_a_block_at_a_time_propose_what_one_search_does(monkeypatch) -> None:
+    # The queries go to the index in blocks so that a large corpus never holds every query's neighbours at once.
+    panels = [describe(paste(scene(70 + k), figure(5, 180 + 30 * k), (60 + 50 * k, 50))) for k in range(3)]
+
+    def found(block: int) -> list:
+        monkeypatch.setattr(regions, "QUERY_BLOCK", block)
+        return [(c.src, c.dst, c.mirrored, c.src_points.tobytes(), c.dst_points.tobytes())
+                for c in regions.candidate_matches(panels)]
+
+    whole = found(1 << 30)
+    assert len(whole) >= 2 and found(97) == whole == found(1000)
