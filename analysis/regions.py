@@ -264,27 +264,36 @@ def _pairs_from_neighbours(index, features, owner, points, mirrored: bool, least
     q_points = np.concatenate([pick(f)[0] for f in features])
     queries = np.concatenate([pick(f)[1] for f in features])
     q_owner = np.concatenate([np.full(len(pick(f)[1]), i, np.int32) for i, f in enumerate(features)])
-    if len(queries) == 0:
-        return
     n = len(features)
-    # A block of queries at a time: all of them at once held NEIGHBOURS results each (12 bytes a result, about
-    # 1.3 GB at 12,000 pictures) where the few within MAX_HAMMING are what is kept. Each query is answered on
-    # its own, so the blocks find exactly what one search would.
-    kept = [_near_other_panels(index, queries[at:at + QUERY_BLOCK], at, q_owner, owner, mirrored, n)
-            for at in range(0, len(queries), QUERY_BLOCK)]
-    query, neighbour, src, dst = (np.concatenate(part) for part in zip(*kept))
-    pair = src.astype(np.int64) * n + dst
-    order = np.argsort(pair, kind="stable")
-    keys, starts, counts = np.unique(pair[order], return_index=True, return_counts=True)
-    enough = counts >= least
-    for key, start, count in zip(keys[enough].tolist(), starts[enough].tolist(), counts[enough].tolist()):
-        rows = order[start:start + count]
-        s, d = divmod(key, n)
-        yield Correspondences(s, d, mirrored, q_points[query[rows]], points[neighbour[rows]])
+    # A block of whole panels' queries at a time. All queries at once held NEIGHBOURS results each, and every
+    # correspondence of every pair, before the pairs were formed (5.2 GB at 12,000 pictures). A pair's
+    # correspondences all come from its src panel's queries, so a block holds its pairs whole; each query is
+    # answered on its own, so the blocks give exactly the pairs, in the same order, as one search.
+    for lo, hi in _panel_blocks(q_owner, QUERY_BLOCK):
+        query, neighbour, src, dst = _near_other_panels(index, queries[lo:hi], lo, q_owner, owner, mirrored, n)
+        pair = src.astype(np.int64) * n + dst
+        order = np.argsort(pair, kind="stable")
+        keys, starts, counts = np.unique(pair[order], return_index=True, return_counts=True)
+        enough = counts >= least
+        for key, start, count in zip(keys[enough].tolist(), starts[enough].tolist(), counts[enough].tolist()):
+            rows = order[start:start + count]
+            s, d = divmod(key, n)
+            yield Correspondences(s, d, mirrored, q_points[query[rows]], points[neighbour[rows]])
 
 
-#: queries searched at once (see _pairs_from_neighbours)
+#: queries searched at once, at least (see _pairs_from_neighbours)
 QUERY_BLOCK = 1 << 18
+
+
+def _panel_blocks(owner: np.ndarray, size: int) -> Iterator[tuple[int, int]]:
+    """(lo, hi) ranges of `owner` (panel numbers, ascending) of about `size` entries each, cut only where a panel starts."""
+    starts = np.flatnonzero(np.diff(owner, prepend=-1))
+    lo = 0
+    while lo < len(owner):
+        k = int(np.searchsorted(starts, lo + size))
+        hi = int(starts[k]) if k < len(starts) else len(owner)
+        yield lo, hi
+        lo = hi
 
 
 def _near_other_panels(index, queries, first, q_owner, owner, mirrored: bool, n: int):

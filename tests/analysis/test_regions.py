@@ -198,7 +198,7 @@ def test_the_index_answers_its_queries_alike_on_one_thread_or_several(monkeypatc
 
 
 def test_queries_searched_a_block_at_a_time_propose_what_one_search_does(monkeypatch) -> None:
-    # The queries go to the index in blocks so that a large corpus never holds every query's neighbours at once.
+    # The queries go to the index in blocks of whole panels, so a large corpus never holds every pair at once.
     panels = [describe(paste(scene(70 + k), figure(5, 180 + 30 * k), (60 + 50 * k, 50))) for k in range(3)]
 
     def found(block: int) -> list:
