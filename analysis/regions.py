@@ -85,7 +85,7 @@ class RegionFeatures:
     image, in its own (flipped) coordinates. scale: working pixels per pixel of the panel in its file.
     work_size: (width, height) of the working image. edges: the edge map at EDGE_SIDE
     ((h, w) bool). distinctive, distinctive_mirror: which keypoints are not a repeated pattern's
-    ((m,) bool, `repeated_keypoints`), found once when the panel is described; None: not known yet.
+    ((m,) bool, see `_distinctive`), found once when the panel is described; None: not known yet.
     """
 
     points: np.ndarray
@@ -156,7 +156,7 @@ def candidate_matches(features: list[RegionFeatures]) -> list[Correspondences]:
 def each_candidate(features: list[RegionFeatures]) -> Iterator[Correspondences]:
     """`candidate_matches` one pair at a time, in its order: a corpus's pairs are not all held at once."""
     with one_thread() as faiss:
-        yield from each_proposal(faiss, [distinctive_only(faiss, f) for f in features])
+        yield from proposals(faiss, [distinctive_only(faiss, f) for f in features])
 
 
 #: threads that answer the index's queries: each query is answered alone, so any count gives the same neighbours
@@ -173,7 +173,8 @@ def search_threads():
 
 @contextmanager
 def one_thread():
-    """faiss (imported here: describing and the CLI's --help do not need it), on one thread while inside.
+    """faiss (imported here: the CLI's --help and describing without region keypoints do not need it), on one
+    thread while inside.
 
     One thread while the index is built: it (and so every candidate) is then the same on every run, and
     faiss's threads spin against the describing workers on a busy machine (4x slower measured). Its queries
@@ -196,14 +197,10 @@ def _faiss_threads(threads: int):
         faiss.omp_set_num_threads(before)
 
 
-def proposals(faiss, features: list[RegionFeatures], least: int = MIN_CORRESPONDENCES) -> list[Correspondences]:
+def proposals(faiss, features: list[RegionFeatures], least: int = MIN_CORRESPONDENCES) -> Iterator[Correspondences]:
     """The correspondences of every ordered pair (direct, and mirrored from either side) that has at least
-    `least`, found in one index of the panels' descriptors (`features` already `distinctive_only`)."""
-    return list(each_proposal(faiss, features, least))
-
-
-def each_proposal(faiss, features: list[RegionFeatures], least: int = MIN_CORRESPONDENCES) -> Iterator[Correspondences]:
-    """`proposals` one pair at a time, in its order."""
+    `least`, found in one index of the panels' descriptors (`features` already `distinctive_only`), one pair
+    at a time: a corpus's pairs are not all held at once."""
     owner = np.concatenate([np.full(len(f.descriptors), i, np.int32) for i, f in enumerate(features)])
     if len(owner) == 0:  # no panel kept a distinctive keypoint
         return
