@@ -12,12 +12,13 @@ Ctrl-C, so an interrupted or killed run resumes where it stopped.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing as mp
 import os
 import signal
 import time
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -27,6 +28,7 @@ from visualdistance.loader.images import BadImage, ImageFile, decode, discover, 
 from visualdistance.loader.names import has_undecodable
 from visualdistance.loader.progress import Advance, Progress, silent
 from visualdistance.loader.store import FeatureStore, FileEntry
+from visualdistance.loader.workers import Died, map_surviving, worker_context
 
 FLUSH_EVERY_FILES = 2000
 # A kill (kill -9, power, OOM) loses what was described since the last flush: at most FLUSH_MIN_SECONDS
@@ -180,18 +182,6 @@ def _work(job: tuple[int, str]) -> _Done:
     return _Done(index, sha, entries, decode_s=time.perf_counter() - t0 - t_describe, describe_s=t_describe)
 
 
-def _pool(workers: int, sets, all_frames, known):
-    # Never plain fork: the parent may already run threads (numba, OpenCV,
-    # BLAS), and a forked copy of a held lock deadlocks the worker. A fork
-    # server is a clean single-threaded parent that has imported us once.
-    if "forkserver" in mp.get_all_start_methods():
-        ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload([__name__])
-    else:
-        ctx = mp.get_context("spawn")
-    return ctx.Pool(workers, initializer=_init_pool_worker, initargs=(sets, all_frames, known))
-
-
 # -------------------------------------------------------------- the folder
 
 
@@ -308,13 +298,24 @@ def _describe_all(files, known, stores, sets, all_frames, workers, advance: Adva
             for job in jobs:
                 keep(_work(job))
         else:
-            with _pool(workers, sets, all_frames, known) as pool:
-                for done in pool.imap_unordered(_work, jobs, chunksize=8):
+            with closing(_in_workers(jobs, workers, sets, all_frames, known)) as finished:
+                for done in finished:
                     keep(done)
     finally:
         # Interrupted or not, what was finished is kept for the next run.
         _flush(stores)
     return shas, unreadable, cpu, decoded
+
+
+def _in_workers(jobs, workers: int, sets, all_frames: bool, known) -> Iterator[_Done]:
+    """Each job's `_Done` from a pool of worker processes, as they finish; a file whose worker died on it
+    (twice) comes back unreadable, with why, and the others still come back."""
+    context = worker_context()
+    if hasattr(context, "set_forkserver_preload"):
+        context.set_forkserver_preload([__name__])  # each worker starts with this module imported
+    for (index, _), done in map_surviving(_work, jobs, workers, chunk=8, initializer=_init_pool_worker,
+                                          initargs=(sets, all_frames, known), context=context):
+        yield _Done(index, "", unreadable=done.reason) if isinstance(done, Died) else done
 
 
 def _flush(stores: list[FeatureStore]) -> None:
