@@ -52,6 +52,7 @@ REPEAT_COPIES = 1  # other copies that make a keypoint a pattern's (2 or 3: more
 REPEAT_HAMMING = 64
 FLAT_UP_TO = 20_000  # descriptors; past this the index is an inverted file
 NPROBE = 16
+TRAIN_PER_LIST = 16  # descriptors the inverted file's k-means sees per list (see _descriptor_index)
 RANSAC_PX = 4.0  # reprojection error in working pixels
 #: What a verified figure match needs (sprite_scenes, see bench/RESULTS.md): this many RANSAC
 #: inliers, a scale a redraw can have, and under the transform the edges must agree over a
@@ -242,14 +243,18 @@ def _descriptor_index(faiss, descriptors: np.ndarray):
 
     The inverted file visits NPROBE of its lists per query: on sprite_scenes (136k descriptors)
     it keeps 92% of the exact nearest neighbours at a twelfth of the time, and its cost grows
-    as descriptors^1.5 rather than ^2.
+    as descriptors^1.5 rather than ^2. Its k-means sees TRAIN_PER_LIST descriptors a list: 64 kept
+    1-2% more neighbours, for the same links on every shared set, at 3.7x the training time, and
+    training was a third of linking at 3,000 files (bench/RESULTS.md).
     """
     if len(descriptors) <= FLAT_UP_TO:
         index = faiss.IndexBinaryFlat(256)
     else:
         lists = int(2 * np.sqrt(len(descriptors)))
         index = faiss.IndexBinaryIVF(faiss.IndexBinaryFlat(256), 256, lists)
-        sample = np.random.default_rng(0).choice(len(descriptors), min(len(descriptors), 64 * lists), replace=False)
+        sample = np.random.default_rng(0).choice(len(descriptors), min(len(descriptors), TRAIN_PER_LIST * lists),
+                                                 replace=False)
+        index.cp.min_points_per_centroid = TRAIN_PER_LIST  # faiss asks for 39 per list, and warns below that
         index.train(descriptors[np.sort(sample)])
         index.nprobe = NPROBE
     index.add(descriptors)
