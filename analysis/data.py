@@ -34,6 +34,12 @@ class Ragged:
     def __getitem__(self, rows):
         if isinstance(rows, (int, np.integer)):
             return self.row(int(rows) % len(self) if rows < 0 else int(rows))
+        if isinstance(rows, slice) and rows.step in (None, 1):
+            # A run of rows is a view, as a numpy slice is: the feature store hands out every file's rows
+            # this way, and copies of them all were a second copy of every keypoint held at once.
+            lo, hi, _ = rows.indices(len(self))
+            hi = max(lo, hi)
+            return Ragged(self.values[self.offsets[lo]:self.offsets[hi]], self.offsets[lo:hi + 1] - self.offsets[lo])
         chosen = np.arange(len(self))[rows]
         starts = self.offsets[chosen]
         lengths = self.offsets[chosen + 1] - starts

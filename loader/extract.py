@@ -22,11 +22,12 @@ from typing import Iterator
 
 import numpy as np
 
-from visualdistance.analysis.data import Panels, concat_rows, stack_rows
+from visualdistance.analysis.data import Panels, Ragged, stack_rows
 from visualdistance.analysis.signatures.base import PanelView, Signature
 from visualdistance.loader.images import BadImage, ImageFile, decode, discover, panel_id, read_bytes
 from visualdistance.loader.names import has_undecodable
 from visualdistance.loader.progress import Advance, Progress, silent
+from visualdistance.loader.memory import return_freed_memory
 from visualdistance.loader.store import FeatureStore, FileEntry
 from visualdistance.loader.workers import Died, map_surviving, worker_context
 
@@ -332,7 +333,7 @@ def _assemble(files: list[ImageFile], shas: list[str], unreadable: dict[int, str
     same (RuntimeError names the file where it does not)."""
     bad: list[BadFile] = []
     cols: dict[str, list] = {k: [] for k in ("ids", "paths", "source", "frame", "page", "position", "width", "height", "sha", "last")}
-    sig_parts: list[dict[str, list[np.ndarray]]] = [{n: [] for n in store.names} for store in stores]
+    taken: list[tuple[str, list[FileEntry], int] | None] = []  # (sha, every store's entry, rows used) a file
     for src, (f, sha) in enumerate(zip(files, shas)):
         entries = [store.get(sha, all_frames) for store in stores] if sha else [None]
         entry = entries[0]
@@ -356,16 +357,13 @@ def _assemble(files: list[ImageFile], shas: list[str], unreadable: dict[int, str
             cols["width"].append(int(entry.width[r]))
             cols["height"].append(int(entry.height[r]))
             cols["sha"].append(sha)
-        for parts, e in zip(sig_parts, entries):
-            for n, rows in parts.items():
-                rows.append(e.rows[n][:k])
+        taken.append((sha, entries, k))
     if not cols["ids"]:
         return Panels.empty(), bad
     obj = lambda k: np.array(cols[k], dtype=object)  # noqa: E731
     i32 = lambda k: np.array(cols[k], dtype=np.int32)  # noqa: E731
-    signatures = {}
-    for parts in sig_parts:  # a name in two sets: the later set's rows, as before sets were described together
-        signatures.update({n: concat_rows(rows) for n, rows in parts.items()})
+    signatures = _rows_of_panels(taken, stores)
+    return_freed_memory()
     panels = Panels(
         ids=obj("ids"),
         paths=obj("paths"),
@@ -380,6 +378,50 @@ def _assemble(files: list[ImageFile], shas: list[str], unreadable: dict[int, str
         last_frame=i32("last"),
     )
     return panels, bad
+
+
+def _rows_of_panels(taken: list[tuple[str, list[FileEntry], int] | None], stores: list[FeatureStore]) -> dict:
+    """Every store's signature rows of the panels, in order: name -> one array (a Ragged for variable-length
+    rows). `taken` holds (sha, every store's entry, rows used) a file; it is emptied as it is read, and each
+    file's entry is let go of (`FeatureStore.forget`) once its rows are copied.
+
+    So every row is held about once: the entries and a concatenation of them, held at once, were a second copy
+    of every keypoint, most of a large run's peak memory (bench/RESULTS.md)."""
+    last_use = {t[0]: i for i, t in enumerate(taken)}
+    tables = [{n: _table_for(n, j, taken) for n in store.names} for j, store in enumerate(stores)]
+    at = [dict.fromkeys(store.names, 0) for store in stores]  # where each table's next rows go
+    for i, (sha, entries, k) in enumerate(taken):
+        for j, e in enumerate(entries):
+            for n, table in tables[j].items():
+                at[j][n] = _put(table, e.rows[n][:k], at[j][n])
+        taken[i] = None
+        if last_use[sha] == i:
+            for store in stores:
+                store.forget(sha)
+    signatures = {}
+    for table in tables:  # a name in two sets: the later set's rows, as before sets were described together
+        signatures.update(table)
+    return signatures
+
+
+def _table_for(name: str, j: int, taken: list) -> "np.ndarray | Ragged":
+    """An empty table for signature `name` of store j with room for every taken file's rows: a Ragged whose
+    offsets are already right, or an array."""
+    first = taken[0][1][j].rows[name]
+    if isinstance(first, Ragged):
+        lengths = np.concatenate([np.diff(e[j].rows[name].offsets[:k + 1]) for _, e, k in taken])
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        return Ragged(np.empty((int(offsets[-1]),) + first.values.shape[1:], first.values.dtype), offsets)
+    return np.empty((sum(k for _, _, k in taken),) + first.shape[1:], first.dtype)
+
+
+def _put(table: "np.ndarray | Ragged", rows: "np.ndarray | Ragged", at: int) -> int:
+    """Copy `rows` into `table` from row `at` (for a Ragged: from value `at`); returns where the next rows go."""
+    if isinstance(table, Ragged):
+        table.values[at:at + len(rows.values)] = rows.values
+        return at + len(rows.values)
+    table[at:at + len(rows)] = rows
+    return at + len(rows)
 
 
 def _check_same_frames(rel: str, entries: list[FileEntry | None], stores: list[FeatureStore], k: int) -> None:

@@ -131,6 +131,10 @@ class FeatureStore:
             return None
         return e
 
+    def forget(self, sha256: str) -> None:
+        """Let go of a file's entry in memory (never on disk): for a reader that has copied its rows out."""
+        self._entries.pop(sha256, None)
+
     def serving(self, all_frames: bool) -> frozenset[str]:
         """The content hashes whose entries serve this frame mode (see `get`)."""
         return frozenset(sha for sha in self._entries if self.get(sha, all_frames) is not None)

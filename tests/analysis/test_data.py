@@ -22,6 +22,16 @@ def test_rows_come_back_by_index_slice_mask_and_index_array() -> None:
     assert len(empty) == 0 and empty.values.shape == (0, 2) and empty.values.dtype == np.int16
 
 
+def test_a_run_of_rows_is_a_view_with_the_rows_an_index_array_gives() -> None:
+    rows = [np.arange(k * 2, dtype=np.int16).reshape(k, 2) for k in (3, 0, 1, 2, 4)]
+    r = stack_rows(rows, ragged=True)
+    for lo, hi in [(0, 5), (1, 3), (2, 2), (3, 99), (-2, None), (4, 1)]:
+        view = r[lo:hi]
+        assert rows_of(view) == rows_of(r[np.arange(5)[lo:hi]]), (lo, hi)
+        assert view.offsets[0] == 0 and view.values.dtype == np.int16
+        assert len(view.values) == 0 or np.shares_memory(view.values, r.values)
+
+
 def test_blocks_concatenate_in_order_and_plain_rows_stay_arrays() -> None:
     a = Ragged.from_rows([np.array([1, 2], np.uint8), np.array([3], np.uint8)])
     b = Ragged.from_rows([np.array([], np.uint8), np.array([4, 5, 6], np.uint8)])
