@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import cv2
 import numpy as np
@@ -85,7 +85,8 @@ class RegionFeatures:
     descriptors ((m, 32) uint8); points_mirror, descriptors_mirror: the same on the mirror
     image, in its own (flipped) coordinates. scale: working pixels per pixel of the panel in its file.
     work_size: (width, height) of the working image. edges: the edge map at EDGE_SIDE
-    ((h, w) bool). distinctive, distinctive_mirror: which keypoints are not a repeated pattern's
+    ((h, w) bool), or its bits packed (np.packbits) when edge_shape gives its (h, w): read it through
+    `edge_map`. distinctive, distinctive_mirror: which keypoints are not a repeated pattern's
     ((m,) bool, see `_distinctive`), found once when the panel is described; None: not known yet.
     """
 
@@ -98,6 +99,15 @@ class RegionFeatures:
     edges: np.ndarray
     distinctive: np.ndarray | None = None
     distinctive_mirror: np.ndarray | None = None
+    edge_shape: tuple[int, int] | None = None
+
+    def edge_map(self) -> np.ndarray:
+        """The edge map, (h, w) bool. Stored rows keep it packed: unpacked, every panel's map held at once
+        while linking was 46 KB a picture (0.57 GB at 12,000 pictures), and only verified pairs read one."""
+        if self.edge_shape is None:
+            return self.edges
+        h, w = self.edge_shape
+        return np.unpackbits(self.edges, count=h * w).reshape(h, w).view(bool)
 
 
 def working_size(width: int, height: int, work_side: int = WORK_SIDE) -> tuple[tuple[int, int], float]:
@@ -157,7 +167,7 @@ def candidate_matches(features: list[RegionFeatures]) -> list[Correspondences]:
 def each_candidate(features: list[RegionFeatures]) -> Iterator[Correspondences]:
     """`candidate_matches` one pair at a time, in its order: a corpus's pairs are not all held at once."""
     with one_thread() as faiss:
-        yield from proposals(faiss, [distinctive_only(faiss, f) for f in features])
+        yield from proposals(faiss, features)
 
 
 #: threads that answer the index's queries: each query is answered alone, so any count gives the same neighbours
@@ -200,24 +210,48 @@ def _faiss_threads(threads: int):
 
 def proposals(faiss, features: list[RegionFeatures], least: int = MIN_CORRESPONDENCES) -> Iterator[Correspondences]:
     """The correspondences of every ordered pair (direct, and mirrored from either side) that has at least
-    `least`, found in one index of the panels' descriptors (`features` already `distinctive_only`), one pair
-    at a time: a corpus's pairs are not all held at once."""
-    owner = np.concatenate([np.full(len(f.descriptors), i, np.int32) for i, f in enumerate(features)])
-    if len(owner) == 0:  # no panel kept a distinctive keypoint
+    `least`, found in one index of the panels' distinctive descriptors (`distinctive_only`'s), one pair at a
+    time: a corpus's pairs are not all held at once.
+
+    The distinctive keypoints are gathered once into the index and one array of points; the queries are
+    gathered a block of panels at a time. Copies of every panel's distinctive keypoints, and whole arrays
+    of queries, held at once, were most of what linking added to memory at 10,000 files."""
+    kept = [_distinctive_masks(faiss, f) for f in features]
+    counts = np.array([int(k.sum()) for k, _ in kept], np.int64)
+    if counts.sum() == 0:  # no panel kept a distinctive keypoint
         return
-    index = _descriptor_index(faiss, np.concatenate([f.descriptors for f in features]))
-    points = np.concatenate([f.points for f in features])
+    owner = np.repeat(np.arange(len(features), dtype=np.int32), counts)
+    index = _descriptor_index(faiss, _gathered((f.descriptors[k] for f, (k, _) in zip(features, kept)), counts, (32,), np.uint8))
+    points = _gathered((f.points[k] for f, (k, _) in zip(features, kept)), counts, (2,), np.float32)
     for mirrored in (False, True):
-        yield from _pairs_from_neighbours(index, features, owner, points, mirrored, least)
+        yield from _pairs_from_neighbours(index, features, kept, owner, points, mirrored, least)
+
+
+def _distinctive_masks(faiss, f: RegionFeatures) -> tuple[np.ndarray, np.ndarray]:
+    """Which of f's keypoints, and of its mirror image's, are distinctive (as described, or found now)."""
+    keep = _distinctive(faiss, f.points, f.descriptors) if f.distinctive is None else f.distinctive
+    keep_m = (_distinctive(faiss, f.points_mirror, f.descriptors_mirror) if f.distinctive_mirror is None
+              else f.distinctive_mirror)
+    return keep, keep_m
+
+
+def _gathered(parts: Iterable[np.ndarray], counts: np.ndarray, shape: tuple, dtype) -> np.ndarray:
+    """The parts (counts[i] rows each) end to end in one array, filled part by part: never a list of them all
+    and their concatenation at once."""
+    out = np.empty((int(counts.sum()),) + shape, dtype)
+    at = 0
+    for part in parts:
+        out[at:at + len(part)] = part
+        at += len(part)
+    return out
 
 
 def distinctive_only(faiss, f: RegionFeatures) -> RegionFeatures:
     """f without the keypoints whose descriptor repeats elsewhere in the same picture (as described, or found now)."""
-    keep = _distinctive(faiss, f.points, f.descriptors) if f.distinctive is None else f.distinctive
-    keep_m = (_distinctive(faiss, f.points_mirror, f.descriptors_mirror) if f.distinctive_mirror is None
-              else f.distinctive_mirror)
+    keep, keep_m = _distinctive_masks(faiss, f)
     return RegionFeatures(f.points[keep], f.descriptors[keep], f.points_mirror[keep_m], f.descriptors_mirror[keep_m],
-                          f.scale, f.work_size, f.edges, np.ones(int(keep.sum()), bool), np.ones(int(keep_m.sum()), bool))
+                          f.scale, f.work_size, f.edges, np.ones(int(keep.sum()), bool), np.ones(int(keep_m.sum()), bool),
+                          f.edge_shape)
 
 
 def _distinctive(faiss, points: np.ndarray, descriptors: np.ndarray) -> np.ndarray:
@@ -261,18 +295,19 @@ def _descriptor_index(faiss, descriptors: np.ndarray):
     return index
 
 
-def _pairs_from_neighbours(index, features, owner, points, mirrored: bool, least: int) -> Iterator[Correspondences]:
-    pick = (lambda f: (f.points_mirror, f.descriptors_mirror)) if mirrored else (lambda f: (f.points, f.descriptors))
-    q_points = np.concatenate([pick(f)[0] for f in features])
-    queries = np.concatenate([pick(f)[1] for f in features])
-    q_owner = np.concatenate([np.full(len(pick(f)[1]), i, np.int32) for i, f in enumerate(features)])
+def _pairs_from_neighbours(index, features, kept, owner, points, mirrored: bool, least: int) -> Iterator[Correspondences]:
+    side = 1 if mirrored else 0
+    per_panel = np.array([int(k[side].sum()) for k in kept], np.int64)
+    q_owner = np.repeat(np.arange(len(features), dtype=np.int32), per_panel)
     n = len(features)
     # A block of whole panels' queries at a time. All queries at once held NEIGHBOURS results each, and every
     # correspondence of every pair, before the pairs were formed (5.2 GB at 12,000 pictures). A pair's
     # correspondences all come from its src panel's queries, so a block holds its pairs whole; each query is
     # answered on its own, so the blocks give exactly the pairs, in the same order, as one search.
     for lo, hi in _panel_blocks(q_owner, QUERY_BLOCK):
-        query, neighbour, src, dst = _near_other_panels(index, queries[lo:hi], lo, q_owner, owner, mirrored, n)
+        block = range(int(q_owner[lo]), int(q_owner[hi - 1]) + 1)
+        q_points, queries = _queries(features, kept, block, mirrored, per_panel)
+        query, neighbour, src, dst = _near_other_panels(index, queries, lo, q_owner, owner, mirrored, n)
         pair = src.astype(np.int64) * n + dst
         order = np.argsort(pair, kind="stable")
         keys, starts, counts = np.unique(pair[order], return_index=True, return_counts=True)
@@ -280,7 +315,16 @@ def _pairs_from_neighbours(index, features, owner, points, mirrored: bool, least
         for key, start, count in zip(keys[enough].tolist(), starts[enough].tolist(), counts[enough].tolist()):
             rows = order[start:start + count]
             s, d = divmod(key, n)
-            yield Correspondences(s, d, mirrored, q_points[query[rows]], points[neighbour[rows]])
+            yield Correspondences(s, d, mirrored, q_points[query[rows] - lo], points[neighbour[rows]])
+
+
+def _queries(features, kept, block: range, mirrored: bool, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinctive points and descriptors (of the mirror images when mirrored) of the panels in `block`."""
+    side = 1 if mirrored else 0
+    pick = (lambda f: (f.points_mirror, f.descriptors_mirror)) if mirrored else (lambda f: (f.points, f.descriptors))
+    parts = [(pick(features[i]), kept[i][side]) for i in block]
+    return (_gathered((p[m] for (p, _), m in parts), counts[block.start:block.stop], (2,), np.float32),
+            _gathered((d[m] for (_, d), m in parts), counts[block.start:block.stop], (32,), np.uint8))
 
 
 #: queries searched at once, at least (see _pairs_from_neighbours)
@@ -406,20 +450,21 @@ class Agreement:
 
 def _edge_agreement(transform, mirrored, src, dst, dst_inliers) -> Agreement:
     """Where src's edges, moved by the transform, agree with dst's, and how much (see Agreement)."""
-    f_src = src.edges.shape[1] / src.work_size[0]
-    f_dst = dst.edges.shape[1] / dst.work_size[0]
+    src_edges, dst_edges = src.edge_map(), dst.edge_map()
+    f_src = src_edges.shape[1] / src.work_size[0]
+    f_dst = dst_edges.shape[1] / dst.work_size[0]
     # The transform maps src working pixels to dst working pixels; restate it between edge maps.
     m = transform.astype(np.float64).copy()
     m[:, :2] *= f_dst / f_src
     m[:, 2] *= f_dst
-    edges_src = src.edges[:, ::-1] if mirrored else src.edges
-    h, w = dst.edges.shape
+    edges_src = src_edges[:, ::-1] if mirrored else src_edges
+    h, w = dst_edges.shape
     moved = cv2.warpAffine(edges_src.astype(np.uint8), m, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
-    agree = dst.edges & (cv2.dilate(moved, np.ones((3, 3), np.uint8)) > 0)
+    agree = dst_edges & (cv2.dilate(moved, np.ones((3, 3), np.uint8)) > 0)
     lo = np.floor(np.percentile(dst_inliers, 2, axis=0) * f_dst).astype(int)
     hi = np.ceil(np.percentile(dst_inliers, 98, axis=0) * f_dst).astype(int) + 1
     inside = (slice(lo[1], hi[1]), slice(lo[0], hi[0]))
-    agreeing_inside, edges_inside = agree[inside].sum(), max(dst.edges[inside].sum(), 1)
+    agreeing_inside, edges_inside = agree[inside].sum(), max(dst_edges[inside].sum(), 1)
     inside_share = float(agreeing_inside / edges_inside)
     if agreeing_inside < MIN_INSIDE_AGREEMENT * edges_inside:
         return Agreement(inside_share)
@@ -435,7 +480,7 @@ def _edge_agreement(transform, mirrored, src, dst, dst_inliers) -> Agreement:
     x0, x1 = np.percentile(xs, [2, 98]).round().astype(int) + (0, 1)
     y0, y1 = np.percentile(ys, [2, 98]).round().astype(int) + (0, 1)
     agreeing = float(region.sum() / f_dst)
-    in_box = dst.edges[y0:y1, x0:x1].sum()
+    in_box = dst_edges[y0:y1, x0:x1].sum()
     share = float(region.sum() / max(in_box, 1))
     if agreeing < MIN_AGREEING or region.sum() < MIN_REGION_AGREEMENT * in_box:
         return Agreement(inside_share, agreeing, share)

@@ -41,12 +41,13 @@ _HEADER = 6  # int32 values: keypoints, mirror keypoints, working width and heig
 
 def features_to_row(f: regions.RegionFeatures) -> np.ndarray:
     """A panel's features as one uint8 row of its own length (the feature store's variable-length rows)."""
-    header = np.array([len(f.points), len(f.points_mirror), *f.work_size, *f.edges.shape], np.int32)
+    edges = f.edge_map()
+    header = np.array([len(f.points), len(f.points_mirror), *f.work_size, *edges.shape], np.int32)
     if f.distinctive is None or f.distinctive_mirror is None:
         raise ValueError("features_to_row needs the features as describe_regions gives them (which keypoints repeat)")
     parts = [header, np.array([f.scale], np.float32), f.points.astype(np.float32), f.descriptors,
              f.points_mirror.astype(np.float32), f.descriptors_mirror,
-             np.packbits(f.distinctive), np.packbits(f.distinctive_mirror), np.packbits(f.edges)]
+             np.packbits(f.distinctive), np.packbits(f.distinctive_mirror), np.packbits(edges)]
     return np.concatenate([np.ascontiguousarray(p).view(np.uint8).ravel() for p in parts])
 
 
@@ -71,5 +72,5 @@ def features_from_row(row: np.ndarray) -> regions.RegionFeatures:
     descriptors_m = take(32 * nm, np.uint8, (nm, 32))
     keep = np.unpackbits(take((n + 7) // 8, np.uint8, -1), count=n).astype(bool)
     keep_m = np.unpackbits(take((nm + 7) // 8, np.uint8, -1), count=nm).astype(bool)
-    edges = np.unpackbits(row[at:], count=eh * ew).reshape(eh, ew).astype(bool)
-    return regions.RegionFeatures(points, descriptors, points_m, descriptors_m, scale, (w, h), edges, keep, keep_m)
+    edges = row[at:at + (eh * ew + 7) // 8]  # packed: RegionFeatures.edge_map unpacks it for a pair that needs it
+    return regions.RegionFeatures(points, descriptors, points_m, descriptors_m, scale, (w, h), edges, keep, keep_m, (eh, ew))
