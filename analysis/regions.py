@@ -221,8 +221,9 @@ def proposals(faiss, features: list[RegionFeatures], least: int = MIN_CORRESPOND
     if counts.sum() == 0:  # no panel kept a distinctive keypoint
         return
     owner = np.repeat(np.arange(len(features), dtype=np.int32), counts)
-    index = _descriptor_index(faiss, _gathered((f.descriptors[k] for f, (k, _) in zip(features, kept)), counts, (32,), np.uint8))
-    points = _gathered((f.points[k] for f, (k, _) in zip(features, kept)), counts, (2,), np.float32)
+    points, descriptors = _kept_keypoints(features, kept, range(len(features)), False, counts)
+    index = _descriptor_index(faiss, descriptors)
+    del descriptors  # the index holds its own copy; the queries are gathered again a block at a time
     for mirrored in (False, True):
         yield from _pairs_from_neighbours(index, features, kept, owner, points, mirrored, least)
 
@@ -306,7 +307,7 @@ def _pairs_from_neighbours(index, features, kept, owner, points, mirrored: bool,
     # answered on its own, so the blocks give exactly the pairs, in the same order, as one search.
     for lo, hi in _panel_blocks(q_owner, QUERY_BLOCK):
         block = range(int(q_owner[lo]), int(q_owner[hi - 1]) + 1)
-        q_points, queries = _queries(features, kept, block, mirrored, per_panel)
+        q_points, queries = _kept_keypoints(features, kept, block, mirrored, per_panel)
         query, neighbour, src, dst = _near_other_panels(index, queries, lo, q_owner, owner, mirrored, n)
         pair = src.astype(np.int64) * n + dst
         order = np.argsort(pair, kind="stable")
@@ -318,8 +319,9 @@ def _pairs_from_neighbours(index, features, kept, owner, points, mirrored: bool,
             yield Correspondences(s, d, mirrored, q_points[query[rows] - lo], points[neighbour[rows]])
 
 
-def _queries(features, kept, block: range, mirrored: bool, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinctive points and descriptors (of the mirror images when mirrored) of the panels in `block`."""
+def _kept_keypoints(features, kept, block: range, mirrored: bool, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinctive points and descriptors (of the mirror images when mirrored) of the panels in `block`, end
+    to end; counts: each panel's distinctive keypoints on that side."""
     side = 1 if mirrored else 0
     pick = (lambda f: (f.points_mirror, f.descriptors_mirror)) if mirrored else (lambda f: (f.points, f.descriptors))
     parts = [(pick(features[i]), kept[i][side]) for i in block]

@@ -25,9 +25,9 @@ import numpy as np
 from visualdistance.analysis.data import Panels, Ragged, stack_rows
 from visualdistance.analysis.signatures.base import PanelView, Signature
 from visualdistance.loader.images import BadImage, ImageFile, decode, discover, panel_id, read_bytes
+from visualdistance.loader.memory import return_freed_memory
 from visualdistance.loader.names import has_undecodable
 from visualdistance.loader.progress import Advance, Progress, silent
-from visualdistance.loader.memory import return_freed_memory
 from visualdistance.loader.store import FeatureStore, FileEntry
 from visualdistance.loader.workers import Died, map_surviving, worker_context
 
