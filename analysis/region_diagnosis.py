@@ -13,7 +13,7 @@ step, in the order a pair passes them:
                         MIN_CORRESPONDENCES to be tried
     index               what the index of all panels proposed for the pair: fewer when other panels'
                         descriptors were nearer (each keeps its NEIGHBOURS nearest), or when the index is
-                        an inverted file (past FLAT_UP_TO descriptors) that missed some; a pair is lost
+                        an inverted file (past descriptor_index.FLAT_UP_TO descriptors) that missed some; a pair is lost
                         here when it was no candidate, or when its own correspondences (verified the same
                         way) would link and the fewer the index proposed do not
     inliers, transform, edge agreement
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from visualdistance.analysis import image_ops, regions
+from visualdistance.analysis import descriptor_index, image_ops, regions
 from visualdistance.analysis.regions import Correspondences, RegionFeatures, Verification
 
 #: where a pair stops, in the order it passes the steps ("gate": the region search never saw the pair; "linked":
@@ -121,7 +121,7 @@ def diagnose_pairs(features: list[RegionFeatures], pairs: np.ndarray, boxes: np.
     with regions.one_thread() as faiss:
         kept = [regions.distinctive_only(faiss, f) for f in features]
         proposed = {(c.src, c.dst, c.mirrored): c for c in regions.proposals(faiss, kept)}
-        exact = sum(len(f.descriptors) for f in kept) <= regions.FLAT_UP_TO
+        index = descriptor_index.in_words(sum(len(f.descriptors) for f in kept))
         out = []
         for (a, b), box in zip(pairs.tolist(), boxes):
             lo, hi = sorted((a, b))
@@ -130,7 +130,7 @@ def diagnose_pairs(features: list[RegionFeatures], pairs: np.ndarray, boxes: np.
                      for c in regions.proposals(faiss, [kept[lo], kept[hi]], least=1)}
             attempts = [_attempt(features, kept, (a, b), box, key, alone.get(key), proposed.get(key))
                         for key in ((lo, hi, False), (lo, hi, True), (hi, lo, True))]
-            out.append(_diagnosis(attempts, len(features), exact))
+            out.append(_diagnosis(attempts, len(features), index))
     return out
 
 
@@ -172,7 +172,7 @@ def panel_points(points: np.ndarray, f: RegionFeatures, mirrored: bool) -> np.nd
     return out / f.scale
 
 
-def _diagnosis(attempts: list[Attempt], panels: int, exact: bool) -> RegionDiagnosis:
+def _diagnosis(attempts: list[Attempt], panels: int, index: str) -> RegionDiagnosis:
     """The orientation the search would keep (the stronger match, as find_region_links keeps it), else one the
     two panels alone would link, else the one that went furthest; with the sentence for its step."""
     matched = [at for at in attempts if at.verification is not None and at.verification.match is not None]
@@ -184,10 +184,10 @@ def _diagnosis(attempts: list[Attempt], panels: int, exact: bool) -> RegionDiagn
     else:
         # an orientation the two panels alone would link is the one that tells what lost the pair (the index)
         best = max(attempts, key=lambda at: (at.index_lost, REGION_STEPS.index(at.step), at.inliers, at.alone))
-    return RegionDiagnosis(best.step, _reason(best, panels, exact), best)
+    return RegionDiagnosis(best.step, _reason(best, panels, index), best)
 
 
-def _reason(at: Attempt, panels: int, exact: bool) -> str:
+def _reason(at: Attempt, panels: int, index: str) -> str:
     """A sentence for the step `at` stopped at, with its figures."""
     step, v = at.step, at.verification
     way = " (mirrored)" if at.mirrored else ""
@@ -203,15 +203,14 @@ def _reason(at: Attempt, panels: int, exact: bool) -> str:
                 f"descriptor's nearest of the other panel among its {regions.NEIGHBOURS} nearest and within "
                 f"{regions.MAX_HAMMING} bits, this search's ratio test; a pair needs {regions.MIN_CORRESPONDENCES}")
     if step == "index":
-        how = "exact" if exact else f"an inverted file probing {regions.NPROBE} lists, not exact"
         alone = at.alone_verification
         would = (f", which link ({int(alone.inliers.sum())} inliers, scale {alone.scale:.2f})" if at.index_lost
                  else "")
         got = (f"{len(at.proposed.src_points)} of them, which stop at {at.verification.step}" if at.proposed is not None
                else f"under {regions.MIN_CORRESPONDENCES}")
         return (f"{at.alone} correspondences{way} between the two panels on their own{would}, but the index of all "
-                f"{panels} panels ({how}) proposed {got}: each descriptor keeps its {regions.NEIGHBOURS} nearest, "
-                "and other panels' were nearer" + ("" if exact else " or in lists it did not visit"))
+                f"{panels} panels ({index}) proposed {got}: each descriptor keeps its {regions.NEIGHBOURS} nearest, "
+                "and other panels' were nearer" + ("" if index == "exact" else " or in lists it did not visit"))
     tried = f"{at.inliers} RANSAC inliers of {len(at.proposed.src_points)} correspondences{way}"
     if step == "inliers":
         return f"{tried}: a match needs {regions.MIN_INLIERS}"

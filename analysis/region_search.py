@@ -30,7 +30,7 @@ class RegionSearch:
     """How a preset finds region links: the keypoint signature it reads (regions.find_region_links does the rest).
 
     pairwise is False: every panel's descriptors share one index (an inverted file past
-    regions.FLAT_UP_TO descriptors, trained on a sample of them all) and each descriptor keeps
+    descriptor_index.FLAT_UP_TO descriptors, trained on a sample of them all) and each descriptor keeps
     its nearest few, so a new panel can change the evidence of any pair; incremental runs
     link everything again rather than differ from a fresh run.
     """

@@ -30,7 +30,7 @@ from typing import Iterable, Iterator
 import cv2
 import numpy as np
 
-from visualdistance.analysis import image_ops
+from visualdistance.analysis import descriptor_index, image_ops
 
 #: Keypoints are found on the panel resized so its long side is this many pixels: a 650 px comic
 #: panel keeps its line detail, a 64 px sprite is enlarged enough for ORB's 31 px patches.
@@ -50,9 +50,6 @@ REPEAT_PX = 8.0  # working pixels: nearer keypoints are one feature found twice
 REPEAT_NEIGHBOURS = 4
 REPEAT_COPIES = 1  # other copies that make a keypoint a pattern's (2 or 3: more false links, see RESULTS)
 REPEAT_HAMMING = 64
-FLAT_UP_TO = 20_000  # descriptors; past this the index is an inverted file
-NPROBE = 16
-TRAIN_PER_LIST = 16  # descriptors the inverted file's k-means sees per list (see _descriptor_index)
 RANSAC_PX = 4.0  # reprojection error in working pixels
 #: What a verified figure match needs (sprite_scenes, see bench/RESULTS.md): this many RANSAC
 #: inliers, a scale a redraw can have, and under the transform the edges must agree over a
@@ -222,7 +219,7 @@ def proposals(faiss, features: list[RegionFeatures], least: int = MIN_CORRESPOND
         return
     owner = np.repeat(np.arange(len(features), dtype=np.int32), counts)
     points, descriptors = _kept_keypoints(features, kept, range(len(features)), False, counts)
-    index = _descriptor_index(faiss, descriptors)
+    index = descriptor_index.build(faiss, descriptors)
     del descriptors  # the index holds its own copy; the queries are gathered again a block at a time
     for mirrored in (False, True):
         yield from _pairs_from_neighbours(index, features, kept, owner, points, mirrored, least)
@@ -271,29 +268,6 @@ def _distinctive(faiss, points: np.ndarray, descriptors: np.ndarray) -> np.ndarr
     distance, neighbour = index.search(descriptors, k)
     far = np.linalg.norm(points[neighbour] - points[:, None, :], axis=2) >= REPEAT_PX
     return ((distance <= REPEAT_HAMMING) & far).sum(axis=1) < REPEAT_COPIES
-
-
-def _descriptor_index(faiss, descriptors: np.ndarray):
-    """An exact binary index for a few panels' descriptors; an inverted file (IVF) past FLAT_UP_TO.
-
-    The inverted file visits NPROBE of its lists per query: on sprite_scenes (136k descriptors)
-    it keeps 92% of the exact nearest neighbours at a twelfth of the time, and its cost grows
-    as descriptors^1.5 rather than ^2. Its k-means sees TRAIN_PER_LIST descriptors a list: 64 kept
-    1-2% more neighbours, for the same links on every shared set, at 3.7x the training time, and
-    training was a third of linking at 3,000 files (bench/RESULTS.md).
-    """
-    if len(descriptors) <= FLAT_UP_TO:
-        index = faiss.IndexBinaryFlat(256)
-    else:
-        lists = int(2 * np.sqrt(len(descriptors)))
-        index = faiss.IndexBinaryIVF(faiss.IndexBinaryFlat(256), 256, lists)
-        sample = np.random.default_rng(0).choice(len(descriptors), min(len(descriptors), TRAIN_PER_LIST * lists),
-                                                 replace=False)
-        index.cp.min_points_per_centroid = TRAIN_PER_LIST  # faiss asks for 39 per list, and warns below that
-        index.train(descriptors[np.sort(sample)])
-        index.nprobe = NPROBE
-    index.add(descriptors)
-    return index
 
 
 def _pairs_from_neighbours(index, features, kept, owner, points, mirrored: bool, least: int) -> Iterator[Correspondences]:

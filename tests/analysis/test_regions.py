@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tests import synthetic
-from visualdistance.analysis import image_ops, regions
+from visualdistance.analysis import descriptor_index, image_ops, regions
 
 SIZE = (650, 450)
 
@@ -185,7 +185,7 @@ def test_a_panel_the_loader_shrinks_gets_its_box_and_scale_in_its_files_pixels(t
 
 
 def test_the_index_answers_its_queries_alike_on_one_thread_or_several(monkeypatch) -> None:
-    monkeypatch.setattr(regions, "FLAT_UP_TO", 1000)  # an inverted file, trained on one thread either way
+    monkeypatch.setattr(descriptor_index, "FLAT_UP_TO", 1000)  # an inverted file, trained on one thread either way
     panels = [describe(paste(scene(60 + k), figure(6, 200 + 20 * k), (50 + 60 * k, 40))) for k in range(4)]
 
     def found(threads: int) -> list:
