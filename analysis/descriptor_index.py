@@ -21,6 +21,8 @@ same candidates, on every run.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 BITS = 256  # an ORB descriptor
@@ -44,7 +46,30 @@ def build(faiss, descriptors: np.ndarray):
     else:
         index = fixed_length_lists(faiss, descriptors)
     index.add(descriptors)
+    if hasattr(index, "per_invlist_search"):
+        # One list at a time for every query that probes it, not one query at a time: the list stays in cache.
+        # 2.2x fewer CPU seconds a query at 3.1 million descriptors, the same distances (bench/RESULTS.md).
+        index.per_invlist_search = True
     return index
+
+
+def search(faiss, index, queries: np.ndarray, k: int, threads: int) -> tuple[np.ndarray, np.ndarray]:
+    """(distances, ids), each (len(queries), k): every query's k nearest, as `index.search` gives them.
+
+    The queries are split over `threads` threads, faiss on one thread in each. A query's answer depends on
+    nothing but the index, so any split gives the same arrays; faiss's own threads would search the lists
+    of one query block in parallel and merge their heaps, which orders equal distances by the thread count.
+    """
+    def one_part(part: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        faiss.omp_set_num_threads(1)  # OpenMP's thread count is each thread's own
+        return index.search(part, k)
+
+    parts = [p for p in np.array_split(queries, max(1, threads)) if len(p)] or [queries]
+    if len(parts) == 1:
+        return one_part(parts[0])
+    with ThreadPoolExecutor(len(parts)) as pool:
+        found = list(pool.map(one_part, parts))
+    return np.concatenate([d for d, _ in found]), np.concatenate([i for _, i in found])
 
 
 def in_words(n: int) -> str:

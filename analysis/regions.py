@@ -172,21 +172,13 @@ SEARCH_THREADS = os.cpu_count() or 1
 
 
 @contextmanager
-def search_threads():
-    """faiss on SEARCH_THREADS threads while inside (for queries only: training an inverted file on several
-    threads gives other lists, and so other candidates, than on one)."""
-    with _faiss_threads(SEARCH_THREADS) as faiss:
-        yield faiss
-
-
-@contextmanager
 def one_thread():
     """faiss (imported here: the CLI's --help and describing without region keypoints do not need it), on one
     thread while inside.
 
     One thread while the index is built: it (and so every candidate) is then the same on every run, and
     faiss's threads spin against the describing workers on a busy machine (4x slower measured). Its queries
-    run on `search_threads`.
+    are split over SEARCH_THREADS threads (`descriptor_index.search`).
     """
     with _faiss_threads(1) as faiss:
         yield faiss
@@ -222,7 +214,7 @@ def proposals(faiss, features: list[RegionFeatures], least: int = MIN_CORRESPOND
     index = descriptor_index.build(faiss, descriptors)
     del descriptors  # the index holds its own copy; the queries are gathered again a block at a time
     for mirrored in (False, True):
-        yield from _pairs_from_neighbours(index, features, kept, owner, points, mirrored, least)
+        yield from _pairs_from_neighbours(faiss, index, features, kept, owner, points, mirrored, least)
 
 
 def _distinctive_masks(faiss, f: RegionFeatures) -> tuple[np.ndarray, np.ndarray]:
@@ -270,7 +262,7 @@ def _distinctive(faiss, points: np.ndarray, descriptors: np.ndarray) -> np.ndarr
     return ((distance <= REPEAT_HAMMING) & far).sum(axis=1) < REPEAT_COPIES
 
 
-def _pairs_from_neighbours(index, features, kept, owner, points, mirrored: bool, least: int) -> Iterator[Correspondences]:
+def _pairs_from_neighbours(faiss, index, features, kept, owner, points, mirrored: bool, least: int) -> Iterator[Correspondences]:
     side = 1 if mirrored else 0
     per_panel = np.array([int(k[side].sum()) for k in kept], np.int64)
     q_owner = np.repeat(np.arange(len(features), dtype=np.int32), per_panel)
@@ -282,7 +274,7 @@ def _pairs_from_neighbours(index, features, kept, owner, points, mirrored: bool,
     for lo, hi in _panel_blocks(q_owner, QUERY_BLOCK):
         block = range(int(q_owner[lo]), int(q_owner[hi - 1]) + 1)
         q_points, queries = _kept_keypoints(features, kept, block, mirrored, per_panel)
-        query, neighbour, src, dst = _near_other_panels(index, queries, lo, q_owner, owner, mirrored, n)
+        query, neighbour, src, dst = _near_other_panels(faiss, index, queries, lo, q_owner, owner, mirrored, n)
         pair = src.astype(np.int64) * n + dst
         order = np.argsort(pair, kind="stable")
         keys, starts, counts = np.unique(pair[order], return_index=True, return_counts=True)
@@ -318,11 +310,10 @@ def _panel_blocks(owner: np.ndarray, size: int) -> Iterator[tuple[int, int]]:
         lo = hi
 
 
-def _near_other_panels(index, queries, first, q_owner, owner, mirrored: bool, n: int):
+def _near_other_panels(faiss, index, queries, first, q_owner, owner, mirrored: bool, n: int):
     """(query, neighbour, src panel, dst panel) of one block of queries (numbered from `first`): each query's
     nearest descriptor in each other panel among its NEIGHBOURS nearest, within MAX_HAMMING."""
-    with search_threads():
-        distance, neighbour = index.search(queries, NEIGHBOURS)
+    distance, neighbour = descriptor_index.search(faiss, index, queries, NEIGHBOURS, SEARCH_THREADS)
     query = np.repeat(np.arange(first, first + len(queries), dtype=np.int64), NEIGHBOURS)
     neighbour, distance = neighbour.ravel(), distance.ravel()
     ok = (neighbour >= 0) & (distance <= MAX_HAMMING)

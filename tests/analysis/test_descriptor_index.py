@@ -77,3 +77,27 @@ def test_region_candidates_through_fixed_length_lists(monkeypatch) -> None:
     found = regions.find_region_links(panels)
     region = regions.KINDS.index("region")
     assert {(int(a), int(b)) for a, b, k in zip(found.a, found.b, found.kind) if k == region} == {(0, 1), (0, 2), (1, 2)}
+
+
+@pytest.mark.parametrize("shape", ["flat", "square root", "fixed length"])
+def test_queries_split_over_threads_get_what_one_search_does(small_lists, shape) -> None:
+    sizes = {"flat": (150, 5), "square root": (1000, 5), "fixed length": (3000, 5)}
+    descriptors, _ = near_copies(*sizes[shape], 20)
+    index = descriptor_index.build(faiss, descriptors)
+    queries = descriptors[::3]
+    one = descriptor_index.search(faiss, index, queries, 8, 1)
+    for threads in (2, 3):
+        split = descriptor_index.search(faiss, index, queries, 8, threads)
+        assert np.array_equal(one[0], split[0]) and np.array_equal(one[1], split[1])
+
+
+def test_searching_list_by_list_finds_the_same_distances(small_lists) -> None:
+    # per_invlist_search visits each list once for every query that probes it; it may order equal distances
+    # differently, never find other ones
+    descriptors, _ = near_copies(3000, 5, 20)
+    index = descriptor_index.build(faiss, descriptors)
+    assert index.per_invlist_search
+    by_list = index.search(descriptors[::5], 8)
+    index.per_invlist_search = False
+    by_query = index.search(descriptors[::5], 8)
+    assert np.array_equal(by_list[0], by_query[0])
