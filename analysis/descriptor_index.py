@@ -36,12 +36,20 @@ KMEANS_ITERATIONS = 10  # faiss's own default for an inverted file's training
 COARSE_SAMPLE = 256  # descriptors per coarse centroid the first level's k-means sees
 
 
-def build(faiss, descriptors: np.ndarray):
-    """A faiss binary index holding `descriptors` ((n, 32) uint8), of the shape their number calls for."""
-    n = len(descriptors)
-    if n <= FLAT_UP_TO:
+SHAPES = ("exact", "square-root lists", "fixed-length lists")
+
+
+def shape_for(n: int) -> str:
+    """The shape `build` gives an index of n descriptors."""
+    return SHAPES[0] if n <= FLAT_UP_TO else SHAPES[1] if n <= 4 * LIST_LENGTH ** 2 else SHAPES[2]
+
+
+def build(faiss, descriptors: np.ndarray, shape: str | None = None):
+    """A faiss binary index holding `descriptors` ((n, 32) uint8), of the shape their number calls for (or `shape`)."""
+    shape = shape or shape_for(len(descriptors))
+    if shape == SHAPES[0]:
         index = faiss.IndexBinaryFlat(BITS)
-    elif n <= 4 * LIST_LENGTH ** 2:
+    elif shape == SHAPES[1]:
         index = square_root_lists(faiss, descriptors)
     else:
         index = fixed_length_lists(faiss, descriptors)
@@ -74,9 +82,10 @@ def search(faiss, index, queries: np.ndarray, k: int, threads: int) -> tuple[np.
 
 def in_words(n: int) -> str:
     """How `build`'s index for n descriptors searches, in words (for --explain)."""
-    if n <= FLAT_UP_TO:
+    shape = shape_for(n)
+    if shape == SHAPES[0]:
         return "exact"
-    if n <= 4 * LIST_LENGTH ** 2:
+    if shape == SHAPES[1]:
         return f"an inverted file of {int(2 * np.sqrt(n)):,} lists probing {NPROBE} of them, not exact"
     return f"an inverted file of about {n // LIST_LENGTH:,} lists probing {FIXED_NPROBE} of them, not exact"
 

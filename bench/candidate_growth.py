@@ -5,7 +5,8 @@ with the same --store first makes this quick), keeps each picture's distinctive 
 and makes larger sets from them without describing anything: each copy permutes the 256 bits of every
 descriptor by one fixed permutation, so distances within a copy are the originals' and a copy shares no
 neighbours with the others. For each size and each index shape it prints the build (training and adding),
-the cost of a query (a fixed sample of queries; linking asks one a descriptor on each side, two in all),
+the cost of a query (a fixed sample of queries searched as linking searches them, on one thread; linking
+asks one a descriptor on each side, two in all),
 the share of the exact nearest neighbours found, and the fitted growth of building plus querying every
 descriptor twice (time ~ n^k).
 
@@ -29,7 +30,7 @@ from visualdistance.analysis import descriptor_index, regions  # noqa: E402
 from visualdistance.analysis.signatures.regions import RegionKeypoints, features_from_row  # noqa: E402
 from visualdistance.loader.extract import extract_folder  # noqa: E402
 
-SHAPES = ("2 sqrt(n) lists", "fixed-length lists")
+SHAPES = descriptor_index.SHAPES[1:]
 
 
 def distinctive_descriptors(corpus: Path, store: Path, workers: int) -> np.ndarray:
@@ -51,18 +52,11 @@ def scaled(descriptors: np.ndarray, size: float) -> np.ndarray:
     return np.concatenate(copies)
 
 
-def build_shape(faiss, shape: str, descriptors: np.ndarray):
-    """An empty index of one shape for these descriptors, whatever their number (`descriptor_index.build` picks by it)."""
-    make = descriptor_index.square_root_lists if shape == SHAPES[0] else descriptor_index.fixed_length_lists
-    return make(faiss, descriptors)
-
-
 def measure(faiss, shape: str, descriptors: np.ndarray, queries: np.ndarray, exact: np.ndarray | None) -> dict:
     t0 = time.process_time()
-    index = build_shape(faiss, shape, descriptors)
-    index.add(descriptors)
+    index = descriptor_index.build(faiss, descriptors, shape)
     t1 = time.process_time()
-    _, found = index.search(queries, regions.NEIGHBOURS)
+    _, found = descriptor_index.search(faiss, index, queries, regions.NEIGHBOURS, 1)
     t2 = time.process_time()
     per_query = (t2 - t1) / len(queries)
     kept = (np.mean([len(set(a) & set(b)) / len(a) for a, b in zip(exact, found)]) if exact is not None else None)
