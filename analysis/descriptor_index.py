@@ -53,20 +53,19 @@ def build(faiss, descriptors: np.ndarray, shape: str | None = None):
         index = square_root_lists(faiss, descriptors)
     else:
         index = fixed_length_lists(faiss, descriptors)
+    # Not faiss's per_invlist_search (each list searched once for every query that probes it): 2.2x fewer CPU
+    # seconds a query at 3.1 million descriptors, but it corrupted the heap and aborted the process at 12.5
+    # million (bench/RESULTS.md).
     index.add(descriptors)
-    if hasattr(index, "per_invlist_search"):
-        # One list at a time for every query that probes it, not one query at a time: the list stays in cache.
-        # 2.2x fewer CPU seconds a query at 3.1 million descriptors, the same distances (bench/RESULTS.md).
-        index.per_invlist_search = True
     return index
 
 
 def search(faiss, index, queries: np.ndarray, k: int, threads: int) -> tuple[np.ndarray, np.ndarray]:
     """(distances, ids), each (len(queries), k): every query's k nearest, as `index.search` gives them.
 
-    The queries are split over `threads` threads, faiss on one thread in each. A query's answer depends on
-    nothing but the index, so any split gives the same arrays; faiss's own threads would search the lists
-    of one query block in parallel and merge their heaps, which orders equal distances by the thread count.
+    The queries are split over `threads` threads, faiss on one thread in each (so a faiss built with OpenMP
+    never adds its own threads to them). A query's answer depends on nothing but the index, so any split
+    gives the same arrays.
     """
     def one_part(part: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         faiss.omp_set_num_threads(1)  # OpenMP's thread count is each thread's own

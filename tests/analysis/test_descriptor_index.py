@@ -91,14 +91,3 @@ def test_queries_split_over_threads_get_what_one_search_does(small_lists, shape)
         split = descriptor_index.search(faiss, index, queries, 8, threads)
         assert np.array_equal(one[0], split[0]) and np.array_equal(one[1], split[1])
 
-
-def test_searching_list_by_list_finds_the_same_distances(small_lists) -> None:
-    # per_invlist_search visits each list once for every query that probes it; it may order equal distances
-    # differently, never find other ones
-    descriptors, _ = near_copies(3000, 5, 20)
-    index = descriptor_index.build(faiss, descriptors)
-    assert index.per_invlist_search
-    by_list = index.search(descriptors[::5], 8)
-    index.per_invlist_search = False
-    by_query = index.search(descriptors[::5], 8)
-    assert np.array_equal(by_list[0], by_query[0])
