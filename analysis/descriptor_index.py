@@ -53,23 +53,26 @@ def build(faiss, descriptors: np.ndarray, shape: str | None = None):
         index = square_root_lists(faiss, descriptors)
     else:
         index = fixed_length_lists(faiss, descriptors)
-    # Not faiss's per_invlist_search (each list searched once for every query that probes it): 2.2x fewer CPU
-    # seconds a query at 3.1 million descriptors, but it corrupted the heap and aborted the process at 12.5
-    # million (bench/RESULTS.md).
     index.add(descriptors)
+    if hasattr(index, "per_invlist_search"):
+        # One list at a time for every query that probes it, not one query at a time: the list stays in cache.
+        # 2.2x fewer CPU seconds a query at 3.1 million descriptors, the same distances (bench/RESULTS.md).
+        # `search` keeps each call at least as long as the lists are many (see _padded).
+        index.per_invlist_search = True
     return index
 
 
 def search(faiss, index, queries: np.ndarray, k: int, threads: int) -> tuple[np.ndarray, np.ndarray]:
     """(distances, ids), each (len(queries), k): every query's k nearest, as `index.search` gives them.
 
-    The queries are split over `threads` threads, faiss on one thread in each (so a faiss built with OpenMP
-    never adds its own threads to them). A query's answer depends on nothing but the index, so any split
-    gives the same arrays.
+    The queries are split over `threads` threads, faiss on one thread in each. A query's answer depends on
+    nothing but the index, so any split gives the same arrays; faiss's own threads would search the lists
+    of one call in parallel and merge their heaps, which orders equal distances by the thread count.
     """
     def one_part(part: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         faiss.omp_set_num_threads(1)  # OpenMP's thread count is each thread's own
-        return index.search(part, k)
+        distances, ids = index.search(_padded(index, part), k)
+        return distances[:len(part)], ids[:len(part)]
 
     parts = [p for p in np.array_split(queries, max(1, threads)) if len(p)] or [queries]
     if len(parts) == 1:
@@ -77,6 +80,19 @@ def search(faiss, index, queries: np.ndarray, k: int, threads: int) -> tuple[np.
     with ThreadPoolExecutor(len(parts)) as pool:
         found = list(pool.map(one_part, parts))
     return np.concatenate([d for d, _ in found]), np.concatenate([i for _, i in found])
+
+
+def _padded(index, queries: np.ndarray) -> np.ndarray:
+    """The queries, with copies of the first appended until there are as many as the index has lists.
+
+    faiss 1.15's list-by-list search sorts the queries' lists into a table it sizes by the number of
+    queries, not of lists: a call with fewer queries than lists writes past it (a heap corruption that
+    aborted the process at 12.5 million descriptors). Each query's answer is its own (lists are visited in
+    order whatever else is asked), so the copies change nothing but the cost, and only of a short call."""
+    short = getattr(index, "nlist", 0) - len(queries) if getattr(index, "per_invlist_search", False) else 0
+    if short <= 0 or not len(queries):
+        return queries
+    return np.concatenate([queries, np.repeat(queries[:1], short, axis=0)])
 
 
 def in_words(n: int) -> str:

@@ -91,3 +91,27 @@ def test_queries_split_over_threads_get_what_one_search_does(small_lists, shape)
         split = descriptor_index.search(faiss, index, queries, 8, threads)
         assert np.array_equal(one[0], split[0]) and np.array_equal(one[1], split[1])
 
+
+
+def test_searching_list_by_list_finds_the_same_distances(small_lists) -> None:
+    # per_invlist_search visits each list once for every query that probes it; it may order equal distances
+    # differently, never find other ones
+    descriptors, _ = near_copies(3000, 5, 20)
+    index = descriptor_index.build(faiss, descriptors)
+    assert index.per_invlist_search
+    by_list = descriptor_index.search(faiss, index, descriptors[::5], 8, 1)
+    index.per_invlist_search = False
+    by_query = descriptor_index.search(faiss, index, descriptors[::5], 8, 1)
+    assert np.array_equal(by_list[0], by_query[0])
+
+
+def test_a_call_with_fewer_queries_than_lists_answers_as_a_long_one(small_lists) -> None:
+    # faiss's list-by-list search overruns a table sized by the queries when the lists are more; `search`
+    # pads a short call, and the padding must not change any answer
+    descriptors, _ = near_copies(3000, 5, 20)
+    index = descriptor_index.build(faiss, descriptors)
+    assert index.nlist > 20
+    long = descriptor_index.search(faiss, index, descriptors[:2000], 8, 1)
+    for few in (1, 7, 20):
+        short = descriptor_index.search(faiss, index, descriptors[:few], 8, 2)
+        assert np.array_equal(short[0], long[0][:few]) and np.array_equal(short[1], long[1][:few])
