@@ -12,8 +12,10 @@ A query of the middle shape scans a share of the descriptors that grows as sqrt(
 search grows as n^1.5. Lists of a fixed length keep a query's scan about constant (FIXED_NPROBE lists,
 plus the list lookup's sqrt(lists) centroids and QUANTIZER_PROBE of their groups), so the search grows
 about as n. The two meet where 2 sqrt(n) lists are LIST_LENGTH long: smaller corpora (every shared
-labelled set, 3,000 files) are indexed exactly as before. FIXED_NPROBE keeps the share of the exact
-nearest neighbours found where it was (0.91 at 3.1 million descriptors, bench/RESULTS.md).
+labelled set, 3,000 files) keep the lists they had. FIXED_NPROBE keeps the share of the exact nearest
+neighbours found where it was (0.91 at 3.1 million descriptors, bench/RESULTS.md).
+
+Either inverted file is searched a list at a time for every query that probes it (`search`).
 
 Everything is trained on one thread from a seeded sample, so a corpus gets the same lists, and so the
 same candidates, on every run.
