@@ -76,12 +76,21 @@ def search(faiss, index, queries: np.ndarray, k: int, threads: int) -> tuple[np.
         distances, ids = index.search(_padded(index, part), k)
         return distances[:len(part)], ids[:len(part)]
 
-    parts = [p for p in np.array_split(queries, max(1, threads)) if len(p)] or [queries]
+    # no more parts than keep each at least fewest_queries long: a shorter call is padded (see _padded)
+    fewest = fewest_queries(index)
+    threads = max(1, min(threads, len(queries) // fewest if fewest else threads))
+    parts = [p for p in np.array_split(queries, threads) if len(p)] or [queries]
     if len(parts) == 1:
         return one_part(parts[0])
     with ThreadPoolExecutor(len(parts)) as pool:
         found = list(pool.map(one_part, parts))
     return np.concatenate([d for d, _ in found]), np.concatenate([i for _, i in found])
+
+
+def fewest_queries(index) -> int:
+    """The fewest queries a call to `index.search` is given (shorter calls are padded): its lists' number when it
+    is searched list by list, else 0."""
+    return int(index.nlist) if getattr(index, "per_invlist_search", False) else 0
 
 
 def _padded(index, queries: np.ndarray) -> np.ndarray:
@@ -91,7 +100,7 @@ def _padded(index, queries: np.ndarray) -> np.ndarray:
     queries, not of lists: a call with fewer queries than lists writes past it (a heap corruption that
     aborted the process at 12.5 million descriptors). Each query's answer is its own (lists are visited in
     order whatever else is asked), so the copies change nothing but the cost, and only of a short call."""
-    short = getattr(index, "nlist", 0) - len(queries) if getattr(index, "per_invlist_search", False) else 0
+    short = fewest_queries(index) - len(queries)
     if short <= 0 or not len(queries):
         return queries
     return np.concatenate([queries, np.repeat(queries[:1], short, axis=0)])

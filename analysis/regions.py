@@ -271,7 +271,8 @@ def _pairs_from_neighbours(faiss, index, features, kept, owner, points, mirrored
     # correspondence of every pair, before the pairs were formed (5.2 GB at 12,000 pictures). A pair's
     # correspondences all come from its src panel's queries, so a block holds its pairs whole; each query is
     # answered on its own, so the blocks give exactly the pairs, in the same order, as one search.
-    for lo, hi in _panel_blocks(q_owner, QUERY_BLOCK):
+    # a block gives each search thread at least as many queries as the index has lists (a shorter call is padded)
+    for lo, hi in _panel_blocks(q_owner, max(QUERY_BLOCK, SEARCH_THREADS * descriptor_index.fewest_queries(index))):
         block = range(int(q_owner[lo]), int(q_owner[hi - 1]) + 1)
         q_points, queries = _kept_keypoints(features, kept, block, mirrored, per_panel)
         query, neighbour, src, dst = _near_other_panels(faiss, index, queries, lo, q_owner, owner, mirrored, n)
