@@ -78,8 +78,9 @@ def search(faiss, index, queries: np.ndarray, k: int, threads: int) -> tuple[np.
 
     # no more parts than keep each at least fewest_queries long: a shorter call is padded (see _padded)
     fewest = fewest_queries(index)
-    threads = max(1, min(threads, len(queries) // fewest if fewest else threads))
-    parts = [p for p in np.array_split(queries, threads) if len(p)] or [queries]
+    if fewest:
+        threads = min(threads, len(queries) // fewest)
+    parts = [p for p in np.array_split(queries, max(1, threads)) if len(p)] or [queries]
     if len(parts) == 1:
         return one_part(parts[0])
     with ThreadPoolExecutor(len(parts)) as pool:

@@ -85,9 +85,8 @@ def main() -> None:
             queries = descriptors[np.random.default_rng(2).choice(len(descriptors), args.queries, replace=False)]
             exact = None
             if len(descriptors) <= args.exact_up_to:
-                flat = faiss.IndexBinaryFlat(256)
-                flat.add(descriptors)
-                exact = flat.search(queries[:2000], regions.NEIGHBOURS)[1]
+                flat = descriptor_index.build(faiss, descriptors, descriptor_index.SHAPES[0])
+                exact = descriptor_index.search(faiss, flat, queries[:2000], regions.NEIGHBOURS, args.workers)[1]
                 del flat
             sizes.append(len(descriptors))
             for shape in SHAPES:

@@ -92,7 +92,6 @@ def test_queries_split_over_threads_get_what_one_search_does(small_lists, shape)
         assert np.array_equal(one[0], split[0]) and np.array_equal(one[1], split[1])
 
 
-
 def test_searching_list_by_list_finds_the_same_distances(small_lists) -> None:
     # per_invlist_search visits each list once for every query that probes it; it may order equal distances
     # differently, never find other ones
