@@ -75,7 +75,9 @@ def find_links(sigs: Sigs, source: np.ndarray, preset: Preset) -> Links:
     which rules matched, whether it matched only mirrored, a weight and its kind.
     The preset's index, if it has one, picks the pairs the rules measure. With a
     region search (`Preset.regions`), pairs it links that no rule does are added
-    as region or background links (no rule, no distance; their boxes, scale and shares).
+    as region or background links (no rule, no distance; their boxes, scale and shares),
+    and a rule's link between panels that show different figures in one room becomes a
+    background link (`shared_rooms`).
     """
     n = len(source)
     source = np.asarray(source)
@@ -84,9 +86,12 @@ def find_links(sigs: Sigs, source: np.ndarray, preset: Preset) -> Links:
     if preset.regions is None:
         return whole
     from visualdistance.analysis.region_search import as_links, region_only
+    from visualdistance.analysis.shared_rooms import shared_rooms
 
-    found = region_only(preset.regions.find(sigs, source, run.active), whole, n)
-    return merge_links([whole, as_links(found, whole)])
+    found = preset.regions.find(sigs, source, run.active)
+    rooms = shared_rooms(whole, found, lambda rows: preset.regions.features(sigs, rows), source)
+    whole = replace(whole, kind=np.where(rooms, np.int8(LINK_KINDS.index("background")), whole.kind))
+    return merge_links([whole, as_links(region_only(found, whole, n), whole)])
 
 
 def _whole_drawing_links(run: "_Gated") -> Links:

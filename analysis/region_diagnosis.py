@@ -233,8 +233,12 @@ def _disagreement(v: Verification) -> str:
     if g.inside < regions.MIN_INSIDE_AGREEMENT:
         return (f"{g.inside:.0%} of the edges inside the inliers' box agree (a match needs "
                 f"{regions.MIN_INSIDE_AGREEMENT:.0%})")
-    return (f"the agreeing region has {g.agreeing:.0f} px of edges (needs {regions.MIN_AGREEING}), "
-            f"{g.share:.0%} of the edges in its box (needs {regions.MIN_REGION_AGREEMENT:.0%})")
+    if g.agreeing < regions.MIN_AGREEING or g.share < regions.MIN_REGION_AGREEMENT:
+        return (f"the agreeing region has {g.agreeing:.0f} px of edges (needs {regions.MIN_AGREEING}), "
+                f"{g.share:.0%} of the edges in its box (needs {regions.MIN_REGION_AGREEMENT:.0%})")
+    return (f"they agree as well moved {regions.SHIFT_PX} edge pixels ({g.moved:.0%} of the agreement in place; "
+            f"a figure stays under {regions.TEXTURE_AGREEMENT:.0%}) and both panels' edges are dense there "
+            f"({regions.TEXTURE_DENSITY:.0%} of the box or more near an edge): a texture, not a figure")
 
 
 # ------------------------------------------------------------ pictures

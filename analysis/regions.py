@@ -63,6 +63,15 @@ SCALES = (0.5, 2.0)
 MIN_AGREEING = 1000
 MIN_INSIDE_AGREEMENT = 0.8
 MIN_REGION_AGREEMENT = 0.4
+#: A texture (foliage, water, a painted room's stamped leaves) agrees with itself moved: a match is no figure
+#: when its edges, with the transform moved SHIFT_PX edge-map pixels (about 4% of the panel) in any of eight
+#: directions, still agree over its region at TEXTURE_AGREEMENT of what they agree in place, and both
+#: panels' edges are dense there (TEXTURE_DENSITY of the box within one edge pixel of an edge). Both,
+#: because a figure in front of a dense background (a sea of swirls, a starfield) also agrees moved,
+#: through the background's edges: its own are sparse (bench/RESULTS.md).
+SHIFT_PX = 8
+TEXTURE_AGREEMENT = 0.9
+TEXTURE_DENSITY = 0.7
 #: Agreement over a region wider than this share of the panel is a shared background.
 BACKGROUND_SHARE = 0.5
 #: So is a region found at the same place and size in both panels (a room seen between other
@@ -406,13 +415,16 @@ class Agreement:
     inside: the share of dst's edges inside the inliers' box that src's edges agree with (a match
     needs MIN_INSIDE_AGREEMENT). agreeing: the agreeing region's edge length in working pixels
     (needs MIN_AGREEING); share: the share of the edges in that region's box that agree (needs
-    MIN_REGION_AGREEMENT); both NaN when the test stopped before. region: the region of dst (working
-    pixels, x0, y0, x1, y1) when the test passed, else None.
+    MIN_REGION_AGREEMENT); both NaN when the test stopped before. moved: the best agreement in that
+    box with the transform moved SHIFT_PX edge pixels, over the agreement in place (a texture reaches
+    TEXTURE_AGREEMENT, with both panels' edges dense there); NaN when not reached or the edges are sparse. region: the region of dst (working pixels, x0, y0, x1, y1)
+    when the test passed, else None.
     """
 
     inside: float
     agreeing: float = float("nan")
     share: float = float("nan")
+    moved: float = float("nan")
     region: np.ndarray | None = None
 
 
@@ -452,7 +464,31 @@ def _edge_agreement(transform, mirrored, src, dst, dst_inliers) -> Agreement:
     share = float(region.sum() / max(in_box, 1))
     if agreeing < MIN_AGREEING or region.sum() < MIN_REGION_AGREEMENT * in_box:
         return Agreement(inside_share, agreeing, share)
-    return Agreement(inside_share, agreeing, share, np.array([x0, y0, x1, y1], np.float64) / f_dst)
+    box = (slice(y0, y1), slice(x0, x1))
+    moved_share = float("nan")
+    if min(_density(moved, box), _density(dst_edges, box)) >= TEXTURE_DENSITY:  # only dense edges can be a texture
+        moved_share = _moved_agreement(moved, dst_edges, box) / max(agree[box].sum(), 1)
+        if moved_share >= TEXTURE_AGREEMENT:
+            return Agreement(inside_share, agreeing, share, moved_share)
+    return Agreement(inside_share, agreeing, share, moved_share, np.array([x0, y0, x1, y1], np.float64) / f_dst)
+
+
+def _density(edges: np.ndarray, box: tuple[slice, slice]) -> float:
+    """The share of `box` within one pixel of an edge."""
+    near = cv2.dilate(edges.astype(np.uint8), np.ones((3, 3), np.uint8))[box]
+    return float((near > 0).mean()) if near.size else 0.0
+
+
+def _moved_agreement(moved: np.ndarray, dst_edges: np.ndarray, box: tuple[slice, slice]) -> int:
+    """The most of dst's edges in `box` that the moved src edges agree with when moved SHIFT_PX further,
+    over the eight directions."""
+    h, w = dst_edges.shape
+    best = 0
+    for dx, dy in ((1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1)):
+        shift = np.float64([[1, 0, dx * SHIFT_PX], [0, 1, dy * SHIFT_PX]])
+        again = cv2.warpAffine(moved, shift, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
+        best = max(best, int((dst_edges[box] & (cv2.dilate(again, np.ones((3, 3), np.uint8))[box] > 0)).sum()))
+    return best
 
 
 def _match(c, src, dst, transform, region, inliers, agreeing, scale) -> RegionMatch:

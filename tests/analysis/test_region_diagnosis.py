@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tests import synthetic
-from tests.analysis.test_regions import describe, drawn_box, figure, paste, scene
+from tests.analysis.test_regions import describe, drawn_box, figure, grain, paste, scene
 from visualdistance.analysis import regions
 from visualdistance.analysis.region_diagnosis import diagnose_pair, diagnose_pairs, panel_points, region_picture
 
@@ -85,6 +85,14 @@ def test_two_panels_sharing_one_background_with_different_figures_are_reported_a
     d = diagnose_pair(describe(a), describe(b))
     assert d.step == "background" and "never reuse" in d.reason, d.reason
     assert d.attempt.verification.match.kind == "background"
+
+
+def test_a_texture_in_two_scenes_is_reported_at_the_edge_test_as_a_texture():
+    patch = grain(5)
+    d = diagnose_pair(describe(paste(scene(60), patch, (30, 40))), describe(paste(scene(61), patch, (280, 200))),
+                      (30, 40, 320, 220), (280, 200, 320, 220))
+    assert d.step == "edge agreement" and "a texture" in d.reason, d.reason
+    assert d.attempt.verification.agreement.moved >= regions.TEXTURE_AGREEMENT
 
 
 def test_a_pair_the_shared_index_crowds_out_is_lost_at_the_index():

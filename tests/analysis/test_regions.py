@@ -136,6 +136,23 @@ def test_a_repeated_motif_is_no_evidence_of_one_drawing() -> None:
     assert not (found.kind == regions.KINDS.index("region")).any(), (found.a, found.b, found.box_a, found.box_b)
 
 
+def grain(seed: int, size: tuple[int, int] = (320, 220), cell: int = 3):
+    """A patch of fine coloured grain (painted sand or gravel): cells of `cell` px, as (RGB, drawn-pixel mask)."""
+    cells = np.random.default_rng(seed).integers(0, 256, (size[1] // cell, size[0] // cell, 3)).astype(np.uint8)
+    rgb = cv2.resize(cells, size, interpolation=cv2.INTER_NEAREST)
+    return rgb, np.ones(rgb.shape[:2], bool)
+
+
+def test_a_texture_that_agrees_with_itself_moved_is_no_figure(monkeypatch) -> None:
+    # One patch of grain in two scenes: its keypoints match and its edges agree under the transform,
+    # but as well with the transform moved a few pixels, as a texture's do and a figure's lines do not.
+    patch = grain(5)
+    a, b = paste(scene(60), patch, (30, 40)), paste(scene(61), patch, (280, 200))
+    assert not len(links_of(a, b))
+    monkeypatch.setattr(regions, "TEXTURE_AGREEMENT", np.inf)
+    assert (links_of(a, b).kind == regions.KINDS.index("region")).any()  # what the test above rejects
+
+
 def test_keypoints_that_repeat_in_their_picture_are_dropped_and_unique_ones_kept() -> None:
     import faiss
 

@@ -1,0 +1,137 @@
+"""Whole-drawing links that are only a shared room: each panel shows its own figure in front of one background.
+
+The drawing rules compare whole panels, so two panels drawn on one reused room, with a different
+figure pasted into each, can agree well enough to link (kind `drawing` or `redrawn`). With a
+region search the figures are known: a panel's region links to third panels say where it shows
+a figure that recurs. A whole-drawing link of A and B is a shared room when A shows such a figure
+and B, at the same place, lacks most of that figure's edges (or the other way round): the two
+panels share the room and not what is in front of it. Such a link becomes a `background` link.
+
+A partly redrawn panel keeps its link: an outfit changed, a pose moved or an object added leaves
+most of the figure's edges where they were (0.68 of them or more on the homestuck set's
+outfit variants, bench/RESULTS.md); a different figure over the same room keeps 0.14-0.63.
+
+    figure_kept (one panel's figure, the other panel)  ->  the share of the figure's edges it keeps
+    shared_rooms (whole-drawing links, region links)  ->  which links are a shared room only
+
+Arrays in, arrays out; the edge maps are the region search's (RegionFeatures.edge_map).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import cv2
+import numpy as np
+
+from visualdistance.analysis import regions
+from visualdistance.analysis.data import Links
+
+#: a panel keeps a figure when it has at least this share of the figure's edges at the same place
+FIGURE_KEPT = 0.6
+#: a figure needs at least this many edge pixels (edge-map pixels) to count: fewer is no evidence
+FIGURE_EDGES = 100
+#: the strongest region links of a panel whose figures are checked (a figure seen in 200 scenes is one figure)
+FIGURES_CHECKED = 8
+
+_NEAR = np.ones((3, 3), np.uint8)  # edges within one edge-map pixel agree, as in the region search
+
+
+def _cells(f: regions.RegionFeatures, box: np.ndarray, shape: tuple[int, int]) -> tuple[slice, slice]:
+    """The edge-map cells (of an edge map of `shape`) under a box (x, y, w, h) in f's own panel pixels."""
+    w, h = np.array(f.work_size, np.float64) / f.scale
+    x0, x1 = np.clip([box[0] / w, (box[0] + box[2]) / w], 0, 1) * shape[1]
+    y0, y1 = np.clip([box[1] / h, (box[1] + box[3]) / h], 0, 1) * shape[0]
+    return slice(int(y0), int(np.ceil(y1))), slice(int(x0), int(np.ceil(x1)))
+
+
+def figure_edges(me: regions.RegionFeatures, box: np.ndarray, third: regions.RegionFeatures,
+                 third_box: np.ndarray, mirrored: bool) -> tuple[tuple[slice, slice], np.ndarray]:
+    """The figure's own edges in `me`: me's edges in `box` that the third panel's edges in `third_box`
+    (scaled to it, mirrored if the region link was) agree with. Returns the box's cells and that mask."""
+    edges = me.edge_map()
+    cells = _cells(me, box, edges.shape)
+    own = edges[cells]
+    theirs = third.edge_map()
+    crop = theirs[_cells(third, third_box, theirs.shape)].astype(np.uint8)
+    if own.size == 0 or crop.size == 0:
+        return cells, np.zeros(own.shape, bool)
+    if mirrored:
+        crop = crop[:, ::-1]
+    moved = cv2.resize(crop, (own.shape[1], own.shape[0]), interpolation=cv2.INTER_NEAREST)
+    return cells, own & (cv2.dilate(moved, _NEAR) > 0)
+
+
+def figure_kept(me: regions.RegionFeatures, box: np.ndarray, third: regions.RegionFeatures, third_box: np.ndarray,
+                mirrored: bool, other: regions.RegionFeatures) -> float:
+    """The share of me's figure (`figure_edges`) whose edges `other` has at the same place of its own panel
+    (NaN when the figure has under FIGURE_EDGES edges)."""
+    cells, figure = figure_edges(me, box, third, third_box, mirrored)
+    if figure.sum() < FIGURE_EDGES:
+        return float("nan")
+    theirs = other.edge_map()
+    mine = me.edge_map().shape
+    if theirs.shape != mine:  # the same place: the same share of each panel's width and height
+        theirs = cv2.resize(theirs.astype(np.uint8), (mine[1], mine[0]), interpolation=cv2.INTER_NEAREST) > 0
+    near = cv2.dilate(theirs.astype(np.uint8), _NEAR)[cells] > 0
+    return float((figure & near).sum() / figure.sum())
+
+
+def shared_rooms(whole: Links, found: regions.RegionLinks, features: Callable[[np.ndarray], list[regions.RegionFeatures]],
+                 source: np.ndarray) -> np.ndarray:
+    """(len(whole),) bool: the whole-drawing links that are a shared room only (see the module's docstring).
+
+    whole: whole-drawing links (panel rows a < b); found: the region search's links (panel rows);
+    features: panel rows -> their RegionFeatures; source: (n,) file number per panel. A figure is
+    known from a region link to a third panel of another file that the rules do not link to the
+    panel. A pair the region search links by a figure of its own is never a room only.
+    """
+    rooms = np.zeros(len(whole), bool)
+    figure = found.kind == regions.KINDS.index("region")
+    shares_figure = set(zip(found.a[figure].tolist(), found.b[figure].tolist()))
+    # a figure seen in another scene: a region link between panels the rules do not link (between two
+    # panels of one drawing, a region match is a part of that drawing: a face kept while the outfit changed)
+    figure &= ~np.isin(_keys(found.a, found.b), _keys(whole.a, whole.b))
+    if not len(whole) or not figure.any():
+        return rooms
+    source = np.asarray(source)
+    ends = _figure_ends(found, np.flatnonzero(figure))
+    candidates = [i for i, (a, b) in enumerate(zip(whole.a.tolist(), whole.b.tolist()))
+                  if (a, b) not in shares_figure and (a in ends or b in ends)]
+    panels = {p for i in candidates for p in (int(whole.a[i]), int(whole.b[i]))}
+    thirds = {int(t) for p in panels if p in ends for t in ends[p][:, 1]}
+    rows = np.array(sorted(panels | thirds), np.int64)
+    feats = dict(zip(rows.tolist(), features(rows)))
+    for i in candidates:
+        a, b = int(whole.a[i]), int(whole.b[i])
+        rooms[i] = _lacks_a_figure(a, b, ends, feats, source) or _lacks_a_figure(b, a, ends, feats, source)
+    return rooms
+
+
+def _keys(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return a.astype(np.int64) << 32 | b.astype(np.int64)
+
+
+def _figure_ends(found: regions.RegionLinks, figure: np.ndarray) -> dict[int, np.ndarray]:
+    """panel row -> (k, 11) int64 rows, one per region link of the panel (its FIGURES_CHECKED strongest,
+    strongest first): the link, the third panel, mirrored, the panel's own box (4), the third panel's box (4)."""
+    rows = [np.column_stack([figure, me[figure], third[figure], found.mirrored[figure], mine[figure], theirs[figure]])
+            for me, third, mine, theirs in ((found.a, found.b, found.box_a, found.box_b),
+                                           (found.b, found.a, found.box_b, found.box_a))]
+    table = np.concatenate(rows).astype(np.int64)
+    table = table[np.lexsort((table[:, 0], -found.inliers[table[:, 0]], table[:, 1]))]  # by panel, strongest first
+    starts = np.flatnonzero(np.r_[True, table[1:, 1] != table[:-1, 1]])
+    return {int(table[s, 1]): np.delete(table[s:e][:FIGURES_CHECKED], 1, axis=1)
+            for s, e in zip(starts, np.r_[starts[1:], len(table)])}
+
+
+def _lacks_a_figure(me: int, other: int, ends: dict[int, np.ndarray], feats: dict, source: np.ndarray) -> bool:
+    """Whether `other` lacks, at the same place, one of the figures `me` shares with a third panel."""
+    for _, third, mirrored, *boxes in ends.get(me, ()):
+        if source[third] in (source[me], source[other]):
+            continue
+        kept = figure_kept(feats[me], np.array(boxes[:4]), feats[int(third)], np.array(boxes[4:]), bool(mirrored),
+                           feats[other])
+        if kept < FIGURE_KEPT:
+            return True
+    return False

@@ -1,0 +1,72 @@
+"""A rule's link between two panels that show different figures in one room is a background link, not reuse."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.analysis.test_linking import describe
+from tests.analysis.test_regions import figure, paste, scene
+from visualdistance.analysis import shared_rooms
+from visualdistance.analysis.data import LINK_KINDS, Links
+from visualdistance.analysis.linking import find_links
+from visualdistance.analysis.presets import DRAWING, DRAWING_REGIONS
+
+FIGURE_AT = (60, 220)
+
+
+@pytest.fixture(scope="module")
+def panels():
+    """0 and 1: one room, a small figure in front of each (3 and 4); 2 and 3 show figures 3 and 4 in other rooms;
+    4: panel 0 with a small object added beside its figure (the drawing partly redrawn)."""
+    room = scene(70)
+    first = paste(room, figure(3, 130), FIGURE_AT)
+    images = [first, paste(room, figure(4, 130), (430, 200)),
+              paste(scene(71), figure(3, 200), (300, 80)), paste(scene(72), figure(4, 200), (80, 120)),
+              paste(first, figure(9, 60), (250, 330))]
+    return describe(images)
+
+
+@pytest.fixture(scope="module")
+def found(panels) -> Links:
+    return find_links(panels, np.arange(5), DRAWING_REGIONS)
+
+
+def kind_of(links: Links, a: int, b: int) -> str | None:
+    rows = np.flatnonzero((links.a == a) & (links.b == b))
+    return LINK_KINDS[links.kind[rows[0]]] if len(rows) else None
+
+
+def test_the_rules_alone_link_two_panels_that_share_only_their_room(panels):
+    # what the region search corrects: the whole-panel rules see one room, the figures are a small part of it
+    assert kind_of(find_links(panels, np.arange(5), DRAWING), 0, 1) in ("drawing", "redrawn")
+
+
+def test_with_the_figures_known_elsewhere_the_shared_room_is_a_background_link(found):
+    assert kind_of(found, 0, 2) == "region" and kind_of(found, 1, 3) == "region"
+    k = np.flatnonzero((found.a == 0) & (found.b == 1))[0]
+    assert LINK_KINDS[found.kind[k]] == "background" and not found.reuse()[k]
+    # the rules' evidence stays on the link: it says why the panels matched as wholes
+    assert found.rules[k] != 0 and np.isfinite(found.distances["drawing"][k])
+
+
+def test_a_drawing_partly_redrawn_keeps_its_whole_drawing_link(found):
+    # panel 4 is panel 0 with an object added: panel 0's figure is still there, at its place
+    assert kind_of(found, 0, 4) in ("drawing", "redrawn")
+
+
+def test_a_figure_kept_at_its_place_or_lacking(panels, found):
+    features = dict(zip(range(5), DRAWING_REGIONS.regions.features(panels, np.arange(5))))
+    k = np.flatnonzero((found.a == 0) & (found.b == 2))[0]
+    box, third_box = np.array([found.box_a[c][k] for c in "xywh"]), np.array([found.box_b[c][k] for c in "xywh"])
+    kept = {other: shared_rooms.figure_kept(features[0], box, features[2], third_box, bool(found.mirrored[k]),
+                                            features[other]) for other in (1, 4)}
+    assert kept[4] > 0.9 > shared_rooms.FIGURE_KEPT > kept[1], kept
+
+
+def test_without_region_links_no_rule_link_changes(panels):
+    whole = find_links(panels, np.arange(5), DRAWING)
+    none = DRAWING_REGIONS.regions.find(panels, np.arange(5), np.zeros(5, bool))
+    rooms = shared_rooms.shared_rooms(whole, none, lambda rows: DRAWING_REGIONS.regions.features(panels, rows),
+                                      np.arange(5))
+    assert len(whole) and not rooms.any()
