@@ -3,13 +3,15 @@
 The drawing rules compare whole panels, so two panels drawn on one reused room, with a different
 figure pasted into each, can agree well enough to link (kind `drawing` or `redrawn`). With a
 region search the figures are known: a panel's region links to third panels say where it shows
-a figure that recurs. A whole-drawing link of A and B is a shared room when A shows such a figure
-and B, at the same place, lacks most of that figure's edges (or the other way round): the two
+a figure that recurs (a region link to a panel the rules do not link it to). A whole-drawing
+link of A and B is a shared room when A shows such a figure and B, at the same place once the
+two panels are aligned, lacks most of that figure's edges (or the other way round): the two
 panels share the room and not what is in front of it. Such a link becomes a `background` link.
 
 A partly redrawn panel keeps its link: an outfit changed, a pose moved or an object added leaves
-most of the figure's edges where they were (0.68 of them or more on the homestuck set's
-outfit variants, bench/RESULTS.md); a different figure over the same room keeps 0.14-0.63.
+most of the figure's edges where they were (0.71 of them or more on the homestuck set's
+outfit variants, bench/RESULTS.md); a different figure over the same room keeps 0.16-0.65
+(sprite_scenes), 0.76 for one. A drawing moved in its panel keeps its figure once aligned.
 
     figure_kept (one panel's figure, the other panel)  ->  the share of the figure's edges it keeps
     shared_rooms (whole-drawing links, region links)  ->  which links are a shared room only
@@ -33,6 +35,8 @@ FIGURE_KEPT = 0.6
 FIGURE_EDGES = 100
 #: the strongest region links of a panel whose figures are checked (a figure seen in 200 scenes is one figure)
 FIGURES_CHECKED = 8
+#: how far (edge-map pixels) a figure may sit from its place once the panels are aligned
+SLACK_PX = 2
 
 _NEAR = np.ones((3, 3), np.uint8)  # edges within one edge-map pixel agree, as in the region search
 
@@ -64,17 +68,31 @@ def figure_edges(me: regions.RegionFeatures, box: np.ndarray, third: regions.Reg
 
 def figure_kept(me: regions.RegionFeatures, box: np.ndarray, third: regions.RegionFeatures, third_box: np.ndarray,
                 mirrored: bool, other: regions.RegionFeatures) -> float:
-    """The share of me's figure (`figure_edges`) whose edges `other` has at the same place of its own panel
-    (NaN when the figure has under FIGURE_EDGES edges)."""
+    """The share of me's figure (`figure_edges`) whose edges `other` has at the same place of its own panel, once
+    the two panels are aligned (`offset`), give or take SLACK_PX; NaN when the figure has under FIGURE_EDGES edges."""
     cells, figure = figure_edges(me, box, third, third_box, mirrored)
     if figure.sum() < FIGURE_EDGES:
         return float("nan")
+    mine = me.edge_map()
     theirs = other.edge_map()
-    mine = me.edge_map().shape
-    if theirs.shape != mine:  # the same place: the same share of each panel's width and height
-        theirs = cv2.resize(theirs.astype(np.uint8), (mine[1], mine[0]), interpolation=cv2.INTER_NEAREST) > 0
-    near = cv2.dilate(theirs.astype(np.uint8), _NEAR)[cells] > 0
-    return float((figure & near).sum() / figure.sum())
+    if theirs.shape != mine.shape:  # the same place: the same share of each panel's width and height
+        theirs = cv2.resize(theirs.astype(np.uint8), (mine.shape[1], mine.shape[0]), interpolation=cv2.INTER_NEAREST)
+    near = cv2.dilate(theirs.astype(np.uint8), _NEAR).astype(np.float32)
+    dx, dy = offset(cv2.dilate(mine.astype(np.uint8), _NEAR).astype(np.float32), near)
+    pad = SLACK_PX + max(abs(dx), abs(dy))
+    near = np.pad(near, pad)
+    y0, x0 = cells[0].start + dy + pad - SLACK_PX, cells[1].start + dx + pad - SLACK_PX
+    window = near[y0:y0 + figure.shape[0] + 2 * SLACK_PX, x0:x0 + figure.shape[1] + 2 * SLACK_PX]
+    best = cv2.matchTemplate(window, figure.astype(np.float32), cv2.TM_CCORR).max()
+    return float(best / figure.sum())
+
+
+def offset(mine: np.ndarray, theirs: np.ndarray) -> tuple[int, int]:
+    """(dx, dy) in pixels: where the other panel shows what `mine` shows, two maps of one shape (float32), by
+    phase correlation. A drawing the rules link may sit elsewhere in the other panel (moved); a shared room
+    sits in place, and so gives no offset."""
+    (dx, dy), _ = cv2.phaseCorrelate(mine, theirs)
+    return int(round(dx)), int(round(dy))
 
 
 def shared_rooms(whole: Links, found: regions.RegionLinks, features: Callable[[np.ndarray], list[regions.RegionFeatures]],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests import synthetic
 from tests.analysis.test_linking import describe
 from tests.analysis.test_regions import figure, paste, scene
 from visualdistance.analysis import shared_rooms
@@ -70,3 +71,27 @@ def test_without_region_links_no_rule_link_changes(panels):
     rooms = shared_rooms.shared_rooms(whole, none, lambda rows: DRAWING_REGIONS.regions.features(panels, rows),
                                       np.arange(5))
     assert len(whole) and not rooms.any()
+
+
+def test_a_drawing_moved_in_its_panel_keeps_its_link_with_its_figures_known_elsewhere(monkeypatch):
+    # one drawing (a room with a figure) on white at two places; the figure also pasted into another scene
+    inner = paste(synthetic.render(synthetic.random_drawing(np.random.default_rng(80), (10, 16)), (480, 330)),
+                  figure(3, 130), (60, 150))
+
+    def on_white(x: int, y: int) -> np.ndarray:
+        out = np.full((450, 650, 3), 255, np.uint8)
+        out[y:y + 330, x:x + 480] = inner
+        return out
+
+    sigs = describe([on_white(20, 20), on_white(150, 100), paste(scene(71), figure(3, 200), (300, 80))])
+    assert kind_of(find_links(sigs, np.arange(3), DRAWING_REGIONS), 0, 1) == "drawing"
+    assert kind_of(find_links(sigs, np.arange(3), DRAWING_REGIONS), 0, 2) == "region"
+    # what the alignment does: compared in place, the moved figure would be missing
+    monkeypatch.setattr(shared_rooms, "offset", lambda mine, theirs: (0, 0))
+    assert kind_of(find_links(sigs, np.arange(3), DRAWING_REGIONS), 0, 1) == "background"
+
+
+def test_the_offset_is_where_the_other_map_shows_the_same_content():
+    mine = np.zeros((150, 216), np.float32)
+    mine[40:60, 50:90] = mine[100:110, 150:160] = 1
+    assert shared_rooms.offset(mine, np.roll(mine, (-5, 7), axis=(0, 1))) == (7, -5)
