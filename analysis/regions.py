@@ -417,8 +417,8 @@ class Agreement:
     (needs MIN_AGREEING); share: the share of the edges in that region's box that agree (needs
     MIN_REGION_AGREEMENT); both NaN when the test stopped before. moved: the best agreement in that
     box with the transform moved SHIFT_PX edge pixels, over the agreement in place (a texture reaches
-    TEXTURE_AGREEMENT, with both panels' edges dense there); NaN when not reached or the edges are sparse. region: the region of dst (working pixels, x0, y0, x1, y1)
-    when the test passed, else None.
+    TEXTURE_AGREEMENT, with both panels' edges dense there); NaN when not reached or the edges are
+    sparse. region: the region of dst (working pixels, x0, y0, x1, y1) when the test passed, else None.
     """
 
     inside: float
