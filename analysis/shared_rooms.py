@@ -14,6 +14,7 @@ outfit variants, bench/RESULTS.md); a different figure over the same room keeps 
 (sprite_scenes), 0.76 for one. A drawing moved in its panel keeps its figure once aligned.
 
     figure_kept (one panel's figure, the other panel)  ->  the share of the figure's edges it keeps
+    least_kept (pairs, whole-drawing links, region links)  ->  the least share of a figure kept per pair
     shared_rooms (whole-drawing links, region links)  ->  which links are a shared room only
 
 Arrays in, arrays out; the edge maps are the region search's (RegionFeatures.edge_map).
@@ -100,30 +101,38 @@ def shared_rooms(whole: Links, found: regions.RegionLinks, features: Callable[[n
     """(len(whole),) bool: the whole-drawing links that are a shared room only (see the module's docstring).
 
     whole: whole-drawing links (panel rows a < b); found: the region search's links (panel rows);
-    features: panel rows -> their RegionFeatures; source: (n,) file number per panel. A figure is
-    known from a region link to a third panel of another file that the rules do not link to the
-    panel. A pair the region search links by a figure of its own is never a room only.
+    features: panel rows -> their RegionFeatures; source: (n,) file number per panel.
     """
-    rooms = np.zeros(len(whole), bool)
+    return least_kept(whole.a, whole.b, whole, found, features, source) < FIGURE_KEPT
+
+
+def least_kept(a: np.ndarray, b: np.ndarray, whole: Links, found: regions.RegionLinks,
+               features: Callable[[np.ndarray], list[regions.RegionFeatures]], source: np.ndarray) -> np.ndarray:
+    """(len(a),) float: for each pair of panel rows a < b, the least share the other panel keeps of a figure one
+    of them shows (`figure_kept`), NaN when neither shows a known figure or the region search links the pair
+    by a figure of its own. A figure is known from a region link (in `found`) to a third panel of another
+    file that the rules (`whole`) do not link to the panel."""
+    kept = np.full(len(a), np.nan)
     figure = found.kind == regions.KINDS.index("region")
     shares_figure = set(zip(found.a[figure].tolist(), found.b[figure].tolist()))
     # a figure seen in another scene: a region link between panels the rules do not link (between two
     # panels of one drawing, a region match is a part of that drawing: a face kept while the outfit changed)
     figure &= ~np.isin(_keys(found.a, found.b), _keys(whole.a, whole.b))
-    if not len(whole) or not figure.any():
-        return rooms
+    if not len(a) or not figure.any():
+        return kept
     source = np.asarray(source)
     ends = _figure_ends(found, np.flatnonzero(figure))
-    candidates = [i for i, (a, b) in enumerate(zip(whole.a.tolist(), whole.b.tolist()))
-                  if (a, b) not in shares_figure and (a in ends or b in ends)]
-    panels = {p for i in candidates for p in (int(whole.a[i]), int(whole.b[i]))}
+    pairs = list(zip(np.asarray(a).tolist(), np.asarray(b).tolist()))
+    todo = [i for i, (x, y) in enumerate(pairs) if (x, y) not in shares_figure and (x in ends or y in ends)]
+    panels = {p for i in todo for p in pairs[i]}
     thirds = {int(t) for p in panels if p in ends for t in ends[p][:, 1]}
     rows = np.array(sorted(panels | thirds), np.int64)
     feats = dict(zip(rows.tolist(), features(rows)))
-    for i in candidates:
-        a, b = int(whole.a[i]), int(whole.b[i])
-        rooms[i] = _lacks_a_figure(a, b, ends, feats, source) or _lacks_a_figure(b, a, ends, feats, source)
-    return rooms
+    for i in todo:
+        x, y = pairs[i]
+        kept[i] = min(_kept_figures(x, y, ends, feats, source) + _kept_figures(y, x, ends, feats, source),
+                      default=np.nan)
+    return kept
 
 
 def _keys(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -143,13 +152,12 @@ def _figure_ends(found: regions.RegionLinks, figure: np.ndarray) -> dict[int, np
             for s, e in zip(starts, np.r_[starts[1:], len(table)])}
 
 
-def _lacks_a_figure(me: int, other: int, ends: dict[int, np.ndarray], feats: dict, source: np.ndarray) -> bool:
-    """Whether `other` lacks, at the same place, one of the figures `me` shares with a third panel."""
+def _kept_figures(me: int, other: int, ends: dict[int, np.ndarray], feats: dict, source: np.ndarray) -> list[float]:
+    """How much of each figure `me` shares with a third panel `other` keeps (figures with too few edges left out)."""
+    kept = []
     for _, third, mirrored, *boxes in ends.get(me, ()):
         if source[third] in (source[me], source[other]):
             continue
-        kept = figure_kept(feats[me], np.array(boxes[:4]), feats[int(third)], np.array(boxes[4:]), bool(mirrored),
-                           feats[other])
-        if kept < FIGURE_KEPT:
-            return True
-    return False
+        kept.append(figure_kept(feats[me], np.array(boxes[:4]), feats[int(third)], np.array(boxes[4:]), bool(mirrored),
+                                feats[other]))
+    return [k for k in kept if k == k]  # NaN: a figure too small to count

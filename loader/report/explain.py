@@ -21,6 +21,7 @@ from visualdistance.analysis.image_ops import unpack_bits
 from visualdistance.analysis.linking import Preset, gated
 from visualdistance.analysis.region_diagnosis import RegionDiagnosis, region_picture
 from visualdistance.analysis.report import xor_rgb
+from visualdistance.analysis.shared_rooms import FIGURE_KEPT, least_kept
 from visualdistance.loader.files import write_atomic
 from visualdistance.loader.images import BadImage, decode, read_bytes
 from visualdistance.loader.progress import Progress, silent
@@ -37,6 +38,7 @@ class Explained:
     picture: str  # file name of the picture strip
     regions: RegionDiagnosis | None = None  # the region search's, for a method that has one
     region_picture: str | None = None  # file name of its picture
+    room: str | None = None  # for a false link of the rules, with a region search: what the shared-room test found
 
 
 def _panel(folder: Path, panels: Panels, r: int) -> tuple[np.ndarray, np.ndarray | None]:
@@ -96,6 +98,7 @@ def explain(
     measures = rules.measure(panels.signatures, ra, rb)
     thresholds = rules.thresholds()
     regions = _region_diagnoses(panels, truth, preset, ra, rb)
+    rooms = _room_checks(panels, truth, preset, links, ra, rb, todo)
     with progress(len(todo), "explaining missed pairs", "pairs") as advance:
         for k, (x, y, kind) in enumerate(todo):
             name = f"pair_{k:04d}.png"
@@ -104,7 +107,8 @@ def explain(
             if regions[k] is not None:
                 region_name = f"pair_{k:04d}_regions.png"
                 write_atomic(out / region_name, _png(_region_strip(folder, panels, truth, preset, int(ra[k]), int(rb[k]), regions[k])))
-            found.append(Explained(files[x], files[y], kind, diagnose(measures[k], thresholds), name, regions[k], region_name))
+            found.append(Explained(files[x], files[y], kind, diagnose(measures[k], thresholds), name, regions[k], region_name,
+                                   rooms[k]))
             advance(1)
     write_atomic(out / "index.html", _page(found, preset.name))
     return found
@@ -119,6 +123,29 @@ def _region_diagnoses(panels: Panels, truth: Truth, preset: Preset, ra: np.ndarr
                                                            truth.figure_box[truth.file_of[rb]]], axis=1)
     active = gated(panels.signatures, len(panels), preset)
     return preset.regions.diagnose(panels.signatures, active, ra, rb, boxes)
+
+
+def _room_checks(panels: Panels, truth: Truth, preset: Preset, links: Links, ra: np.ndarray, rb: np.ndarray,
+                 todo: list[tuple[int, int, str]]) -> list[str | None]:
+    """For each false link of the rules (todo: file pairs and "missed" / "false link"; ra, rb: their panel rows),
+    with a region search: why the shared-room test left it a reuse link (analysis/shared_rooms.py); None for
+    every other row."""
+    ruled = links.take(links.rules != 0)
+    file_of = truth.file_of if truth.file_of is not None else np.arange(len(panels))
+    by_rules = set(zip(file_of[ruled.a].tolist(), file_of[ruled.b].tolist()))
+    rows = [k for k, (x, y, kind) in enumerate(todo) if kind == "false link" and ((x, y) in by_rules or (y, x) in by_rules)]
+    checks: list[str | None] = [None] * len(todo)
+    if preset.regions is None or not rows:
+        return checks
+    found = preset.regions.find(panels.signatures, panels.source, gated(panels.signatures, len(panels), preset))
+    a, b = np.minimum(ra[rows], rb[rows]), np.maximum(ra[rows], rb[rows])
+    kept = least_kept(a, b, ruled, found, lambda r: preset.regions.features(panels.signatures, r), panels.source)
+    for k, share in zip(rows, kept.tolist()):
+        checks[k] = ("neither panel shows a figure the region search found in a third scene, or the two share one: "
+                     "nothing says they share only a room" if share != share else
+                     f"the other panel keeps {share:.2f} of a figure one of them shows in a third scene "
+                     f"(a shared room keeps under {FIGURE_KEPT:.2f})")
+    return checks
 
 
 def _region_strip(folder: Path, panels: Panels, truth: Truth, preset: Preset, ra: int, rb: int,
@@ -175,4 +202,5 @@ def _page(rows: list[Explained], method: str) -> str:
 def _region_cell(r: Explained) -> str:
     if r.regions is None:
         return ""
-    return f"<br><b>regions: {html.escape(r.regions.step)}</b>: {html.escape(r.regions.reason)}"
+    room = f"<br><b>shared-room test</b>: {html.escape(r.room)}" if r.room else ""
+    return f"<br><b>regions: {html.escape(r.regions.step)}</b>: {html.escape(r.regions.reason)}{room}"
