@@ -72,6 +72,8 @@ MIN_REGION_AGREEMENT = 0.4
 SHIFT_PX = 8
 TEXTURE_AGREEMENT = 0.9
 TEXTURE_DENSITY = 0.7
+#: edges within one edge-map pixel of each other agree (the kernel every agreement dilates by)
+NEAR = np.ones((3, 3), np.uint8)
 #: Agreement over a region wider than this share of the panel is a shared background.
 BACKGROUND_SHARE = 0.5
 #: So is a region found at the same place and size in both panels (a room seen between other
@@ -440,7 +442,8 @@ def _edge_agreement(transform, mirrored, src, dst, dst_inliers) -> Agreement:
     edges_src = src_edges[:, ::-1] if mirrored else src_edges
     h, w = dst_edges.shape
     moved = cv2.warpAffine(edges_src.astype(np.uint8), m, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
-    agree = dst_edges & (cv2.dilate(moved, np.ones((3, 3), np.uint8)) > 0)
+    near = cv2.dilate(moved, NEAR) > 0
+    agree = dst_edges & near
     lo = np.floor(np.percentile(dst_inliers, 2, axis=0) * f_dst).astype(int)
     hi = np.ceil(np.percentile(dst_inliers, 98, axis=0) * f_dst).astype(int) + 1
     inside = (slice(lo[1], hi[1]), slice(lo[0], hi[0]))
@@ -449,7 +452,7 @@ def _edge_agreement(transform, mirrored, src, dst, dst_inliers) -> Agreement:
     if agreeing_inside < MIN_INSIDE_AGREEMENT * edges_inside:
         return Agreement(inside_share)
     # The agreeing region: connected agreeing edges (bridging gaps of a few pixels) that reach the box.
-    _, label = cv2.connectedComponents(cv2.dilate(agree.astype(np.uint8), np.ones((3, 3), np.uint8)))
+    _, label = cv2.connectedComponents(cv2.dilate(agree.astype(np.uint8), NEAR))
     reached = np.unique(label[inside])
     region = np.isin(label, reached[reached > 0]) & agree
     if not region.any():
@@ -466,7 +469,8 @@ def _edge_agreement(transform, mirrored, src, dst, dst_inliers) -> Agreement:
         return Agreement(inside_share, agreeing, share)
     box = (slice(y0, y1), slice(x0, x1))
     moved_share = float("nan")
-    if min(_density(moved, box), _density(dst_edges, box)) >= TEXTURE_DENSITY:  # only dense edges can be a texture
+    # only dense edges can be a texture
+    if min(float(near[box].mean()), _density(dst_edges, box)) >= TEXTURE_DENSITY:
         moved_share = _moved_agreement(moved, dst_edges, box) / max(agree[box].sum(), 1)
         if moved_share >= TEXTURE_AGREEMENT:
             return Agreement(inside_share, agreeing, share, moved_share)
@@ -475,7 +479,7 @@ def _edge_agreement(transform, mirrored, src, dst, dst_inliers) -> Agreement:
 
 def _density(edges: np.ndarray, box: tuple[slice, slice]) -> float:
     """The share of `box` within one pixel of an edge."""
-    near = cv2.dilate(edges.astype(np.uint8), np.ones((3, 3), np.uint8))[box]
+    near = cv2.dilate(edges.astype(np.uint8), NEAR)[box]
     return float((near > 0).mean()) if near.size else 0.0
 
 
@@ -487,7 +491,7 @@ def _moved_agreement(moved: np.ndarray, dst_edges: np.ndarray, box: tuple[slice,
     for dx, dy in ((1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1)):
         shift = np.float64([[1, 0, dx * SHIFT_PX], [0, 1, dy * SHIFT_PX]])
         again = cv2.warpAffine(moved, shift, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
-        best = max(best, int((dst_edges[box] & (cv2.dilate(again, np.ones((3, 3), np.uint8))[box] > 0)).sum()))
+        best = max(best, int((dst_edges[box] & (cv2.dilate(again, NEAR)[box] > 0)).sum()))
     return best
 
 

@@ -39,8 +39,6 @@ FIGURES_CHECKED = 8
 #: how far (edge-map pixels) a figure may sit from its place once the panels are aligned
 SLACK_PX = 2
 
-_NEAR = np.ones((3, 3), np.uint8)  # edges within one edge-map pixel agree, as in the region search
-
 
 def _cells(f: regions.RegionFeatures, box: np.ndarray, shape: tuple[int, int]) -> tuple[slice, slice]:
     """The edge-map cells (of an edge map of `shape`) under a box (x, y, w, h) in f's own panel pixels."""
@@ -64,7 +62,7 @@ def figure_edges(me: regions.RegionFeatures, box: np.ndarray, third: regions.Reg
     if mirrored:
         crop = crop[:, ::-1]
     moved = cv2.resize(crop, (own.shape[1], own.shape[0]), interpolation=cv2.INTER_NEAREST)
-    return cells, own & (cv2.dilate(moved, _NEAR) > 0)
+    return cells, own & (cv2.dilate(moved, regions.NEAR) > 0)
 
 
 def figure_kept(me: regions.RegionFeatures, box: np.ndarray, third: regions.RegionFeatures, third_box: np.ndarray,
@@ -78,8 +76,8 @@ def figure_kept(me: regions.RegionFeatures, box: np.ndarray, third: regions.Regi
     theirs = other.edge_map()
     if theirs.shape != mine.shape:  # the same place: the same share of each panel's width and height
         theirs = cv2.resize(theirs.astype(np.uint8), (mine.shape[1], mine.shape[0]), interpolation=cv2.INTER_NEAREST)
-    near = cv2.dilate(theirs.astype(np.uint8), _NEAR).astype(np.float32)
-    dx, dy = offset(cv2.dilate(mine.astype(np.uint8), _NEAR).astype(np.float32), near)
+    near = cv2.dilate(theirs.astype(np.uint8), regions.NEAR).astype(np.float32)
+    dx, dy = offset(cv2.dilate(mine.astype(np.uint8), regions.NEAR).astype(np.float32), near)
     pad = SLACK_PX + max(abs(dx), abs(dy))
     near = np.pad(near, pad)
     y0, x0 = cells[0].start + dy + pad - SLACK_PX, cells[1].start + dx + pad - SLACK_PX
