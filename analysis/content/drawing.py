@@ -32,7 +32,8 @@ def work_image(rgb: np.ndarray, side: int) -> np.ndarray:
     return cv2.resize(np.ascontiguousarray(rgb), size, interpolation=interp)
 
 
-def colour_edges(img: np.ndarray, mask: np.ndarray, relative: float = 0.1, floor: float = 20.0) -> np.ndarray:
+def colour_edges(img: np.ndarray, mask: np.ndarray, relative: float = 0.1, floor: float = 20.0,
+                 inside: np.ndarray | None = None) -> np.ndarray:
     """Edges of the drawing: one-pixel-thin colour edges inside it, and its outline.
 
     Canny on the colour image (per pixel, the channel that changes most), so
@@ -42,10 +43,10 @@ def colour_edges(img: np.ndarray, mask: np.ndarray, relative: float = 0.1, floor
     max(floor, relative x the drawing's 90th percentile gradient), so dark
     lines on dark fills are found as well as black outlines on white. The
     outline is where the mask itself changes, so it does not depend on the
-    background's colour.
+    background's colour. inside: `interior(mask)`, when the caller has it.
     """
     img = np.ascontiguousarray(img)
-    inside = _interior(mask)
+    inside = interior(mask) if inside is None else inside
     # one pair of derivatives serves both the threshold and Canny itself
     dx = cv2.Sobel(img, cv2.CV_16S, 1, 0, ksize=3)
     dy = cv2.Sobel(img, cv2.CV_16S, 0, 1, ksize=3)
@@ -76,21 +77,21 @@ def _percentile_strength(dx: np.ndarray, dy: np.ndarray, where: np.ndarray, q: f
     return float(np.sqrt(part[lo] + (part[hi] - part[lo]) * (pos - lo)))
 
 
-def _interior(mask: np.ndarray) -> np.ndarray:
+def interior(mask: np.ndarray) -> np.ndarray:
     """The mask less a pixel all round."""
     return cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
 
 
-def colour_histogram(img: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def colour_histogram(img: np.ndarray, mask: np.ndarray, inside: np.ndarray | None = None) -> np.ndarray:
     """Share of the drawing's pixels in each of 64 RGB cells (4 levels a channel; float32, sums to 1; zeros if empty).
 
     Only the drawing's interior counts (the mask less a pixel all round):
     its rim is blended with whatever background it was pasted on. The same
-    for a drawing and its mirror image, wherever either sits.
+    for a drawing and its mirror image, wherever either sits. inside: `interior(mask)`, when the caller has it.
     """
     q = np.ascontiguousarray(img) >> 6  # uint8 levels 0..3, so cell numbers fit in uint8
     cells = (q[..., 0] << 4) | (q[..., 1] << 2) | q[..., 2]
-    counts = np.bincount(cells[_interior(mask)], minlength=64).astype(np.float32)
+    counts = np.bincount(cells[interior(mask) if inside is None else inside], minlength=64).astype(np.float32)
     return counts / max(float(counts.sum()), 1.0)
 
 
@@ -172,6 +173,8 @@ def find_drawing(rgb: np.ndarray, size: int = 128, alpha: np.ndarray | None = No
         colours, found_on, found_mask = 1, img, mask
     else:
         mask, colours, found_on, found_mask = _working_mask(rgb, img)
-    edges = colour_edges(img, mask)
+    inside = interior(mask)
+    edges = colour_edges(img, mask, inside=inside)
     canvas_edges, canvas_mask = centre_on_content([edges, mask], mask, size)
-    return Drawing(canvas_edges, canvas_mask, float(mask.mean()), colours, colour_histogram(found_on, found_mask))
+    palette = colour_histogram(found_on, found_mask, inside if found_mask is mask else None)
+    return Drawing(canvas_edges, canvas_mask, np.count_nonzero(mask) / mask.size, colours, palette)

@@ -159,11 +159,23 @@ def content_mask(img: np.ndarray, margin: int = FRAME_MARGIN, tol: int = COLOUR_
 
 
 def _without_specks(mask: np.ndarray) -> np.ndarray:
-    """The mask less its specks (noise, a lone anti-aliased pixel): they are not drawing."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-    keep = np.zeros(n, bool)
-    keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= 3
-    return keep[labels]
+    """The mask less its specks (noise, a lone anti-aliased pixel): they are not drawing.
+
+    A speck is a group of one or two pixels touching no other (8-connected). Told from each pixel's count
+    of set neighbours rather than by labelling every group: a lone pixel has none, a pair's pixels one
+    each, the other. The same pixels as dropping groups under 3 pixels, a quarter of the time.
+    """
+    m = np.ascontiguousarray(mask).view(np.uint8)
+    neighbours = _neighbour_count(m)
+    alone = neighbours == 0
+    single = (neighbours == 1) & mask  # set pixels with exactly one set neighbour
+    paired = single & (_neighbour_count(single.view(np.uint8)) == 1)  # ... which has only them
+    return mask & ~alone & ~paired
+
+
+def _neighbour_count(m: np.ndarray) -> np.ndarray:
+    """Per pixel, how many of its 8 neighbours are 1 in the 0/1 uint8 image m (outside counts as 0)."""
+    return cv2.boxFilter(m, -1, (3, 3), normalize=False, borderType=cv2.BORDER_CONSTANT) - m
 
 
 def opacity_mask(alpha: np.ndarray, shape: tuple[int, ...], margin: int = FRAME_MARGIN) -> np.ndarray | None:
