@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
-from visualdistance.analysis.image_ops import REPEAT_SHARE, changed_share
+from visualdistance.analysis.image_ops import REPEAT_SHARE, changed_more_than
 from visualdistance.loader.names import safe_text
 from visualdistance.loader.run_folder.layout import is_run_folder
 from visualdistance.loader.pages import MAX_PAGE
@@ -239,10 +239,9 @@ class _Repeats:
         """Pixels: at most REPEAT_SHARE of them differ from the kept frame's, opacity included."""
         if (alpha is None) != (kept_alpha is None):
             return False
-        share = changed_share(rgb, kept_rgb)
-        if alpha is not None and share <= REPEAT_SHARE:
-            share = max(share, changed_share(alpha, kept_alpha))
-        return share <= REPEAT_SHARE
+        if changed_more_than(rgb, kept_rgb, REPEAT_SHARE):
+            return False
+        return alpha is None or not changed_more_than(alpha, kept_alpha, REPEAT_SHARE)
 
 
 #: single-frame files OpenCV decodes to the same pixels as Pillow, faster (about 30% for PNG)

@@ -5,7 +5,7 @@ import pytest
 
 from tests import synthetic
 from visualdistance.analysis.content import mask
-from visualdistance.analysis.image_ops import changed_share
+from visualdistance.analysis.image_ops import changed_more_than, changed_share
 
 
 def _changed_share_plain(a, b):
@@ -41,6 +41,28 @@ def test_changed_share_is_the_plain_count(shape):
         assert changed_share(a, b) == _changed_share_plain(a, b)
     assert changed_share(a, a[:, ::-1]) == _changed_share_plain(a, a[:, ::-1])  # a view, not contiguous
     assert changed_share(a, np.zeros((2, 2), np.uint8)) == 1.0
+
+
+@pytest.mark.parametrize("shape", [(45, 65, 3), (45, 65), (45, 65, 4), (1, 1, 3), (0, 5, 3), (30, 20, 1)])
+def test_changed_more_than_is_the_plain_share_against_the_limit(shape):
+    """Told from the differing bytes where their bounds settle it, exactly where they do not: changes in one
+    channel of a pixel or in all of them, limits just under, at and over the exact share."""
+    rng = np.random.default_rng(len(shape) + shape[0] + 1)
+    a = rng.integers(0, 256, shape, dtype=np.uint8)
+    pixels = shape[0] * shape[1]
+    if pixels == 0:
+        assert not changed_more_than(a, a.copy(), 0.0)
+        return
+    for changed in (0, 1, 7, 40, pixels):
+        for every_channel in (False, True):
+            b = a.copy().reshape(pixels, -1)
+            rows = rng.choice(len(b), size=min(changed, len(b)), replace=False)
+            b[rows, slice(None) if every_channel else 0] ^= np.uint8(1 << int(rng.integers(0, 8)))
+            b = b.reshape(shape)
+            exact = _changed_share_plain(a, b)
+            for limit in (exact - 1e-9, exact, exact + 1e-9, 0.005, 0.0):
+                assert changed_more_than(a, b, limit) == (exact > limit), (changed, every_channel, limit)
+    assert changed_more_than(a, np.zeros((2, 2), np.uint8), 0.5)
 
 
 def test_uniform_runs_are_the_plain_runs():
