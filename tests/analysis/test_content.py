@@ -159,19 +159,3 @@ def test_a_drawing_moved_inside_a_frame_with_a_margin_links(sprite, margin):
     mask = find_drawing(a).mask
     assert not mask[:, :3].any() and not mask[:3].any()
 
-
-@pytest.mark.parametrize("density", [0.03, 0.15, 0.4, 0.7])
-def test_specks_are_the_groups_of_one_or_two_pixels_touching_no_other(density):
-    """The drawing's mask loses exactly its 8-connected groups of under 3 pixels: checked against labelling
-    every group (what the neighbour-count form replaced) on random masks, edges and corners included."""
-    import cv2
-
-    from visualdistance.analysis.content.mask import _without_specks
-
-    rng = np.random.default_rng(int(density * 100))
-    for _ in range(40):
-        mask = rng.random((int(rng.integers(3, 60)), int(rng.integers(3, 80)))) < density
-        n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-        big = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= 3)
-        expected = np.isin(labels, big[big > 0])
-        assert np.array_equal(_without_specks(mask), expected)

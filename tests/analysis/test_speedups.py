@@ -1,5 +1,6 @@
 """Faster forms of per-picture steps give exactly the numbers of the plain forms they replaced (issue 22)."""
 
+import cv2
 import numpy as np
 import pytest
 
@@ -15,6 +16,13 @@ def _changed_share_plain(a, b):
     if differ.ndim == 3:
         differ = differ.any(axis=2)
     return float(np.count_nonzero(differ)) / max(differ.size, 1)
+
+
+def _without_specks_plain(m):
+    """The mask less its 8-connected groups of under 3 pixels, every group labelled."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(m.astype(np.uint8), connectivity=8)
+    big = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= 3)
+    return np.isin(labels, big[big > 0])
 
 
 def _uniform_runs_plain(lines, tol):
@@ -63,6 +71,15 @@ def test_changed_more_than_is_the_plain_share_against_the_limit(shape):
             for limit in (exact - 1e-9, exact, exact + 1e-9, 0.005, 0.0):
                 assert changed_more_than(a, b, limit) == (exact > limit), (changed, every_channel, limit)
     assert changed_more_than(a, np.zeros((2, 2), np.uint8), 0.5)
+
+
+@pytest.mark.parametrize("density", [0.03, 0.15, 0.4, 0.7])
+def test_without_specks_is_the_plain_labelling(density):
+    """Specks told by neighbour counts are the groups of one or two pixels labelling finds, edges and corners included."""
+    rng = np.random.default_rng(int(density * 100))
+    for _ in range(40):
+        m = rng.random((int(rng.integers(3, 60)), int(rng.integers(3, 80)))) < density
+        assert np.array_equal(mask._without_specks(m), _without_specks_plain(m))
 
 
 def test_uniform_runs_are_the_plain_runs():
