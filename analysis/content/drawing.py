@@ -3,20 +3,18 @@ canvas (steps 1, 4 and 5 of `content`; the mask comes from `mask`)."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from visualdistance.analysis import image_ops
 from visualdistance.analysis.content.mask import FRAME_MARGIN, content_mask, frame_inset, opacity_mask
 
 #: the working image's longer side over the canvas side (see working_side)
 WORK_SCALE = 1.25
 #: enlarge small images at most this much (a pixel of slack is then half an original pixel)
 MAX_ENLARGE = 2
-#: a working image shrunk in two steps is at least this many pixels across (see _shrink)
-TWO_STEP_MIN_SIDE = 32
 
 
 def work_image(rgb: np.ndarray, side: int) -> np.ndarray:
@@ -33,38 +31,7 @@ def work_image(rgb: np.ndarray, side: int) -> np.ndarray:
         return np.ascontiguousarray(rgb)
     if scale >= 1:
         return cv2.resize(np.ascontiguousarray(rgb), size, interpolation=cv2.INTER_NEAREST)
-    return _shrink(rgb, size)
-
-
-def _shrink(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """rgb area-averaged to size (width, height), in two steps where a whole factor fits.
-
-    OpenCV averages whole k x k blocks several times faster than boxes of a
-    fractional size, so a panel whose sides share a factor k (650 x 450: 2) is
-    first shrunk by k, then by the 2x or more that is left. The blocks tile the
-    panel exactly, so every working pixel still covers the same part of it;
-    only the weights within that part differ slightly (mean change under one
-    level in 255). With less than 2x left (400 x 300 to 160 x 120) the blocks
-    are too coarse for the box: emoji outlines moved enough to lose mirrored
-    pairs. A banner (a working image under TWO_STEP_MIN_SIDE across) keeps the
-    one-step average: its lettering is a pixel or two tall there, and the
-    slightly different weights moved it enough to link two banners of one style.
-    """
-    h, w = rgb.shape[:2]
-    k = _block_factor(w, h, size)
-    if k >= 2:
-        rgb = cv2.resize(np.ascontiguousarray(rgb), (w // k, h // k), interpolation=cv2.INTER_AREA)
-    return cv2.resize(np.ascontiguousarray(rgb), size, interpolation=cv2.INTER_AREA)
-
-
-def _block_factor(w: int, h: int, size: tuple[int, int]) -> int:
-    """The largest whole k that divides both w and h and leaves them at least twice `size`; 1 when none does
-    or `size` is a banner's."""
-    if min(size) < TWO_STEP_MIN_SIDE:
-        return 1
-    most = int(min(w / size[0], h / size[1]) / 2)
-    common = math.gcd(w, h)
-    return next((k for k in range(most, 1, -1) if common % k == 0), 1)
+    return image_ops.shrink(rgb, size)
 
 
 def colour_edges(img: np.ndarray, mask: np.ndarray, relative: float = 0.1, floor: float = 20.0,

@@ -86,7 +86,10 @@ class PanelView:
         w, h = (size, size) if isinstance(size, int) else size
         if (w, h) != (self.BASE, self.BASE) and max(w, h) <= self.BASE:
             return image_ops.resize(self.grey_resized(self.BASE), size)
-        return image_ops.resize(self.grey, size)
+        grey = self.grey
+        if grey.shape[0] >= h and grey.shape[1] >= w:
+            return image_ops.shrink(grey, (w, h))  # whole blocks first where they fit: a third of the time
+        return image_ops.resize(grey, size)
 
     def mirrored(self) -> "PanelView":
         """The left-right mirror image of this panel (its own cache)."""

@@ -15,6 +15,7 @@ class BinaryImage(Signature):
     """Packed bits of the grey panel resized to size x size, 1 where darker than `threshold`."""
 
     name: str = "binary"
+    version = 2  # 2: a large panel's grey base shrunk in whole blocks first (image_ops.shrink)
     size: int = 100
     threshold: int = 128
     mirrorable = True

@@ -24,6 +24,7 @@ class EdgeMap(Signature):
     """Packed bits of the Canny edge map at size x size."""
 
     name: str = "edges"
+    version = 2  # 2: a large panel's grey base shrunk in whole blocks first (image_ops.shrink)
     size: int = 100
     low: float = 100.0
     high: float = 200.0
@@ -38,6 +39,7 @@ class EdgeCount(Signature):
     """Number of edge pixels in the Canny edge map (a one-element int32 row)."""
 
     name: str = "edge_pixels"
+    version = 2  # 2: a large panel's grey base shrunk in whole blocks first (image_ops.shrink)
     size: int = 100
     low: float = 100.0
     high: float = 200.0

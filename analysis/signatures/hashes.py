@@ -17,6 +17,7 @@ class AverageHash(Signature):
     """8x8 average hash: 1 where the area-averaged cell is brighter than the mean."""
 
     name: str = "ahash"
+    version = 2  # 2: a large panel's grey base shrunk in whole blocks first (image_ops.shrink)
     size: int = 8
     mirrorable = True
     shown = Shown("hex", 1)
@@ -34,6 +35,7 @@ class DctHash(Signature):
     """
 
     name: str = "phash"
+    version = 2  # 2: a large panel's grey base shrunk in whole blocks first (image_ops.shrink)
     size: int = 32
     keep: int = 8
     skip: int = 0
@@ -52,6 +54,7 @@ class DifferenceHash(Signature):
     """64-bit difference hash: 1 where a pixel is brighter than its right neighbour (9x8 image)."""
 
     name: str = "dhash"
+    version = 2  # 2: a large panel's grey base shrunk in whole blocks first (image_ops.shrink)
     size: int = 8
     mirrorable = True
     shown = Shown("hex", 3)
@@ -70,6 +73,7 @@ class EdgeHash(Signature):
     """
 
     name: str = "edge_ahash"
+    version = 2  # 2: a large panel's grey base shrunk in whole blocks first (image_ops.shrink)
     size: int = 8
     edge_size: int = 100
     low: float = 100.0

@@ -13,7 +13,8 @@ from visualdistance.analysis.content import (
     work_image,
     working_side,
 )
-from visualdistance.analysis.content.drawing import _block_factor, _working_mask
+from visualdistance.analysis.content.drawing import _working_mask
+from visualdistance.analysis.image_ops import block_factor
 from visualdistance.analysis.presets import DRAWING
 from tests.analysis.test_linking import links_of
 
@@ -126,7 +127,7 @@ def test_a_large_panel_is_shrunk_in_whole_blocks_first_and_keeps_its_geometry(rn
     side = working_side(panel.shape, 128)
     img = work_image(panel, side)
     one_step = cv2.resize(panel, img.shape[1::-1], interpolation=cv2.INTER_AREA)
-    assert _block_factor(w, h, img.shape[1::-1]) == factor
+    assert block_factor(w, h, img.shape[1::-1]) == factor
     diff = np.abs(img.astype(int) - one_step)
     assert diff.mean() < 1.0 and (diff > 16).mean() < 0.01
     assert np.abs(_box(content_mask(img)[0]) - _box(content_mask(one_step)[0])).max() <= 1

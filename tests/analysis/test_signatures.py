@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from tests import synthetic
+from visualdistance.analysis import image_ops
 from visualdistance.analysis.presets import all_signatures
 from visualdistance.analysis.rules import EdgeChamfer
 from visualdistance.analysis.signatures.base import PanelView
@@ -28,6 +29,8 @@ def panels() -> list[tuple[str, np.ndarray, np.ndarray | None]]:
     canvas[30:150, 17:137] = sprite
     out.append(("sprite off centre", canvas, None))
     out.append(("blank", synthetic.blank_panel(rng, size=(200, 150)), None))
+    # Homestuck's panel size: shrunk in whole blocks first (image_ops.shrink)
+    out.append(("drawing (650, 450)", synthetic.render(synthetic.random_drawing(rng), size=(650, 450)), None))
     return out
 
 
@@ -76,3 +79,16 @@ def test_a_drawings_size_is_in_its_files_pixels_when_the_loader_shrank_the_panel
 
     own = size(PanelView(rgb))
     assert own > 0 and size(PanelView(rgb, file_size=(2 * rgb.shape[1], 2 * rgb.shape[0]))) == pytest.approx(2 * own, abs=2)
+
+
+def test_a_large_panels_grey_base_is_shrunk_in_whole_blocks_and_stays_the_area_average():
+    """650 x 450 is averaged in 2 x 2 blocks before the 100 x 100 base every small signature reads: within a
+    level of the one-step average, and the hashes read from it the same."""
+    import cv2
+
+    rgb = synthetic.render(synthetic.random_drawing(np.random.default_rng(3)), size=(650, 450))
+    view = PanelView(rgb)
+    one_step = cv2.resize(view.grey, (PanelView.BASE, PanelView.BASE), interpolation=cv2.INTER_AREA)
+    diff = np.abs(view.grey_resized(PanelView.BASE).astype(int) - one_step)
+    assert diff.mean() < 1.0 and diff.max() <= 16
+    assert image_ops.block_factor(650, 450, (PanelView.BASE, PanelView.BASE)) == 2
