@@ -90,6 +90,9 @@ def test_uniform_runs_are_the_plain_runs():
         if k % 3 == 0:  # a page margin and a frame line
             img[:4], img[-4:], img[:, :4], img[:, -4:] = 255, 255, 255, 255
             img[4:6, 4:-4], img[-6:-4, 4:-4], img[4:-4, 4:6], img[4:-4, -6:-4] = 0, 0, 0, 0
+        if k % 4 == 1:  # a noisy margin: lines within tol of their median, and lines spanning tol to 3 tol
+            noise = rng.integers(-int(k % 3 + 1) * 12, int(k % 3 + 1) * 12 + 1, img[:8].shape)
+            img[:8] = np.clip(img[:8].astype(int) // 2 + 64 + noise, 0, 255)
         depth = max(3, int(round(mask.FRAME_DEPTH * min(img.shape[:2]))))
         for lines in (img[:depth], img[:, :depth].transpose(1, 0, 2), img[::-1][:depth]):
             got, want = mask._uniform_runs(lines, 24), _uniform_runs_plain(lines, 24)
