@@ -37,13 +37,14 @@ def shrink(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     OpenCV averages whole k x k blocks several times faster than boxes of a
     fractional size, so an image whose sides share a factor k (650 x 450: 2)
     is first shrunk by k, then by the 2x or more that is left. The blocks tile
-    the image exactly, so every pixel of the result still covers the same part
-    of it; only the weights within that part differ slightly (mean change under
-    one level in 255). With less than 2x left (400 x 300 to 160 x 120) the
-    blocks are too coarse for the box: emoji outlines moved enough to lose
-    mirrored pairs. A banner (a result under TWO_STEP_MIN_SIDE across) keeps
-    the one-step average: its lettering is a pixel or two tall there, and the
-    slightly different weights moved it enough to link two banners of one style.
+    the image, so every pixel of the result covers the same part of it, but a
+    block on a box's boundary counts whole: edges come out a little softer
+    (mean change under one level in 255). The small greyscale images of the
+    hashes and the write-up's edge maps are made this way; the drawing's
+    working image is not: its thin edges moved enough to cost recoloured,
+    moved copies their match (bench/RESULTS.md). Never with under 2x left,
+    nor for a result under TWO_STEP_MIN_SIDE across (a banner's lettering is
+    a pixel tall there), where the softening moved lines most.
     """
     h, w = image.shape[:2]
     k = block_factor(w, h, size)

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from visualdistance.analysis import image_ops
 from visualdistance.analysis.content.mask import FRAME_MARGIN, content_mask, frame_inset, opacity_mask
 
 #: the working image's longer side over the canvas side (see working_side)
@@ -29,9 +28,8 @@ def work_image(rgb: np.ndarray, side: int) -> np.ndarray:
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     if size == (w, h):
         return np.ascontiguousarray(rgb)
-    if scale >= 1:
-        return cv2.resize(np.ascontiguousarray(rgb), size, interpolation=cv2.INTER_NEAREST)
-    return image_ops.shrink(rgb, size)
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_NEAREST
+    return cv2.resize(np.ascontiguousarray(rgb), size, interpolation=interp)
 
 
 def colour_edges(img: np.ndarray, mask: np.ndarray, relative: float = 0.1, floor: float = 20.0,

@@ -27,7 +27,7 @@ class DrawingEdges(Signature):
     name: str = "drawing_edges"
     size: int = 128
     mirrorable = True
-    version = 7  # 3: thin (Canny) colour edges; small images masked at their own size; 4: working side 1.25x the canvas; 5: transparency is the mask; 6: a frame with a page margin is cut off; 7: a panel whose sides share a whole factor shrunk in two steps
+    version = 6  # 3: thin (Canny) colour edges; small images masked at their own size; 4: working side 1.25x the canvas; 5: transparency is the mask; 6: a frame with a page margin is cut off
 
     def describe(self, view: PanelView) -> np.ndarray:
         return image_ops.pack_bits(drawing(view, self.size).edges)
@@ -47,7 +47,7 @@ class DrawingStats(Signature):
     name: str = "drawing_stats"
     size: int = 128
     columns = ("edge_pixels", "area", "background_colours", "size")
-    version = 9  # 5: as DrawingEdges; 6: size in the file's pixels; 7: as DrawingEdges; 8: of a panel the loader shrank too; 9: as DrawingEdges
+    version = 8  # 5: as DrawingEdges; 6: size in the file's pixels; 7: as DrawingEdges; 8: of a panel the loader shrank too
 
     def describe(self, view: PanelView) -> np.ndarray:
         d = drawing(view, self.size)
@@ -65,7 +65,7 @@ class DrawingColours(Signature):
 
     name: str = "drawing_colours"
     size: int = 128
-    version = 4  # 2: transparency is the mask; 3: as DrawingEdges; 4: as DrawingEdges
+    version = 3  # 2: transparency is the mask; 3: as DrawingEdges
 
     def describe(self, view: PanelView) -> np.ndarray:
         return drawing(view, self.size).palette

@@ -1,6 +1,5 @@
 """The default method on generated panels: reuse that moved, got a border or a new background, or was mirrored."""
 
-import cv2
 import numpy as np
 import pytest
 
@@ -14,7 +13,6 @@ from visualdistance.analysis.content import (
     working_side,
 )
 from visualdistance.analysis.content.drawing import _working_mask
-from visualdistance.analysis.image_ops import block_factor
 from visualdistance.analysis.presets import DRAWING
 from tests.analysis.test_linking import links_of
 
@@ -116,26 +114,6 @@ def test_the_working_image_is_a_little_larger_than_the_canvas_and_never_enlarged
     assert working_side((1200, 900, 3), 128) == 160
     assert working_side((64, 64, 3), 128) == 128  # enlarged 2x, not 2.5x
     assert working_side((40, 30, 3), 128) == 80
-
-
-@pytest.mark.parametrize("shape, factor", [((450, 650), 2), ((900, 1300), 4), ((300, 400), 1), ((451, 651), 1)])
-def test_a_large_panel_is_shrunk_in_whole_blocks_first_and_keeps_its_geometry(rng, drawing, shape, factor):
-    """650 x 450 (Homestuck's panel) is averaged in 2 x 2 blocks before the rest; the working image it gives
-    is the one-step area average within a level or two, and a drawing stays where it was (its box within a pixel)."""
-    h, w = shape
-    panel = synthetic.place(synthetic.render_sprite(drawing, h // 2), at=(w // 3, h // 2), background=FLAT, size=(w, h))
-    side = working_side(panel.shape, 128)
-    img = work_image(panel, side)
-    one_step = cv2.resize(panel, img.shape[1::-1], interpolation=cv2.INTER_AREA)
-    assert block_factor(w, h, img.shape[1::-1]) == factor
-    diff = np.abs(img.astype(int) - one_step)
-    assert diff.mean() < 1.0 and (diff > 16).mean() < 0.01
-    assert np.abs(_box(content_mask(img)[0]) - _box(content_mask(one_step)[0])).max() <= 1
-
-
-def _box(mask):
-    ys, xs = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    return np.array([ys[0], ys[-1], xs[0], xs[-1]])
 
 
 def test_a_small_image_is_masked_at_its_own_size_as_if_enlarged(drawing):
