@@ -103,17 +103,21 @@ def unpack_bits(words: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 
-def dilate_bits(bits: np.ndarray, shape: tuple[int, int], radius: int) -> np.ndarray:
-    """Rows of packed (h, w) bit maps, each dilated by a (2r+1) square: every set bit grows to its neighbours."""
+def dilate_bits(bits: np.ndarray, shape: tuple[int, int], radius: int, out: np.ndarray | None = None) -> np.ndarray:
+    """Rows of packed (h, w) bit maps, each dilated by a (2r+1) square: every set bit grows to its neighbours.
+    out: a C-contiguous array of bits' shape and dtype (uint64 words, as pack_bits makes them) to write them into."""
     if radius <= 0:
-        return bits.copy()
+        if out is None:
+            return bits.copy()
+        out[:] = bits
+        return out
     h, w = shape
     if w % 64 == 0 and len(bits):
         from visualdistance.analysis.kernels import dilate_packed  # compiled, bit-parallel
 
-        return dilate_packed(bits, shape, radius)
+        return dilate_packed(bits, shape, radius, out)
     kernel = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
-    out = np.empty_like(bits)
+    out = np.empty_like(bits) if out is None else out
     for k, row in enumerate(bits):
         m = unpack_bits(row, shape).astype(np.uint8)
         out[k] = pack_bits(cv2.dilate(m, kernel) > 0)

@@ -344,12 +344,13 @@ def _dilate_rows_kernel(bits, h, k, radius, out):
                 out[p, y * k + q] = acc
 
 
-def dilate_packed(bits: np.ndarray, shape: tuple[int, int], radius: int) -> np.ndarray:
-    """Rows of packed (h, w) bit maps dilated by a (2r+1) square, with w a multiple of 64 (bit-parallel)."""
+def dilate_packed(bits: np.ndarray, shape: tuple[int, int], radius: int, out: np.ndarray | None = None) -> np.ndarray:
+    """Rows of packed (h, w) bit maps dilated by a (2r+1) square, with w a multiple of 64 (bit-parallel).
+    out: a C-contiguous uint64 array of bits' shape to write them into."""
     h, w = shape
     if w % 64 or radius >= 64:
         raise ValueError("dilate_packed needs map widths in multiples of 64 and radius < 64")
-    out = np.empty_like(bits, dtype=np.uint64)
+    out = np.empty_like(bits, dtype=np.uint64) if out is None else out
     if radius <= 0:
         out[:] = bits
         return out

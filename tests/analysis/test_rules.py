@@ -43,6 +43,27 @@ def test_edge_chamfer_search_finds_every_pair_under_the_threshold(rng, slack):
     assert np.allclose(direct, d[want]) and np.allclose(mirrored, dm[want])
 
 
+@pytest.mark.parametrize("first, named", [(0, 60), (15, 30)])
+def test_edge_chamfer_search_among_candidate_pairs_is_the_search_of_every_pair_restricted_to_them(rng, first, named):
+    """An index's candidate pairs: every row named (its first round) or a few rows (its later ones, where only
+    those rows are dilated) give the pairs and distances every-pair search gives among them."""
+    _, sigs = drawings(rng, shape=(32, 64))
+    n = len(sigs["e"])
+    metric = EdgeChamfer("d", "e", reach=1, tau=3, mirror=True, shape=(32, 64), slack=1)
+    thresholds = rng.uniform(0.2, 0.4, n)
+    source = np.arange(n) // 2  # frames of one file never link
+    a, b, direct, mirrored = metric.search(sigs, thresholds, source)
+    ia, ib = np.triu_indices(n, 1)
+    # pairs among rows first .. first + named - 1 (copies are planted in rows 0-29), not all of them
+    asked = (ia >= first) & (ib < first + named) & ((ia + ib) % 3 > 0)
+    ca, cb = ia[asked], ib[asked]
+    got = metric.search(sigs, thresholds, source, (ca, cb))
+    want = np.isin(a.astype(np.int64) * n + b, ca * n + cb)
+    assert want.sum() >= 5 and len(np.unique(np.concatenate([ca, cb]))) == named
+    for g, w in zip(got, (a, b, direct, mirrored)):
+        assert np.array_equal(g, w[want])
+
+
 def test_slack_forgives_lines_moved_by_one_pixel():
     base = np.zeros((32, 64), bool)
     base[8, 10:50] = True
