@@ -768,3 +768,13 @@ def unique_sorted(values: np.ndarray) -> np.ndarray:
     if len(values) < 2:
         return values
     return values[np.concatenate(([True], values[1:] != values[:-1]))]
+
+
+def in_sorted(values: np.ndarray, sorted_unique: np.ndarray) -> np.ndarray:
+    """np.isin(values, sorted_unique) for 1-D integer arrays when the second is sorted and unique (as
+    unique_sorted gives it): a binary search each, where np.isin builds a hash table of both (see unique_sorted)."""
+    values = np.asarray(values)
+    if not len(sorted_unique):
+        return np.zeros(values.shape, bool)
+    at = np.minimum(np.searchsorted(sorted_unique, values), len(sorted_unique) - 1)
+    return sorted_unique[at] == values

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from visualdistance.analysis import kernels
-from visualdistance.analysis.kernels import unique_sorted
+from visualdistance.analysis.kernels import in_sorted, unique_sorted
 from visualdistance.analysis.signatures.base import mirror_name
 
 Sigs = dict[str, np.ndarray]
@@ -108,7 +108,7 @@ class NeighbourIndex:
         while len(rows):
             a, b = neighbours.pairs(rows, k, source)
             key = a * m + b
-            fresh = ~np.isin(key, tried)
+            fresh = ~in_sorted(key, tried)
             tried = unique_sorted(np.concatenate([tried, key]))
             la, lb = linked(a[fresh], b[fresh])
             found = unique_sorted(np.concatenate([found, np.asarray(la, np.int64) * m + lb]))

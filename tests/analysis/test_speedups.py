@@ -7,6 +7,7 @@ import pytest
 from tests import synthetic
 from visualdistance.analysis.content import mask
 from visualdistance.analysis.image_ops import changed_more_than, changed_share
+from visualdistance.analysis.kernels import in_sorted, unique_sorted
 
 
 def _changed_share_plain(a, b):
@@ -99,3 +100,14 @@ def test_uniform_runs_are_the_plain_runs():
             assert len(got) == len(want)
             for (n1, c1), (n2, c2) in zip(got, want):
                 assert n1 == n2 and np.array_equal(c1, c2)
+
+
+@pytest.mark.parametrize("size", [0, 1, 7, 5000])
+def test_unique_sorted_and_in_sorted_are_numpys_unique_and_isin(size):
+    rng = np.random.default_rng(size)
+    values = rng.integers(-50, 10_000, size, dtype=np.int64)
+    known = unique_sorted(rng.integers(0, 8_000, size // 2, dtype=np.int64))
+    assert np.array_equal(known, np.unique(known))
+    assert np.array_equal(unique_sorted(values), np.unique(values))
+    assert np.array_equal(in_sorted(values, known), np.isin(values, known))
+    assert np.array_equal(in_sorted(values, known[:0]), np.zeros(size, bool))
