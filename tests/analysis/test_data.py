@@ -48,3 +48,12 @@ def test_panels_take_keeps_each_panels_ragged_row() -> None:
     panels = Panels(ids, ids.copy(), n, n, n, n, n, n, ids.copy(), signatures={"kp": stack_rows(rows, ragged=True)})
     taken = panels.take(np.array([2, 0]))
     assert rows_of(taken.signatures["kp"]) == [[1], [2, 2]]
+
+
+def test_stack_rows_of_one_panel_or_many_is_np_stack():
+    rows = [np.arange(5, dtype=np.uint64) * k for k in range(1, 4)]
+    flipped = np.arange(10, dtype=np.float32)[::-2]  # a strided view, as a mirrored row may be
+    for given in (rows[:1], rows, [flipped]):
+        got = stack_rows(given, ragged=False)
+        assert got.dtype == given[0].dtype and got.flags.c_contiguous
+        assert np.array_equal(got, np.stack(given))
