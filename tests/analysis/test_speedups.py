@@ -52,7 +52,8 @@ def test_changed_share_is_the_plain_count(shape):
     assert changed_share(a, np.zeros((2, 2), np.uint8)) == 1.0
 
 
-@pytest.mark.parametrize("shape", [(45, 65, 3), (45, 65), (45, 65, 4), (1, 1, 3), (0, 5, 3), (30, 20, 1)])
+@pytest.mark.parametrize("shape", [(45, 65, 3), (45, 65), (45, 65, 4), (1, 1, 3), (0, 5, 3), (30, 20, 1),
+                                   (200, 30, 3), (130, 7)])  # several bands of rows (image_ops.BAND_ROWS), a short last one
 def test_changed_more_than_is_the_plain_share_against_the_limit(shape):
     """Told from the differing bytes where their bounds settle it, exactly where they do not: changes in one
     channel of a pixel or in all of them, limits just under, at and over the exact share."""
