@@ -51,8 +51,8 @@ class EdgeChamfer(Metric):
         return self.signature, self.shape
 
     def _dilations(self, edges: np.ndarray, radii: range) -> np.ndarray:
-        """(len(radii), n, w) uint64: the rows dilated by each radius, written in place (a stack of copies
-        of 26 MB arrays at 13,000 drawings cost more than the dilating)."""
+        """(len(radii), n, w) of edges' words: the rows dilated by each radius, written in place (a stack of
+        copies of 26 MB arrays at 13,000 drawings cost more than the dilating)."""
         out = np.empty((len(radii),) + edges.shape, edges.dtype)
         for k, r in enumerate(radii):
             dilate_bits(edges, self.shape, r, out=out[k])

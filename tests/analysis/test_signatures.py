@@ -1,5 +1,6 @@
 """Every mirrorable signature: the cheap mirrored row is the row of the mirrored panel."""
 
+import cv2
 import numpy as np
 import pytest
 
@@ -86,8 +87,6 @@ def test_a_large_panels_grey_base_is_shrunk_in_whole_blocks_and_stays_the_area_a
     """650 x 450 (Homestuck's panel) is averaged in 2 x 2 blocks before the 100 x 100 base every small signature
     reads; a panel whose sides share no whole factor with 2x left after it is averaged in one step. Either way
     the base is the one-step area average within a level."""
-    import cv2
-
     rgb = synthetic.render(synthetic.random_drawing(np.random.default_rng(3)), size=size)
     view = PanelView(rgb)
     one_step = cv2.resize(view.grey, (PanelView.BASE, PanelView.BASE), interpolation=cv2.INTER_AREA)
