@@ -12,6 +12,22 @@ from visualdistance.analysis.signatures.base import PanelView, Shown, Signature
 from visualdistance.analysis.signatures.edges import edge_map
 
 
+def median(values: np.ndarray) -> np.ndarray:
+    """np.median of a float array (any shape), the same value and dtype, from one partial sort.
+
+    np.median's general path costs 11 us a call on these 64-256 values, a sixth of it here; the hashes call
+    it three times a picture.
+    """
+    flat = values.ravel()
+    if not np.issubdtype(flat.dtype, np.floating) or not len(flat):
+        return np.median(flat)  # np.median gives integers a float64 mean, and warns on nothing
+    middle = len(flat) // 2
+    if len(flat) % 2:
+        return np.partition(flat, middle)[middle]
+    part = np.partition(flat, [middle - 1, middle])
+    return (part[middle - 1] + part[middle]) / flat.dtype.type(2)  # np.median's mean of the two, in their dtype
+
+
 @dataclass(frozen=True)
 class AverageHash(Signature):
     """8x8 average hash: 1 where the area-averaged cell is brighter than the mean."""
@@ -46,7 +62,7 @@ class DctHash(Signature):
         small = view.grey_resized(self.size).astype(np.float32)
         band = slice(self.skip, self.skip + self.keep)
         low = cv2.dct(small)[band, band]
-        return image_ops.pack_bits(low > np.median(low))
+        return image_ops.pack_bits(low > median(low))
 
 
 @dataclass(frozen=True)

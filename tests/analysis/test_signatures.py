@@ -94,3 +94,28 @@ def test_a_large_panels_grey_base_is_shrunk_in_whole_blocks_and_stays_the_area_a
     assert image_ops.block_factor(*size, (PanelView.BASE, PanelView.BASE)) == factor
     assert diff.mean() < 1.0 and diff.max() <= 24
     assert factor > 1 or not diff.any()
+
+
+@pytest.mark.parametrize("n", [1, 2, 63, 64, 225, 256])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_hashes_median_is_numpys(n, dtype):
+    from visualdistance.analysis.signatures.hashes import median
+
+    rng = np.random.default_rng(n)
+    for spread in (1.0, 1e4):
+        values = (rng.normal(size=n) * spread).astype(dtype)
+        for a in (values, np.round(values), np.repeat(values[:1], n)):  # ties, and all equal
+            got, want = median(a), np.median(a)
+            assert got == want and got.dtype == want.dtype
+
+
+def test_the_dct_hashes_split_at_numpys_median():
+    from visualdistance.analysis.signatures.hashes import DctHash, LayoutHash
+
+    for what, rgb, alpha in panels():
+        view = PanelView(rgb, alpha=alpha)
+        for sig in (DctHash(), LayoutHash()):
+            small = view.grey_resized(sig.size).astype(np.float32)
+            band = slice(sig.skip, sig.skip + sig.keep)
+            low = cv2.dct(small)[band, band]
+            assert np.array_equal(sig.describe(view), image_ops.pack_bits(low > np.median(low))), (what, sig.name)
