@@ -312,7 +312,7 @@ def decode_floor(corpus: Path) -> dict:
 
 
 def profile_describe(corpus: Path, n_files: int, seed: int) -> dict:
-    """CPU ms per step of describing, in this process (one core), on every n-th file of the corpus.
+    """CPU ms per step of describing, in this process's describing thread (one core), on every n-th file of the corpus.
 
     Steps: reading + Pillow's frame decoding (what the floor does, less its RGB conversion), the repeat-frame
     test, conversion to RGB, each signature in extraction's order (one panel view shared, as extraction does:
@@ -329,7 +329,10 @@ def profile_describe(corpus: Path, n_files: int, seed: int) -> dict:
     limit_opencv_threads()
     files = sorted(corpus.glob("*.gif"))[:: max(1, len(list(corpus.glob("*.gif"))) // n_files)][:n_files]
     sigs = all_signatures()
-    clock = time.process_time
+    # This thread's CPU only: on an idle core OpenCV's second thread spins between calls (2.4 against 1.6 ms a
+    # still's signatures, counted by process), which in a run, both cores busy, it hardly gets to (0.1 ms a file,
+    # measured per thread); its share of the work (half of each Canny) is left out, a few percent.
+    clock = time.thread_time
     spent: dict[str, float] = {}
     counting = [True]
 
@@ -387,7 +390,7 @@ def print_profile(prof: dict, floor_ms: float | None = None) -> None:
     """The profile's steps in ms per frame or per picture; with floor_ms (the decode floor's CPU ms per frame),
     each also as a share of it."""
     p, f = prof["pictures"], prof["frames"]
-    print(f"  where describing goes (one core, CPU, {prof['files']} files: {f:,} frames, {p:,} pictures"
+    print(f"  where describing goes (one core, CPU of the describing thread, {prof['files']} files: {f:,} frames, {p:,} pictures"
           + (f"; x floor: over the floor's {floor_ms:.2f} ms CPU a frame" if floor_ms else "") + "):")
     sig_total = sum(v for k, v in prof["cpu_s"].items() if k.startswith("sig "))
     for k, v in list(prof["cpu_s"].items()) + [("every signature", sig_total)]:
