@@ -131,8 +131,8 @@ def describe_regions(grey: np.ndarray, keypoints: int = KEYPOINTS, work_side: in
     (w, h), scale = working_size(grey.shape[1], grey.shape[0], work_side)
     work = image_ops.resize(grey, (w, h))
     orb = cv2.ORB_create(nfeatures=keypoints)
-    points, descriptors = _keypoints(orb, work)
-    points_m, descriptors_m = _keypoints(orb, np.ascontiguousarray(work[:, ::-1]))
+    points, descriptors, found = _keypoints(orb, work)
+    points_m, descriptors_m = _mirrored_keypoints(orb, work, found)
     edge_scale = edge_side / max(w, h)
     small = image_ops.resize(work, (max(1, round(w * edge_scale)), max(1, round(h * edge_scale))))
     if file_width:
@@ -144,11 +144,32 @@ def describe_regions(grey: np.ndarray, keypoints: int = KEYPOINTS, work_side: in
                           image_ops.canny(small, EDGE_LOW, EDGE_HIGH), keep, keep_m)
 
 
-def _keypoints(orb: cv2.ORB, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _keypoints(orb: cv2.ORB, image: np.ndarray) -> tuple[np.ndarray, np.ndarray, list]:
     found, descriptors = orb.detectAndCompute(image, None)
     if descriptors is None:
+        return np.empty((0, 2), np.float32), np.empty((0, 32), np.uint8), []
+    return np.array([k.pt for k in found], np.float32).reshape(-1, 2), descriptors, list(found)
+
+
+def _mirrored_keypoints(orb: cv2.ORB, image: np.ndarray, found: list) -> tuple[np.ndarray, np.ndarray]:
+    """The mirror image's keypoints and descriptors, described at the picture's own keypoints flipped.
+
+    Corners and their strength are the same in a mirror image, so finding them again (the costlier half of
+    ORB) finds these same keypoints (every one, with the same descriptor but for a bit in a few, on the test's
+    scene). A keypoint found on pyramid level l, whose image is round(w / f^l) wide (f: the scale factor), flips
+    within that level's image; its orientation angle a mirrors to 180 - a."""
+    if not found:
         return np.empty((0, 2), np.float32), np.empty((0, 32), np.uint8)
-    return np.array([k.pt for k in found], np.float32).reshape(-1, 2), descriptors
+    w, factor = image.shape[1], orb.getScaleFactor()
+    flipped = []
+    for k in found:
+        scale = factor ** k.octave
+        x = (round(w / scale) - 1) * scale - k.pt[0]
+        flipped.append(cv2.KeyPoint(x, k.pt[1], k.size, (180.0 - k.angle) % 360.0, k.response, k.octave, k.class_id))
+    kept, descriptors = orb.compute(np.ascontiguousarray(image[:, ::-1]), flipped)
+    if descriptors is None:
+        return np.empty((0, 2), np.float32), np.empty((0, 32), np.uint8)
+    return np.array([k.pt for k in kept], np.float32).reshape(-1, 2), descriptors
 
 
 @dataclass

@@ -27,7 +27,7 @@ class RegionKeypoints(Signature):
 
     #: 2: the scale is in the file's pixels, not in those of the picture the loader shrank a large panel to;
     #: 3: which keypoints repeat in the picture is stored with them
-    version = 3
+    version = 4  # 4: the mirror image's keypoints are the picture's own, flipped
 
     def describe(self, view: PanelView) -> np.ndarray:
         return features_to_row(regions.describe_regions(view.grey, self.keypoints, self.work_side, self.edge_side,

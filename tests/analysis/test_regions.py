@@ -86,6 +86,24 @@ def test_a_mirrored_paste_links_and_says_so() -> None:
     assert_box_near(found.box_b[k], drawn_box(figure(2, 220, mirrored=True)[1], (380, 90)))
 
 
+def test_the_mirror_images_keypoints_are_the_pictures_own_flipped_and_described_as_the_mirror_shows_them() -> None:
+    panel = paste(scene(3), figure(1, 200), (120, 90))
+    f = describe(panel)
+    w = f.work_size[0]
+    assert len(f.points_mirror) == len(f.points) > 100
+    assert np.allclose(f.points_mirror[:, 1], f.points[:, 1])
+    assert np.all(np.abs(f.points_mirror[:, 0] - (w - 1 - f.points[:, 0])) < 5)  # flipped in their pyramid level
+    # ORB run on the mirror image itself finds the same corners, and there they get the same descriptors
+    work = image_ops.resize(image_ops.to_grey(panel), f.work_size)
+    found, own = cv2.ORB_create(nfeatures=regions.KEYPOINTS).detectAndCompute(np.ascontiguousarray(work[:, ::-1]), None)
+    pts = np.array([k.pt for k in found], np.float32)
+    near = np.linalg.norm(f.points_mirror[:, None] - pts[None], axis=2)
+    nearest = near.argmin(axis=1)
+    same_place = near[np.arange(len(nearest)), nearest] < 0.5
+    bits = np.unpackbits(f.descriptors_mirror[same_place] ^ own[nearest[same_place]], axis=1).sum(axis=1)
+    assert same_place.mean() > 0.95 and bits.mean() < 2
+
+
 def test_two_panels_on_one_background_with_different_figures_are_not_reuse() -> None:
     room = scene(30)
     a = paste(room, figure(3, 200), (50, 150))
