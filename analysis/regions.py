@@ -146,9 +146,15 @@ def describe_regions(grey: np.ndarray, keypoints: int = KEYPOINTS, work_side: in
 
 def _keypoints(orb: cv2.ORB, image: np.ndarray) -> tuple[np.ndarray, np.ndarray, list]:
     found, descriptors = orb.detectAndCompute(image, None)
+    points, descriptors = _as_arrays(found, descriptors)
+    return points, descriptors, list(found) if len(points) else []
+
+
+def _as_arrays(keypoints, descriptors) -> tuple[np.ndarray, np.ndarray]:
+    """ORB's keypoints and descriptors (None when it found none) as ((m, 2) float32 points, (m, 32) uint8)."""
     if descriptors is None:
-        return np.empty((0, 2), np.float32), np.empty((0, 32), np.uint8), []
-    return np.array([k.pt for k in found], np.float32).reshape(-1, 2), descriptors, list(found)
+        return np.empty((0, 2), np.float32), np.empty((0, 32), np.uint8)
+    return np.array([k.pt for k in keypoints], np.float32).reshape(-1, 2), descriptors
 
 
 def _mirrored_keypoints(orb: cv2.ORB, image: np.ndarray, found: list) -> tuple[np.ndarray, np.ndarray]:
@@ -159,17 +165,14 @@ def _mirrored_keypoints(orb: cv2.ORB, image: np.ndarray, found: list) -> tuple[n
     scene). A keypoint found on pyramid level l, whose image is round(w / f^l) wide (f: the scale factor), flips
     within that level's image; its orientation angle a mirrors to 180 - a."""
     if not found:
-        return np.empty((0, 2), np.float32), np.empty((0, 32), np.uint8)
+        return _as_arrays(found, None)
     w, factor = image.shape[1], orb.getScaleFactor()
     flipped = []
     for k in found:
         scale = factor ** k.octave
         x = (round(w / scale) - 1) * scale - k.pt[0]
         flipped.append(cv2.KeyPoint(x, k.pt[1], k.size, (180.0 - k.angle) % 360.0, k.response, k.octave, k.class_id))
-    kept, descriptors = orb.compute(np.ascontiguousarray(image[:, ::-1]), flipped)
-    if descriptors is None:
-        return np.empty((0, 2), np.float32), np.empty((0, 32), np.uint8)
-    return np.array([k.pt for k in kept], np.float32).reshape(-1, 2), descriptors
+    return _as_arrays(*orb.compute(np.ascontiguousarray(image[:, ::-1]), flipped))
 
 
 @dataclass

@@ -26,8 +26,9 @@ class RegionKeypoints(Signature):
     expensive = True  # ~80 KB a panel and ORB's time: only runs whose preset links regions describe it
 
     #: 2: the scale is in the file's pixels, not in those of the picture the loader shrank a large panel to;
-    #: 3: which keypoints repeat in the picture is stored with them
-    version = 4  # 4: the mirror image's keypoints are the picture's own, flipped
+    #: 3: which keypoints repeat in the picture is stored with them; 4: the mirror image's keypoints are the
+    #: picture's own, flipped, not searched for again
+    version = 4
 
     def describe(self, view: PanelView) -> np.ndarray:
         return features_to_row(regions.describe_regions(view.grey, self.keypoints, self.work_side, self.edge_side,
