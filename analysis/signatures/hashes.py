@@ -20,7 +20,7 @@ def median(values: np.ndarray) -> np.ndarray:
     """
     flat = values.ravel()
     if not np.issubdtype(flat.dtype, np.floating) or not len(flat):
-        return np.median(flat)  # np.median gives integers a float64 mean, and warns on nothing
+        return np.median(flat)  # an integer array's float64 mean, an empty one's NaN and its warning
     middle = len(flat) // 2
     if len(flat) % 2:
         return np.partition(flat, middle)[middle]
