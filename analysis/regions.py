@@ -132,14 +132,17 @@ def describe_regions(grey: np.ndarray, keypoints: int = KEYPOINTS, work_side: in
     work = image_ops.resize(grey, (w, h))
     orb = cv2.ORB_create(nfeatures=keypoints)
     points, descriptors, found = _keypoints(orb, work)
-    points_m, descriptors_m = _mirrored_keypoints(orb, work, found)
+    points_m, descriptors_m, source = _mirrored_keypoints(orb, work, found)
     edge_scale = edge_side / max(w, h)
     small = image_ops.resize(work, (max(1, round(w * edge_scale)), max(1, round(h * edge_scale))))
     if file_width:
         scale *= grey.shape[1] / file_width
     # Which keypoints repeat in the picture depends on it alone: found here, once, not by every run that links.
+    # A patch that repeats in the picture repeats, mirrored, in its mirror image: the mirror side keeps the
+    # keypoints the picture keeps (one test, not two: it was a quarter of describing).
     with one_thread() as faiss:
-        keep, keep_m = _distinctive(faiss, points, descriptors), _distinctive(faiss, points_m, descriptors_m)
+        keep = _distinctive(faiss, points, descriptors)
+    keep_m = keep[source]
     return RegionFeatures(points, descriptors, points_m, descriptors_m, scale, (w, h),
                           image_ops.canny(small, EDGE_LOW, EDGE_HIGH), keep, keep_m)
 
@@ -157,22 +160,26 @@ def _as_arrays(keypoints, descriptors) -> tuple[np.ndarray, np.ndarray]:
     return np.array([k.pt for k in keypoints], np.float32).reshape(-1, 2), descriptors
 
 
-def _mirrored_keypoints(orb: cv2.ORB, image: np.ndarray, found: list) -> tuple[np.ndarray, np.ndarray]:
-    """The mirror image's keypoints and descriptors, described at the picture's own keypoints flipped.
+def _mirrored_keypoints(orb: cv2.ORB, image: np.ndarray, found: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The mirror image's keypoints, descriptors and which of `found` each one is (int64 indices), described at
+    the picture's own keypoints flipped.
 
     Corners and their strength are the same in a mirror image, so finding them again (the costlier half of
     ORB) finds these same keypoints (every one, with the same descriptor but for a bit in a few, on the test's
     scene). A keypoint found on pyramid level l, whose image is round(w / f^l) wide (f: the scale factor), flips
     within that level's image; its orientation angle a mirrors to 180 - a."""
     if not found:
-        return _as_arrays(found, None)
+        return (*_as_arrays(found, None), np.empty(0, np.int64))
     w, factor = image.shape[1], orb.getScaleFactor()
     flipped = []
-    for k in found:
+    for i, k in enumerate(found):
         scale = factor ** k.octave
         x = (round(w / scale) - 1) * scale - k.pt[0]
-        flipped.append(cv2.KeyPoint(x, k.pt[1], k.size, (180.0 - k.angle) % 360.0, k.response, k.octave, k.class_id))
-    return _as_arrays(*orb.compute(np.ascontiguousarray(image[:, ::-1]), flipped))
+        # class_id carries the keypoint's number through `compute`, which may drop some
+        flipped.append(cv2.KeyPoint(x, k.pt[1], k.size, (180.0 - k.angle) % 360.0, k.response, k.octave, i))
+    described, descriptors = orb.compute(np.ascontiguousarray(image[:, ::-1]), flipped)
+    source = np.array([k.class_id for k in described], np.int64) if descriptors is not None else np.empty(0, np.int64)
+    return (*_as_arrays(described, descriptors), source)
 
 
 @dataclass

@@ -27,8 +27,9 @@ class RegionKeypoints(Signature):
 
     #: 2: the scale is in the file's pixels, not in those of the picture the loader shrank a large panel to;
     #: 3: which keypoints repeat in the picture is stored with them; 4: the mirror image's keypoints are the
-    #: picture's own, flipped, not searched for again
-    version = 4
+    #: picture's own, flipped, not searched for again; 5: the mirror side keeps the picture's own distinctive
+    #: keypoints, not a test of its own
+    version = 5
 
     def describe(self, view: PanelView) -> np.ndarray:
         return features_to_row(regions.describe_regions(view.grey, self.keypoints, self.work_side, self.edge_side,

@@ -189,11 +189,14 @@ def test_which_keypoints_repeat_is_found_when_describing_and_kept_in_the_stored_
 
     f = describe(row_of_motifs(scene(50), figure(5, 56), 60, range(20, 580, 64)))
     stored = features_from_row(features_to_row(f))
-    for keep, points, descriptors in ((stored.distinctive, f.points, f.descriptors),
-                                      (stored.distinctive_mirror, f.points_mirror, f.descriptors_mirror)):
-        found_now = regions._distinctive(faiss, points, descriptors)
-        assert 0 < found_now.sum() < len(found_now)  # some repeat (the frieze), some do not (the scene)
-        assert np.array_equal(keep, found_now)
+    found_now = regions._distinctive(faiss, f.points, f.descriptors)
+    assert 0 < found_now.sum() < len(found_now)  # some repeat (the frieze), some do not (the scene)
+    assert np.array_equal(stored.distinctive, found_now)
+    # the mirror image keeps the picture's own keypoints (the same keypoints, flipped); its own test, run on
+    # its descriptors, decides alike for most (0.88 of them on this frieze; two unrelated masks ~0.5)
+    assert len(f.points_mirror) == len(f.points) and np.array_equal(stored.distinctive_mirror, found_now)
+    own = regions._distinctive(faiss, f.points_mirror, f.descriptors_mirror)
+    assert (own == found_now).mean() > 0.8, (own == found_now).mean()
     kept = regions.distinctive_only(faiss, stored)
     assert len(kept.points) == stored.distinctive.sum() and kept.distinctive.all()
 
