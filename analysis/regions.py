@@ -178,8 +178,7 @@ def _mirrored_keypoints(orb: cv2.ORB, image: np.ndarray, found: list) -> tuple[n
         # class_id carries the keypoint's number through `compute`, which may drop some
         flipped.append(cv2.KeyPoint(x, k.pt[1], k.size, (180.0 - k.angle) % 360.0, k.response, k.octave, i))
     described, descriptors = orb.compute(np.ascontiguousarray(image[:, ::-1]), flipped)
-    source = np.array([k.class_id for k in described], np.int64) if descriptors is not None else np.empty(0, np.int64)
-    return (*_as_arrays(described, descriptors), source)
+    return (*_as_arrays(described, descriptors), np.array([k.class_id for k in described], np.int64).reshape(-1))
 
 
 @dataclass
@@ -260,7 +259,9 @@ def proposals(faiss, features: list[RegionFeatures], least: int = MIN_CORRESPOND
 
 
 def _distinctive_masks(faiss, f: RegionFeatures) -> tuple[np.ndarray, np.ndarray]:
-    """Which of f's keypoints, and of its mirror image's, are distinctive (as described, or found now)."""
+    """Which of f's keypoints, and of its mirror image's, are distinctive: as described (the mirror side keeps the
+    picture's own), or, for features built without them, found now, each side by its own test (nothing then
+    says which picture keypoint a mirror keypoint is)."""
     keep = _distinctive(faiss, f.points, f.descriptors) if f.distinctive is None else f.distinctive
     keep_m = (_distinctive(faiss, f.points_mirror, f.descriptors_mirror) if f.distinctive_mirror is None
               else f.distinctive_mirror)
