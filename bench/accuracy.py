@@ -3,7 +3,8 @@
 Runs `visualdistance eval` on every shared set (../shared/eval/homestuck,
 twemoji_panels, twemoji, wild and sprite_scenes; every preset, the imagehash baselines, the clustering
 baselines) and replaces the tables at the top of bench/RESULTS.md; the
-hand-written analysis below the marker line is kept.
+hand-written analysis below the marker line is kept. Every set takes every method, `drawing-regions`
+included: its ORB keypoints and region search make the emoji sets take minutes each.
 
 Usage: python bench/accuracy.py [--shared ../shared] [--store DIR]
 """
@@ -21,21 +22,6 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
 MARKER = "<!-- analysis: everything below this line is written by hand and kept -->"
 SETS = ("homestuck", "twemoji_panels", "twemoji", "wild", "sprite_scenes")
-#: the sets drawing-regions is scored on: its ORB keypoints and region search cost minutes on the larger ones
-#: (twemoji's 3,786 icons, twemoji_panels' 2,273 panels); bench/regions.py scores the search alone on every set
-REGION_SETS = ("sprite_scenes", "wild", "homestuck")
-REGION_PRESET = "drawing-regions"
-
-
-def methods(name: str) -> list[str]:
-    """eval's --preset options for set `name`: none (every method) where drawing-regions is scored, else every
-    method but it."""
-    if name in REGION_SETS:
-        return []
-    from visualdistance.analysis.baselines import BASELINES
-    from visualdistance.analysis.presets import PRESETS
-
-    return [arg for m in list(PRESETS) + list(BASELINES) if m != REGION_PRESET for arg in ("--preset", m)]
 
 
 def main() -> None:
@@ -49,7 +35,7 @@ def main() -> None:
             folder = args.shared / "eval" / name
             md = Path(tmp) / f"{name}.md"
             cmd = [sys.executable, "-m", "visualdistance.cli", "eval", str(folder), "--labels", str(folder / "labels.csv"),
-                   "--markdown", str(md), *methods(name)]
+                   "--markdown", str(md)]
             if args.store:
                 cmd += ["--store", str(args.store)]
             t0 = time.perf_counter()
