@@ -13,7 +13,13 @@ most of the figure's edges where they were (0.71 of them or more on the homestuc
 outfit variants, bench/RESULTS.md); a different figure over the same room keeps 0.16-0.65
 (sprite_scenes), 0.76 for one. A drawing moved in its panel keeps its figure once aligned.
 
+A room needs evidence too: two panels whose edges agree around the figure only along a frame or a
+two-tone background's one line share no room, whatever their figures. A figure on a flat background
+recoloured (an emoji in another skin tone) loses half its edges and would otherwise make its own
+whole-drawing link a "background" one.
+
     figure_kept (one panel's figure, the other panel)  ->  the share of the figure's edges it keeps
+    room_edges (one panel's edges around its figure, the other panel aligned)  ->  how much room they share
     least_kept (pairs, whole-drawing links, region links)  ->  the least share of a figure kept per pair
     shared_rooms (whole-drawing links, region links)  ->  which links are a shared room only
 
@@ -38,6 +44,12 @@ FIGURE_EDGES = 100
 FIGURES_CHECKED = 8
 #: how far (edge-map pixels) a figure may sit from its place once the panels are aligned
 SLACK_PX = 2
+#: two panels share a room when at least this many of one's edges outside the figure (edge-map pixels, the map's
+#: long side EDGE_SIDE) agree with the other's once aligned. sprite_scenes' shared rooms: 1,561 or more;
+#: twemoji_panels' emoji on flat or two-tone backgrounds: 387 at most, most under 100 (bench/RESULTS.md).
+ROOM_EDGES = 800
+#: ... leaving out a band this share of the long side along the panel's sides, where a frame runs (a frame is no room)
+FRAME_BAND = 0.03
 
 
 def _cells(f: regions.RegionFeatures, box: np.ndarray, shape: tuple[int, int]) -> tuple[slice, slice]:
@@ -68,7 +80,8 @@ def figure_edges(me: regions.RegionFeatures, box: np.ndarray, third: regions.Reg
 def figure_kept(me: regions.RegionFeatures, box: np.ndarray, third: regions.RegionFeatures, third_box: np.ndarray,
                 mirrored: bool, other: regions.RegionFeatures) -> float:
     """The share of me's figure (`figure_edges`) whose edges `other` has at the same place of its own panel, once
-    the two panels are aligned (`offset`), give or take SLACK_PX; NaN when the figure has under FIGURE_EDGES edges."""
+    the two panels are aligned (`offset`), give or take SLACK_PX; NaN when the figure has under FIGURE_EDGES edges
+    or the two panels share no room around it (`room_edges` under ROOM_EDGES): then there is no room to share."""
     cells, figure = figure_edges(me, box, third, third_box, mirrored)
     if figure.sum() < FIGURE_EDGES:
         return float("nan")
@@ -78,12 +91,29 @@ def figure_kept(me: regions.RegionFeatures, box: np.ndarray, third: regions.Regi
         theirs = cv2.resize(theirs.astype(np.uint8), (mine.shape[1], mine.shape[0]), interpolation=cv2.INTER_NEAREST)
     near = cv2.dilate(theirs.astype(np.uint8), regions.NEAR).astype(np.float32)
     dx, dy = offset(cv2.dilate(mine.astype(np.uint8), regions.NEAR).astype(np.float32), near)
+    if room_edges(mine, cells, near, dx, dy) < ROOM_EDGES:
+        return float("nan")
     pad = SLACK_PX + max(abs(dx), abs(dy))
     near = np.pad(near, pad)
     y0, x0 = cells[0].start + dy + pad - SLACK_PX, cells[1].start + dx + pad - SLACK_PX
     window = near[y0:y0 + figure.shape[0] + 2 * SLACK_PX, x0:x0 + figure.shape[1] + 2 * SLACK_PX]
     best = cv2.matchTemplate(window, figure.astype(np.float32), cv2.TM_CCORR).max()
     return float(best / figure.sum())
+
+
+def room_edges(mine: np.ndarray, cells: tuple[slice, slice], near: np.ndarray, dx: int, dy: int) -> int:
+    """How many of `mine`'s edges (an (h, w) bool edge map) outside the figure's `cells` and the FRAME_BAND along
+    the panel's sides the other panel has within a pixel (`near`: its dilated edge map, mine's shape), with the
+    other panel moved by the alignment (dx, dy) (`offset`)."""
+    h, w = mine.shape
+    aligned = cv2.warpAffine(near, np.float32([[1, 0, dx], [0, 1, dy]]), (w, h),
+                             flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP, borderValue=0)
+    around = mine.copy()
+    around[cells] = False
+    band = max(1, round(FRAME_BAND * max(h, w)))
+    around[:band] = around[-band:] = False
+    around[:, :band] = around[:, -band:] = False
+    return int(np.count_nonzero(around & (aligned > 0)))
 
 
 def offset(mine: np.ndarray, theirs: np.ndarray) -> tuple[int, int]:

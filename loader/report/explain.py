@@ -141,8 +141,9 @@ def _room_checks(panels: Panels, truth: Truth, preset: Preset, links: Links, ra:
     a, b = np.minimum(ra[rows], rb[rows]), np.maximum(ra[rows], rb[rows])
     kept = least_kept(a, b, ruled, found, lambda r: preset.regions.features(panels.signatures, r), panels.source)
     for k, share in zip(rows, kept.tolist()):
-        checks[k] = ("neither panel shows a figure the region search found in a third scene, or the two share one: "
-                     "nothing says they share only a room" if share != share else
+        checks[k] = ("neither panel shows a figure the region search found in a third scene, the two share one, or "
+                     "nothing around the figure agrees (no room to share): nothing says they share only a room"
+                     if share != share else
                      f"the other panel keeps {share:.2f} of a figure one of them shows in a third scene "
                      f"(a shared room keeps under {FIGURE_KEPT:.2f})")
     return checks
