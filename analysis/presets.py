@@ -221,7 +221,8 @@ DRAWING_REGIONS = replace(
     description=DRAWING.description + (
         " Besides: a figure found in both panels at another place, size or mirrored (ORB keypoints, a faiss binary "
         "index, a RANSAC similarity transform, the edges agreeing under it) links as a region, with its box in each "
-        "panel; agreement over half a panel or in place is a shared background, kept as a link that is never reuse."
+        "panel; agreement over half of both panels, over half of one that shows more besides, or in place is a shared "
+        "background, kept as a link that is never reuse."
     ),
     regions=RegionSearch(),  # its keypoints join the preset's signatures (Preset.regions)
 )

@@ -222,8 +222,10 @@ def _reason(at: Attempt, panels: int, index: str) -> str:
     m = v.match
     shares = f"the box covers {m.share_src:.0%} and {m.share_dst:.0%} of the panels"
     if step == "background":
-        why = (f"over {regions.BACKGROUND_SHARE:.0%} of a panel" if max(m.share_src, m.share_dst) > regions.BACKGROUND_SHARE
-               else "at the same place and size in both")
+        wide = np.array([m.share_src, m.share_dst]) > regions.BACKGROUND_SHARE
+        why = (f"over {regions.BACKGROUND_SHARE:.0%} of both panels" if wide.all() else
+               f"over {regions.BACKGROUND_SHARE:.0%} of a panel that shows more besides, or at the same place and size in both"
+               if wide.any() else "at the same place and size in both")
         return f"{tried}, scale {v.scale:.2f}, edges agreeing {m.agreeing:.0f} px {why} ({shares}): a shared room, never reuse"
     return f"a region: {tried}, scale {v.scale:.2f}, edges agreeing {m.agreeing:.0f} px; {shares}"
 

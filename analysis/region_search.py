@@ -48,8 +48,8 @@ class RegionSearch:
     def describe(self) -> str:
         return (f"regions: ORB keypoints ({self.keypoints.keypoints} a picture and its mirror image) proposed by a faiss "
                 f"binary index, a RANSAC similarity transform with at least {regions.MIN_INLIERS} inliers, scale "
-                f"{regions.SCALES[0]:g}-{regions.SCALES[1]:g}, and the edges agreeing under it; over half a panel, or "
-                f"in place, a background")
+                f"{regions.SCALES[0]:g}-{regions.SCALES[1]:g}, and the edges agreeing under it; over half of both panels, of one that shows "
+                f"more besides, or in place, a background")
 
     def features(self, sigs: Sigs, rows: np.ndarray) -> list[regions.RegionFeatures]:
         """The region features of some panel rows, from their keypoint signature."""

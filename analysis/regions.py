@@ -74,8 +74,14 @@ TEXTURE_AGREEMENT = 0.9
 TEXTURE_DENSITY = 0.7
 #: edges within one edge-map pixel of each other agree (the kernel every agreement dilates by)
 NEAR = np.ones((3, 3), np.uint8)
-#: Agreement over a region wider than this share of the panel is a shared background.
+#: Agreement over a region wider than this share of both panels is a shared background ...
 BACKGROUND_SHARE = 0.5
+#: ... and so it is over this share of one panel, unless that panel shows the region alone: the box, grown by
+#: ALONE_MARGIN of the panel's sides (the region's outermost edges are trimmed), holds ALONE of the panel's edges.
+#: A sprite's own file is all figure, and the scene it is pasted into shows it small: reuse, not a room
+#: (bench/RESULTS.md).
+ALONE = 0.9
+ALONE_MARGIN = 0.04
 #: So is a region found at the same place and size in both panels (a room seen between other
 #: figures: sprite_scenes' background-only pairs). A figure reused in a new scene has moved; one
 #: pasted at the very same spot over another background is missed for it (1 of 125 sprite_scenes pairs).
@@ -539,8 +545,33 @@ def _match(c, src, dst, transform, region, inliers, agreeing, scale) -> RegionMa
     share_dst = _share(box_dst, dst)
     share_src = _share(box_src, src)
     in_place = not c.mirrored and abs(scale - 1) <= SAME_SIZE and _same_place(box_src, src, box_dst, dst)
-    kind = "background" if in_place or max(share_dst, share_src) > BACKGROUND_SHARE else "region"
+    kind = "background" if in_place or shared_background((box_src, share_src, src), (box_dst, share_dst, dst)) else "region"
     return RegionMatch(c.src, c.dst, kind, c.mirrored, box_src, box_dst, scale, share_src, share_dst, inliers, agreeing)
+
+
+def shared_background(*ends: tuple[np.ndarray, float, RegionFeatures]) -> bool:
+    """Whether a match whose (box, share, features) in each panel are `ends` is a shared background: over
+    BACKGROUND_SHARE of both panels, or of one that shows more besides (`edge_share` under ALONE)."""
+    wide = [(box, f) for box, share, f in ends if share > BACKGROUND_SHARE]
+    return len(wide) == len(ends) or any(edge_share(box, f) < ALONE for box, f in wide)
+
+
+def edge_share(box: np.ndarray, f: RegionFeatures, margin: float = ALONE_MARGIN) -> float:
+    """The share of f's edge pixels inside a box (x, y, w, h, its panel's own pixels) grown by `margin` of the
+    panel's width and height on each side (1.0 for a panel without edges)."""
+    edges = f.edge_map()
+    w, h = np.array(f.work_size, np.float64) / f.scale
+    grown = np.array(box, np.float64) + np.array([-margin * w, -margin * h, 2 * margin * w, 2 * margin * h])
+    total = edges.sum()
+    return float(edges[box_cells(f, grown, edges.shape)].sum() / total) if total else 1.0
+
+
+def box_cells(f: RegionFeatures, box: np.ndarray, shape: tuple[int, int]) -> tuple[slice, slice]:
+    """The cells of an edge map of `shape` under a box (x, y, w, h) in f's own panel pixels."""
+    w, h = np.array(f.work_size, np.float64) / f.scale
+    x0, x1 = np.clip([box[0] / w, (box[0] + box[2]) / w], 0, 1) * shape[1]
+    y0, y1 = np.clip([box[1] / h, (box[1] + box[3]) / h], 0, 1) * shape[0]
+    return slice(int(y0), int(np.ceil(y1))), slice(int(x0), int(np.ceil(x1)))
 
 
 def _same_place(box_a: np.ndarray, a: RegionFeatures, box_b: np.ndarray, b: RegionFeatures) -> bool:

@@ -52,23 +52,15 @@ ROOM_EDGES = 800
 FRAME_BAND = 0.03
 
 
-def _cells(f: regions.RegionFeatures, box: np.ndarray, shape: tuple[int, int]) -> tuple[slice, slice]:
-    """The edge-map cells (of an edge map of `shape`) under a box (x, y, w, h) in f's own panel pixels."""
-    w, h = np.array(f.work_size, np.float64) / f.scale
-    x0, x1 = np.clip([box[0] / w, (box[0] + box[2]) / w], 0, 1) * shape[1]
-    y0, y1 = np.clip([box[1] / h, (box[1] + box[3]) / h], 0, 1) * shape[0]
-    return slice(int(y0), int(np.ceil(y1))), slice(int(x0), int(np.ceil(x1)))
-
-
 def figure_edges(me: regions.RegionFeatures, box: np.ndarray, third: regions.RegionFeatures,
                  third_box: np.ndarray, mirrored: bool) -> tuple[tuple[slice, slice], np.ndarray]:
     """The figure's own edges in `me`: me's edges in `box` that the third panel's edges in `third_box`
     (scaled to it, mirrored if the region link was) agree with. Returns the box's cells and that mask."""
     edges = me.edge_map()
-    cells = _cells(me, box, edges.shape)
+    cells = regions.box_cells(me, box, edges.shape)
     own = edges[cells]
     theirs = third.edge_map()
-    crop = theirs[_cells(third, third_box, theirs.shape)].astype(np.uint8)
+    crop = theirs[regions.box_cells(third, third_box, theirs.shape)].astype(np.uint8)
     if own.size == 0 or crop.size == 0:
         return cells, np.zeros(own.shape, bool)
     if mirrored:

@@ -114,6 +114,32 @@ def test_two_panels_on_one_background_with_different_figures_are_not_reuse() -> 
     assert max(found.share_a[k], found.share_b[k]) > regions.BACKGROUND_SHARE
 
 
+def sprite_file(seed: int = 3, side: int = 400, pad: int = 20):
+    """A sprite's own file: the figure alone on white, filling most of it; and the figure's (RGB, mask)."""
+    sprite = figure(seed, side)
+    return paste(np.full((side + 2 * pad, side + 2 * pad, 3), 255, np.uint8), sprite, (pad, pad)), sprite
+
+
+def test_a_sprites_own_file_and_a_scene_it_was_pasted_into_are_reuse_not_a_background() -> None:
+    # the sprite fills its own file, so the match covers most of it: but nothing else is drawn there
+    own_file, sprite = sprite_file()
+    found = links_of(own_file, paste(scene(12), figure(3, 260), (300, 40)))
+    k = only_link(found, "region")
+    assert found.share_a[k] > regions.BACKGROUND_SHARE > found.share_b[k]
+    assert_box_near(found.box_a[k], drawn_box(sprite[1], (20, 20)))
+
+
+def test_a_match_over_most_of_one_panel_is_a_background_unless_that_panel_shows_it_alone() -> None:
+    own_file, sprite = sprite_file()
+    alone, room, other = describe(own_file), describe(scene(50)), describe(scene(51))
+    figure_box, most_of_room = np.array(drawn_box(sprite[1], (20, 20))), np.array([0, 0, 520, 360])  # 0.64 of it
+    small = np.array([100, 100, 150, 200])  # 0.10 of a panel
+    assert regions.edge_share(figure_box, alone) > regions.ALONE > regions.edge_share(most_of_room, room)
+    assert not regions.shared_background((figure_box, 0.67, alone), (small, 0.10, other))
+    assert regions.shared_background((most_of_room, 0.64, room), (small, 0.10, other))  # the room shows more
+    assert regions.shared_background((figure_box, 0.67, alone), (most_of_room, 0.64, room))  # most of both
+
+
 def test_different_figures_in_different_scenes_do_not_link() -> None:
     a = paste(scene(40), figure(5, 220), (80, 100))
     b = paste(scene(41), figure(6, 220), (300, 150))
