@@ -115,6 +115,11 @@ class RegionFeatures:
     distinctive_mirror: np.ndarray | None = None
     edge_shape: tuple[int, int] | None = None
 
+    @property
+    def panel_size(self) -> np.ndarray:
+        """(width, height) of the panel in its file's own pixels, float64: what every box is measured in."""
+        return np.array(self.work_size, np.float64) / self.scale
+
     def edge_map(self) -> np.ndarray:
         """The edge map, (h, w) bool. Stored rows keep it packed: unpacked, every panel's map held at once
         while linking was 46 KB a picture (0.57 GB at 12,000 pictures), and only verified pairs read one."""
@@ -560,7 +565,7 @@ def edge_share(box: np.ndarray, f: RegionFeatures, margin: float = ALONE_MARGIN)
     """The share of f's edge pixels inside a box (x, y, w, h, its panel's own pixels) grown by `margin` of the
     panel's width and height on each side (1.0 for a panel without edges)."""
     edges = f.edge_map()
-    w, h = np.array(f.work_size, np.float64) / f.scale
+    w, h = f.panel_size
     grown = np.array(box, np.float64) + np.array([-margin * w, -margin * h, 2 * margin * w, 2 * margin * h])
     total = edges.sum()
     return float(edges[box_cells(f, grown, edges.shape)].sum() / total) if total else 1.0
@@ -568,7 +573,7 @@ def edge_share(box: np.ndarray, f: RegionFeatures, margin: float = ALONE_MARGIN)
 
 def box_cells(f: RegionFeatures, box: np.ndarray, shape: tuple[int, int]) -> tuple[slice, slice]:
     """The cells of an edge map of `shape` under a box (x, y, w, h) in f's own panel pixels."""
-    w, h = np.array(f.work_size, np.float64) / f.scale
+    w, h = f.panel_size
     x0, x1 = np.clip([box[0] / w, (box[0] + box[2]) / w], 0, 1) * shape[1]
     y0, y1 = np.clip([box[1] / h, (box[1] + box[3]) / h], 0, 1) * shape[0]
     return slice(int(y0), int(np.ceil(y1))), slice(int(x0), int(np.ceil(x1)))
@@ -576,21 +581,19 @@ def box_cells(f: RegionFeatures, box: np.ndarray, shape: tuple[int, int]) -> tup
 
 def _same_place(box_a: np.ndarray, a: RegionFeatures, box_b: np.ndarray, b: RegionFeatures) -> bool:
     """The two boxes' corners at the same place relative to their panels' sizes."""
-    size_a = np.array(a.work_size, np.float64) / a.scale
-    size_b = np.array(b.work_size, np.float64) / b.scale
-    return bool(np.all(np.abs(box_a[:2] / size_a - box_b[:2] / size_b) <= SAME_PLACE))
+    return bool(np.all(np.abs(box_a[:2] / a.panel_size - box_b[:2] / b.panel_size) <= SAME_PLACE))
 
 
 def _panel_box(corners: np.ndarray, f: RegionFeatures) -> np.ndarray:
     """Working-pixel corners -> (x, y, w, h) in the panel's own pixels, clipped to the panel."""
-    size = np.array(f.work_size, np.float64) / f.scale
+    size = f.panel_size
     lo = np.clip(corners.min(axis=0) / f.scale, 0, size)
     hi = np.clip(corners.max(axis=0) / f.scale, 0, size)
     return np.round(np.concatenate([lo, hi - lo])).astype(np.int32)
 
 
 def _share(box: np.ndarray, f: RegionFeatures) -> float:
-    w, h = np.array(f.work_size, np.float64) / f.scale
+    w, h = f.panel_size
     return float(box[2] * box[3] / (w * h))
 
 
